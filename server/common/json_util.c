@@ -1,0 +1,168 @@
+/* json_util: jansson helpers (see json_util.h). */
+#include "json_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *json_util_dumps(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+json_t *json_util_loadb(const char *text, size_t len, const char *source,
+                        struct mock_error *err)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (!v)
+        mock_error_set(err, source, jerr.line, jerr.column, "%s", jerr.text);
+    return v;
+}
+
+const char *json_util_str(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int json_util_true(const json_t *obj, const char *key)
+{
+    return json_is_true(json_object_get(obj, key));
+}
+
+/* A tiny scanner over JSON text that only tracks positions: enough to walk
+ * to a path in a document jansson has already accepted. */
+struct jl_scan {
+    const char *p, *end;
+    int line, col;
+};
+
+static void jl_adv(struct jl_scan *s)
+{
+    if (s->p >= s->end)
+        return;
+    if (*s->p == '\n') {
+        s->line++;
+        s->col = 1;
+    } else if (((unsigned char)*s->p & 0xC0) != 0x80) {
+        s->col++;
+    }
+    s->p++;
+}
+
+static void jl_ws(struct jl_scan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        jl_adv(s);
+}
+
+/* Skip a string; when 'key'/'klen' are given, report whether it equals them. */
+static int jl_string(struct jl_scan *s, const char *key, size_t klen)
+{
+    const char *start;
+    int eq;
+
+    jl_adv(s); /* opening quote */
+    start = s->p;
+    while (s->p < s->end && *s->p != '"') {
+        if (*s->p == '\\')
+            jl_adv(s);
+        jl_adv(s);
+    }
+    eq = key && (size_t)(s->p - start) == klen && memcmp(start, key, klen) == 0;
+    jl_adv(s); /* closing quote */
+    return eq;
+}
+
+static void jl_skip_value(struct jl_scan *s)
+{
+    int depth = 0;
+
+    jl_ws(s);
+    while (s->p < s->end) {
+        char c = *s->p;
+
+        if (c == '"') {
+            jl_string(s, NULL, 0);
+            if (depth == 0)
+                return;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return;
+            jl_adv(s);
+            if (--depth == 0)
+                return;
+            continue;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+            return;
+        }
+        jl_adv(s);
+    }
+}
+
+int json_util_locate(const char *text, size_t len, const char *path, int *line, int *column)
+{
+    struct jl_scan s = {text, text + len, 1, 1};
+    const char *seg = path;
+    int found = 0;
+
+    jl_ws(&s);
+    while (*seg) {
+        if (*seg == '.') {
+            const char *k = seg + 1;
+            size_t klen = strcspn(k, ".[");
+
+            if (s.p >= s.end || *s.p != '{')
+                goto out;
+            jl_adv(&s);
+            for (;;) {
+                int eq;
+
+                jl_ws(&s);
+                if (s.p >= s.end || *s.p != '"')
+                    goto out;
+                eq = jl_string(&s, k, klen);
+                jl_ws(&s);
+                jl_adv(&s); /* ':' */
+                jl_ws(&s);
+                if (eq)
+                    break;
+                jl_skip_value(&s);
+                jl_ws(&s);
+                if (s.p >= s.end || *s.p != ',')
+                    goto out;
+                jl_adv(&s);
+            }
+            seg = k + klen;
+        } else if (*seg == '[') {
+            long idx = strtol(seg + 1, NULL, 10), i;
+            const char *close = strchr(seg, ']');
+
+            if (!close || s.p >= s.end || *s.p != '[')
+                goto out;
+            jl_adv(&s);
+            for (i = 0; i < idx; i++) {
+                jl_skip_value(&s);
+                jl_ws(&s);
+                if (s.p >= s.end || *s.p != ',')
+                    goto out;
+                jl_adv(&s);
+            }
+            jl_ws(&s);
+            seg = close + 1;
+        } else {
+            goto out;
+        }
+    }
+    found = 1;
+out:
+    *line = s.line;
+    *column = s.col;
+    return found ? 0 : -1;
+}

@@ -1,0 +1,136 @@
+/* sse: SSE framing and incremental parsing (see sse.h). */
+#include "sse.h"
+
+#include <string.h>
+
+int sse_frame_append(struct buf *out, const char *type, const char *data)
+{
+    size_t mark = out->len;
+
+    if ((type && (buf_append_str(out, "event: ") || buf_append_str(out, type) ||
+                  buf_append_str(out, "\n"))) ||
+        buf_append_str(out, "data: ") || buf_append_str(out, data) ||
+        buf_append_str(out, "\n\n")) {
+        out->len = mark; /* never leave half a frame behind */
+        if (out->data)
+            out->data[mark] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+void sse_parser_init(struct sse_parser *p, size_t max_event)
+{
+    memset(p, 0, sizeof(*p));
+    buf_init(&p->line, max_event);
+    buf_init(&p->data, max_event);
+    buf_init(&p->event, 1024);
+}
+
+static void sse_reset_event(struct sse_parser *p)
+{
+    buf_reset(&p->data);
+    buf_reset(&p->event);
+    p->has_event = 0;
+    p->has_data = 0;
+    p->raw = 0;
+}
+
+/* Interpret one complete line. Returns 0, 1 (callback stop) or -1 (limit). */
+static int sse_line(struct sse_parser *p, sse_event_cb cb, void *user)
+{
+    const char *line = p->line.data ? p->line.data : "";
+    size_t n = p->line.len;
+    const char *colon, *value;
+    size_t field_len, value_len;
+
+    if (n == 0) {
+        struct sse_event ev;
+        int rc;
+
+        if (!p->has_data && !p->has_event) {
+            p->raw = 0;
+            return 0;
+        }
+        ev.event = p->has_event ? p->event.data : NULL;
+        ev.data = p->data.data ? p->data.data : "";
+        ev.data_len = p->data.len;
+        ev.raw_bytes = p->raw;
+        p->events++;
+        rc = cb ? cb(&ev, user) : 0;
+        sse_reset_event(p);
+        return rc ? 1 : 0;
+    }
+    if (line[0] == ':')
+        return 0; /* comment */
+    colon = memchr(line, ':', n);
+    field_len = colon ? (size_t)(colon - line) : n;
+    value = colon ? colon + 1 : line + n;
+    value_len = n - (size_t)(value - line);
+    if (value_len && value[0] == ' ') {
+        value++;
+        value_len--;
+    }
+    if (field_len == 5 && memcmp(line, "event", 5) == 0) {
+        buf_reset(&p->event);
+        if (buf_append(&p->event, value, value_len))
+            return -1;
+        p->has_event = 1;
+    } else if (field_len == 4 && memcmp(line, "data", 4) == 0) {
+        if (p->has_data && buf_append(&p->data, "\n", 1))
+            return -1;
+        if (buf_append(&p->data, value, value_len))
+            return -1;
+        p->has_data = 1;
+    }
+    /* "id", "retry" and unknown fields are ignored. */
+    return 0;
+}
+
+int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len, sse_event_cb cb,
+                    void *user)
+{
+    size_t i;
+
+    if (p->failed)
+        return -1;
+    for (i = 0; i < len; i++) {
+        char c = bytes[i];
+        int rc;
+
+        p->raw++;
+        if (c == '\n' && p->last_cr) {
+            p->last_cr = 0;
+            continue;
+        }
+        p->last_cr = (c == '\r');
+        if (c == '\r' || c == '\n') {
+            rc = sse_line(p, cb, user);
+            buf_reset(&p->line);
+            if (rc < 0) {
+                p->failed = 1;
+                return -1;
+            }
+            if (rc > 0)
+                return 1;
+            continue;
+        }
+        if (buf_append(&p->line, &c, 1)) {
+            p->failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sse_parser_finish(struct sse_parser *p)
+{
+    return (p->has_data || p->has_event || p->line.len > 0) ? 1 : 0;
+}
+
+void sse_parser_release(struct sse_parser *p)
+{
+    buf_release(&p->line);
+    buf_release(&p->data);
+    buf_release(&p->event);
+}

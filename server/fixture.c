@@ -1,0 +1,973 @@
+/* fixture: load, lint, pre-render and match fixture files (see fixture.h).
+ *
+ * Parsing is strict: an unknown key, a wrong type or an out-of-range value
+ * is an error located at file:line:column, so a typo never silently turns a
+ * fixture into one that matches everything. */
+#include "fixture.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "envelope.h"
+#include "json_util.h"
+#include "limits.h"
+#include "sse.h"
+
+/* Parse state for one file. */
+struct fxp {
+    const char *text;
+    size_t len;
+    const char *file;
+    struct mock_error *err;
+    FILE *all;   /* --check: print every problem here */
+    int nerr;
+};
+
+static int fxp_fail(struct fxp *p, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fxp_fail(struct fxp *p, const char *path, const char *fmt, ...)
+{
+    char msg[MOCK_ERROR_TEXT_MAX];
+    int line = 0, col = 0;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_util_locate(p->text, p->len, path, &line, &col);
+    if (p->all)
+        fprintf(p->all, "%s:%d:%d: %s%s%s\n", p->file, line, col, path[0] ? path : "",
+                path[0] ? ": " : "", msg);
+    mock_error_set(p->err, p->file, line, col, "%s%s%s", path[0] ? path : "",
+                   path[0] ? ": " : "", msg);
+    p->nerr++;
+    return -1;
+}
+
+#define FXP_PATH_MAX 256
+
+static const char *fxp_join(char *out, const char *base, const char *key)
+{
+    snprintf(out, FXP_PATH_MAX, "%s.%s", base, key);
+    return out;
+}
+
+/* Reject keys of 'obj' not in 'allowed' (NULL-terminated). */
+static int fxp_keys(struct fxp *p, const char *path, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    int rc = 0;
+
+    json_object_foreach(obj, key, v) {
+        const char *const *a;
+        char sub[FXP_PATH_MAX];
+
+        for (a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0)
+                break;
+        if (!*a)
+            rc = fxp_fail(p, fxp_join(sub, path, key), "unknown key '%s'", key);
+    }
+    return rc;
+}
+
+/* Optional string member into a new allocation. */
+static int fxp_str(struct fxp *p, const char *path, json_t *obj, const char *key, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    char sub[FXP_PATH_MAX];
+
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return fxp_fail(p, fxp_join(sub, path, key), "expected a string");
+    *out = strdup(json_string_value(v));
+    return *out ? 0 : fxp_fail(p, path, "out of memory");
+}
+
+static int fxp_uint(struct fxp *p, const char *path, json_t *obj, const char *key,
+                    unsigned *out, unsigned max)
+{
+    json_t *v = json_object_get(obj, key);
+    char sub[FXP_PATH_MAX];
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > (json_int_t)max)
+        return fxp_fail(p, fxp_join(sub, path, key), "expected an integer from 0 to %u", max);
+    *out = (unsigned)json_integer_value(v);
+    return 0;
+}
+
+static int fxp_long(struct fxp *p, const char *path, json_t *obj, const char *key, long *out)
+{
+    json_t *v = json_object_get(obj, key);
+    char sub[FXP_PATH_MAX];
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100000000)
+        return fxp_fail(p, fxp_join(sub, path, key), "expected a non-negative integer");
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+/* Optional boolean: -1 when absent. */
+static int fxp_tri(struct fxp *p, const char *path, json_t *obj, const char *key, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    char sub[FXP_PATH_MAX];
+
+    *out = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return fxp_fail(p, fxp_join(sub, path, key), "expected true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* ---- Text chunking ---------------------------------------------------- */
+
+/* Split 'text' into deltas of 'size' words (a word keeps the white space
+ * before it, as real deltas do) or 'size' characters (UTF-8 aware). */
+static int fx_chunk(const char *text, int by_words, unsigned size, struct fx_chunks *out)
+{
+    size_t len = strlen(text), i = 0, cap = 8;
+
+    out->n = 0;
+    out->ends = malloc(cap * sizeof(*out->ends));
+    if (!out->ends)
+        return -1;
+    if (size == 0)
+        size = 1;
+    while (i < len) {
+        unsigned units = 0;
+
+        while (i < len && units < size) {
+            if (by_words) {
+                while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t'))
+                    i++;
+                while (i < len && text[i] != ' ' && text[i] != '\n' && text[i] != '\t')
+                    i++;
+            } else {
+                i++;
+                while (i < len && ((unsigned char)text[i] & 0xC0) == 0x80)
+                    i++;
+            }
+            units++;
+        }
+        if (out->n == cap) {
+            size_t *n = realloc(out->ends, 2 * cap * sizeof(*out->ends));
+            if (!n)
+                return -1;
+            out->ends = n;
+            cap *= 2;
+        }
+        out->ends[out->n++] = i;
+    }
+    return 0;
+}
+
+/* ---- Faults ----------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    enum fx_fault_kind kind;
+} fault_names[] = {
+    {"drop", FX_FAULT_DROP},
+    {"stall", FX_FAULT_STALL},
+    {"malformed", FX_FAULT_MALFORMED},
+    {"no_terminal", FX_FAULT_NO_TERMINAL},
+    {"error", FX_FAULT_ERROR},
+    {"error_flat", FX_FAULT_ERROR_FLAT},
+    {"failed", FX_FAULT_FAILED},
+    {"error_then_failed", FX_FAULT_ERROR_THEN_FAILED},
+    {"latency", FX_FAULT_LATENCY},
+    {"malformed_body", FX_FAULT_MALFORMED_BODY},
+};
+
+static int fault_kind_of(const char *name, size_t n, enum fx_fault_kind *kind)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]); i++)
+        if (strlen(fault_names[i].name) == n && strncmp(fault_names[i].name, name, n) == 0) {
+            *kind = fault_names[i].kind;
+            return 0;
+        }
+    return -1;
+}
+
+static void fault_defaults(struct fx_fault *f)
+{
+    memset(f, 0, sizeof(*f));
+    snprintf(f->code, sizeof(f->code), "server_error");
+    snprintf(f->message, sizeof(f->message),
+             "The server had an error while processing your request. Sorry about that!");
+}
+
+int fixture_parse_fault(const char *spec, struct fx_fault *out, char *why, size_t why_len)
+{
+    const char *p = spec, *semi;
+    size_t n;
+
+    fault_defaults(out);
+    semi = strchr(p, ';');
+    n = semi ? (size_t)(semi - p) : strlen(p);
+    while (n && p[n - 1] == ' ')
+        n--;
+    if (fault_kind_of(p, n, &out->kind) != 0) {
+        snprintf(why, why_len, "unknown fault kind '%.*s'", (int)(n > 40 ? 40 : n), p);
+        return -1;
+    }
+    while (semi) {
+        const char *kv = semi + 1, *eq;
+        char key[32];
+        unsigned long val;
+        char *end;
+
+        semi = strchr(kv, ';');
+        while (*kv == ' ')
+            kv++;
+        eq = strchr(kv, '=');
+        if (!eq || (semi && eq > semi) || (size_t)(eq - kv) >= sizeof(key)) {
+            snprintf(why, why_len, "expected key=value after ';'");
+            return -1;
+        }
+        memcpy(key, kv, (size_t)(eq - kv));
+        key[eq - kv] = '\0';
+        val = strtoul(eq + 1, &end, 10);
+        if (end == eq + 1 || val > RM_MAX_DELAY_MS * 100UL) {
+            snprintf(why, why_len, "'%s' needs a whole number", key);
+            return -1;
+        }
+        if (strcmp(key, "after_events") == 0)
+            out->after_events = (unsigned)val;
+        else if (strcmp(key, "after_bytes") == 0)
+            out->after_bytes = val;
+        else if (strcmp(key, "stall_ms") == 0 || strcmp(key, "ms") == 0)
+            out->stall_ms = (unsigned)(val > RM_MAX_DELAY_MS ? RM_MAX_DELAY_MS : val);
+        else {
+            snprintf(why, why_len, "unknown fault option '%s'", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int fxp_fault(struct fxp *p, const char *path, json_t *obj, struct fx_fault *f)
+{
+    static const char *const keys[] = {"kind", "after_events", "after_bytes", "stall_ms",
+                                       "code", "message", NULL};
+    json_t *kind = json_object_get(obj, "kind");
+    char sub[FXP_PATH_MAX];
+    unsigned after_bytes = 0;
+    const char *s;
+    int rc = 0;
+
+    fault_defaults(f);
+    if (!json_is_object(obj))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, obj, keys);
+    if (!json_is_string(kind) ||
+        fault_kind_of(json_string_value(kind), strlen(json_string_value(kind)), &f->kind) != 0 ||
+        f->kind == FX_FAULT_LATENCY)
+        return fxp_fail(p, fxp_join(sub, path, "kind"),
+                        "expected one of drop, stall, malformed, no_terminal, error, "
+                        "error_flat, failed, error_then_failed, malformed_body");
+    rc |= fxp_uint(p, path, obj, "after_events", &f->after_events, RM_MAX_TRANSCRIPT_EVENTS);
+    rc |= fxp_uint(p, path, obj, "after_bytes", &after_bytes, RM_MAX_STREAM_BYTES);
+    f->after_bytes = after_bytes;
+    rc |= fxp_uint(p, path, obj, "stall_ms", &f->stall_ms, RM_MAX_DELAY_MS);
+    if ((s = json_util_str(obj, "code")))
+        snprintf(f->code, sizeof(f->code), "%s", s);
+    if ((s = json_util_str(obj, "message")))
+        snprintf(f->message, sizeof(f->message), "%s", s);
+    return rc;
+}
+
+/* ---- Sections --------------------------------------------------------- */
+
+static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture *fx)
+{
+    static const char *const keys[] = {"path", "model", "input_contains", "tools", "stream",
+                                       "turn", "tool_output", NULL};
+    unsigned turn = 0;
+    int rc = 0;
+
+    fx->m_tools = fx->m_stream = -1;
+    if (!m)
+        return 0;
+    if (!json_is_object(m))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, m, keys);
+    rc |= fxp_str(p, path, m, "path", &fx->m_path);
+    rc |= fxp_str(p, path, m, "model", &fx->m_model);
+    rc |= fxp_str(p, path, m, "input_contains", &fx->m_input);
+    rc |= fxp_tri(p, path, m, "tools", &fx->m_tools);
+    rc |= fxp_tri(p, path, m, "stream", &fx->m_stream);
+    rc |= fxp_uint(p, path, m, "turn", &turn, 100000);
+    fx->m_turn = (int)turn;
+    rc |= fxp_str(p, path, m, "tool_output", &fx->m_tool_output);
+    return rc;
+}
+
+static int fxp_item(struct fxp *p, const char *path, json_t *it, struct fx_item *item,
+                    const struct fx_stream *st)
+{
+    static const char *const keys[] = {"type", "text", "name", "arguments", "raw", NULL};
+    const char *type = json_util_str(it, "type");
+    char sub[FXP_PATH_MAX];
+    int rc = 0;
+
+    memset(item, 0, sizeof(*item));
+    if (!json_is_object(it))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, it, keys);
+    if (!type)
+        return fxp_fail(p, fxp_join(sub, path, "type"),
+                        "expected \"message\", \"refusal\", \"function_call\", \"reasoning\" "
+                        "or \"raw\"");
+    if (strcmp(type, "message") == 0 || strcmp(type, "refusal") == 0 ||
+        strcmp(type, "reasoning") == 0) {
+        item->type = type[0] == 'm' ? FX_ITEM_MESSAGE
+                     : type[1] == 'e' && type[2] == 'f' ? FX_ITEM_REFUSAL
+                                                        : FX_ITEM_REASONING;
+        rc |= fxp_str(p, path, it, "text", &item->text);
+        if (!item->text && rc == 0)
+            return fxp_fail(p, fxp_join(sub, path, "text"), "required for a %s item", type);
+    } else if (strcmp(type, "function_call") == 0) {
+        json_t *args = json_object_get(it, "arguments");
+
+        item->type = FX_ITEM_FUNCTION_CALL;
+        rc |= fxp_str(p, path, it, "name", &item->name);
+        if (!item->name && rc == 0)
+            return fxp_fail(p, fxp_join(sub, path, "name"), "required for a function_call item");
+        if (!args)
+            item->text = strdup("{}");
+        else if (json_is_string(args))
+            item->text = strdup(json_string_value(args));
+        else if (json_is_object(args))
+            item->text = json_util_dumps(args); /* a JSON string on the wire, never an object */
+        else
+            return fxp_fail(p, fxp_join(sub, path, "arguments"),
+                            "expected an object or a JSON string");
+    } else if (strcmp(type, "raw") == 0) {
+        json_t *raw = json_object_get(it, "raw");
+
+        item->type = FX_ITEM_RAW;
+        if (!json_is_object(raw))
+            return fxp_fail(p, fxp_join(sub, path, "raw"), "expected the output item object");
+        item->raw = json_incref(raw);
+        return rc;
+    } else {
+        return fxp_fail(p, fxp_join(sub, path, "type"),
+                        "unknown item type '%s' (message, refusal, function_call, reasoning, raw)",
+                        type);
+    }
+    if (rc == 0 && item->text &&
+        fx_chunk(item->text, st->by_words, st->chunk_size, &item->chunks) != 0)
+        return fxp_fail(p, path, "out of memory");
+    return rc;
+}
+
+static int fxp_response(struct fxp *p, const char *path, json_t *r, struct fixture *fx)
+{
+    static const char *const keys[] = {"output", "status", "incomplete_reason", "model",
+                                       "usage", "background_ms", NULL};
+    static const char *const ukeys[] = {"input_tokens", "output_tokens", "reasoning_tokens",
+                                        "cached_tokens", NULL};
+    json_t *out = json_object_get(r, "output"), *usage = json_object_get(r, "usage");
+    char sub[FXP_PATH_MAX], ipath[FXP_PATH_MAX];
+    size_t i;
+    int rc = 0;
+
+    fx->usage_in = fx->usage_out = fx->usage_reasoning = fx->usage_cached = -1;
+    if (!json_is_object(r))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, r, keys);
+    rc |= fxp_str(p, path, r, "status", &fx->status);
+    if (!fx->status)
+        fx->status = strdup("completed");
+    else if (strcmp(fx->status, "completed") && strcmp(fx->status, "incomplete") &&
+             strcmp(fx->status, "failed"))
+        rc |= fxp_fail(p, fxp_join(sub, path, "status"),
+                       "expected \"completed\", \"incomplete\" or \"failed\"");
+    rc |= fxp_str(p, path, r, "incomplete_reason", &fx->incomplete_reason);
+    if (fx->status && strcmp(fx->status, "incomplete") == 0 && !fx->incomplete_reason)
+        fx->incomplete_reason = strdup("max_output_tokens");
+    rc |= fxp_str(p, path, r, "model", &fx->model);
+    rc |= fxp_uint(p, path, r, "background_ms", &fx->background_ms, RM_MAX_DELAY_MS);
+    if (usage) {
+        const char *up = fxp_join(sub, path, "usage");
+        char upath[FXP_PATH_MAX];
+
+        snprintf(upath, sizeof(upath), "%s", up);
+        if (!json_is_object(usage))
+            rc |= fxp_fail(p, upath, "expected an object");
+        else {
+            rc |= fxp_keys(p, upath, usage, ukeys);
+            rc |= fxp_long(p, upath, usage, "input_tokens", &fx->usage_in);
+            rc |= fxp_long(p, upath, usage, "output_tokens", &fx->usage_out);
+            rc |= fxp_long(p, upath, usage, "reasoning_tokens", &fx->usage_reasoning);
+            rc |= fxp_long(p, upath, usage, "cached_tokens", &fx->usage_cached);
+        }
+    }
+    if (!json_is_array(out))
+        return fxp_fail(p, fxp_join(sub, path, "output"), "expected an array of output items");
+    if (json_array_size(out) > RM_MAX_FIXTURE_ITEMS)
+        return fxp_fail(p, fxp_join(sub, path, "output"), "more than %d items",
+                        RM_MAX_FIXTURE_ITEMS);
+    fx->items = calloc(json_array_size(out) + 1, sizeof(*fx->items));
+    if (!fx->items)
+        return fxp_fail(p, path, "out of memory");
+    for (i = 0; i < json_array_size(out); i++) {
+        snprintf(ipath, sizeof(ipath), "%s.output[%zu]", path, i);
+        rc |= fxp_item(p, ipath, json_array_get(out, i), &fx->items[i], &fx->stream);
+        fx->nitems = i + 1;
+    }
+    return rc;
+}
+
+static int fxp_error(struct fxp *p, const char *path, json_t *e, struct fixture *fx)
+{
+    static const char *const keys[] = {"status", "type", "code", "message", "param", "body",
+                                       "should_retry", "retry_after_ms", NULL};
+    struct api_error ae;
+    json_t *body = json_object_get(e, "body");
+    unsigned status = 0, retry_ms = 0;
+    int should_retry = -1, rc = 0;
+    char sub[FXP_PATH_MAX];
+    const char *s;
+
+    if (!json_is_object(e))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, e, keys);
+    rc |= fxp_uint(p, path, e, "status", &status, 599);
+    if (status < 400)
+        return fxp_fail(p, fxp_join(sub, path, "status"), "expected an HTTP status from 400 to 599");
+    rc |= fxp_tri(p, path, e, "should_retry", &should_retry);
+    rc |= fxp_uint(p, path, e, "retry_after_ms", &retry_ms, RM_MAX_DELAY_MS);
+    fx->err_status = (int)status;
+    if (body) {
+        fx->err_body = json_util_dumps(body); /* gateway variants, verbatim */
+    } else {
+        memset(&ae, 0, sizeof(ae));
+        ae.status = (int)status;
+        ae.type = json_util_str(e, "type") ? json_util_str(e, "type") : "invalid_request_error";
+        ae.code = json_util_str(e, "code");
+        snprintf(ae.param, sizeof(ae.param), "%s",
+                 json_util_str(e, "param") ? json_util_str(e, "param") : "");
+        s = json_util_str(e, "message");
+        snprintf(ae.message, sizeof(ae.message), "%s", s ? s : "Mock error.");
+        fx->err_body = envelope_dumps(&ae);
+    }
+    if (!fx->err_body)
+        return fxp_fail(p, path, "out of memory");
+    /* SDKs retry 408/409/429/5xx; unless the fixture says otherwise tell them
+     * not to, so error-path tests do not stall on back-off. */
+    fx->nheaders = 0;
+    fx->headers = calloc(RM_MAX_FIXTURE_HEADERS + 2, sizeof(*fx->headers));
+    if (!fx->headers)
+        return fxp_fail(p, path, "out of memory");
+    if (retry_ms) {
+        char v[32];
+        snprintf(v, sizeof(v), "%u", retry_ms);
+        fx->headers[fx->nheaders].name = strdup("retry-after-ms");
+        fx->headers[fx->nheaders++].value = strdup(v);
+    }
+    if (should_retry >= 0 || (!retry_ms && (status == 408 || status == 409 || status == 429 ||
+                                            status >= 500))) {
+        fx->headers[fx->nheaders].name = strdup("x-should-retry");
+        fx->headers[fx->nheaders++].value = strdup(should_retry > 0 ? "true" : "false");
+    }
+    return rc;
+}
+
+static int fxp_headers(struct fxp *p, const char *path, json_t *h, struct fixture *fx)
+{
+    const char *key;
+    json_t *v;
+    char sub[FXP_PATH_MAX];
+
+    if (!h)
+        return 0;
+    if (!json_is_object(h))
+        return fxp_fail(p, path, "expected an object of header names to string values");
+    if (!fx->headers)
+        fx->headers = calloc(RM_MAX_FIXTURE_HEADERS + 2, sizeof(*fx->headers));
+    if (!fx->headers)
+        return fxp_fail(p, path, "out of memory");
+    json_object_foreach(h, key, v) {
+        if (fx->nheaders >= RM_MAX_FIXTURE_HEADERS)
+            return fxp_fail(p, path, "more than %d headers", RM_MAX_FIXTURE_HEADERS);
+        if (!json_is_string(v) || strpbrk(json_string_value(v), "\r\n") ||
+            strpbrk(key, "\r\n: "))
+            return fxp_fail(p, fxp_join(sub, path, key), "expected a one-line string");
+        fx->headers[fx->nheaders].name = strdup(key);
+        fx->headers[fx->nheaders++].value = strdup(json_string_value(v));
+    }
+    return 0;
+}
+
+static int fxp_stream(struct fxp *p, const char *path, json_t *s, struct fx_stream *st)
+{
+    static const char *const keys[] = {"first_event_ms", "delay_ms", "jitter_ms", "seed",
+                                       "chunk", "chunk_size", "fault", NULL};
+    const char *chunk;
+    char sub[FXP_PATH_MAX];
+    unsigned seed = 1;
+    int rc = 0;
+
+    memset(st, 0, sizeof(*st));
+    st->by_words = 1;
+    st->chunk_size = 1;
+    st->seed = 1;
+    fault_defaults(&st->fault);
+    if (!s)
+        return 0;
+    if (!json_is_object(s))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, s, keys);
+    rc |= fxp_uint(p, path, s, "first_event_ms", &st->first_event_ms, RM_MAX_DELAY_MS);
+    rc |= fxp_uint(p, path, s, "delay_ms", &st->delay_ms, RM_MAX_DELAY_MS);
+    rc |= fxp_uint(p, path, s, "jitter_ms", &st->jitter_ms, RM_MAX_DELAY_MS);
+    rc |= fxp_uint(p, path, s, "seed", &seed, 0x7fffffff);
+    st->seed = seed;
+    rc |= fxp_uint(p, path, s, "chunk_size", &st->chunk_size, 100000);
+    if (st->chunk_size == 0)
+        st->chunk_size = 1;
+    if ((chunk = json_util_str(s, "chunk"))) {
+        if (strcmp(chunk, "words") == 0)
+            st->by_words = 1;
+        else if (strcmp(chunk, "chars") == 0)
+            st->by_words = 0;
+        else
+            rc |= fxp_fail(p, fxp_join(sub, path, "chunk"), "expected \"words\" or \"chars\"");
+    } else if (json_object_get(s, "chunk")) {
+        rc |= fxp_fail(p, fxp_join(sub, path, "chunk"), "expected \"words\" or \"chars\"");
+    }
+    if (json_object_get(s, "fault"))
+        rc |= fxp_fault(p, fxp_join(sub, path, "fault"), json_object_get(s, "fault"), &st->fault);
+    return rc;
+}
+
+static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fixture *fx)
+{
+    static const char *const keys[] = {"events", "fresh_ids", NULL};
+    static const char *const ekeys[] = {"raw", "event", "data", "delay_ms", NULL};
+    json_t *events = json_object_get(t, "events");
+    char sub[FXP_PATH_MAX], epath[FXP_PATH_MAX];
+    size_t i;
+    int rc = 0, fresh = -1;
+
+    if (!json_is_object(t))
+        return fxp_fail(p, path, "expected an object");
+    rc |= fxp_keys(p, path, t, keys);
+    rc |= fxp_tri(p, path, t, "fresh_ids", &fresh);
+    fx->fresh_ids = fresh > 0;
+    if (!json_is_array(events) || json_array_size(events) == 0)
+        return fxp_fail(p, fxp_join(sub, path, "events"), "expected a non-empty array");
+    if (json_array_size(events) > RM_MAX_TRANSCRIPT_EVENTS)
+        return fxp_fail(p, fxp_join(sub, path, "events"), "more than %d events",
+                        RM_MAX_TRANSCRIPT_EVENTS);
+    fx->frames = calloc(json_array_size(events), sizeof(*fx->frames));
+    if (!fx->frames)
+        return fxp_fail(p, path, "out of memory");
+    for (i = 0; i < json_array_size(events); i++) {
+        json_t *e = json_array_get(events, i);
+        struct fx_frame *f = &fx->frames[i];
+        const char *raw = json_util_str(e, "raw");
+
+        snprintf(epath, sizeof(epath), "%s.events[%zu]", path, i);
+        if (!json_is_object(e)) {
+            rc |= fxp_fail(p, epath, "expected an object with \"raw\" or \"data\"");
+            continue;
+        }
+        rc |= fxp_keys(p, epath, e, ekeys);
+        rc |= fxp_uint(p, epath, e, "delay_ms", &f->delay_ms, RM_MAX_DELAY_MS);
+        if (raw) {
+            f->bytes = strdup(raw);
+            f->len = strlen(raw);
+        } else if (json_object_get(e, "data")) {
+            json_t *d = json_object_get(e, "data");
+            char *text = json_is_string(d) ? strdup(json_string_value(d)) : json_util_dumps(d);
+            struct buf b;
+
+            buf_init(&b, RM_MAX_STREAM_BYTES);
+            if (!text || sse_frame_append(&b, json_util_str(e, "event"), text) != 0) {
+                free(text);
+                buf_release(&b);
+                rc |= fxp_fail(p, epath, "event too large");
+                continue;
+            }
+            free(text);
+            f->bytes = buf_take(&b, &f->len);
+        } else {
+            rc |= fxp_fail(p, epath, "expected \"raw\" (verbatim bytes) or \"data\"");
+        }
+        fx->nframes = i + 1;
+    }
+    return rc;
+}
+
+/* Add the model ids a fixture names to the model list (no globs). */
+static void fx_note_models(json_t *models, const char *id)
+{
+    size_t i;
+
+    if (!id || strpbrk(id, "*?["))
+        return;
+    for (i = 0; i < json_array_size(models); i++)
+        if (strcmp(json_string_value(json_array_get(models, i)), id) == 0)
+            return;
+    json_array_append_new(models, json_string(id));
+}
+
+static void fixture_release(struct fixture *fx)
+{
+    size_t i;
+
+    free(fx->name);
+    free(fx->file);
+    free(fx->m_path);
+    free(fx->m_model);
+    free(fx->m_input);
+    free(fx->m_tool_output);
+    for (i = 0; i < fx->nitems; i++) {
+        free(fx->items[i].text);
+        free(fx->items[i].name);
+        free(fx->items[i].chunks.ends);
+        json_decref(fx->items[i].raw);
+    }
+    free(fx->items);
+    free(fx->status);
+    free(fx->incomplete_reason);
+    free(fx->model);
+    free(fx->err_body);
+    for (i = 0; i < fx->nframes; i++)
+        free(fx->frames[i].bytes);
+    free(fx->frames);
+    for (i = 0; i < fx->nheaders; i++) {
+        free(fx->headers[i].name);
+        free(fx->headers[i].value);
+    }
+    free(fx->headers);
+    memset(fx, 0, sizeof(*fx));
+}
+
+static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixture *fx,
+                       json_t *models, const char *default_name)
+{
+    static const char *const keys[] = {"name", "description", "match", "response", "error",
+                                       "transcript", "stream", "headers", "latency_ms",
+                                       "models", NULL};
+    char sub[FXP_PATH_MAX];
+    json_t *m;
+    size_t i;
+    int rc = 0, kinds = 0;
+
+    memset(fx, 0, sizeof(*fx));
+    fx->m_tools = fx->m_stream = -1;
+    fx->file = strdup(p->file);
+    json_util_locate(p->text, p->len, path, &fx->line, &fx->column);
+    if (!json_is_object(obj))
+        return fxp_fail(p, path, "expected a fixture object");
+    rc |= fxp_keys(p, path, obj, keys);
+    rc |= fxp_str(p, path, obj, "name", &fx->name);
+    if (!fx->name)
+        fx->name = strdup(default_name);
+    /* "stream" first: output chunking depends on it. */
+    rc |= fxp_stream(p, fxp_join(sub, path, "stream"), json_object_get(obj, "stream"),
+                     &fx->stream);
+    rc |= fxp_match(p, fxp_join(sub, path, "match"), json_object_get(obj, "match"), fx);
+    rc |= fxp_uint(p, path, obj, "latency_ms", &fx->latency_ms, RM_MAX_DELAY_MS);
+    if (json_object_get(obj, "response")) {
+        kinds++;
+        fx->kind = FX_RESPONSE;
+        rc |= fxp_response(p, fxp_join(sub, path, "response"), json_object_get(obj, "response"),
+                           fx);
+    }
+    if (json_object_get(obj, "error")) {
+        kinds++;
+        fx->kind = FX_ERROR;
+        rc |= fxp_error(p, fxp_join(sub, path, "error"), json_object_get(obj, "error"), fx);
+    }
+    if (json_object_get(obj, "transcript")) {
+        kinds++;
+        fx->kind = FX_TRANSCRIPT;
+        rc |= fxp_transcript(p, fxp_join(sub, path, "transcript"),
+                             json_object_get(obj, "transcript"), fx);
+    }
+    if (kinds != 1)
+        return fxp_fail(p, path, "a fixture needs exactly one of \"response\", \"error\" or "
+                                 "\"transcript\"");
+    rc |= fxp_headers(p, fxp_join(sub, path, "headers"), json_object_get(obj, "headers"), fx);
+    m = json_object_get(obj, "models");
+    if (m && !json_is_array(m))
+        rc |= fxp_fail(p, fxp_join(sub, path, "models"), "expected an array of model ids");
+    for (i = 0; json_is_array(m) && i < json_array_size(m); i++) {
+        if (!json_is_string(json_array_get(m, i))) {
+            snprintf(sub, sizeof(sub), "%s.models[%zu]", path, i);
+            rc |= fxp_fail(p, sub, "expected a string");
+        } else {
+            fx_note_models(models, json_string_value(json_array_get(m, i)));
+        }
+    }
+    fx_note_models(models, fx->model);
+    return rc;
+}
+
+/* Append the fixtures of one document to 'set'. */
+static int fx_load_doc(struct fixture_set *set, struct fxp *p)
+{
+    json_t *doc, *list;
+    size_t i, n;
+    int rc = 0;
+    const char *base = strrchr(p->file, '/');
+
+    doc = json_util_loadb(p->text, p->len, p->file, p->err);
+    if (!doc) {
+        if (p->all && p->err->set) {
+            char line[1024];
+            fprintf(p->all, "%s\n", mock_error_format(p->err, line, sizeof(line)));
+        }
+        p->nerr++;
+        return -1;
+    }
+    base = base ? base + 1 : p->file;
+    list = json_is_array(doc) ? doc : NULL;
+    n = list ? json_array_size(list) : 1;
+    if (set->n + n > RM_MAX_FIXTURES) {
+        json_decref(doc);
+        return fxp_fail(p, "", "more than %d fixtures", RM_MAX_FIXTURES);
+    }
+    {
+        struct fixture *v = realloc(set->v, (set->n + n) * sizeof(*set->v));
+        if (!v) {
+            json_decref(doc);
+            return fxp_fail(p, "", "out of memory");
+        }
+        set->v = v;
+    }
+    for (i = 0; i < n; i++) {
+        char path[32], name[300];
+        struct fixture *fx = &set->v[set->n];
+        size_t j;
+
+        if (list)
+            snprintf(path, sizeof(path), "[%zu]", i);
+        else
+            path[0] = '\0';
+        if (list)
+            snprintf(name, sizeof(name), "%.*s#%zu", (int)(strcspn(base, ".")), base, i);
+        else
+            snprintf(name, sizeof(name), "%.*s", (int)(strcspn(base, ".")), base);
+        if (fxp_fixture(p, path, list ? json_array_get(list, i) : doc, fx, set->models, name)) {
+            fixture_release(fx);
+            rc = -1;
+            continue;
+        }
+        for (j = 0; j < set->n; j++)
+            if (strcmp(set->v[j].name, fx->name) == 0)
+                break;
+        if (j < set->n) {
+            char npath[64];
+            snprintf(npath, sizeof(npath), "%s.name", path);
+            fxp_fail(p, npath, "fixture name '%s' is already used in %s", fx->name,
+                     set->v[j].file);
+            fixture_release(fx);
+            rc = -1;
+            continue;
+        }
+        set->n++;
+    }
+    json_decref(doc);
+    return rc;
+}
+
+int fixture_set_load_text(struct fixture_set *set, const char *text, size_t len,
+                          const char *source, struct mock_error *err)
+{
+    struct fxp p = {text, len, source, err, NULL, 0};
+
+    if (!set->models)
+        set->models = json_array();
+    return fx_load_doc(set, &p) == 0 && p.nerr == 0 ? 0 : -1;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *read_file(const char *path, size_t *len, struct mock_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b;
+    char chunk[65536];
+    size_t n;
+
+    if (!f) {
+        mock_error_set(err, path, 0, 0, "cannot open file");
+        return NULL;
+    }
+    buf_init(&b, RM_MAX_FIXTURE_FILE);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_append(&b, chunk, n) != 0) {
+            fclose(f);
+            buf_release(&b);
+            mock_error_set(err, path, 0, 0, "file larger than %u bytes", RM_MAX_FIXTURE_FILE);
+            return NULL;
+        }
+    fclose(f);
+    return buf_take(&b, len);
+}
+
+int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error *err,
+                     FILE *all_errors)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0, i;
+    int rc = 0;
+
+    memset(set, 0, sizeof(*set));
+    set->models = json_array();
+    if (!d) {
+        mock_error_set(err, dir, 0, 0, "cannot open fixture directory");
+        if (all_errors)
+            fprintf(all_errors, "%s: cannot open fixture directory\n", dir);
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+
+        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap ? cap * 2 : 16) * sizeof(*names));
+            if (!nn)
+                break;
+            names = nn;
+            cap = cap ? cap * 2 : 16;
+        }
+        names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_names);
+    for (i = 0; i < n; i++) {
+        char path[MOCK_ERROR_FILE_MAX];
+        size_t len = 0;
+        char *text;
+        struct mock_error local;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        mock_error_clear(&local);
+        text = read_file(path, &len, &local);
+        if (!text) {
+            char line[1024];
+            if (all_errors)
+                fprintf(all_errors, "%s\n", mock_error_format(&local, line, sizeof(line)));
+            mock_error_set(err, local.file, local.line, local.column, "%s", local.text);
+            rc = -1;
+        } else {
+            struct fxp p = {text, len, path, &local, all_errors, 0};
+
+            if (fx_load_doc(set, &p) != 0 || p.nerr) {
+                mock_error_set(err, local.file, local.line, local.column, "%s", local.text);
+                rc = -1;
+            }
+            free(text);
+        }
+        free(names[i]);
+        if (rc != 0 && !all_errors) {
+            size_t j;
+            for (j = i + 1; j < n; j++)
+                free(names[j]);
+            break;
+        }
+    }
+    free(names);
+    if (rc == 0 && set->n == 0) {
+        mock_error_set(err, dir, 0, 0, "no *.json fixture files found");
+        if (all_errors)
+            fprintf(all_errors, "%s: no *.json fixture files found\n", dir);
+        rc = -1;
+    }
+    if (rc != 0)
+        fixture_set_release(set);
+    return rc;
+}
+
+void fixture_set_release(struct fixture_set *set)
+{
+    size_t i;
+
+    for (i = 0; i < set->n; i++)
+        fixture_release(&set->v[i]);
+    free(set->v);
+    json_decref(set->models);
+    memset(set, 0, sizeof(*set));
+}
+
+static int fixture_accepts(const struct fixture *fx, const struct match_facts *f)
+{
+    if (fx->m_path && (!f->path || strcmp(fx->m_path, f->path) != 0))
+        return 0;
+    if (fx->m_model && (!f->model || fnmatch(fx->m_model, f->model, 0) != 0))
+        return 0;
+    if (fx->m_input && (!f->text || !strstr(f->text, fx->m_input)))
+        return 0;
+    if (fx->m_tools >= 0 && fx->m_tools != (f->tools != 0))
+        return 0;
+    if (fx->m_stream >= 0 && fx->m_stream != (f->stream != 0))
+        return 0;
+    if (fx->m_turn > 0 && fx->m_turn != f->turn)
+        return 0;
+    if (fx->m_tool_output) {
+        size_t i;
+        int hit = 0;
+
+        for (i = 0; i < json_array_size(f->tool_outputs); i++) {
+            const char *id = json_string_value(json_array_get(f->tool_outputs, i));
+            if (strcmp(fx->m_tool_output, "*") == 0 || (id && !strcmp(id, fx->m_tool_output)))
+                hit = 1;
+        }
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+const struct fixture *fixture_match(const struct fixture_set *set,
+                                    const struct match_facts *facts)
+{
+    size_t i;
+
+    for (i = 0; i < set->n; i++)
+        if (fixture_accepts(&set->v[i], facts))
+            return &set->v[i];
+    return NULL;
+}
+
+const struct fixture *fixture_find(const struct fixture_set *set, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < set->n; i++)
+        if (strcmp(set->v[i].name, name) == 0)
+            return &set->v[i];
+    return NULL;
+}

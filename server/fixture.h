@@ -1,0 +1,172 @@
+/* fixture: loading, linting and matching the JSON fixture files.
+ *
+ * A fixture directory holds *.json files, read in byte order of their names;
+ * each file is one fixture object or an array of them. The first fixture
+ * whose "match" accepts a request answers it. Everything that does not
+ * depend on the request (output items, text chunks, error bodies, raw
+ * transcript frames) is parsed and pre-rendered here, at load; a bad file is
+ * reported as "file:line:column: message" and nothing is half-loaded. */
+#ifndef RM_FIXTURE_H
+#define RM_FIXTURE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mock_error.h"
+
+enum fx_kind {
+    FX_RESPONSE,   /* renders a Response (and its SSE stream) */
+    FX_ERROR,      /* answers with an HTTP error envelope */
+    FX_TRANSCRIPT, /* replays raw recorded SSE bytes */
+};
+
+enum fx_item_type {
+    FX_ITEM_MESSAGE,       /* assistant message with output_text */
+    FX_ITEM_REFUSAL,       /* assistant message with a refusal part */
+    FX_ITEM_FUNCTION_CALL, /* function_call item */
+    FX_ITEM_REASONING,     /* reasoning item with one summary_text */
+    FX_ITEM_RAW,           /* an output item given verbatim */
+};
+
+/* A string split into stream deltas at load. */
+struct fx_chunks {
+    size_t n;      /* number of deltas */
+    size_t *ends;  /* end offset of each delta in the text */
+};
+
+struct fx_item {
+    enum fx_item_type type;
+    char *text;             /* message text, refusal, reasoning summary, or arguments */
+    char *name;             /* function name */
+    struct fx_chunks chunks;/* deltas of 'text' */
+    json_t *raw;            /* FX_ITEM_RAW: the item (ids filled per request if absent) */
+};
+
+enum fx_fault_kind {
+    FX_FAULT_NONE,
+    FX_FAULT_DROP,              /* cut the connection (no chunk terminator) */
+    FX_FAULT_STALL,             /* send nothing for stall_ms, then go on */
+    FX_FAULT_MALFORMED,         /* one data: line with broken JSON, then go on */
+    FX_FAULT_NO_TERMINAL,       /* leave out the terminal event */
+    FX_FAULT_ERROR,             /* "error" event, nested shape (as on the wire), then end */
+    FX_FAULT_ERROR_FLAT,        /* "error" event, flat documented shape, then end */
+    FX_FAULT_FAILED,            /* response.failed, then end */
+    FX_FAULT_ERROR_THEN_FAILED, /* nested error event, then response.failed */
+    FX_FAULT_LATENCY,           /* (request header only) delay the whole reply */
+    FX_FAULT_MALFORMED_BODY,    /* non-streaming: truncated JSON body */
+};
+
+struct fx_fault {
+    enum fx_fault_kind kind;
+    unsigned after_events;  /* events sent before the fault */
+    size_t after_bytes;     /* DROP: cut after this many bytes instead (0 = use events) */
+    unsigned stall_ms;      /* STALL: how long; LATENCY: delay */
+    char code[64];          /* error events: error code */
+    char message[256];      /* error events: message */
+};
+
+struct fx_stream {
+    unsigned first_event_ms; /* before the first event */
+    unsigned delay_ms;       /* between events */
+    unsigned jitter_ms;      /* +/- seeded jitter on delay_ms */
+    uint32_t seed;           /* jitter seed */
+    int by_words;            /* 1: chunk by words, 0: by characters */
+    unsigned chunk_size;     /* words or characters per delta */
+    struct fx_fault fault;
+};
+
+struct fx_header {
+    char *name;
+    char *value;
+};
+
+struct fx_frame {
+    char *bytes;            /* raw SSE bytes, written verbatim */
+    size_t len;
+    unsigned delay_ms;      /* before this frame */
+};
+
+struct fixture {
+    char *name;             /* unique; x-respmock-fixture selects it */
+    char *file;             /* where it was defined */
+    int line, column;
+    enum fx_kind kind;
+
+    /* "match": NULL / -1 mean "any". */
+    char *m_path;           /* exact path, e.g. "/v1/responses" */
+    char *m_model;          /* fnmatch glob */
+    char *m_input;          /* substring of the request text */
+    int m_tools;            /* function tools present */
+    int m_stream;           /* stream requested */
+    int m_turn;             /* chain depth, 1 = first turn; 0 = any */
+    char *m_tool_output;    /* "*" any function_call_output present, or a call_id */
+
+    /* FX_RESPONSE */
+    struct fx_item *items;
+    size_t nitems;
+    char *status;           /* "completed" | "incomplete" | "failed" */
+    char *incomplete_reason;/* for "incomplete" */
+    char *model;            /* resolved model to report; NULL echoes the request */
+    long usage_in, usage_out, usage_reasoning, usage_cached; /* -1 = computed */
+    unsigned background_ms; /* background: queued -> in_progress -> terminal pacing */
+
+    /* FX_ERROR */
+    int err_status;
+    char *err_body;         /* pre-rendered envelope text */
+
+    /* FX_TRANSCRIPT */
+    struct fx_frame *frames;
+    size_t nframes;
+    int fresh_ids;          /* rewrite recorded resp_/msg_/fc_/call_ ids per request */
+
+    /* all kinds */
+    struct fx_header *headers;
+    size_t nheaders;
+    unsigned latency_ms;    /* before a non-streaming reply */
+    struct fx_stream stream;
+};
+
+struct fixture_set {
+    struct fixture *v;
+    size_t n;
+    json_t *models;         /* array of model ids named by the fixtures (new ref) */
+};
+
+/* What matching looks at, computed once per request by the handler. */
+struct match_facts {
+    const char *path;
+    const char *model;      /* NULL when absent */
+    const char *text;       /* request text: input/messages/instructions joined */
+    int tools;              /* function tools were sent */
+    int stream;
+    int turn;               /* 1 + length of the previous_response_id chain */
+    json_t *tool_outputs;   /* borrowed array of call_id strings, may be NULL */
+};
+
+/* Load every *.json file of 'dir'. Returns 0, or -1 with the first problem
+ * in 'err'. When 'all_errors' is non-NULL every problem is printed to it
+ * (one line each) and loading goes on to find more (--check). */
+int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error *err,
+                     FILE *all_errors);
+
+/* Parse fixtures from one file's text (tests use it directly). */
+int fixture_set_load_text(struct fixture_set *set, const char *text, size_t len,
+                          const char *source, struct mock_error *err);
+
+void fixture_set_release(struct fixture_set *set);
+
+/* First fixture that matches 'facts', or NULL. Borrowed. */
+const struct fixture *fixture_match(const struct fixture_set *set,
+                                    const struct match_facts *facts);
+
+/* Fixture named 'name', or NULL. Borrowed. */
+const struct fixture *fixture_find(const struct fixture_set *set, const char *name);
+
+/* Parse a per-request fault spec "kind[;key=value...]" (x-respmock-fault),
+ * e.g. "drop;after_events=3", "stall;after_events=2;stall_ms=500",
+ * "latency;ms=200". Returns 0 or -1 with a message in 'why'. */
+int fixture_parse_fault(const char *spec, struct fx_fault *out, char *why, size_t why_len);
+
+#endif

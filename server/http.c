@@ -1,0 +1,282 @@
+/* http: libmicrohttpd glue (see http.h). Follows MHD's multi-call contract:
+ * first call allocates the per-request state, middle calls append body
+ * bytes to a bounded buffer, the final call handles and queues the reply;
+ * NOTIFY_COMPLETED frees the state. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "handlers.h"
+#include "timer.h"
+
+/* Per-request state, in MHD's *req_cls. */
+struct http_req {
+    struct buf body;
+    int too_large;
+    int have_reply;
+    struct rm_reply reply;
+    int64_t start_ms;
+    char method[16];
+    char path[256];      /* for the access log only (truncated) */
+};
+
+/* A streaming reply, owned by the MHD response (freed by its callback). */
+struct http_stream {
+    struct rm_server *srv;
+    struct MHD_Connection *conn;
+    struct stream *st;
+};
+
+static void wake_connection(void *item)
+{
+    MHD_resume_connection(item);
+}
+
+/* Suspend 'conn' until 'due_ms'. Returns 0, or -1 when it cannot wait
+ * (shutting down or the timer is full): then carry on at once. */
+static int suspend_until(struct rm_server *srv, struct MHD_Connection *conn, int64_t due_ms)
+{
+    if (atomic_load(&srv->stopping))
+        return -1;
+    MHD_suspend_connection(conn);
+    if (timer_add(srv->timer, due_ms, conn) != 0) {
+        MHD_resume_connection(conn);
+        server_log(srv, LOG_WARN, "more than %d delayed replies; sending at once",
+                   RM_MAX_SUSPENDED);
+        return -1;
+    }
+    return 0;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct http_stream *hs = cls;
+    size_t written = 0;
+    int64_t wake = 0;
+
+    (void)pos;
+    if (atomic_load(&hs->srv->stopping))
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    switch (stream_read(hs->st, server_now_ms(), out, max, &written, &wake)) {
+    case STREAM_DATA:
+        return (ssize_t)written;
+    case STREAM_WAIT:
+        if (suspend_until(hs->srv, hs->conn, wake) != 0 && atomic_load(&hs->srv->stopping))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        return 0;
+    case STREAM_END:
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    case STREAM_ABORT:
+    default:
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+}
+
+static void stream_done(void *cls)
+{
+    struct http_stream *hs = cls;
+
+    stream_free(hs->st);
+    free(hs);
+}
+
+struct collect {
+    struct rm_request *req;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct rm_request *req = cls;
+
+    (void)kind;
+    if (req->nquery < RM_MAX_QUERY_ARGS) {
+        req->query[req->nquery].key = key;
+        req->query[req->nquery].value = value;
+        req->nquery++;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection *conn,
+                                   struct http_req *r)
+{
+    struct rm_reply *rep = &r->reply;
+    struct MHD_Response *resp;
+    char rid[64], ms[32];
+    enum MHD_Result ret;
+    unsigned i;
+
+    if (rep->stream) {
+        struct http_stream *hs = calloc(1, sizeof(*hs));
+
+        if (!hs)
+            return MHD_NO;
+        hs->srv = srv;
+        hs->conn = conn;
+        hs->st = rep->stream;
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RM_STREAM_BLOCK,
+                                                 stream_reader, hs, stream_done);
+        if (!resp) {
+            free(hs);
+            return MHD_NO;
+        }
+        rep->stream = NULL; /* owned by the response now */
+    } else {
+        resp = MHD_create_response_from_buffer(rep->body_len, rep->body ? rep->body : (void *)"",
+                                               rep->body ? MHD_RESPMEM_MUST_FREE
+                                                         : MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        rep->body = NULL;
+    }
+    server_new_id(srv, "req_", 32, rid, sizeof(rid));
+    snprintf(ms, sizeof(ms), "%lld", (long long)(server_now_ms() - r->start_ms));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            rep->content_type ? rep->content_type : "application/json");
+    MHD_add_response_header(resp, "x-request-id", rid);
+    MHD_add_response_header(resp, "openai-processing-ms", ms);
+    MHD_add_response_header(resp, "openai-version", "2020-10-01");
+    for (i = 0; i < rep->nheaders; i++)
+        MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
+    ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct rm_server *srv = cls;
+    struct http_req *r = *req_cls;
+
+    (void)version;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return MHD_NO;
+        buf_init(&r->body, srv->cfg.max_body);
+        r->start_ms = server_now_ms();
+        snprintf(r->method, sizeof(r->method), "%s", method);
+        snprintf(r->path, sizeof(r->path), "%s", url);
+        *req_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!r->too_large && buf_append(&r->body, upload_data, *upload_data_size) != 0) {
+            r->too_large = 1; /* keep reading, answer 413 at the end */
+            buf_release(&r->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!r->have_reply) {
+        struct rm_request req;
+
+        memset(&req, 0, sizeof(req));
+        req.method = method;
+        req.path = url;
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &req);
+        req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        req.fixture = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-fixture");
+        req.fault = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-fault");
+        req.body = r->body.data;
+        req.body_len = r->body.len;
+        req.body_too_large = r->too_large;
+        handle_request(srv, &req, &r->reply);
+        r->have_reply = 1;
+        if (r->reply.delay_ms && srv->cfg.speed > 0) {
+            int64_t due = server_now_ms() + (int64_t)(r->reply.delay_ms * srv->cfg.speed);
+            if (suspend_until(srv, conn, due) == 0)
+                return MHD_YES; /* called again once resumed */
+        }
+    }
+    return queue_reply(srv, conn, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct rm_server *srv = cls;
+    struct http_req *r = *req_cls;
+
+    (void)conn;
+    if (!r)
+        return;
+    /* The access log: never headers, never bodies. */
+    server_log(srv, LOG_INFO, "%s %s %d %lldms%s%s%s", r->method, r->path, r->reply.status,
+               (long long)(server_now_ms() - r->start_ms), r->reply.fixture[0] ? " fixture=" : "",
+               r->reply.fixture,
+               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    reply_release(&r->reply);
+    buf_release(&r->body);
+    free(r);
+    *req_cls = NULL;
+}
+
+int http_start(struct rm_server *srv, struct mock_error *err)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    const struct sockaddr *addr;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    const union MHD_DaemonInfo *info;
+
+    memset(&a4, 0, sizeof(a4));
+    memset(&a6, 0, sizeof(a6));
+    if (inet_pton(AF_INET, srv->cfg.host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)srv->cfg.port);
+        addr = (const struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, srv->cfg.host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)srv->cfg.port);
+        addr = (const struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        mock_error_set(err, NULL, 0, 0, "--host '%s' is not an IPv4 or IPv6 address",
+                       srv->cfg.host);
+        return -1;
+    }
+    srv->timer = timer_new(RM_MAX_SUSPENDED, wake_connection);
+    if (!srv->timer) {
+        mock_error_set(err, NULL, 0, 0, "cannot start the timer thread");
+        return -1;
+    }
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)srv->cfg.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)RM_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        mock_error_set(err, NULL, 0, 0, "cannot listen on %s:%d (in use, or not allowed)",
+                       srv->cfg.host, srv->cfg.port);
+        timer_free(srv->timer);
+        srv->timer = NULL;
+        return -1;
+    }
+    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->bound_port = info ? info->port : srv->cfg.port;
+    return 0;
+}
+
+void http_stop(struct rm_server *srv)
+{
+    if (!srv->daemon)
+        return;
+    atomic_store(&srv->stopping, 1);
+    MHD_quiesce_daemon(srv->daemon);
+    timer_drain(srv->timer); /* nothing may stay suspended past this point */
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+    timer_free(srv->timer);
+    srv->timer = NULL;
+}

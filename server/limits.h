@@ -1,0 +1,29 @@
+/* limits: every size, count and time bound of respmock, named once.
+ * Going over a limit is an error the caller reports (413, 500, a fixture
+ * error); nothing is truncated silently. */
+#ifndef RM_LIMITS_H
+#define RM_LIMITS_H
+
+#define RM_DEFAULT_PORT 4010
+#define RM_DEFAULT_HOST "127.0.0.1"
+#define RM_DEFAULT_MAX_BODY (16u * 1024 * 1024) /* request body, --max-body */
+#define RM_MAX_BODY_CEILING (256u * 1024 * 1024) /* largest --max-body accepted */
+#define RM_DEFAULT_MAX_STORED 1000              /* stored responses, --max-stored */
+#define RM_MAX_API_KEYS 32                      /* --api-key repeats */
+#define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
+#define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */
+#define RM_MAX_FIXTURE_ITEMS 64                 /* output items in one fixture */
+#define RM_MAX_FIXTURE_HEADERS 32               /* extra headers of one fixture */
+#define RM_MAX_TRANSCRIPT_EVENTS 100000         /* events of one raw transcript */
+#define RM_MAX_STREAM_BYTES (64u * 1024 * 1024) /* one rendered event stream */
+#define RM_MAX_RESPONSE_BYTES (64u * 1024 * 1024) /* one rendered JSON body */
+#define RM_MAX_DELAY_MS 600000u                 /* any one scripted delay */
+#define RM_MAX_CONNECTIONS 4096                 /* concurrent connections */
+#define RM_MAX_SUSPENDED 8192                   /* timer entries (delayed replies) */
+#define RM_MAX_QUERY_ARGS 32                    /* query arguments looked at */
+#define RM_MAX_REPLY_HEADERS 48                 /* headers on one reply */
+#define RM_MAX_MATCH_TEXT (1u * 1024 * 1024)    /* request text kept for matching */
+#define RM_MAX_SSE_EVENT (16u * 1024 * 1024)    /* one parsed SSE event */
+#define RM_STREAM_BLOCK 16384                   /* bytes per content-reader call */
+
+#endif

@@ -1,0 +1,52 @@
+/* render: turn a fixture plus a request into what the client sees.
+ *
+ * One fixture is the single source of truth: the final Response object is
+ * rendered first, and the SSE stream is derived from that object (plus the
+ * chunk boundaries fixed at load), so the streamed deltas, the .done events
+ * and response.completed can never disagree with the JSON body. The same
+ * holds for the Chat Completions shapes. */
+#ifndef RM_RENDER_H
+#define RM_RENDER_H
+
+#include <jansson.h>
+
+#include "fixture.h"
+#include "server.h"
+#include "stream.h"
+
+struct render_ctx {
+    struct rm_server *srv;
+    const struct fixture *fx;
+    const json_t *req;                 /* request body (borrowed) */
+    const char *previous_response_id;  /* echo, NULL for null */
+    const char *conversation_id;       /* echo, NULL for null */
+    long input_tokens;                 /* counted by the caller over the whole context */
+    int background;                    /* background:true */
+};
+
+/* Deterministic token estimate used everywhere: ceil(bytes / 4). */
+long render_count_tokens(const char *text);
+
+/* The final Response object (status from the fixture). New reference. */
+json_t *render_response(const struct render_ctx *rc);
+
+/* The Responses event stream for 'final' (from render_response). 'fault'
+ * overrides the fixture's stream fault when its kind is not NONE. With
+ * 'queued' the stream starts with status "queued" and a response.queued
+ * event (background). Returns NULL on OOM or when over RM_MAX_STREAM_BYTES. */
+struct stream *render_response_stream(const struct render_ctx *rc, const json_t *final,
+                                      const struct fx_fault *fault, int queued);
+
+/* Transcript fixture: the recorded frames (ids refreshed when asked). */
+struct stream *render_transcript_stream(struct rm_server *srv, const struct fixture *fx);
+
+/* Transcript fixture answered without stream: the last "response" object
+ * its events carry, or NULL when none. New reference. */
+json_t *render_transcript_final(const struct fixture *fx);
+
+/* Chat Completions: the chat.completion object / its chunk stream. */
+json_t *render_chat(const struct render_ctx *rc);
+struct stream *render_chat_stream(const struct render_ctx *rc, const json_t *completion,
+                                  const struct fx_fault *fault);
+
+#endif

@@ -1,0 +1,108 @@
+/* server: context creation, ids, clocks and logging (see server.h). */
+#include "server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "store.h"
+
+void server_config_defaults(struct rm_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->host = RM_DEFAULT_HOST;
+    cfg->port = RM_DEFAULT_PORT;
+    cfg->threads = 2;
+    cfg->log_level = LOG_INFO;
+    cfg->max_body = RM_DEFAULT_MAX_BODY;
+    cfg->max_stored = RM_DEFAULT_MAX_STORED;
+    cfg->speed = 1.0;
+}
+
+struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err)
+{
+    struct rm_server *srv = calloc(1, sizeof(*srv));
+
+    if (!srv) {
+        mock_error_set(err, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    srv->cfg = *cfg;
+    if (getrandom(&srv->id_seed, sizeof(srv->id_seed), 0) != sizeof(srv->id_seed))
+        srv->id_seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)srv;
+    atomic_init(&srv->id_counter, 0);
+    atomic_init(&srv->stopping, 0);
+    srv->started_ms = server_now_ms();
+    if (fixture_set_load(&srv->fixtures, cfg->fixtures_dir, err, NULL) != 0)
+        goto out_free;
+    srv->store = store_new(cfg->max_stored);
+    if (!srv->store) {
+        mock_error_set(err, NULL, 0, 0, "out of memory");
+        goto out_free;
+    }
+    return srv;
+out_free:
+    server_free(srv);
+    return NULL;
+}
+
+void server_free(struct rm_server *srv)
+{
+    if (!srv)
+        return;
+    store_free(srv->store);
+    fixture_set_release(&srv->fixtures);
+    free(srv);
+}
+
+/* splitmix64: a bijection, so distinct counters give distinct ids. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, char *out,
+                   size_t out_len)
+{
+    uint64_t n = atomic_fetch_add(&srv->id_counter, 1);
+    uint64_t a = mix64(srv->id_seed ^ n), b = mix64(a ^ srv->id_seed);
+    char hex[33];
+
+    snprintf(hex, sizeof(hex), "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    if (hex_len > 32)
+        hex_len = 32;
+    snprintf(out, out_len, "%s%.*s", prefix, (int)hex_len, hex);
+}
+
+int64_t server_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t server_unix_time(void)
+{
+    return (int64_t)time(NULL);
+}
+
+void server_log(const struct rm_server *srv, enum log_level level, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    char line[1024];
+    va_list ap;
+
+    if (srv && level > srv->cfg.log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "respmock: %s: %s\n", names[level], line);
+}

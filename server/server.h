@@ -1,0 +1,68 @@
+/* server: the one respmock context (configuration, fixtures, state) that
+ * every handler receives. There are no mutable globals: two servers can live
+ * in one process, which the tests rely on. */
+#ifndef RM_SERVER_H
+#define RM_SERVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "fixture.h"
+#include "limits.h"
+#include "mock_error.h"
+
+struct store;
+struct rm_timer;
+struct MHD_Daemon;
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+struct rm_config {
+    const char *host;          /* bind address, default 127.0.0.1 */
+    int port;                  /* 0 = pick a free port */
+    const char *fixtures_dir;
+    unsigned threads;          /* MHD worker threads */
+    enum log_level log_level;
+    const char *api_keys[RM_MAX_API_KEYS]; /* accepted keys; none = any bearer token */
+    unsigned n_api_keys;
+    size_t max_body;           /* request body limit (413 above) */
+    unsigned max_stored;       /* stored responses kept */
+    double speed;              /* delay factor: 1 = as scripted, 0 = no delays */
+};
+
+struct rm_server {
+    struct rm_config cfg;
+    struct fixture_set fixtures; /* read-only after load */
+    struct store *store;         /* stored responses (internally locked) */
+    struct rm_timer *timer;      /* wakes suspended connections */
+    struct MHD_Daemon *daemon;
+    int bound_port;
+    uint64_t id_seed;            /* random per server, for ids */
+    atomic_uint_fast64_t id_counter;
+    atomic_int stopping;
+    int64_t started_ms;
+};
+
+/* Fill 'cfg' with the documented defaults. */
+void server_config_defaults(struct rm_config *cfg);
+
+/* Create a server: load the fixtures (on failure 'err' has file:line:column
+ * and NULL is returned) and the store. Does not listen yet. */
+struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err);
+
+/* Free everything; stops listening first if needed. Accepts NULL. */
+void server_free(struct rm_server *srv);
+
+/* Write a fresh id "<prefix><hex>" of 'hex_len' hex digits into 'out'. */
+void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, char *out,
+                   size_t out_len);
+
+/* Milliseconds of a monotonic clock / seconds of the wall clock. */
+int64_t server_now_ms(void);
+int64_t server_unix_time(void);
+
+/* Levelled logging to stderr. Never pass it a secret. */
+void server_log(const struct rm_server *srv, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,127 @@
+/* http_client: a minimal libcurl wrapper for the integration tests. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "test_support.h"
+
+#define HTTP_TEST_MAX_BODY (64u * 1024 * 1024)
+
+static size_t on_body(char *p, size_t size, size_t n, void *user)
+{
+    return buf_append(user, p, size * n) == 0 ? size * n : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *user)
+{
+    struct buf *b = user;
+    size_t len = size * n, i;
+    int in_name = 1;
+
+    for (i = 0; i < len; i++) {
+        char c = p[i];
+        if (c == ':')
+            in_name = 0;
+        if (in_name)
+            c = (char)tolower((unsigned char)c);
+        if (buf_append(b, &c, 1))
+            return 0;
+    }
+    return len;
+}
+
+int http_request(const char *method, const char *url, const char *body,
+                 const char *const *headers, struct http_result *out)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = NULL;
+    struct buf b, h;
+    int have_auth = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!c)
+        return -1;
+    buf_init(&b, HTTP_TEST_MAX_BODY);
+    buf_init(&h, 1024 * 1024);
+    for (; headers && *headers; headers++) {
+        if (strncasecmp(*headers, "authorization:", 14) == 0)
+            have_auth = 1;
+        hl = curl_slist_append(hl, *headers);
+    }
+    if (!have_auth)
+        hl = curl_slist_append(hl, "Authorization: Bearer test-key");
+    if (body)
+        hl = curl_slist_append(hl, "Content-Type: application/json");
+    hl = curl_slist_append(hl, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    out->curl_rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &out->total_s);
+    out->body = buf_take(&b, &out->body_len);
+    out->headers = buf_take(&h, NULL);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return out->curl_rc == CURLE_OK ? 0 : -1;
+}
+
+char *http_header(const struct http_result *r, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = r->headers;
+
+    while (p && *p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > n && strncmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            const char *end = p + len;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == '\r' || end[-1] == ' '))
+                end--;
+            return strndup(v, (size_t)(end - v));
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+json_t *http_json(const struct http_result *r)
+{
+    return r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+}
+
+void http_result_free(struct http_result *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+json_t *assert_error_envelope(json_t *doc)
+{
+    json_t *e;
+
+    ck_assert_msg(json_is_object(doc), "body is not a JSON object");
+    e = json_object_get(doc, "error");
+    ck_assert_msg(json_is_object(e), "no error object");
+    ck_assert_msg(json_is_string(json_object_get(e, "message")), "error.message not a string");
+    ck_assert_msg(json_is_string(json_object_get(e, "type")), "error.type not a string");
+    ck_assert_msg(json_object_get(e, "param") != NULL, "error.param missing");
+    ck_assert_msg(json_object_get(e, "code") != NULL, "error.code missing");
+    return e;
+}
