@@ -40,12 +40,13 @@ static int fxp_fail(struct fxp *p, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    const char *shown = path[0] == '.' ? path + 1 : path; /* "match.model", "[1].name" */
+
     json_util_locate(p->text, p->len, path, &line, &col);
     if (p->all)
-        fprintf(p->all, "%s:%d:%d: %s%s%s\n", p->file, line, col, path[0] ? path : "",
-                path[0] ? ": " : "", msg);
-    mock_error_set(p->err, p->file, line, col, "%s%s%s", path[0] ? path : "",
-                   path[0] ? ": " : "", msg);
+        fprintf(p->all, "%s:%d:%d: %s%s%s\n", p->file, line, col, shown, shown[0] ? ": " : "",
+                msg);
+    mock_error_set(p->err, p->file, line, col, "%s%s%s", shown, shown[0] ? ": " : "", msg);
     p->nerr++;
     return -1;
 }
@@ -800,10 +801,15 @@ int fixture_set_load_text(struct fixture_set *set, const char *text, size_t len,
                           const char *source, struct mock_error *err)
 {
     struct fxp p = {text, len, source, err, NULL, 0};
+    size_t before = set->n;
 
     if (!set->models)
         set->models = json_array();
-    return fx_load_doc(set, &p) == 0 && p.nerr == 0 ? 0 : -1;
+    if (fx_load_doc(set, &p) == 0 && p.nerr == 0)
+        return 0;
+    while (set->n > before) /* a bad document loads nothing */
+        fixture_release(&set->v[--set->n]);
+    return -1;
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -1,0 +1,627 @@
+/* Integration tests for issue 2: a real respmock process on a free port,
+ * driven with libcurl: shipped fixtures, request validation, auth, routing,
+ * limits, headers, start-up and --check behaviour. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_support.h"
+
+static struct test_server ts;
+
+static void start_default(void)
+{
+    ck_assert_int_eq(test_server_start(&ts, NULL), 0);
+}
+
+static void start_with_key(void)
+{
+    static const char *const args[] = {"--api-key", "sk-test-right-key-1234", NULL};
+    ck_assert_int_eq(test_server_start(&ts, args), 0);
+}
+
+static void start_small_body(void)
+{
+    static const char *const args[] = {"--max-body", "1024", NULL};
+    ck_assert_int_eq(test_server_start(&ts, args), 0);
+}
+
+static void stop(void)
+{
+    test_server_stop(&ts);
+}
+
+/* POST 'body' to /v1/responses; returns the parsed body (new ref). */
+static json_t *post(const char *path, const char *body, const char *const *headers,
+                    struct http_result *r)
+{
+    char url[256];
+
+    snprintf(url, sizeof(url), "%s%s", ts.base, path);
+    ck_assert_int_eq(http_request("POST", url, body, headers, r), 0);
+    return http_json(r);
+}
+
+static json_t *get(const char *path, struct http_result *r)
+{
+    char url[256];
+
+    snprintf(url, sizeof(url), "%s%s", ts.base, path);
+    ck_assert_int_eq(http_request("GET", url, NULL, NULL, r), 0);
+    return http_json(r);
+}
+
+/* Every key a real Response object has (contract §3.1). */
+static void assert_response_shape(json_t *r)
+{
+    static const char *const keys[] = {
+        "id", "object", "created_at", "status", "completed_at", "background", "error",
+        "incomplete_details", "instructions", "max_output_tokens", "max_tool_calls", "model",
+        "output", "parallel_tool_calls", "previous_response_id", "conversation", "reasoning",
+        "service_tier", "store", "temperature", "text", "tool_choice", "tools", "top_logprobs",
+        "top_p", "truncation", "usage", "user", "safety_identifier", "prompt_cache_key",
+        "metadata", NULL};
+    const char *const *k;
+    long now = (long)time(NULL);
+
+    ck_assert_msg(json_is_object(r), "not a JSON object");
+    for (k = keys; *k; k++)
+        ck_assert_msg(json_object_get(r, *k) != NULL, "missing key %s", *k);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "object")), "response");
+    ck_assert_int_eq(strncmp(json_string_value(json_object_get(r, "id")), "resp_", 5), 0);
+    ck_assert(labs((long)json_integer_value(json_object_get(r, "created_at")) - now) < 60);
+    ck_assert(json_is_array(json_object_get(r, "output")));
+    ck_assert(json_is_object(json_object_get(r, "metadata")));
+    ck_assert(json_is_object(json_object_get(r, "text")));
+}
+
+static const char *out_str(json_t *r, size_t i, const char *key)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(r, "output"), i), key));
+}
+
+START_TEST(health_needs_no_auth)
+{
+    struct http_result r;
+    char url[128];
+    json_t *doc;
+
+    snprintf(url, sizeof(url), "%s/healthz", ts.base);
+    ck_assert_int_eq(http_request("GET", url, NULL, (const char *const[]){"Authorization:", NULL},
+                                  &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    doc = http_json(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "ok");
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(plain_text_default)
+{
+    struct http_result r;
+    json_t *doc = post("/v1/responses",
+                       "{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\",\"instructions\":\"Be brief.\","
+                       "\"temperature\":0.5,\"top_p\":0.9,\"metadata\":{\"k\":\"v\"},"
+                       "\"max_output_tokens\":64}",
+                       NULL, &r);
+    json_t *content, *usage;
+    char *rid = http_header(&r, "x-request-id"), *ms = http_header(&r, "openai-processing-ms");
+    char *ct = http_header(&r, "content-type");
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(ct);
+    ck_assert_ptr_nonnull(strstr(ct, "application/json"));
+    ck_assert_ptr_nonnull(rid);
+    ck_assert_int_eq(strncmp(rid, "req_", 4), 0);
+    ck_assert_ptr_nonnull(ms);
+    ck_assert(ms[0] >= '0' && ms[0] <= '9');
+    assert_response_shape(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "completed");
+    ck_assert(json_is_integer(json_object_get(doc, "completed_at")));
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "model")), "gpt-4.1-mini");
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "instructions")), "Be brief.");
+    ck_assert(json_real_value(json_object_get(doc, "temperature")) == 0.5);
+    ck_assert(json_real_value(json_object_get(doc, "top_p")) == 0.9);
+    ck_assert_int_eq(json_integer_value(json_object_get(doc, "max_output_tokens")), 64);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "metadata"), "k")),
+                     "v");
+    ck_assert(json_is_null(json_object_get(doc, "previous_response_id")));
+    ck_assert(json_is_null(json_object_get(doc, "error")));
+    ck_assert(json_is_true(json_object_get(doc, "store")));
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "tool_choice")), "auto");
+    ck_assert_str_eq(out_str(doc, 0, "type"), "message");
+    ck_assert_str_eq(out_str(doc, 0, "role"), "assistant");
+    ck_assert_int_eq(strncmp(out_str(doc, 0, "id"), "msg_", 4), 0);
+    content = json_array_get(json_object_get(json_array_get(json_object_get(doc, "output"), 0),
+                                             "content"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(content, "type")), "output_text");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(content, "text")), "respmock"));
+    ck_assert(json_is_array(json_object_get(content, "annotations")));
+    usage = json_object_get(doc, "usage");
+    ck_assert_int_eq(json_integer_value(json_object_get(usage, "total_tokens")),
+                     json_integer_value(json_object_get(usage, "input_tokens")) +
+                         json_integer_value(json_object_get(usage, "output_tokens")));
+    free(rid);
+    free(ms);
+    free(ct);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(fresh_ids_every_time)
+{
+    struct http_result r1, r2;
+    json_t *a = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r1);
+    json_t *b = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r2);
+
+    ck_assert_str_ne(json_string_value(json_object_get(a, "id")),
+                     json_string_value(json_object_get(b, "id")));
+    ck_assert_str_ne(out_str(a, 0, "id"), out_str(b, 0, "id"));
+    json_decref(a);
+    json_decref(b);
+    http_result_free(&r1);
+    http_result_free(&r2);
+}
+END_TEST
+
+START_TEST(function_call_with_tools)
+{
+    struct http_result r;
+    json_t *doc = post("/v1/responses",
+                       "{\"model\":\"gpt-4.1\",\"input\":\"Weather in Boston?\",\"tools\":[{\"type\":"
+                       "\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
+                       "\"properties\":{\"location\":{\"type\":\"string\"}}}}]}",
+                       NULL, &r);
+    json_t *tool, *args;
+
+    ck_assert_int_eq(r.status, 200);
+    assert_response_shape(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "completed");
+    ck_assert_str_eq(out_str(doc, 0, "type"), "function_call");
+    ck_assert_int_eq(strncmp(out_str(doc, 0, "id"), "fc_", 3), 0);
+    ck_assert_int_eq(strncmp(out_str(doc, 0, "call_id"), "call_", 5), 0);
+    ck_assert_str_eq(out_str(doc, 0, "name"), "get_weather");
+    ck_assert_ptr_nonnull(out_str(doc, 0, "arguments")); /* a JSON string, not an object */
+    args = json_loads(out_str(doc, 0, "arguments"), 0, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(args, "location")), "Boston, MA");
+    tool = json_array_get(json_object_get(doc, "tools"), 0);
+    ck_assert(json_is_true(json_object_get(tool, "strict")));
+    ck_assert(json_is_null(json_object_get(tool, "description")));
+    json_decref(args);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(refusal_incomplete_reasoning)
+{
+    struct http_result r;
+    json_t *doc, *part;
+
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"Please refuse this\"}", NULL, &r);
+    part = json_array_get(json_object_get(json_array_get(json_object_get(doc, "output"), 0),
+                                          "content"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(part, "type")), "refusal");
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(part, "refusal")));
+    json_decref(doc);
+    http_result_free(&r);
+
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"Write a long essay\"}", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    assert_response_shape(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "incomplete");
+    ck_assert(json_is_null(json_object_get(doc, "completed_at")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "incomplete_details"),
+                                                       "reason")),
+                     "max_output_tokens");
+    ck_assert_str_eq(out_str(doc, 0, "status"), "incomplete");
+    json_decref(doc);
+    http_result_free(&r);
+
+    doc = post("/v1/responses", "{\"model\":\"o4-mini\",\"input\":\"think about it\"}", NULL, &r);
+    ck_assert_str_eq(out_str(doc, 0, "type"), "reasoning");
+    ck_assert_int_eq(strncmp(out_str(doc, 0, "id"), "rs_", 3), 0);
+    ck_assert_str_eq(out_str(doc, 1, "type"), "message");
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(error_fixtures)
+{
+    static const int statuses[] = {401, 403, 404, 429, 500, 503};
+    size_t i;
+
+    for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        struct http_result r;
+        char body[128];
+        json_t *doc, *e;
+        char *retry;
+
+        snprintf(body, sizeof(body), "{\"model\":\"respmock-error-%d\",\"input\":\"hi\"}",
+                 statuses[i]);
+        doc = post("/v1/responses", body, NULL, &r);
+        ck_assert_int_eq(r.status, statuses[i]);
+        e = assert_error_envelope(doc);
+        (void)e;
+        retry = http_header(&r, "x-should-retry");
+        if (statuses[i] == 429 || statuses[i] == 500) {
+            ck_assert_ptr_nonnull(retry);
+            ck_assert_str_eq(retry, "false");
+        }
+        if (statuses[i] == 429) {
+            char *ra = http_header(&r, "retry-after"), *rl = http_header(&r, "x-ratelimit-limit-requests");
+            ck_assert_ptr_nonnull(ra);
+            ck_assert_ptr_nonnull(rl);
+            ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "rate_limit_exceeded");
+            free(ra);
+            free(rl);
+        }
+        if (statuses[i] == 503) {
+            char *ms = http_header(&r, "retry-after-ms");
+            ck_assert_ptr_nonnull(ms);
+            ck_assert_str_eq(ms, "10");
+            free(ms);
+        }
+        free(retry);
+        json_decref(doc);
+        http_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(fixture_selected_by_header)
+{
+    struct http_result r;
+    json_t *doc;
+
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"x-respmock-fixture: error-500", NULL}, &r);
+    ck_assert_int_eq(r.status, 500);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(&r);
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"x-respmock-fixture: no-such-fixture", NULL}, &r);
+    ck_assert_int_eq(r.status, 400);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+/* status, code and param of a rejected body. */
+static void expect_400(const char *body, const char *code, const char *param)
+{
+    struct http_result r;
+    json_t *doc = post("/v1/responses", body, NULL, &r), *e;
+
+    ck_assert_msg(r.status == 400, "%s: status %ld", body, r.status);
+    e = assert_error_envelope(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "type")), "invalid_request_error");
+    if (code && strcmp(code, "*") == 0)
+        ck_assert(json_object_get(e, "code") != NULL);
+    else if (code)
+        ck_assert_msg(json_is_string(json_object_get(e, "code")) &&
+                          strcmp(json_string_value(json_object_get(e, "code")), code) == 0,
+                      "%s: code", body);
+    else
+        ck_assert(json_is_null(json_object_get(e, "code")));
+    if (param)
+        ck_assert_msg(json_is_string(json_object_get(e, "param")) &&
+                          strcmp(json_string_value(json_object_get(e, "param")), param) == 0,
+                      "%s: param %s", body, json_string_value(json_object_get(e, "param")));
+    json_decref(doc);
+    http_result_free(&r);
+}
+
+static void expect_200(const char *body)
+{
+    struct http_result r;
+    json_t *doc = post("/v1/responses", body, NULL, &r);
+
+    ck_assert_msg(r.status == 200, "%s: status %ld: %s", body, r.status, r.body);
+    json_decref(doc);
+    http_result_free(&r);
+}
+
+START_TEST(validation_rejects)
+{
+    expect_400("{\"model\":", NULL, NULL);
+    expect_400("[1,2]", "invalid_type", NULL);
+    expect_400("{\"input\":\"hi\"}", "missing_required_parameter", "model");
+    expect_400("{\"model\":\"gpt-4.1\"}", "missing_required_parameter", "input");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"temperature\":\"hot\"}", "invalid_type",
+               "temperature");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":42}", "invalid_type", "input");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"temperature\":2.5}", "decimal_above_max_value",
+               "temperature");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"max_output_tokens\":8}",
+               "integer_below_min_value", "max_output_tokens");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"metadata\":{\"a\":\"1\",\"b\":\"2\","
+               "\"c\":\"3\",\"d\":\"4\",\"e\":\"5\",\"f\":\"6\",\"g\":\"7\",\"h\":\"8\",\"i\":\"9\","
+               "\"j\":\"10\",\"k\":\"11\",\"l\":\"12\",\"m\":\"13\",\"n\":\"14\",\"o\":\"15\","
+               "\"p\":\"16\",\"q\":\"17\"}}",
+               "*", "metadata");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"frobnicate\":true}", "unknown_parameter",
+               "frobnicate");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "*",
+               "input[0].role");
+    expect_400("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"previous_response_id\":\"resp_nope\"}",
+               "previous_response_not_found", "previous_response_id");
+}
+END_TEST
+
+START_TEST(validation_accepts)
+{
+    expect_200("{\"model\":\"gpt-4.1\",\"input\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    expect_200("{\"model\":\"gpt-4.1\",\"input\":[{\"type\":\"message\",\"role\":\"user\","
+               "\"content\":[{\"type\":\"input_text\",\"text\":\"hi\"}]}]}");
+    expect_200("{\"model\":\"gpt-4.1\",\"input\":[{\"role\":\"user\",\"content\":["
+               "{\"type\":\"input_text\",\"text\":\"what is this?\"},"
+               "{\"type\":\"input_image\",\"image_url\":\"https://example.com/cat.png\"},"
+               "{\"type\":\"input_image\",\"image_url\":\"data:image/png;base64,iVBORw0KGgo=\","
+               "\"detail\":\"low\"}]}]}");
+    expect_200("{\"model\":\"gpt-4.1\",\"input\":[{\"role\":\"user\",\"content\":["
+               "{\"type\":\"input_file\",\"file_id\":\"file-123\"},"
+               "{\"type\":\"input_file\",\"filename\":\"a.pdf\",\"file_data\":"
+               "\"data:application/pdf;base64,JVBERi0=\"},"
+               "{\"type\":\"input_file\",\"file_url\":\"https://example.com/a.pdf\"}]}]}");
+    expect_200("{\"model\":\"gpt-4.1\",\"input\":[{\"type\":\"function_call_output\","
+               "\"call_id\":\"call_1\",\"output\":\"{\\\"temp_c\\\":21}\"}]}");
+    expect_200("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"moderation\":null,"
+               "\"prompt_cache_key\":\"k\",\"safety_identifier\":\"u1\",\"text\":{\"verbosity\":"
+               "\"low\"},\"reasoning\":{\"effort\":\"low\"},\"include\":["
+               "\"message.output_text.logprobs\"],\"service_tier\":\"auto\",\"store\":false}");
+}
+END_TEST
+
+START_TEST(auth_required)
+{
+    struct http_result r;
+    json_t *doc;
+
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"Authorization:", NULL}, &r);
+    ck_assert_int_eq(r.status, 401);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(&r);
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"Authorization: Basic dXNlcjpwYXNz", NULL}, &r);
+    ck_assert_int_eq(r.status, 401);
+    json_decref(doc);
+    http_result_free(&r);
+    /* Without --api-key any bearer token passes. */
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"Authorization: Bearer anything", NULL}, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(api_key_restricts)
+{
+    struct http_result r;
+    json_t *doc, *e;
+
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"Authorization: Bearer sk-wrong-key-5678", NULL}, &r);
+    ck_assert_int_eq(r.status, 401);
+    e = assert_error_envelope(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "invalid_api_key");
+    ck_assert_ptr_null(strstr(r.body, "sk-wrong-key-5678")); /* the key is masked */
+    json_decref(doc);
+    http_result_free(&r);
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+               (const char *const[]){"Authorization: Bearer sk-test-right-key-1234", NULL}, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_route_and_method)
+{
+    struct http_result r;
+    char url[256];
+    json_t *doc, *e;
+
+    doc = get("/v1/foo", &r);
+    ck_assert_int_eq(r.status, 404);
+    e = assert_error_envelope(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "message")), "Invalid URL (GET /v1/foo)");
+    json_decref(doc);
+    http_result_free(&r);
+    snprintf(url, sizeof(url), "%s/v1/responses", ts.base);
+    ck_assert_int_eq(http_request("PUT", url, "{}", NULL, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    doc = http_json(&r);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(body_too_large)
+{
+    struct http_result r;
+    char *body = malloc(8192);
+    json_t *doc;
+
+    memset(body, 'a', 8191);
+    body[8191] = '\0';
+    memcpy(body, "{\"model\":\"gpt-4.1\",\"input\":\"", 28);
+    memcpy(body + 8189, "\"}", 2);
+    doc = post("/v1/responses", body, NULL, &r);
+    ck_assert_int_eq(r.status, 413);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(&r);
+    /* A small one still works on the same server. */
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_decref(doc);
+    http_result_free(&r);
+    free(body);
+}
+END_TEST
+
+START_TEST(stream_request_errors_are_json)
+{
+    struct http_result r;
+    json_t *doc = post("/v1/responses", "{\"input\":\"hi\",\"stream\":true}", NULL, &r);
+    char *ct = http_header(&r, "content-type");
+
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(ct, "application/json"));
+    assert_error_envelope(doc);
+    free(ct);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(models_listed)
+{
+    struct http_result r;
+    json_t *doc = get("/v1/models", &r), *m;
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "object")), "list");
+    m = json_array_get(json_object_get(doc, "data"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "id")), "gpt-4.1-mini");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "object")), "model");
+    json_decref(doc);
+    http_result_free(&r);
+    doc = get("/v1/models/gpt-4.1-mini", &r);
+    ck_assert_int_eq(r.status, 200);
+    json_decref(doc);
+    http_result_free(&r);
+    doc = get("/v1/models/nope", &r);
+    ck_assert_int_eq(r.status, 404);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
+/* Run respmock with 'args' to completion; returns its exit code and what
+ * it printed (stdout and stderr) in 'out'. */
+static int run_respmock(const char *args, char *out, size_t n)
+{
+    char cmd[1024];
+    FILE *p;
+    size_t got;
+    int status;
+
+    snprintf(cmd, sizeof(cmd), "timeout 20 %s %s 2>&1", RM_RESPMOCK_BIN, args);
+    p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(bad_fixture_refuses_to_start)
+{
+    char out[4096], args[512];
+
+    snprintf(args, sizeof(args), "--port 0 --fixtures %s/tests/data/bad-fixtures/unknown-key",
+             RM_SOURCE_DIR);
+    ck_assert_int_eq(run_respmock(args, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "unknown-key/input.json:3:22: match.modle: unknown key") != NULL,
+                  "got: %s", out);
+    ck_assert_ptr_null(strstr(out, "listening on"));
+}
+END_TEST
+
+START_TEST(check_flag)
+{
+    char out[8192], args[512];
+
+    snprintf(args, sizeof(args), "--check --fixtures %s/fixtures", RM_SOURCE_DIR);
+    ck_assert_int_eq(run_respmock(args, out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "valid"));
+    snprintf(args, sizeof(args), "--check --fixtures %s/tests/data/bad-fixtures/syntax-error",
+             RM_SOURCE_DIR);
+    ck_assert_int_eq(run_respmock(args, out, sizeof(out)), 1);
+    ck_assert_ptr_nonnull(strstr(out, "input.json:4:1:"));
+    ck_assert_int_eq(run_respmock("--version", out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "respmock "));
+    ck_assert_int_eq(run_respmock("--help", out, sizeof(out)), 0);
+    ck_assert_ptr_nonnull(strstr(out, "--fixtures"));
+    ck_assert_int_eq(run_respmock("--port nope", out, sizeof(out)), 2);
+    ck_assert_int_eq(run_respmock("--frobnicate", out, sizeof(out)), 2);
+    /* A rejected --api-key value is never echoed. */
+    ck_assert_int_eq(run_respmock("--api-key", out, sizeof(out)), 2);
+}
+END_TEST
+
+START_TEST(sigterm_exits_cleanly)
+{
+    struct test_server t2;
+
+    ck_assert_int_eq(test_server_start(&t2, NULL), 0);
+    ck_assert_int_eq(test_server_stop(&t2), 0);
+}
+END_TEST
+
+static TCase *with_server(TCase *tc, void (*setup)(void))
+{
+    tcase_add_checked_fixture(tc, setup, stop);
+    tcase_set_timeout(tc, 60);
+    return tc;
+}
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("http");
+    TCase *tc;
+
+    tc = with_server(tcase_create("health"), start_default);
+    tcase_add_test(tc, health_needs_no_auth);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("shipped_success"), start_default);
+    tcase_add_test(tc, plain_text_default);
+    tcase_add_test(tc, fresh_ids_every_time);
+    tcase_add_test(tc, function_call_with_tools);
+    tcase_add_test(tc, refusal_incomplete_reasoning);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("shipped_errors"), start_default);
+    tcase_add_test(tc, error_fixtures);
+    tcase_add_test(tc, fixture_selected_by_header);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("validation"), start_default);
+    tcase_add_test(tc, validation_rejects);
+    tcase_add_test(tc, validation_accepts);
+    tcase_add_test(tc, stream_request_errors_are_json);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("auth"), start_default);
+    tcase_add_test(tc, auth_required);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("api_key"), start_with_key);
+    tcase_add_test(tc, api_key_restricts);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("routing"), start_default);
+    tcase_add_test(tc, unknown_route_and_method);
+    tcase_add_test(tc, models_listed);
+    suite_add_tcase(s, tc);
+    tc = with_server(tcase_create("body_limit"), start_small_body);
+    tcase_add_test(tc, body_too_large);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("startup");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, bad_fixture_refuses_to_start);
+    tcase_add_test(tc, check_flag);
+    tcase_add_test(tc, sigterm_exits_cleanly);
+    suite_add_tcase(s, tc);
+    return s;
+}

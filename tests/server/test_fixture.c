@@ -1,0 +1,316 @@
+/* Unit tests for server/fixture.c: loading, golden bad-fixture errors,
+ * matching order, chunking, fault specs. No socket. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "json_util.h"
+#include "test_support.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *p;
+    long n;
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = calloc(1, (size_t)n + 1);
+    ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+/* Each tests/data/bad-fixtures/<case>/ holds input.json and the expected
+ * "line:column: message" in error (jansson's test-suite layout). */
+START_TEST(golden_bad_fixtures)
+{
+    const char *root = RM_SOURCE_DIR "/tests/data/bad-fixtures";
+    DIR *d = opendir(root);
+    struct dirent *de;
+    int cases = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d))) {
+        char path[1024], want[1024], got[1024], *text, *expect, *nl;
+        struct fixture_set set;
+        struct mock_error err;
+        size_t len, elen;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s/input.json", root, de->d_name);
+        text = slurp(path, &len);
+        snprintf(path, sizeof(path), "%s/%s/error", root, de->d_name);
+        expect = slurp(path, &elen);
+        if ((nl = strchr(expect, '\n')))
+            *nl = '\0';
+        snprintf(want, sizeof(want), "input.json:%s", expect);
+        memset(&set, 0, sizeof(set));
+        mock_error_clear(&err);
+        ck_assert_msg(fixture_set_load_text(&set, text, len, "input.json", &err) != 0,
+                      "%s: bad fixture was accepted", de->d_name);
+        mock_error_format(&err, got, sizeof(got));
+        ck_assert_msg(strcmp(got, want) == 0, "%s:\n  want %s\n  got  %s", de->d_name, want, got);
+        ck_assert_uint_eq(set.n, 0); /* nothing half-loaded from the bad document */
+        fixture_set_release(&set);
+        free(text);
+        free(expect);
+        cases++;
+    }
+    closedir(d);
+    ck_assert_int_ge(cases, 10);
+}
+END_TEST
+
+START_TEST(shipped_fixtures_load)
+{
+    struct fixture_set set;
+    struct mock_error err;
+    size_t i;
+
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load(&set, RM_SOURCE_DIR "/fixtures", &err, NULL), 0);
+    ck_assert_uint_ge(set.n, 10);
+    for (i = 0; i < set.n; i++)
+        ck_assert_ptr_nonnull(set.v[i].name);
+    ck_assert_ptr_nonnull(fixture_find(&set, "default"));
+    ck_assert_ptr_nonnull(fixture_find(&set, "error-429"));
+    ck_assert_ptr_nonnull(fixture_find(&set, "tool-call"));
+    ck_assert_str_eq(json_string_value(json_array_get(set.models, 0)), "gpt-4.1-mini");
+    /* The default fixture matches anything, and comes last. */
+    ck_assert_str_eq(set.v[set.n - 1].name, "default");
+    fixture_set_release(&set);
+}
+END_TEST
+
+static const char *match_doc =
+    "[\n"
+    " {\"name\":\"tools\",\"match\":{\"tools\":true},\"response\":{\"output\":[]}},\n"
+    " {\"name\":\"second-turn\",\"match\":{\"turn\":2},\"response\":{\"output\":[]}},\n"
+    " {\"name\":\"answered\",\"match\":{\"tool_output\":\"call_1\"},\"response\":{\"output\":[]}},\n"
+    " {\"name\":\"chat\",\"match\":{\"path\":\"/v1/chat/completions\"},\"response\":{\"output\":[]}},\n"
+    " {\"name\":\"mini-stream\",\"match\":{\"model\":\"gpt-*-mini\",\"stream\":true},"
+    "\"response\":{\"output\":[]}},\n"
+    " {\"name\":\"hello\",\"match\":{\"input_contains\":\"hello\"},\"response\":{\"output\":[]}},\n"
+    " {\"name\":\"default\",\"response\":{\"output\":[]}}\n"
+    "]\n";
+
+static const char *match_name(const struct fixture_set *set, struct match_facts *f)
+{
+    const struct fixture *fx = fixture_match(set, f);
+    return fx ? fx->name : "(none)";
+}
+
+START_TEST(matching_first_match_wins)
+{
+    struct fixture_set set;
+    struct mock_error err;
+    struct match_facts f;
+    json_t *outs = json_pack("[s]", "call_1"), *other = json_pack("[s]", "call_2");
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&set, match_doc, strlen(match_doc), "m.json", &err),
+                     0);
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    f.model = "gpt-4.1";
+    f.text = "nothing special";
+    f.turn = 1;
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.text = "well hello there";
+    ck_assert_str_eq(match_name(&set, &f), "hello");
+    f.model = "gpt-4.1-mini";
+    ck_assert_str_eq(match_name(&set, &f), "hello"); /* stream not set */
+    f.stream = 1;
+    ck_assert_str_eq(match_name(&set, &f), "mini-stream");
+    f.tool_outputs = other;
+    ck_assert_str_eq(match_name(&set, &f), "mini-stream");
+    f.tool_outputs = outs;
+    ck_assert_str_eq(match_name(&set, &f), "answered");
+    f.turn = 2;
+    ck_assert_str_eq(match_name(&set, &f), "second-turn");
+    f.tools = 1;
+    ck_assert_str_eq(match_name(&set, &f), "tools"); /* earlier in the file wins */
+    f.tools = 0;
+    f.turn = 1;
+    f.tool_outputs = NULL;
+    f.path = "/v1/chat/completions";
+    ck_assert_str_eq(match_name(&set, &f), "chat");
+    json_decref(outs);
+    json_decref(other);
+    fixture_set_release(&set);
+}
+END_TEST
+
+static void chunks_of(const char *doc, const char **want, size_t nwant)
+{
+    struct fixture_set set;
+    struct mock_error err;
+    const struct fx_item *it;
+    size_t i, from = 0;
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&set, doc, strlen(doc), "c.json", &err), 0);
+    it = &set.v[0].items[0];
+    ck_assert_uint_eq(it->chunks.n, nwant);
+    for (i = 0; i < nwant; i++) {
+        size_t to = it->chunks.ends[i];
+        ck_assert_uint_eq(to - from, strlen(want[i]));
+        ck_assert_msg(strncmp(it->text + from, want[i], to - from) == 0, "chunk %zu", i);
+        from = to;
+    }
+    ck_assert_uint_eq(from, strlen(it->text));
+    fixture_set_release(&set);
+}
+
+START_TEST(chunking_words_and_chars)
+{
+    static const char *words[] = {"Hello", " big", " world!"};
+    static const char *pairs[] = {"Hello big", " world!"};
+    static const char *chars[] = {"h\xc3\xa9", "ll", "o"}; /* UTF-8 stays whole */
+
+    chunks_of("{\"response\":{\"output\":[{\"type\":\"message\",\"text\":\"Hello big world!\"}]}}",
+              words, 3);
+    chunks_of("{\"response\":{\"output\":[{\"type\":\"message\",\"text\":\"Hello big world!\"}]},"
+              "\"stream\":{\"chunk_size\":2}}",
+              pairs, 2);
+    chunks_of("{\"response\":{\"output\":[{\"type\":\"message\",\"text\":\"h\xc3\xa9llo\"}]},"
+              "\"stream\":{\"chunk\":\"chars\",\"chunk_size\":2}}",
+              chars, 3);
+}
+END_TEST
+
+START_TEST(function_arguments_become_a_string)
+{
+    const char *doc = "{\"response\":{\"output\":[{\"type\":\"function_call\",\"name\":\"f\","
+                      "\"arguments\":{\"a\":1,\"b\":\"x\"}}]}}";
+    struct fixture_set set;
+    struct mock_error err;
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&set, doc, strlen(doc), "f.json", &err), 0);
+    ck_assert_str_eq(set.v[0].items[0].text, "{\"a\":1,\"b\":\"x\"}");
+    fixture_set_release(&set);
+}
+END_TEST
+
+START_TEST(fault_specs)
+{
+    struct fx_fault f;
+    char why[160];
+
+    ck_assert_int_eq(fixture_parse_fault("drop;after_events=3", &f, why, sizeof(why)), 0);
+    ck_assert_int_eq(f.kind, FX_FAULT_DROP);
+    ck_assert_uint_eq(f.after_events, 3);
+    ck_assert_int_eq(fixture_parse_fault("stall; after_events=2; stall_ms=500", &f, why,
+                                         sizeof(why)), 0);
+    ck_assert_int_eq(f.kind, FX_FAULT_STALL);
+    ck_assert_uint_eq(f.stall_ms, 500);
+    ck_assert_int_eq(fixture_parse_fault("latency;ms=20", &f, why, sizeof(why)), 0);
+    ck_assert_int_eq(f.kind, FX_FAULT_LATENCY);
+    ck_assert_uint_eq(f.stall_ms, 20);
+    ck_assert_int_eq(fixture_parse_fault("drop;after_bytes=100", &f, why, sizeof(why)), 0);
+    ck_assert_uint_eq(f.after_bytes, 100);
+    ck_assert_int_eq(fixture_parse_fault("explode", &f, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "explode"));
+    ck_assert_int_eq(fixture_parse_fault("drop;after_events", &f, why, sizeof(why)), -1);
+    ck_assert_int_eq(fixture_parse_fault("drop;colour=3", &f, why, sizeof(why)), -1);
+    ck_assert_int_eq(fixture_parse_fault("drop;after_events=x", &f, why, sizeof(why)), -1);
+}
+END_TEST
+
+/* --check reports every bad file, and a bad directory loads nothing. */
+START_TEST(check_reports_every_file)
+{
+    char dir[] = "/tmp/rm-fixtures-XXXXXX", path[256], *out = NULL;
+    struct fixture_set set;
+    struct mock_error err;
+    size_t outlen = 0;
+    FILE *f, *mem;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/a.json", dir);
+    f = fopen(path, "w");
+    fputs("{\"response\":{\"output\":[]}, \"colour\": 1}", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/b.json", dir);
+    f = fopen(path, "w");
+    fputs("{\"response\":{\"output\":[]}}", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/c.json", dir);
+    f = fopen(path, "w");
+    fputs("[1,", f);
+    fclose(f);
+    mem = open_memstream(&out, &outlen);
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load(&set, dir, &err, mem), -1);
+    fclose(mem);
+    ck_assert_ptr_nonnull(strstr(out, "a.json:1:38: colour: unknown key 'colour'"));
+    ck_assert_ptr_nonnull(strstr(out, "c.json:1:"));
+    ck_assert_ptr_null(strstr(out, "b.json"));
+    ck_assert_uint_eq(set.n, 0);
+    /* The first problem is the one reported on start-up. */
+    ck_assert_ptr_nonnull(strstr(err.file, "a.json"));
+    ck_assert_int_eq(err.line, 1);
+    free(out);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+START_TEST(locate_paths)
+{
+    const char *doc = "[\n  {\"a\": 1,\n   \"b\": {\"c\": [10, 20,\n  30]}}\n]";
+    int line, col;
+
+    ck_assert_int_eq(json_util_locate(doc, strlen(doc), "[0].b.c[2]", &line, &col), 0);
+    ck_assert_int_eq(line, 4);
+    ck_assert_int_eq(col, 3);
+    ck_assert_int_eq(json_util_locate(doc, strlen(doc), "[0].a", &line, &col), 0);
+    ck_assert_int_eq(line, 2);
+    ck_assert_int_eq(col, 9);
+    ck_assert_int_eq(json_util_locate(doc, strlen(doc), "[0].zz", &line, &col), -1);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("fixture");
+    {
+        TCase *tc;
+        tc = tcase_create("golden_bad_fixtures");
+        tcase_add_test(tc, golden_bad_fixtures);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("shipped_fixtures_load");
+        tcase_add_test(tc, shipped_fixtures_load);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("matching_first_match_wins");
+        tcase_add_test(tc, matching_first_match_wins);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("chunking_words_and_chars");
+        tcase_add_test(tc, chunking_words_and_chars);
+        tcase_add_test(tc, function_arguments_become_a_string);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("fault_specs");
+        tcase_add_test(tc, fault_specs);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("check_reports_every_file");
+        tcase_add_test(tc, check_reports_every_file);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("locate_paths");
+        tcase_add_test(tc, locate_paths);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
