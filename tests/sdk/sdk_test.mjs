@@ -1,0 +1,168 @@
+// End-to-end: the official OpenAI Node SDK against a running respmock.
+// Usage: OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 node sdk_test.mjs
+// Each check prints "ok - name" or "not ok - name: why"; exit 1 on any failure.
+import OpenAI from "openai";
+
+const client = new OpenAI({ apiKey: "sk-respmock-sdk-test", maxRetries: 2, timeout: 20000 });
+const model = "gpt-4.1-mini";
+let failed = 0;
+
+async function check(name, fn) {
+  try {
+    await fn();
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e && e.stack ? e.stack : e}`);
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const weatherTool = {
+  type: "function",
+  name: "get_weather",
+  description: "Current weather",
+  parameters: {
+    type: "object",
+    properties: { location: { type: "string" } },
+    required: ["location"],
+    additionalProperties: false,
+  },
+};
+
+await check("responses.create returns output_text", async () => {
+  const r = await client.responses.create({ model, input: "Say hello" });
+  assert(r.object === "response", "object");
+  assert(r.id.startsWith("resp_"), "id");
+  assert(r.output_text.length > 0, "output_text empty");
+  assert(r._request_id && r._request_id.startsWith("req_"), "request id");
+});
+
+await check("responses.stream helper: events and finalResponse()", async () => {
+  const plain = await client.responses.create({ model, input: "Say hello" });
+  const stream = client.responses.stream({ model, input: "Say hello" });
+  let deltas = "";
+  let seq = -1;
+  stream.on("response.output_text.delta", (e) => (deltas += e.delta));
+  stream.on("event", (e) => {
+    assert(e.sequence_number === seq + 1, `sequence ${e.sequence_number} after ${seq}`);
+    seq = e.sequence_number;
+  });
+  const final = await stream.finalResponse();
+  assert(final.status === "completed", "status");
+  assert(final.output_text === plain.output_text, "final text differs from non-streaming");
+  assert(deltas === plain.output_text, "deltas differ");
+});
+
+await check("raw stream: create({stream:true}) iterates to response.completed", async () => {
+  const s = await client.responses.create({ model, input: "hi", stream: true });
+  const types = [];
+  for await (const ev of s) types.push(ev.type);
+  assert(types[0] === "response.created", "first event");
+  assert(types[types.length - 1] === "response.completed", "last event");
+});
+
+await check("function tool loop with previous_response_id", async () => {
+  const first = await client.responses.create({ model, input: "Weather in Boston?", tools: [weatherTool] });
+  const call = first.output.find((o) => o.type === "function_call");
+  assert(call, "no function_call");
+  assert(typeof call.arguments === "string", "arguments must be a string");
+  assert(JSON.parse(call.arguments).location, "arguments");
+  const second = await client.responses.create({
+    model,
+    previous_response_id: first.id,
+    input: [{ type: "function_call_output", call_id: call.call_id, output: '{"temp_c":21}' }],
+  });
+  assert(second.previous_response_id === first.id, "previous_response_id echo");
+  assert(second.output_text.includes("Boston"), "second turn text");
+});
+
+await check("function call streaming through the helper", async () => {
+  const stream = client.responses.stream({ model, input: "Weather?", tools: [weatherTool] });
+  let args = "";
+  stream.on("response.function_call_arguments.delta", (e) => (args += e.delta));
+  const final = await stream.finalResponse();
+  const call = final.output.find((o) => o.type === "function_call");
+  assert(call && call.arguments === args, "streamed arguments differ");
+});
+
+await check("429 raises RateLimitError without stalling on retries", async () => {
+  const t0 = Date.now();
+  try {
+    await client.responses.create({ model: "respmock-error-429", input: "hi" });
+    throw new Error("no error raised");
+  } catch (e) {
+    assert(e instanceof OpenAI.RateLimitError, `got ${e && e.constructor && e.constructor.name}`);
+    assert(e.status === 429, "status");
+    assert(e.code === "rate_limit_exceeded", "code");
+  }
+  assert(Date.now() - t0 < 5000, "took too long: retries were not suppressed");
+});
+
+await check("400 raises BadRequestError with param", async () => {
+  try {
+    await client.responses.create({ model, input: "hi", temperature: 5 });
+    throw new Error("no error raised");
+  } catch (e) {
+    assert(e instanceof OpenAI.BadRequestError, `got ${e && e.constructor && e.constructor.name}`);
+    assert(e.param === "temperature", `param ${e.param}`);
+  }
+});
+
+await check("retrieve and delete a stored response", async () => {
+  const r = await client.responses.create({ model, input: "keep me" });
+  const got = await client.responses.retrieve(r.id);
+  assert(got.id === r.id, "retrieve");
+  await client.responses.delete(r.id);
+  try {
+    await client.responses.retrieve(r.id);
+    throw new Error("still there");
+  } catch (e) {
+    assert(e instanceof OpenAI.NotFoundError, `got ${e && e.constructor && e.constructor.name}`);
+  }
+});
+
+await check("input_items pagination", async () => {
+  const r = await client.responses.create({
+    model,
+    input: [
+      { role: "user", content: "one" },
+      { role: "user", content: "two" },
+      { role: "user", content: "three" },
+    ],
+  });
+  const ids = [];
+  for await (const item of client.responses.inputItems.list(r.id, { limit: 1 })) ids.push(item.id);
+  assert(ids.length === 3, `got ${ids.length} items`);
+});
+
+await check("chat.completions (JSON and stream)", async () => {
+  const c = await client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
+  assert(c.choices[0].message.content.length > 0, "content");
+  const s = await client.chat.completions.create({
+    model,
+    messages: [{ role: "user", content: "hi" }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = "";
+  let usage = null;
+  for await (const chunk of s) {
+    if (chunk.choices[0]) text += chunk.choices[0].delta.content || "";
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert(text === c.choices[0].message.content, "streamed chat text differs");
+  assert(usage && usage.total_tokens > 0, "usage chunk");
+});
+
+await check("models.list", async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  assert(ids.includes(model), "model listed");
+});
+
+console.log(failed ? `${failed} failed` : "all passed");
+process.exit(failed ? 1 : 0);
