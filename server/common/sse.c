@@ -104,6 +104,13 @@ int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len, sse_eve
             continue;
         }
         p->last_cr = (c == '\r');
+        if (c == '\r' && i + 1 < len && bytes[i + 1] == '\n') {
+            /* CRLF within this chunk: take the LF now so it counts for the
+             * event it ends, not the next one. */
+            i++;
+            p->raw++;
+            p->last_cr = 0;
+        }
         if (c == '\r' || c == '\n') {
             rc = sse_line(p, cb, user);
             buf_reset(&p->line);

@@ -1,0 +1,247 @@
+/* test_sse: the shared SSE parser (server/common/sse.c) that the server's
+ * tests and the respsmoke client both use: line endings, split feeds,
+ * comments, multi-line data, limits, early stop, and the framing writer. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sse.h"
+#include "test_support.h"
+
+#define MAX_SEEN 16
+
+/* What the callback saw. */
+struct seen {
+    int n;
+    char event[MAX_SEEN][64];   /* "" when the event had no event: line */
+    int has_event[MAX_SEEN];
+    char data[MAX_SEEN][256];
+    size_t raw_total;
+    size_t raw[MAX_SEEN];       /* raw_bytes of each event */
+    int stop_after;             /* ask to stop after this many events (0: never) */
+};
+
+static int on_event(const struct sse_event *ev, void *user)
+{
+    struct seen *s = user;
+
+    if (s->n < MAX_SEEN) {
+        snprintf(s->event[s->n], sizeof(s->event[0]), "%s", ev->event ? ev->event : "");
+        s->has_event[s->n] = ev->event != NULL;
+        snprintf(s->data[s->n], sizeof(s->data[0]), "%.*s", (int)ev->data_len, ev->data);
+    }
+    if (s->n < MAX_SEEN)
+        s->raw[s->n] = ev->raw_bytes;
+    s->n++;
+    s->raw_total += ev->raw_bytes;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+/* Feed 'text' in pieces of 'step' bytes (0: all at once). Returns finish(). */
+static int parse(const char *text, size_t step, size_t max_event, struct seen *s)
+{
+    struct sse_parser p;
+    size_t len = strlen(text), off = 0;
+    int rc = 0, fin;
+
+    memset(s, 0, sizeof(*s));
+    sse_parser_init(&p, max_event);
+    if (!step)
+        step = len ? len : 1;
+    while (off < len && rc == 0) {
+        size_t n = len - off < step ? len - off : step;
+        rc = sse_parser_feed(&p, text + off, n, on_event, s);
+        off += n;
+    }
+    fin = sse_parser_finish(&p);
+    sse_parser_release(&p);
+    return rc < 0 ? -1 : fin;
+}
+
+static const char *const two_events =
+    "event: response.created\ndata: {\"a\":1}\n\nevent: response.completed\ndata: {\"b\":2}\n\n";
+
+START_TEST(lf_events)
+{
+    struct seen s;
+
+    ck_assert_int_eq(parse(two_events, 0, 1024, &s), 0);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.event[0], "response.created");
+    ck_assert_str_eq(s.data[0], "{\"a\":1}");
+    ck_assert_str_eq(s.event[1], "response.completed");
+    ck_assert_str_eq(s.data[1], "{\"b\":2}");
+    ck_assert_uint_eq(s.raw_total, strlen(two_events));
+}
+END_TEST
+
+START_TEST(crlf_raw_bytes_per_event)
+{
+    struct seen s;
+
+    /* Each event owns its whole frame, CRLF of the blank line included. */
+    ck_assert_int_eq(parse("data: a\r\n\r\ndata: bb\r\n\r\n", 0, 1024, &s), 0);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_uint_eq(s.raw[0], 11);
+    ck_assert_uint_eq(s.raw[1], 12);
+}
+END_TEST
+
+START_TEST(crlf_and_cr_endings)
+{
+    struct seen s;
+
+    ck_assert_int_eq(parse("event: x\r\ndata: 1\r\n\r\nevent: y\rdata: 2\r\r", 0, 1024, &s), 0);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.event[0], "x");
+    ck_assert_str_eq(s.data[0], "1");
+    ck_assert_str_eq(s.event[1], "y");
+    ck_assert_str_eq(s.data[1], "2");
+}
+END_TEST
+
+START_TEST(split_feeds_give_the_same_events)
+{
+    static const char *const texts[] = {
+        "event: x\r\ndata: 1\r\n\r\nevent: y\r\ndata: 2\r\n\r\n",
+        "data: [DONE]\n\n", NULL};
+    size_t step;
+    int t;
+
+    /* byte-by-byte feeding splits every CRLF pair across two calls */
+    for (t = 0; texts[t]; t++) {
+        struct seen whole, piece;
+        ck_assert_int_eq(parse(texts[t], 0, 1024, &whole), 0);
+        for (step = 1; step <= 7; step++) {
+            int i;
+            ck_assert_int_eq(parse(texts[t], step, 1024, &piece), 0);
+            ck_assert_int_eq(piece.n, whole.n);
+            for (i = 0; i < whole.n; i++) {
+                ck_assert_str_eq(piece.event[i], whole.event[i]);
+                ck_assert_str_eq(piece.data[i], whole.data[i]);
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(comments_multiline_data_and_fields)
+{
+    struct seen s;
+
+    ck_assert_int_eq(parse(": keepalive\n\nid: 7\nretry: 10\ndata:first\ndata: second\n"
+                           "unknown: x\n\n",
+                           0, 1024, &s),
+                     0);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_eq(s.has_event[0], 0);
+    ck_assert_str_eq(s.data[0], "first\nsecond");
+}
+END_TEST
+
+START_TEST(data_only_chat_stream)
+{
+    struct seen s;
+
+    ck_assert_int_eq(parse("data: {\"object\":\"chat.completion.chunk\"}\n\ndata: [DONE]\n\n", 0,
+                           1024, &s),
+                     0);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_int_eq(s.has_event[1], 0);
+    ck_assert_str_eq(s.data[1], "[DONE]");
+}
+END_TEST
+
+START_TEST(unterminated_last_event_is_reported)
+{
+    struct seen s;
+
+    ck_assert_int_eq(parse("data: 1\n\ndata: 2\n", 0, 1024, &s), 1);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_eq(parse("data: 1\n\ndata: 2", 0, 1024, &s), 1);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_eq(parse("data: 1\n\n", 0, 1024, &s), 0);
+}
+END_TEST
+
+START_TEST(event_over_limit_fails)
+{
+    struct seen s;
+    char big[200];
+
+    memset(big, 'x', sizeof(big));
+    memcpy(big, "data: ", 6);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(parse(big, 0, 64, &s), -1);
+    ck_assert_int_eq(s.n, 0);
+}
+END_TEST
+
+START_TEST(callback_can_stop)
+{
+    struct seen s;
+    struct sse_parser p;
+
+    memset(&s, 0, sizeof(s));
+    s.stop_after = 1;
+    sse_parser_init(&p, 1024);
+    ck_assert_int_eq(sse_parser_feed(&p, two_events, strlen(two_events), on_event, &s), 1);
+    ck_assert_int_eq(s.n, 1);
+    sse_parser_release(&p);
+}
+END_TEST
+
+START_TEST(frame_writer_round_trips)
+{
+    struct buf out;
+    struct seen s;
+
+    buf_init(&out, 4096);
+    ck_assert_int_eq(sse_frame_append(&out, "response.created", "{\"type\":\"response.created\"}"),
+                     0);
+    ck_assert_int_eq(sse_frame_append(&out, NULL, "[DONE]"), 0);
+    ck_assert_int_eq(parse(out.data, 3, 1024, &s), 0);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.event[0], "response.created");
+    ck_assert_str_eq(s.data[0], "{\"type\":\"response.created\"}");
+    ck_assert_int_eq(s.has_event[1], 0);
+    buf_release(&out);
+}
+END_TEST
+
+START_TEST(frame_writer_never_leaves_half_a_frame)
+{
+    struct buf out;
+
+    buf_init(&out, 40);
+    ck_assert_int_eq(sse_frame_append(&out, "a", "1"), 0);
+    ck_assert_int_eq(sse_frame_append(&out, "response.output_text.delta", "{\"delta\":\"x\"}"), -1);
+    ck_assert_str_eq(out.data, "event: a\ndata: 1\n\n");
+    buf_release(&out);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("sse");
+    TCase *tc = tcase_create("parser");
+
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, lf_events);
+    tcase_add_test(tc, crlf_and_cr_endings);
+    tcase_add_test(tc, crlf_raw_bytes_per_event);
+    tcase_add_test(tc, split_feeds_give_the_same_events);
+    tcase_add_test(tc, comments_multiline_data_and_fields);
+    tcase_add_test(tc, data_only_chat_stream);
+    tcase_add_test(tc, unterminated_last_event_is_reported);
+    tcase_add_test(tc, event_over_limit_fails);
+    tcase_add_test(tc, callback_can_stop);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("writer");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, frame_writer_round_trips);
+    tcase_add_test(tc, frame_writer_never_leaves_half_a_frame);
+    suite_add_tcase(s, tc);
+    return s;
+}
