@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conversation.h"
 #include "json_util.h"
 #include "lifecycle.h"
 #include "render.h"
@@ -328,71 +329,33 @@ static json_t *tool_outputs(const json_t *input)
     return ids;
 }
 
-/* 400 when a function call of the previous response is left unanswered. */
-static int check_pending_calls(const json_t *prev_response, const json_t *outputs,
-                               struct api_error *err)
-{
-    json_t *it, *o;
-    size_t i, j;
-
-    json_array_foreach(json_object_get(prev_response, "output"), i, it) {
-        const char *type = json_util_str(it, "type"), *call = json_util_str(it, "call_id");
-        int answered = 0;
-
-        if (!type || strcmp(type, "function_call") != 0 || !call)
-            continue;
-        json_array_foreach(outputs, j, o) if (strcmp(json_string_value(o), call) == 0) answered = 1;
-        if (!answered)
-            return api_error_invalid(err, NULL, "input",
-                                     "No tool output found for function call %s.", call);
-    }
-    return 0;
-}
-
 static void handle_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
                           struct rm_reply *out)
 {
     struct api_error err;
-    struct stored prev, entry;
+    struct lifecycle_create lc;
     struct match_facts facts;
     struct fx_fault fault;
     struct render_ctx rc;
     const struct fixture *fx;
     json_t *body, *input, *items = NULL, *outputs = NULL, *context = NULL, *final = NULL;
-    const char *prev_id;
     struct buf text;
-    int stream, store, turn = 1;
+    int stream;
 
     (void)arg;
-    memset(&prev, 0, sizeof(prev));
-    memset(&entry, 0, sizeof(entry));
+    memset(&lc, 0, sizeof(lc));
     buf_init(&text, RM_MAX_MATCH_TEXT);
     body = request_json(req, &err);
     if (!body || validate_responses_create(body, &err) != 0 || parse_fault(req, &fault, &err))
         goto out_error;
     input = json_object_get(body, "input");
     stream = json_util_true(body, "stream");
-    store = !json_is_false(json_object_get(body, "store"));
-    prev_id = json_util_str(body, "previous_response_id");
     outputs = tool_outputs(input);
-    if (prev_id && json_object_get(body, "conversation") &&
-        !json_is_null(json_object_get(body, "conversation"))) {
-        api_error_invalid(&err, "invalid_value", "previous_response_id",
-                          "Cannot use both 'previous_response_id' and 'conversation'.");
+    /* previous_response_id, conversation, store and background rules. */
+    if (lifecycle_create_begin(srv, body, outputs, &lc, &err) != 0)
         goto out_error;
-    }
-    if (prev_id) {
-        if (store_get(srv->store, prev_id, &prev) != 0) {
-            api_error_invalid(&err, "previous_response_not_found", "previous_response_id",
-                              "Previous response with id '%.200s' not found.", prev_id);
-            goto out_error;
-        }
-        if (check_pending_calls(prev.response, outputs, &err) != 0)
-            goto out_error;
-        turn = prev.turn + 1;
-    }
     items = request_normalise_input(srv, input);
-    context = prev.context ? json_deep_copy(prev.context) : json_array();
+    context = json_copy(lc.prefix); /* shallow: stored items are never changed */
     json_array_extend(context, items);
 
     request_collect_text(json_object_get(body, "instructions"), &text);
@@ -403,7 +366,7 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
     facts.text = text.data ? text.data : "";
     facts.tools = has_function_tools(body);
     facts.stream = stream;
-    facts.turn = turn;
+    facts.turn = lc.turn;
     facts.tool_outputs = outputs;
     fx = select_fixture(srv, req, &facts, &err);
     if (!fx)
@@ -416,7 +379,7 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
     }
     if (fx->kind == FX_TRANSCRIPT) {
         if (stream) {
-            struct stream *s = render_transcript_stream(srv, fx);
+            struct stream *s = render_transcript_stream(srv, fx, &fault);
             if (!s)
                 goto out_oom;
             reply_stream(out, s, "text/event-stream; charset=utf-8");
@@ -445,34 +408,30 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
         rc.srv = srv;
         rc.fx = fx;
         rc.req = body;
-        rc.previous_response_id = prev_id;
+        rc.previous_response_id = lc.prev_id;
+        rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
         rc.input_tokens = render_count_tokens(ctx_text.data);
-        rc.background = json_util_true(body, "background");
+        rc.background = lc.background;
         buf_release(&ctx_text);
     }
     final = render_response(&rc);
     if (!final)
         goto out_oom;
     if (stream) {
-        struct stream *s = render_response_stream(&rc, final, &fault, 0);
+        struct stream *s = render_response_stream(&rc, final, &fault, lc.background);
         if (!s)
             goto out_oom;
+        if (lc.background)
+            lifecycle_pace_stream(s, lifecycle_background_ms(fx));
         reply_stream(out, s, "text/event-stream; charset=utf-8");
     } else {
-        reply_json(out, 200, json_incref(final));
+        reply_json(out, 200, lifecycle_create_reply(&lc, final));
         if (fault.kind == FX_FAULT_MALFORMED_BODY || fx->stream.fault.kind == FX_FAULT_MALFORMED_BODY)
             break_body(out);
     }
-    if (store) {
-        entry.response = json_incref(final);
-        entry.input_items = json_incref(items);
-        entry.context = json_incref(context);
-        json_array_extend(entry.context, json_object_get(final, "output"));
-        entry.turn = turn;
-        if (out->stream)
-            entry.events = stream_concat(out->stream, &entry.events_len);
-        store_put(srv->store, &entry);
-    }
+    /* Conversation items, then the store (lifecycle.c). */
+    if (lifecycle_create_end(srv, &lc, fx, final, items, context, out->stream, &err) != 0)
+        goto out_error;
     goto out;
 
 out_oom:
@@ -486,7 +445,7 @@ out:
     json_decref(items);
     json_decref(outputs);
     json_decref(body);
-    stored_release(&prev);
+    lifecycle_create_release(&lc);
     buf_release(&text);
 }
 
@@ -535,7 +494,7 @@ static void handle_chat(struct rm_server *srv, const struct rm_request *req, con
                           fx->name);
             goto out_error;
         }
-        s = render_transcript_stream(srv, fx);
+        s = render_transcript_stream(srv, fx, &fault);
         if (!s)
             goto out_oom;
         reply_stream(out, s, "text/event-stream; charset=utf-8");
@@ -631,7 +590,8 @@ static void handle_health(struct rm_server *srv, const struct rm_request *req, c
 typedef void (*route_fn)(struct rm_server *, const struct rm_request *, const char *,
                          struct rm_reply *);
 
-/* A pattern segment "*" captures one path segment, passed as 'arg'. */
+/* A pattern segment "*" captures one path segment, passed as 'arg'; with
+ * two of them 'arg' is "first/second". */
 struct route {
     const char *method;
     const char *pattern;
@@ -650,21 +610,31 @@ static const struct route routes[] = {
     {"POST", "/v1/chat/completions", handle_chat, 1},
     {"GET", "/v1/models", handle_models, 1},
     {"GET", "/v1/models/*", handle_model, 1},
+    {"POST", "/v1/conversations", conversation_route_create, 1},
+    {"GET", "/v1/conversations/*", conversation_route_get, 1},
+    {"POST", "/v1/conversations/*", conversation_route_update, 1},
+    {"DELETE", "/v1/conversations/*", conversation_route_delete, 1},
+    {"GET", "/v1/conversations/*/items", conversation_route_items_list, 1},
+    {"POST", "/v1/conversations/*/items", conversation_route_items_add, 1},
+    {"GET", "/v1/conversations/*/items/*", conversation_route_item_get, 1},
+    {"DELETE", "/v1/conversations/*/items/*", conversation_route_item_delete, 1},
     {"POST", "/__admin/reset", lifecycle_admin_reset, 0},
     {NULL, NULL, NULL, 0},
 };
 
-/* Match 'path' against 'pattern'; the "*" segment goes to 'arg'. */
+/* Match 'path' against 'pattern'; the "*" segments go to 'arg'. */
 static int route_match(const char *pattern, const char *path, char *arg, size_t arg_len)
 {
     arg[0] = '\0';
     while (*pattern && *path) {
         if (*pattern == '*') {
-            size_t n = strcspn(path, "/");
-            if (n == 0 || n >= arg_len)
+            size_t n = strcspn(path, "/"), used = strlen(arg);
+            if (n == 0 || used + n + 1 >= arg_len)
                 return 0;
-            memcpy(arg, path, n);
-            arg[n] = '\0';
+            if (used)
+                arg[used++] = '/';
+            memcpy(arg + used, path, n);
+            arg[used + n] = '\0';
             path += n;
             pattern++;
             continue;

@@ -9,6 +9,14 @@
 #define RM_DEFAULT_MAX_BODY (16u * 1024 * 1024) /* request body, --max-body */
 #define RM_MAX_BODY_CEILING (256u * 1024 * 1024) /* largest --max-body accepted */
 #define RM_DEFAULT_MAX_STORED 1000              /* stored responses, --max-stored */
+#define RM_MAX_STORED_CEILING 10000000          /* largest --max-stored accepted */
+#define RM_STORE_SHARDS 16                      /* store shards, one lock each */
+#define RM_DEFAULT_BACKGROUND_MS 2000u          /* background schedule when a fixture sets none */
+#define RM_MAX_CONVERSATIONS 1000               /* conversations kept, oldest evicted */
+#define RM_MAX_CONVERSATION_ITEMS 5000          /* items of one conversation (400 above) */
+#define RM_MAX_CONTEXT_ITEMS 20000              /* context + input items of one turn (400 above) */
+#define RM_LIST_DEFAULT_LIMIT 20                /* list routes: 'limit' default */
+#define RM_LIST_MAX_LIMIT 100                   /* list routes: largest 'limit' */
 #define RM_MAX_API_KEYS 32                      /* --api-key repeats */
 #define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
 #define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */

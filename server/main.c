@@ -121,7 +121,7 @@ int main(int argc, char **argv)
                 goto bad_value;
             cfg.max_body = v;
         } else if (!strcmp(a, "--max-stored")) {
-            if (parse_ulong(val, 10000000, &v) || v == 0)
+            if (parse_ulong(val, RM_MAX_STORED_CEILING, &v) || v == 0)
                 goto bad_value;
             cfg.max_stored = (unsigned)v;
         } else if (!strcmp(a, "--speed")) {

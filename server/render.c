@@ -224,157 +224,264 @@ json_t *render_response(const struct render_ctx *rc)
 
 /* ---- Event streams ---------------------------------------------------- */
 
-/* Builds one stream, numbering events and applying delays and the fault. */
+/* Builds one stream: numbers the events, applies the delays, and fires the
+ * fault (at most once) just before the event it is scheduled for. Every
+ * event, chunk and transcript frame goes through emit_*(), so the fault
+ * rules are the same for Responses, Chat Completions and transcripts. */
 struct emitter {
     struct stream *s;
     const struct fx_stream *timing;
-    const struct fx_fault *fault;
-    long seq;          /* next sequence_number */
-    size_t events;     /* events emitted */
-    int chat;          /* data-only frames */
-    int stopped;       /* the fault ended the stream */
-    int failed;        /* OOM or over the limit */
-    uint32_t rng;
+    struct fx_fault fault; /* the stream fault in force; kind NONE when none */
+    long seq;              /* next sequence_number */
+    size_t events;         /* events sent (chat: data frames, [DONE] included) */
+    int chat;              /* data-only frames, chat-style error object */
+    int fired;             /* the fault has happened */
+    int stopped;           /* the fault ended the stream */
+    int failed;            /* OOM or over the limit */
+    uint32_t rng;          /* jitter state (xorshift32) */
+    json_t *done;          /* Responses: items of output_item.done so far */
 };
 
-static unsigned next_delay(struct emitter *e)
+/* Fault kinds that act inside a stream (latency and malformed_body act on
+ * the whole reply and are handled by the caller). */
+static int fault_in_stream(enum fx_fault_kind k)
 {
-    const struct fx_stream *t = e->timing;
-    unsigned d;
-
-    if (e->events == 0)
-        return t->first_event_ms;
-    d = t->delay_ms;
-    if (t->jitter_ms) {
-        uint32_t x = e->rng;
-        long j;
-
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        e->rng = x;
-        j = (long)(x % (2u * t->jitter_ms + 1)) - (long)t->jitter_ms;
-        d = (long)d + j < 0 ? 0 : (unsigned)((long)d + j);
-    }
-    return d;
+    return k == FX_FAULT_DROP || k == FX_FAULT_STALL || k == FX_FAULT_MALFORMED ||
+           k == FX_FAULT_NO_TERMINAL || k == FX_FAULT_ERROR || k == FX_FAULT_ERROR_FLAT ||
+           k == FX_FAULT_FAILED || k == FX_FAULT_ERROR_THEN_FAILED;
 }
 
-static void emit_raw(struct emitter *e, const char *type, json_t *ev, unsigned extra_delay)
+/* Fault kinds that end the stream with error / response.failed events. */
+static int fault_ends_with_events(enum fx_fault_kind k)
 {
-    char *json = json_util_dumps(ev);
-
-    if (!json || stream_push_event(e->s, e->chat ? NULL : type, json,
-                                   next_delay(e) + extra_delay) != 0)
-        e->failed = 1;
-    free(json);
-    e->events++;
+    return k == FX_FAULT_ERROR || k == FX_FAULT_ERROR_FLAT || k == FX_FAULT_FAILED ||
+           k == FX_FAULT_ERROR_THEN_FAILED;
 }
 
-static void emit_fault_events(struct emitter *e, const json_t *snapshot);
-
-/* Emit one Responses event: sets type and sequence_number first (key
- * order as on the wire), steals 'payload'. The fault fires before event
- * number after_events. */
-static void emit(struct emitter *e, const char *type, json_t *payload, const json_t *snapshot)
-{
-    const struct fx_fault *f = e->fault;
-    unsigned extra = 0;
-    json_t *ev;
-    const char *k;
-    json_t *v;
-
-    if (e->stopped || e->failed) {
-        json_decref(payload);
-        return;
-    }
-    if (f->kind != FX_FAULT_NONE && e->events == f->after_events && f->kind != FX_FAULT_NO_TERMINAL) {
-        if (f->kind == FX_FAULT_STALL) {
-            extra = f->stall_ms;
-        } else if (f->kind == FX_FAULT_MALFORMED) {
-            const char *bad = e->chat ? "data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\n\n"
-                                      : "event: response.output_text.delta\n"
-                                        "data: {\"type\":\"response.output_text.delta\","
-                                        "\"sequence_number\":\n\n";
-            if (stream_push(e->s, bad, strlen(bad), next_delay(e)) != 0)
-                e->failed = 1;
-        } else if (f->kind == FX_FAULT_DROP) {
-            if (!f->after_bytes) {
-                e->s->end_with_error = 1;
-                e->stopped = 1;
-                json_decref(payload);
-                return;
-            }
-        } else {
-            emit_fault_events(e, snapshot);
-            e->stopped = 1;
-            json_decref(payload);
-            return;
-        }
-    }
-    ev = json_object();
-    json_object_set_new(ev, "type", json_string(type));
-    json_object_set_new(ev, "sequence_number", json_integer(e->seq++));
-    json_object_foreach(payload, k, v) json_object_set(ev, k, v);
-    json_decref(payload);
-    emit_raw(e, type, ev, extra);
-    json_decref(ev);
-}
-
-static json_t *failed_snapshot(const json_t *snapshot, const struct fx_fault *f)
-{
-    json_t *r = json_deep_copy(snapshot);
-
-    json_object_set_new(r, "status", json_string("failed"));
-    json_object_set_new(r, "completed_at", json_null());
-    json_object_set_new(r, "error", json_pack("{s:s, s:s}", "code", f->code, "message",
-                                              f->message));
-    json_object_set_new(r, "usage", json_null());
-    return r;
-}
-
-static void emit_fault_events(struct emitter *e, const json_t *snapshot)
-{
-    const struct fx_fault *f = e->fault;
-    json_t *ev;
-
-    if (e->chat) {
-        /* Chat streams report mid-stream errors as a data-only error object. */
-        ev = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message", f->message, "type",
-                       "server_error", "param", "code", f->code);
-        emit_raw(e, NULL, ev, 0);
-        json_decref(ev);
-        return;
-    }
-    if (f->kind == FX_FAULT_ERROR || f->kind == FX_FAULT_ERROR_THEN_FAILED) {
-        ev = json_pack("{s:s, s:I, s:{s:s, s:s, s:s, s:n}}", "type", "error", "sequence_number",
-                       (json_int_t)e->seq++, "error", "type", "server_error", "code", f->code,
-                       "message", f->message, "param");
-        emit_raw(e, "error", ev, 0);
-        json_decref(ev);
-    } else if (f->kind == FX_FAULT_ERROR_FLAT) {
-        ev = json_pack("{s:s, s:I, s:s, s:s, s:n}", "type", "error", "sequence_number",
-                       (json_int_t)e->seq++, "code", f->code, "message", f->message, "param");
-        emit_raw(e, "error", ev, 0);
-        json_decref(ev);
-    }
-    if (f->kind == FX_FAULT_FAILED || f->kind == FX_FAULT_ERROR_THEN_FAILED) {
-        ev = json_pack("{s:s, s:I, s:o}", "type", "response.failed", "sequence_number",
-                       (json_int_t)e->seq++, "response", failed_snapshot(snapshot, f));
-        emit_raw(e, "response.failed", ev, 0);
-        json_decref(ev);
-    }
-}
-
+/* The request's fault when it is a stream fault, else the fixture's. A
+ * latency header therefore keeps the fixture's stream fault in force. */
 static void emitter_init(struct emitter *e, struct stream *s, const struct fixture *fx,
                          const struct fx_fault *fault)
 {
     memset(e, 0, sizeof(*e));
     e->s = s;
     e->timing = &fx->stream;
-    e->fault = (fault && fault->kind != FX_FAULT_NONE) ? fault : &fx->stream.fault;
+    if (fault && fault_in_stream(fault->kind))
+        e->fault = *fault;
+    else if (fault_in_stream(fx->stream.fault.kind))
+        e->fault = fx->stream.fault;
+    else
+        e->fault.kind = FX_FAULT_NONE;
     e->rng = fx->stream.seed ? fx->stream.seed : 1;
-    if (e->fault->kind == FX_FAULT_DROP && e->fault->after_bytes)
-        s->abort_after = e->fault->after_bytes;
+    if (e->fault.kind == FX_FAULT_DROP && e->fault.after_bytes) {
+        /* Byte-counted drop: the reader cuts the connection there, or at
+         * the end when the stream is shorter. */
+        s->abort_after = e->fault.after_bytes;
+        s->end_with_error = 1;
+        e->fired = 1;
+    }
+}
+
+/* Delay before the next event: first_event_ms for the first, then
+ * delay_ms +/- a jitter drawn from the fixture's seed (so a fixture always
+ * paces the same way). */
+static unsigned next_delay(struct emitter *e)
+{
+    const struct fx_stream *t = e->timing;
+    long d;
+
+    if (e->events == 0)
+        return t->first_event_ms;
+    d = (long)t->delay_ms;
+    if (t->jitter_ms) {
+        uint32_t x = e->rng;
+
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        e->rng = x;
+        d += (long)(x % (2u * t->jitter_ms + 1)) - (long)t->jitter_ms;
+    }
+    return d < 0 ? 0 : (unsigned)d;
+}
+
+static void push(struct emitter *e, const char *bytes, size_t len, unsigned delay)
+{
+    if (!e->failed && stream_push(e->s, bytes, len, delay) != 0)
+        e->failed = 1;
+}
+
+/* One event frame for 'ev' ("event:" line unless chat). */
+static void push_json(struct emitter *e, const char *type, const json_t *ev, unsigned delay)
+{
+    char *json;
+
+    if (e->failed)
+        return;
+    json = json_util_dumps(ev);
+    if (!json || stream_push_event(e->s, e->chat ? NULL : type, json, delay) != 0)
+        e->failed = 1;
+    free(json);
+}
+
+/* The malformed fault's frame: a data line whose JSON is cut short. */
+static const char *malformed_frame(const struct emitter *e)
+{
+    return e->chat ? "data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chunk\","
+                     "\"choices\":[{\n\n"
+                   : "event: response.output_text.delta\n"
+                     "data: {\"type\":\"response.output_text.delta\",\"sequence_number\":\n\n";
+}
+
+/* The Response as response.failed carries it: the in-progress snapshot
+ * with the items finished so far. New reference. */
+static json_t *failed_snapshot(const json_t *snapshot, const struct fx_fault *f,
+                               const json_t *done)
+{
+    json_t *r = snapshot ? json_deep_copy(snapshot) : json_pack("{s:s}", "object", "response");
+
+    json_object_set_new(r, "status", json_string("failed"));
+    json_object_set_new(r, "completed_at", json_null());
+    json_object_set_new(r, "error", json_pack("{s:s, s:s}", "code", f->code, "message",
+                                              f->message));
+    json_object_set_new(r, "incomplete_details", json_null());
+    if (done)
+        json_object_set_new(r, "output", json_deep_copy(done));
+    json_object_set_new(r, "usage", json_null());
+    return r;
+}
+
+/* The events of an error fault: REQ: stream-error-shapes. Chat streams
+ * get the data-only {"error":{...}} object; Responses streams the nested
+ * error event (as on the wire) or the flat documented one, and/or
+ * response.failed. The first carries 'delay'. */
+static void emit_fault_events(struct emitter *e, const json_t *snapshot, unsigned delay)
+{
+    const struct fx_fault *f = &e->fault;
+    json_t *ev;
+
+    if (e->chat) {
+        ev = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message", f->message, "type",
+                       "server_error", "param", "code", f->code);
+        push_json(e, NULL, ev, delay);
+        json_decref(ev);
+        e->events++;
+        return;
+    }
+    if (f->kind == FX_FAULT_ERROR || f->kind == FX_FAULT_ERROR_THEN_FAILED ||
+        f->kind == FX_FAULT_ERROR_FLAT) {
+        if (f->kind == FX_FAULT_ERROR_FLAT)
+            ev = json_pack("{s:s, s:I, s:s, s:s, s:n}", "type", "error", "sequence_number",
+                           (json_int_t)e->seq++, "code", f->code, "message", f->message,
+                           "param");
+        else
+            ev = json_pack("{s:s, s:I, s:{s:s, s:s, s:s, s:n}}", "type", "error",
+                           "sequence_number", (json_int_t)e->seq++, "error", "type",
+                           "server_error", "code", f->code, "message", f->message, "param");
+        push_json(e, "error", ev, delay);
+        json_decref(ev);
+        e->events++;
+        delay = next_delay(e);
+    }
+    if (f->kind == FX_FAULT_FAILED || f->kind == FX_FAULT_ERROR_THEN_FAILED) {
+        ev = json_pack("{s:s, s:I, s:o}", "type", "response.failed", "sequence_number",
+                       (json_int_t)e->seq++, "response", failed_snapshot(snapshot, f, e->done));
+        push_json(e, "response.failed", ev, delay);
+        json_decref(ev);
+        e->events++;
+    }
+}
+
+/* Fire the fault if it is due before the next event, which waits 'delay'
+ * ms. An error fault scheduled past the last event replaces the terminal
+ * event ('terminal'), so a stream never has two terminal events. Returns 1
+ * when the next event must not be sent. REQ: stream-faults */
+static int fault_due(struct emitter *e, const json_t *snapshot, int terminal, unsigned *delay)
+{
+    const struct fx_fault *f = &e->fault;
+
+    if (e->stopped || e->failed)
+        return 1;
+    if (e->fired || f->kind == FX_FAULT_NONE || f->kind == FX_FAULT_NO_TERMINAL)
+        return 0;
+    if (e->events != f->after_events &&
+        !(terminal && fault_ends_with_events(f->kind) && e->events < f->after_events))
+        return 0;
+    e->fired = 1;
+    switch (f->kind) {
+    case FX_FAULT_STALL:
+        *delay += f->stall_ms;
+        return 0;
+    case FX_FAULT_MALFORMED:
+        push(e, malformed_frame(e), strlen(malformed_frame(e)), *delay);
+        *delay = 0;
+        return 0;
+    case FX_FAULT_DROP:
+        e->s->end_with_error = 1;
+        e->stopped = 1;
+        return 1;
+    default:
+        emit_fault_events(e, snapshot, *delay);
+        e->stopped = 1;
+        return 1;
+    }
+}
+
+/* After the last event: a fault scheduled past the end still happens
+ * (drop: the connection is cut instead of closed; stall: the connection
+ * stays open that long before closing; malformed: a broken last frame). */
+static void fault_at_end(struct emitter *e, const json_t *snapshot)
+{
+    const struct fx_fault *f = &e->fault;
+
+    if (e->stopped || e->failed || e->fired || f->kind == FX_FAULT_NONE ||
+        f->kind == FX_FAULT_NO_TERMINAL)
+        return;
+    e->fired = 1;
+    switch (f->kind) {
+    case FX_FAULT_DROP:
+        e->s->end_with_error = 1;
+        break;
+    case FX_FAULT_STALL:
+        push(e, "", 0, f->stall_ms);
+        break;
+    case FX_FAULT_MALFORMED:
+        push(e, malformed_frame(e), strlen(malformed_frame(e)), next_delay(e));
+        break;
+    default: /* only a stream without a terminal event gets here */
+        emit_fault_events(e, snapshot, next_delay(e));
+        e->stopped = 1;
+        break;
+    }
+}
+
+/* Emit one Responses event: type and sequence_number first (key order as
+ * on the wire), then the members of 'payload' (stolen).
+ * REQ: stream-sequence-number REQ: stream-event-equals-type */
+static void emit(struct emitter *e, const char *type, json_t *payload, const json_t *snapshot,
+                 int terminal)
+{
+    unsigned delay;
+    const char *k;
+    json_t *ev, *v;
+
+    if (e->stopped || e->failed) {
+        json_decref(payload);
+        return;
+    }
+    delay = next_delay(e);
+    if (fault_due(e, snapshot, terminal, &delay)) {
+        json_decref(payload);
+        return;
+    }
+    ev = json_object();
+    json_object_set_new(ev, "type", json_string(type));
+    json_object_set_new(ev, "sequence_number", json_integer(e->seq++));
+    json_object_foreach(payload, k, v) json_object_set(ev, k, v);
+    json_decref(payload);
+    push_json(e, type, ev, delay);
+    e->events++;
+    json_decref(ev);
 }
 
 /* Text between two chunk boundaries as a new JSON string. */
@@ -383,6 +490,7 @@ static json_t *slice(const char *text, size_t from, size_t to)
     return json_stringn(text + from, to - from);
 }
 
+/* REQ: stream-content-part-before-delta REQ: stream-done-full-text */
 static void emit_message(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
                          const json_t *snap)
 {
@@ -393,38 +501,44 @@ static void emit_message(struct emitter *e, const struct fx_item *it, json_t *it
 
     json_object_set_new(added, "status", json_string("in_progress"));
     json_object_set_new(added, "content", json_array());
-    emit(e, "response.output_item.added", json_pack("{s:I, s:o}", "output_index", (json_int_t)oi,
-                                                    "item", added), snap);
+    emit(e, "response.output_item.added",
+         json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
     part = json_array_get(json_object_get(item, "content"), 0);
     empty = refusal ? json_pack("{s:s, s:s}", "type", "refusal", "refusal", "")
                     : output_text_part("");
     emit(e, "response.content_part.added",
          json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
-                   "content_index", 0, "part", empty), snap);
+                   "content_index", 0, "part", empty),
+         snap, 0);
     for (c = 0; c < it->chunks.n; c++) {
         size_t to = it->chunks.ends[c];
         if (refusal)
             emit(e, "response.refusal.delta",
                  json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
-                           "content_index", 0, "delta", slice(it->text, from, to)), snap);
+                           "content_index", 0, "delta", slice(it->text, from, to)),
+                 snap, 0);
         else
             emit(e, "response.output_text.delta",
                  json_pack("{s:s, s:I, s:i, s:o, s:[]}", "item_id", id, "output_index",
                            (json_int_t)oi, "content_index", 0, "delta",
-                           slice(it->text, from, to), "logprobs"), snap);
+                           slice(it->text, from, to), "logprobs"),
+                 snap, 0);
         from = to;
     }
     if (refusal)
         emit(e, "response.refusal.done",
              json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
-                       "content_index", 0, "refusal", it->text), snap);
+                       "content_index", 0, "refusal", it->text),
+             snap, 0);
     else
         emit(e, "response.output_text.done",
              json_pack("{s:s, s:I, s:i, s:s, s:[]}", "item_id", id, "output_index",
-                       (json_int_t)oi, "content_index", 0, "text", it->text, "logprobs"), snap);
+                       (json_int_t)oi, "content_index", 0, "text", it->text, "logprobs"),
+             snap, 0);
     emit(e, "response.content_part.done",
          json_pack("{s:s, s:I, s:i, s:O}", "item_id", id, "output_index", (json_int_t)oi,
-                   "content_index", 0, "part", part), snap);
+                   "content_index", 0, "part", part),
+         snap, 0);
 }
 
 static void emit_function_call(struct emitter *e, const struct fx_item *it, json_t *item,
@@ -436,17 +550,19 @@ static void emit_function_call(struct emitter *e, const struct fx_item *it, json
 
     json_object_set_new(added, "status", json_string("in_progress"));
     json_object_set_new(added, "arguments", json_string(""));
-    emit(e, "response.output_item.added", json_pack("{s:I, s:o}", "output_index", (json_int_t)oi,
-                                                    "item", added), snap);
+    emit(e, "response.output_item.added",
+         json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
     for (c = 0; c < it->chunks.n; c++) {
         emit(e, "response.function_call_arguments.delta",
              json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index", (json_int_t)oi, "delta",
-                       slice(it->text, from, it->chunks.ends[c])), snap);
+                       slice(it->text, from, it->chunks.ends[c])),
+             snap, 0);
         from = it->chunks.ends[c];
     }
     emit(e, "response.function_call_arguments.done",
          json_pack("{s:s, s:I, s:s, s:s}", "item_id", id, "output_index", (json_int_t)oi, "name",
-                   it->name, "arguments", it->text), snap);
+                   it->name, "arguments", it->text),
+         snap, 0);
 }
 
 static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
@@ -457,28 +573,32 @@ static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *
     size_t c, from = 0;
 
     json_object_set_new(added, "summary", json_array());
-    emit(e, "response.output_item.added", json_pack("{s:I, s:o}", "output_index", (json_int_t)oi,
-                                                    "item", added), snap);
+    emit(e, "response.output_item.added",
+         json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
     emit(e, "response.reasoning_summary_part.added",
          json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
                    (json_int_t)oi, "summary_index", 0, "part", "type", "summary_text", "text",
-                   ""), snap);
+                   ""),
+         snap, 0);
     for (c = 0; c < it->chunks.n; c++) {
         emit(e, "response.reasoning_summary_text.delta",
              json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
                        "summary_index", 0, "delta", slice(it->text, from, it->chunks.ends[c])),
-             snap);
+             snap, 0);
         from = it->chunks.ends[c];
     }
     emit(e, "response.reasoning_summary_text.done",
          json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
-                   "summary_index", 0, "text", it->text), snap);
+                   "summary_index", 0, "text", it->text),
+         snap, 0);
     emit(e, "response.reasoning_summary_part.done",
          json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
                    (json_int_t)oi, "summary_index", 0, "part", "type", "summary_text", "text",
-                   it->text), snap);
+                   it->text),
+         snap, 0);
 }
 
+/* REQ: stream-event-order REQ: stream-one-terminal REQ: stream-completed-equals-body */
 struct stream *render_response_stream(const struct render_ctx *rc, const json_t *final,
                                       const struct fx_fault *fault, int queued)
 {
@@ -493,6 +613,7 @@ struct stream *render_response_stream(const struct render_ctx *rc, const json_t 
     if (!s)
         return NULL;
     emitter_init(&e, s, fx, fault);
+    e.done = json_array();
     snap = json_deep_copy(final);
     json_object_set_new(snap, "status", json_string(queued ? "queued" : "in_progress"));
     json_object_set_new(snap, "completed_at", json_null());
@@ -500,12 +621,12 @@ struct stream *render_response_stream(const struct render_ctx *rc, const json_t 
     json_object_set_new(snap, "incomplete_details", json_null());
     json_object_set_new(snap, "output", json_array());
     json_object_set_new(snap, "usage", json_null());
-    emit(&e, "response.created", json_pack("{s:O}", "response", snap), snap);
+    emit(&e, "response.created", json_pack("{s:O}", "response", snap), snap, 0);
     if (queued) {
-        emit(&e, "response.queued", json_pack("{s:O}", "response", snap), snap);
+        emit(&e, "response.queued", json_pack("{s:O}", "response", snap), snap, 0);
         json_object_set_new(snap, "status", json_string("in_progress"));
     }
-    emit(&e, "response.in_progress", json_pack("{s:O}", "response", snap), snap);
+    emit(&e, "response.in_progress", json_pack("{s:O}", "response", snap), snap, 0);
     for (i = 0; i < fx->nitems && i < json_array_size(output); i++) {
         const struct fx_item *it = &fx->items[i];
         json_t *item = json_array_get(output, i);
@@ -526,28 +647,23 @@ struct stream *render_response_stream(const struct render_ctx *rc, const json_t 
             if (json_object_get(added, "status"))
                 json_object_set_new(added, "status", json_string("in_progress"));
             emit(&e, "response.output_item.added",
-                 json_pack("{s:I, s:o}", "output_index", (json_int_t)i, "item", added), snap);
+                 json_pack("{s:I, s:o}", "output_index", (json_int_t)i, "item", added), snap, 0);
             break;
         }
         }
         emit(&e, "response.output_item.done",
-             json_pack("{s:I, s:O}", "output_index", (json_int_t)i, "item", item), snap);
+             json_pack("{s:I, s:O}", "output_index", (json_int_t)i, "item", item), snap, 0);
+        if (!e.stopped)
+            json_array_append(e.done, item);
     }
     terminal = strcmp(status, "incomplete") == 0 ? "response.incomplete"
                : strcmp(status, "failed") == 0   ? "response.failed"
                                                  : "response.completed";
-    if (e.fault->kind != FX_FAULT_NO_TERMINAL) /* no_terminal: the stream just ends */
-        emit(&e, terminal, json_pack("{s:O}", "response", final), snap);
-    /* A fault scheduled past the last event still fires at the end. */
-    if (!e.stopped && e.fault->kind != FX_FAULT_NONE && e.events <= e.fault->after_events &&
-        e.fault->kind != FX_FAULT_NO_TERMINAL && e.fault->kind != FX_FAULT_STALL &&
-        e.fault->kind != FX_FAULT_MALFORMED && e.fault->kind != FX_FAULT_MALFORMED_BODY) {
-        if (e.fault->kind == FX_FAULT_DROP && !e.fault->after_bytes)
-            s->end_with_error = 1;
-        else if (e.fault->kind != FX_FAULT_DROP)
-            emit_fault_events(&e, snap);
-    }
+    if (e.fault.kind != FX_FAULT_NO_TERMINAL) /* no_terminal: the stream just ends */
+        emit(&e, terminal, json_pack("{s:O}", "response", final), snap, 1);
+    fault_at_end(&e, snap);
     json_decref(snap);
+    json_decref(e.done);
     if (e.failed) {
         stream_free(s);
         return NULL;
@@ -557,86 +673,177 @@ struct stream *render_response_stream(const struct render_ctx *rc, const json_t 
 
 /* ---- Transcripts ------------------------------------------------------ */
 
-/* Replace every recorded id with one fresh id per distinct value. */
+/* Prefixes of the ids fresh_ids rewrites. */
+static const char *const id_prefixes[] = {"resp_", "msg_", "fc_", "call_", "rs_", "chatcmpl-",
+                                          NULL};
+
+static int id_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '_' || c == '-';
+}
+
+/* Length of the recorded id at in[i], or 0. An id is a whole JSON string
+ * value "<prefix><id chars>": never a key such as "call_id", never part of
+ * a longer text. '*plen' gets the prefix length. */
+static size_t id_at(const char *in, size_t len, size_t i, size_t *plen)
+{
+    const char *const *p;
+
+    if (i == 0 || in[i - 1] != '"')
+        return 0;
+    for (p = id_prefixes; *p; p++) {
+        size_t n = strlen(*p), j = i + n, k;
+
+        if (len - i <= n || strncmp(in + i, *p, n) != 0)
+            continue;
+        while (j < len && id_char(in[j]))
+            j++;
+        if (j == i + n || j >= len || in[j] != '"')
+            return 0;
+        for (k = j + 1; k < len && (in[k] == ' ' || in[k] == '\t'); k++)
+            ;
+        if (k < len && in[k] == ':')
+            return 0; /* a key */
+        *plen = n;
+        return j - i;
+    }
+    return 0;
+}
+
+/* Replace every recorded id with one fresh id per distinct value ('map'
+ * keeps old -> new across the frames of one replay). New allocation. */
 static char *refresh_ids(struct rm_server *srv, const char *in, size_t len, json_t *map,
                          size_t *out_len)
 {
-    static const char *const prefixes[] = {"resp_", "msg_", "fc_", "call_", "rs_", NULL};
     struct buf b;
-    size_t i = 0;
+    size_t i = 0, from = 0;
 
     buf_init(&b, RM_MAX_STREAM_BYTES);
     while (i < len) {
-        const char *const *p;
-        size_t plen = 0;
+        size_t plen = 0, n = id_at(in, len, i, &plen);
+        char old[256], fresh[64], pre[16];
+        const char *known;
 
-        if (i == 0 || !(in[i - 1] == '_' || (in[i - 1] >= '0' && in[i - 1] <= '9') ||
-                        (in[i - 1] >= 'a' && in[i - 1] <= 'z') ||
-                        (in[i - 1] >= 'A' && in[i - 1] <= 'Z')))
-            for (p = prefixes; *p; p++)
-                if (len - i > strlen(*p) && strncmp(in + i, *p, strlen(*p)) == 0) {
-                    plen = strlen(*p);
-                    break;
-                }
-        if (plen) {
-            size_t j = i + plen;
-            char old[256], fresh[64];
-            const char *known;
-
-            while (j < len && j - i < sizeof(old) - 1 &&
-                   ((in[j] >= '0' && in[j] <= '9') || (in[j] >= 'a' && in[j] <= 'z') ||
-                    (in[j] >= 'A' && in[j] <= 'Z')))
-                j++;
-            if (j > i + plen) {
-                memcpy(old, in + i, j - i);
-                old[j - i] = '\0';
-                known = json_util_str(map, old);
-                if (!known) {
-                    char pre[8];
-                    snprintf(pre, sizeof(pre), "%.*s", (int)plen, in + i);
-                    server_new_id(srv, pre, 32, fresh, sizeof(fresh));
-                    json_object_set_new(map, old, json_string(fresh));
-                    known = json_util_str(map, old);
-                }
-                buf_append_str(&b, known);
-                i = j;
-                continue;
-            }
+        if (n == 0 || n >= sizeof(old) || plen >= sizeof(pre)) {
+            i++;
+            continue;
         }
-        if (buf_append(&b, in + i, 1) != 0)
-            break;
-        i++;
+        memcpy(old, in + i, n);
+        old[n] = '\0';
+        known = json_util_str(map, old);
+        if (!known) {
+            memcpy(pre, in + i, plen);
+            pre[plen] = '\0';
+            server_new_id(srv, pre, 32, fresh, sizeof(fresh));
+            json_object_set_new(map, old, json_string(fresh));
+            known = json_util_str(map, old);
+        }
+        if (buf_append(&b, in + from, i - from) || !known || buf_append_str(&b, known)) {
+            buf_release(&b);
+            return NULL;
+        }
+        i += n;
+        from = i;
+    }
+    if (buf_append(&b, in + from, len - from)) {
+        buf_release(&b);
+        return NULL;
     }
     return buf_take(&b, out_len);
 }
 
-struct stream *render_transcript_stream(struct rm_server *srv, const struct fixture *fx)
+/* What a recorded frame says about itself; read only when a fault needs it. */
+struct frame_info {
+    json_t *response; /* last "response" object it carries (new ref) or NULL */
+    long seq;         /* last sequence_number, -1 when none */
+    int terminal;     /* it holds response.completed / .incomplete / .failed */
+};
+
+static int frame_info_event(const struct sse_event *ev, void *user)
+{
+    struct frame_info *fi = user;
+    json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
+    const char *type = json_util_str(d, "type");
+
+    if (type && (strcmp(type, "response.completed") == 0 ||
+                 strcmp(type, "response.incomplete") == 0 ||
+                 strcmp(type, "response.failed") == 0))
+        fi->terminal = 1;
+    if (json_is_integer(json_object_get(d, "sequence_number")))
+        fi->seq = (long)json_integer_value(json_object_get(d, "sequence_number"));
+    if (json_is_object(json_object_get(d, "response"))) {
+        json_decref(fi->response);
+        fi->response = json_incref(json_object_get(d, "response"));
+    }
+    json_decref(d);
+    return 0;
+}
+
+static void frame_inspect(const char *bytes, size_t len, struct frame_info *fi)
+{
+    struct sse_parser p;
+
+    sse_parser_init(&p, RM_MAX_SSE_EVENT);
+    sse_parser_feed(&p, bytes, len, frame_info_event, fi);
+    sse_parser_release(&p);
+}
+
+/* A transcript replays its frames verbatim (REQ: transcript-byte-exact);
+ * faults act per frame, as they act per event elsewhere: injected error
+ * events continue the recorded sequence_number, response.failed carries
+ * the last recorded response, and no_terminal leaves out terminal frames. */
+struct stream *render_transcript_stream(struct rm_server *srv, const struct fixture *fx,
+                                        const struct fx_fault *fault)
 {
     struct stream *s = stream_new(RM_MAX_STREAM_BYTES, srv->cfg.speed);
-    json_t *map = fx->fresh_ids ? json_object() : NULL;
+    json_t *map = fx->fresh_ids ? json_object() : NULL, *snap = NULL;
+    struct emitter e;
+    int inspect;
     size_t i;
 
     if (!s)
         return NULL;
-    for (i = 0; i < fx->nframes; i++) {
+    emitter_init(&e, s, fx, fault);
+    inspect = e.fault.kind == FX_FAULT_NO_TERMINAL || fault_ends_with_events(e.fault.kind);
+    for (i = 0; i < fx->nframes && !e.stopped && !e.failed; i++) {
         const struct fx_frame *f = &fx->frames[i];
-        int rc;
+        struct frame_info fi = {NULL, -1, 0};
+        const char *bytes = f->bytes;
+        size_t len = f->len;
+        unsigned delay = f->delay_ms;
+        char *fresh = NULL;
 
         if (map) {
-            size_t n;
-            char *fresh = refresh_ids(srv, f->bytes, f->len, map, &n);
-            rc = fresh ? stream_push(s, fresh, n, f->delay_ms) : -1;
-            free(fresh);
-        } else {
-            rc = stream_push(s, f->bytes, f->len, f->delay_ms);
+            fresh = refresh_ids(srv, f->bytes, f->len, map, &len);
+            if (!fresh) {
+                e.failed = 1;
+                break;
+            }
+            bytes = fresh;
         }
-        if (rc != 0) {
-            stream_free(s);
-            json_decref(map);
-            return NULL;
+        if (inspect)
+            frame_inspect(bytes, len, &fi);
+        if (!(fi.terminal && e.fault.kind == FX_FAULT_NO_TERMINAL) &&
+            !fault_due(&e, snap, fi.terminal, &delay)) {
+            push(&e, bytes, len, delay);
+            e.events++;
         }
+        if (fi.seq >= 0)
+            e.seq = fi.seq + 1;
+        if (fi.response) {
+            json_decref(snap);
+            snap = fi.response;
+        }
+        free(fresh);
     }
+    fault_at_end(&e, snap);
+    json_decref(snap);
     json_decref(map);
+    if (e.failed) {
+        stream_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -730,7 +937,31 @@ json_t *render_chat(const struct render_ctx *rc)
     return c;
 }
 
-/* One chunk with the completion's id/created/model around 'choice_delta'. */
+
+/* One data frame of a chat stream (a chunk, or [DONE] when 'ch' is NULL);
+ * 'ch' is stolen. 'terminal' marks the finish_reason chunk. */
+static void emit_data(struct emitter *e, json_t *ch, int terminal)
+{
+    unsigned delay;
+
+    if (e->stopped || e->failed) {
+        json_decref(ch);
+        return;
+    }
+    delay = next_delay(e);
+    if (fault_due(e, NULL, terminal, &delay)) {
+        json_decref(ch);
+        return;
+    }
+    if (ch)
+        push_json(e, NULL, ch, delay);
+    else
+        push(e, "data: [DONE]\n\n", 14, delay);
+    e->events++;
+    json_decref(ch);
+}
+
+/* One chunk with the completion's id/created/model around 'delta' (stolen). */
 static void emit_chunk(struct emitter *e, const json_t *base, json_t *delta, const char *finish,
                        int include_usage)
 {
@@ -740,40 +971,13 @@ static void emit_chunk(struct emitter *e, const json_t *base, json_t *delta, con
                            json_object_get(base, "model"), "system_fingerprint", "fp_respmock",
                            "choices", "index", 0, "delta", delta, "logprobs", "finish_reason",
                            finish ? json_string(finish) : json_null());
-    const struct fx_fault *f = e->fault;
 
     if (include_usage)
         json_object_set_new(ch, "usage", json_null());
-    if (!e->stopped && !e->failed && f->kind != FX_FAULT_NONE && f->kind != FX_FAULT_NO_TERMINAL &&
-        e->events == f->after_events) {
-        if (f->kind == FX_FAULT_STALL) {
-            char *json = json_util_dumps(ch);
-            if (!json || stream_push_event(e->s, NULL, json, next_delay(e) + f->stall_ms))
-                e->failed = 1;
-            free(json);
-            e->events++;
-            json_decref(ch);
-            return;
-        }
-        if (f->kind == FX_FAULT_MALFORMED) {
-            const char *bad = "data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\n\n";
-            if (stream_push(e->s, bad, strlen(bad), next_delay(e)) != 0)
-                e->failed = 1;
-        } else if (f->kind == FX_FAULT_DROP) {
-            if (!f->after_bytes) {
-                e->s->end_with_error = 1;
-                e->stopped = 1;
-            }
-        } else {
-            emit_fault_events(e, NULL);
-            e->stopped = 1;
-        }
-    }
-    if (!e->stopped && !e->failed)
-        emit_raw(e, NULL, ch, 0);
-    json_decref(ch);
+    emit_data(e, ch, finish != NULL);
 }
 
+/* REQ: chat-stream-done REQ: chat-stream-include-usage */
 struct stream *render_chat_stream(const struct render_ctx *rc, const json_t *completion,
                                   const struct fx_fault *fault)
 {
@@ -824,22 +1028,23 @@ struct stream *render_chat_stream(const struct render_ctx *rc, const json_t *com
             }
         }
     }
-    if (e.fault->kind != FX_FAULT_NO_TERMINAL) {
-        emit_chunk(&e, completion, json_object(), json_util_str(choice, "finish_reason"), usage);
-        if (usage && !e.stopped && !e.failed) {
-            json_t *u = json_pack("{s:O, s:s, s:O, s:O, s:s, s:[], s:O}", "id",
-                                  json_object_get(completion, "id"), "object",
-                                  "chat.completion.chunk", "created",
-                                  json_object_get(completion, "created"), "model",
-                                  json_object_get(completion, "model"), "system_fingerprint",
-                                  "fp_respmock", "choices", "usage",
-                                  json_object_get(completion, "usage"));
-            emit_raw(&e, NULL, u, 0);
-            json_decref(u);
-        }
-        if (!e.stopped && !e.failed && stream_push(s, "data: [DONE]\n\n", 14, next_delay(&e)))
-            e.failed = 1;
+    if (e.fault.kind != FX_FAULT_NO_TERMINAL) {
+        const char *finish = json_util_str(choice, "finish_reason");
+
+        emit_chunk(&e, completion, json_object(), finish ? finish : "stop", usage);
+        if (usage)
+            emit_data(&e,
+                      json_pack("{s:O, s:s, s:O, s:O, s:s, s:[], s:O}", "id",
+                                json_object_get(completion, "id"), "object",
+                                "chat.completion.chunk", "created",
+                                json_object_get(completion, "created"), "model",
+                                json_object_get(completion, "model"), "system_fingerprint",
+                                "fp_respmock", "choices", "usage",
+                                json_object_get(completion, "usage")),
+                      0);
+        emit_data(&e, NULL, 0);
     }
+    fault_at_end(&e, NULL);
     if (e.failed) {
         stream_free(s);
         return NULL;

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "conversation.h"
 #include "store.h"
 
 void server_config_defaults(struct rm_config *cfg)
@@ -39,7 +40,8 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
     if (fixture_set_load(&srv->fixtures, cfg->fixtures_dir, err, NULL) != 0)
         goto out_free;
     srv->store = store_new(cfg->max_stored);
-    if (!srv->store) {
+    srv->conversations = conversation_store_new(RM_MAX_CONVERSATIONS, RM_MAX_CONVERSATION_ITEMS);
+    if (!srv->store || !srv->conversations) {
         mock_error_set(err, NULL, 0, 0, "out of memory");
         goto out_free;
     }
@@ -54,6 +56,7 @@ void server_free(struct rm_server *srv)
     if (!srv)
         return;
     store_free(srv->store);
+    conversation_store_free(srv->conversations);
     fixture_set_release(&srv->fixtures);
     free(srv);
 }

@@ -12,6 +12,7 @@
 #include "mock_error.h"
 
 struct store;
+struct conversation_store;
 struct rm_timer;
 struct MHD_Daemon;
 
@@ -34,6 +35,7 @@ struct rm_server {
     struct rm_config cfg;
     struct fixture_set fixtures; /* read-only after load */
     struct store *store;         /* stored responses (internally locked) */
+    struct conversation_store *conversations; /* conversations (internally locked) */
     struct rm_timer *timer;      /* wakes suspended connections */
     struct MHD_Daemon *daemon;
     int bound_port;

@@ -1,42 +1,63 @@
 /* store: stored responses, bounded and safe under concurrent requests.
  *
+ * The store is split into RM_STORE_SHARDS shards by a hash of the id, each
+ * with its own lock, so lookups of different ids never wait on each other.
+ * Capacity is global: when a put takes the store over 'max_entries', the
+ * entry put longest ago (across all shards) is evicted, one at a time, until
+ * the count is back at the limit. Deleting an entry frees its place at once.
+ *
  * A stored entry is immutable once put: callers get new references to the
- * same JSON values (jansson's reference counts are atomic) and must deep-copy
- * before changing anything. The oldest entry is evicted when the store is
- * full. */
+ * same JSON values (jansson's reference counts are atomic) and must
+ * deep-copy before changing anything. The one change allowed is
+ * store_settle(), which swaps in a new Response object atomically. */
 #ifndef RM_STORE_H
 #define RM_STORE_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 
 /* One stored response as handed to callers (new references; free with
  * stored_release). */
 struct stored {
-    json_t *response;     /* the Response object */
+    json_t *response;     /* the Response as created (its terminal state), or as settled */
     json_t *input_items;  /* this turn's input items, each with an id */
-    json_t *context;      /* full context after this turn: chain inputs + outputs */
+    json_t *context;      /* what the model saw before answering: the chain's (or the
+                           * conversation's) items, then input_items; not this output */
+    json_t *events;       /* SSE bytes of its stream as a JSON string, or NULL when the
+                           * stream is to be rendered again from 'fixture' */
+    char fixture[128];    /* fixture that answered ("" when unknown) */
     int turn;             /* 1 for a response without previous_response_id */
-    char *events;         /* SSE bytes of its stream, for GET ?stream=true (may be NULL) */
-    size_t events_len;
+    int background;       /* created with background:true */
+    int live;             /* background and not settled: the status follows the clock */
+    int64_t start_ms;     /* monotonic creation time (background schedule) */
+    unsigned duration_ms; /* background schedule length, before --speed */
 };
 
+/* A store that keeps at most 'max_entries' (0 is taken as 1). NULL on OOM. */
 struct store *store_new(unsigned max_entries);
+
+/* Free the store and everything in it. Accepts NULL. */
 void store_free(struct store *st);
 
-/* Keep 'entry' under the id in entry->response. Takes ownership of all of
- * entry's members (on failure too). Returns 0 or -1. */
+/* Keep 'entry' under the id in entry->response (an entry with the same id
+ * is replaced). Takes ownership of all of entry's members, on failure too,
+ * and zeroes 'entry'. May evict the oldest entries. Returns 0 or -1. */
 int store_put(struct store *st, struct stored *entry);
 
-/* Copy out the entry for 'id' into 'out' (new references). Returns 0, or -1
- * when unknown (never stored, deleted or evicted). */
+/* Copy the entry for 'id' into 'out' (new references). Returns 0, or -1
+ * when unknown (never stored, deleted or evicted); 'out' is zeroed then. */
 int store_get(struct store *st, const char *id, struct stored *out);
 
-/* Replace the Response object of 'id' (e.g. background progress, cancel);
- * steals 'response'. Returns 0 or -1 when unknown. */
-int store_update_response(struct store *st, const char *id, json_t *response);
+/* Settle the entry 'id': replace its Response by 'response' and its events
+ * by 'events' (both stolen; 'events' may be NULL) and clear 'live', but only
+ * if its Response is still 'expect' (compare-and-swap on the pointer, so of
+ * two racing cancels exactly one wins). Returns 0; -1 when unknown; -2 when
+ * the entry changed since 'expect' was read. */
+int store_settle(struct store *st, const char *id, const json_t *expect, json_t *response,
+                 json_t *events);
 
 /* Forget 'id'. Returns 0, or -1 when unknown. */
 int store_delete(struct store *st, const char *id);
@@ -47,7 +68,10 @@ void store_clear(struct store *st);
 /* Number of entries kept. */
 size_t store_count(struct store *st);
 
-/* Release the members of a 'struct stored'. */
+/* The capacity given to store_new. */
+unsigned store_capacity(const struct store *st);
+
+/* Release the members of a 'struct stored' and zero it. Accepts a zeroed one. */
 void stored_release(struct stored *s);
 
 #endif

@@ -46,8 +46,11 @@ int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_
 int stream_push_event(struct stream *s, const char *type, const char *json, unsigned delay_ms);
 
 /* Copy the bytes that are due at 'now_ms' (several frames per call when
- * they fit) into 'out'. Returns STREAM_DATA with *written set, STREAM_WAIT
- * with *wake_ms set, STREAM_END or STREAM_ABORT. */
+ * they fit) into 'out'. A frame's delay counts from the first call that
+ * reaches it, i.e. from when the previous frame was handed out, so gaps are
+ * never shorter than scripted. A zero-length frame is a pure wait. Returns
+ * STREAM_DATA with *written set, STREAM_WAIT with *wake_ms set, STREAM_END,
+ * or STREAM_ABORT (abort_after reached, or end_with_error at the end). */
 enum stream_status stream_read(struct stream *s, int64_t now_ms, char *out, size_t max,
                                size_t *written, int64_t *wake_ms);
 

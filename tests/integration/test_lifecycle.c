@@ -1,0 +1,1083 @@
+/* Integration tests for issue 4, the response lifecycle: a real respmock on
+ * a free port with the fixtures of tests/data/lifecycle-fixtures (turn-based
+ * chains, a two-turn tool loop, background schedules), driven with libcurl.
+ * Covers store/retrieve/delete, store:false, input_items paging, chains of
+ * depth 4, chain errors, the tool loop, eviction, SSE replay with
+ * starting_after, background progression / streaming / cancel, --speed 0,
+ * input_tokens, admin reset, auth on every route and concurrent clients.
+ * Timing assertions are ordering and lower bounds only. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../server/limits.h"
+#include "buf.h"
+#include "sse.h"
+#include "test_support.h"
+
+#define LC_FIXTURES RM_SOURCE_DIR "/tests/data/lifecycle-fixtures"
+
+static struct test_server ts;
+
+static void start_with(const char *const *extra)
+{
+    const char *args[16];
+    int n = 0;
+
+    args[n++] = "--fixtures";
+    args[n++] = LC_FIXTURES;
+    args[n++] = "--log-level";
+    args[n++] = "warn";
+    for (; extra && *extra; extra++)
+        args[n++] = *extra;
+    args[n] = NULL;
+    ck_assert_int_eq(test_server_start(&ts, args), 0);
+}
+
+static void start_default(void)
+{
+    start_with(NULL);
+}
+
+static void start_small_store(void)
+{
+    static const char *const a[] = {"--max-stored", "3", NULL};
+    start_with(a);
+}
+
+static void start_speed0(void)
+{
+    static const char *const a[] = {"--speed", "0", NULL};
+    start_with(a);
+}
+
+static void start_threads(void)
+{
+    static const char *const a[] = {"--threads", "4", "--max-stored", "40", NULL};
+    start_with(a);
+}
+
+/* A clean exit status also means no sanitizer report from the server. */
+static void stop(void)
+{
+    if (ts.pid > 0)
+        ck_assert_int_eq(test_server_stop(&ts), 0);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* One request; returns the parsed body (new ref, NULL when not JSON). */
+static json_t *call(const char *method, const char *path, const char *body, long *status)
+{
+    struct http_result r;
+    char url[1024];
+    json_t *doc;
+
+    snprintf(url, sizeof(url), "%s%s", ts.base, path);
+    ck_assert_int_eq(http_request(method, url, body, NULL, &r), 0);
+    if (status)
+        *status = r.status;
+    doc = http_json(&r);
+    http_result_free(&r);
+    return doc;
+}
+
+/* POST /v1/responses that must succeed. */
+static json_t *create(const char *body)
+{
+    long status;
+    json_t *doc = call("POST", "/v1/responses", body, &status);
+
+    ck_assert_msg(status == 200, "create %s -> %ld", body, status);
+    ck_assert_ptr_nonnull(doc);
+    return doc;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* The text of the last message item of a Response. */
+static const char *answer(const json_t *resp)
+{
+    json_t *out = json_object_get(resp, "output");
+    size_t i = json_array_size(out);
+
+    while (i--) {
+        json_t *it = json_array_get(out, i);
+        if (str(it, "type") && strcmp(str(it, "type"), "message") == 0)
+            return str(json_array_get(json_object_get(it, "content"), 0), "text");
+    }
+    return NULL;
+}
+
+/* The doc is an error envelope with this status, code and param (NULL =
+ * JSON null). Releases 'doc'. */
+static void expect_error(json_t *doc, long status, long want, const char *code, const char *param)
+{
+    json_t *e;
+
+    ck_assert_msg(status == want, "status %ld, want %ld", status, want);
+    e = assert_error_envelope(doc);
+    if (code)
+        ck_assert_str_eq(str(e, "code"), code);
+    else
+        ck_assert(json_is_null(json_object_get(e, "code")));
+    if (param)
+        ck_assert_str_eq(str(e, "param"), param);
+    else
+        ck_assert(json_is_null(json_object_get(e, "param")));
+    json_decref(doc);
+}
+
+/* Send a request that must fail with this status, code and param. */
+static void expect_fail(const char *method, const char *path, const char *body, long want,
+                        const char *code, const char *param)
+{
+    long st = 0;
+    json_t *doc = call(method, path, body, &st);
+
+    expect_error(doc, st, want, code, param);
+}
+
+static int sse_collect(const struct sse_event *ev, void *user)
+{
+    json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
+
+    json_array_append_new(user, json_pack("{s:s?, s:o*}", "event", ev->event, "data", d));
+    return 0;
+}
+
+/* GET/POST returning SSE: the events as [{"event","data"}] (new ref). */
+static json_t *call_sse(const char *method, const char *path, const char *body, double *secs)
+{
+    struct http_result r;
+    struct sse_parser p;
+    char url[1024];
+    json_t *events = json_array();
+
+    snprintf(url, sizeof(url), "%s%s", ts.base, path);
+    ck_assert_int_eq(http_request(method, url, body, NULL, &r), 0);
+    ck_assert_msg(r.status == 200, "%s %s -> %ld %s", method, path, r.status, r.body);
+    sse_parser_init(&p, 16u * 1024 * 1024);
+    ck_assert_int_eq(sse_parser_feed(&p, r.body, r.body_len, sse_collect, events), 0);
+    ck_assert_int_eq(sse_parser_finish(&p), 0);
+    sse_parser_release(&p);
+    if (secs)
+        *secs = r.total_s;
+    http_result_free(&r);
+    return events;
+}
+
+static const char *ev_type(const json_t *events, size_t i)
+{
+    return str(json_array_get(events, i), "event");
+}
+
+static json_t *ev_data(const json_t *events, size_t i)
+{
+    return json_object_get(json_array_get(events, i), "data");
+}
+
+/* Every event: event name == data.type, sequence numbers 0, 1, 2, ... or,
+ * for a replay, 'first', first+1, ... */
+static void assert_sequence(const json_t *events, long first)
+{
+    size_t i;
+
+    ck_assert_int_gt((int)json_array_size(events), 0);
+    for (i = 0; i < json_array_size(events); i++) {
+        json_t *d = ev_data(events, i);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_str_eq(ev_type(events, i), str(d, "type"));
+        ck_assert_int_eq((long)json_integer_value(json_object_get(d, "sequence_number")),
+                         first + (long)i);
+    }
+}
+
+/* ---- Store, retrieve, delete ------------------------------------------ */
+
+START_TEST(retrieve_and_delete)
+{
+    json_t *r = create("{\"model\":\"m\",\"input\":\"hello\"}"), *g, *d;
+    char path[256];
+    long st;
+
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    g = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_equal(g, r)); /* the stored object is exactly what was returned */
+    json_decref(g);
+
+    /* include[] / include are accepted (and change nothing here). */
+    snprintf(path, sizeof(path),
+             "/v1/responses/%s?include[]=message.output_text.logprobs&include=reasoning."
+             "encrypted_content",
+             str(r, "id"));
+    g = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(g, "id"), str(r, "id"));
+    json_decref(g);
+
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    d = call("DELETE", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(d, "id"), str(r, "id"));
+    ck_assert_str_eq(str(d, "object"), "response.deleted");
+    ck_assert(json_is_true(json_object_get(d, "deleted")));
+    json_decref(d);
+
+    expect_fail("GET", path, NULL, 404, NULL, NULL);
+    expect_fail("DELETE", path, NULL, 404, NULL, NULL);
+    expect_fail("GET", "/v1/responses/resp_unknown", NULL, 404, NULL, NULL);
+    json_decref(r);
+}
+END_TEST
+
+/* REQ: store-false-not-kept */
+START_TEST(store_false_not_kept)
+{
+    json_t *r = create("{\"model\":\"m\",\"input\":\"hello\",\"store\":false}");
+    char path[256], body[512];
+
+    ck_assert(json_is_false(json_object_get(r, "store")));
+    ck_assert_int_eq(strncmp(str(r, "id"), "resp_", 5), 0);
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    expect_fail("GET", path, NULL, 404, NULL, NULL);
+    expect_fail("DELETE", path, NULL, 404, NULL, NULL);
+    snprintf(path, sizeof(path), "/v1/responses/%s/input_items", str(r, "id"));
+    expect_fail("GET", path, NULL, 404, NULL, NULL);
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
+    expect_fail("POST", path, NULL, 404, NULL, NULL);
+    snprintf(body, sizeof(body),
+             "{\"model\":\"m\",\"input\":\"next\",\"previous_response_id\":\"%s\"}", str(r, "id"));
+    expect_fail("POST", "/v1/responses", body, 400, "previous_response_not_found",
+                "previous_response_id");
+    json_decref(r);
+}
+END_TEST
+
+/* ---- input_items ------------------------------------------------------ */
+
+START_TEST(input_items_paging)
+{
+    json_t *r =
+        create("{\"model\":\"m\",\"input\":["
+               "{\"role\":\"developer\",\"content\":\"d0\"},"
+               "{\"role\":\"user\",\"content\":\"u1\"},"
+               "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"a2\"},"
+               "{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"u3\"}]},"
+               "{\"type\":\"message\",\"id\":\"msg_given\",\"role\":\"user\","
+               "\"content\":\"u4\"}]}");
+    char path[512], base[256], after[128];
+    json_t *l, *data, *all = json_array();
+    long st;
+    size_t i;
+
+    snprintf(base, sizeof(base), "/v1/responses/%s/input_items", str(r, "id"));
+    /* Default: desc, limit 20, every item has an id. */
+    l = call("GET", base, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(l, "object"), "list");
+    data = json_object_get(l, "data");
+    ck_assert_int_eq((int)json_array_size(data), 5);
+    for (i = 0; i < 5; i++)
+        ck_assert_ptr_nonnull(str(json_array_get(data, i), "id"));
+    ck_assert_str_eq(str(json_array_get(data, 0), "id"), "msg_given"); /* newest first */
+    ck_assert_str_eq(str(l, "first_id"), "msg_given");
+    ck_assert_str_eq(str(l, "last_id"), str(json_array_get(data, 4), "id"));
+    ck_assert(json_is_false(json_object_get(l, "has_more")));
+    ck_assert_str_eq(str(json_array_get(data, 0), "type"), "message");
+    json_decref(l);
+
+    /* asc with limit 2 and the after cursor walks all five in order. */
+    after[0] = '\0';
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s?order=asc&limit=2%s%s", base, after[0] ? "&after=" : "",
+                 after);
+        l = call("GET", path, NULL, &st);
+        ck_assert_int_eq(st, 200);
+        json_array_extend(all, json_object_get(l, "data"));
+        ck_assert_int_eq(json_is_true(json_object_get(l, "has_more")), i < 2);
+        if (json_is_string(json_object_get(l, "last_id")))
+            snprintf(after, sizeof(after), "%s", str(l, "last_id"));
+        json_decref(l);
+    }
+    ck_assert_int_eq((int)json_array_size(all), 5);
+    ck_assert_str_eq(str(json_array_get(all, 4), "id"), "msg_given");
+    ck_assert_str_eq(str(json_array_get(all, 0), "role"), "developer");
+    json_decref(all);
+
+    snprintf(path, sizeof(path), "%s?limit=0", base);
+    expect_fail("GET", path, NULL, 400, "invalid_value", "limit");
+    snprintf(path, sizeof(path), "%s?limit=101", base);
+    expect_fail("GET", path, NULL, 400, "invalid_value", "limit");
+    snprintf(path, sizeof(path), "%s?limit=ten", base);
+    expect_fail("GET", path, NULL, 400, "invalid_value", "limit");
+    snprintf(path, sizeof(path), "%s?order=sideways", base);
+    expect_fail("GET", path, NULL, 400, "invalid_value", "order");
+    snprintf(path, sizeof(path), "%s?limit=100&order=desc", base);
+    json_decref(call("GET", path, NULL, &st));
+    ck_assert_int_eq(st, 200);
+    expect_fail("GET", "/v1/responses/resp_nope/input_items", NULL, 404, NULL, NULL);
+    json_decref(r);
+}
+END_TEST
+
+/* ---- Chains ----------------------------------------------------------- */
+
+/* Create a turn chained on 'prev' (NULL: first turn) and check its text. */
+static json_t *turn(const char *prev, const char *input, const char *extra, const char *want)
+{
+    char body[1024];
+    json_t *r;
+
+    snprintf(body, sizeof(body), "{\"model\":\"m\",\"input\":\"%s\"%s%s%s%s}", input,
+             prev ? ",\"previous_response_id\":\"" : "", prev ? prev : "", prev ? "\"" : "",
+             extra ? extra : "");
+    r = create(body);
+    ck_assert_str_eq(answer(r), want);
+    if (prev)
+        ck_assert_str_eq(str(r, "previous_response_id"), prev);
+    else
+        ck_assert(json_is_null(json_object_get(r, "previous_response_id")));
+    return r;
+}
+
+static long in_tokens(const json_t *r)
+{
+    return (long)json_integer_value(json_object_get(json_object_get(r, "usage"), "input_tokens"));
+}
+
+/* REQ: chain-context, fixture match.turn */
+START_TEST(chain_depth_four)
+{
+    json_t *r1 = turn(NULL, "first question", ",\"instructions\":\"Be terse.\"", "turn one");
+    json_t *r2 = turn(str(r1, "id"), "second question", NULL, "turn two");
+    json_t *r3 = turn(str(r2, "id"), "third question", NULL, "turn three");
+    json_t *r4 = turn(str(r3, "id"), "fourth question", NULL, "turn many");
+    json_t *b, *count;
+    char body[512];
+    long st;
+
+    ck_assert_str_eq(str(r1, "instructions"), "Be terse.");
+    ck_assert(json_is_null(json_object_get(r2, "instructions"))); /* not inherited */
+    /* The context grows: every turn re-reads the chain's input and output. */
+    ck_assert_int_lt(in_tokens(r1), in_tokens(r2));
+    ck_assert_int_lt(in_tokens(r2), in_tokens(r3));
+    ck_assert_int_lt(in_tokens(r3), in_tokens(r4));
+    /* Turn 2 saw: "first question" + "turn one" + "second question". */
+    ck_assert_int_eq(in_tokens(r2),
+                     (long)(strlen("first question\nturn one\nsecond question") + 3) / 4);
+
+    /* input_tokens counts what a create with the same body would. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"m\",\"input\":\"fifth question\",\"previous_response_id\":\"%s\"}",
+             str(r4, "id"));
+    count = call("POST", "/v1/responses/input_tokens", body, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(count, "object"), "response.input_tokens");
+    b = create(body);
+    ck_assert_int_eq((long)json_integer_value(json_object_get(count, "input_tokens")),
+                     in_tokens(b));
+    ck_assert_str_eq(answer(b), "turn many");
+
+    /* Branching: another turn 2 on r1 is turn two again. */
+    json_decref(turn(str(r1, "id"), "another second", NULL, "turn two"));
+    json_decref(count);
+    json_decref(b);
+    json_decref(r1);
+    json_decref(r2);
+    json_decref(r3);
+    json_decref(r4);
+}
+END_TEST
+
+START_TEST(chain_errors)
+{
+    json_t *r = create("{\"model\":\"m\",\"input\":\"hi\"}"), *c;
+    char body[512], path[256];
+    long st;
+
+    expect_fail("POST", "/v1/responses",
+                "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_nope\"}", 400,
+                "previous_response_not_found", "previous_response_id");
+    /* Deleted. */
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    json_decref(call("DELETE", path, NULL, &st));
+    ck_assert_int_eq(st, 200);
+    snprintf(body, sizeof(body),
+             "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"%s\"}", str(r, "id"));
+    expect_fail("POST", "/v1/responses", body, 400, "previous_response_not_found",
+                "previous_response_id");
+    expect_fail("POST", "/v1/responses/input_tokens", body, 400, "previous_response_not_found",
+                "previous_response_id");
+    /* With a conversation. */
+    c = call("POST", "/v1/conversations", "{}", &st);
+    ck_assert_int_eq(st, 200);
+    snprintf(body, sizeof(body),
+             "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_x\","
+             "\"conversation\":\"%s\"}",
+             str(c, "id"));
+    expect_fail("POST", "/v1/responses", body, 400, "invalid_value", "previous_response_id");
+    json_decref(c);
+    json_decref(r);
+}
+END_TEST
+
+/* REQ: chain-pending-call, fixture match.tool_output */
+START_TEST(tool_loop)
+{
+    json_t *r1, *r2, *r3, *call1, *l;
+    char body[1024], path[256];
+    long st;
+
+    r1 = create("{\"model\":\"tool-loop\",\"input\":\"Weather in Boston?\",\"tools\":[{\"type\":"
+                "\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}]}");
+    call1 = json_array_get(json_object_get(r1, "output"), 0);
+    ck_assert_str_eq(str(call1, "type"), "function_call");
+    ck_assert_str_eq(str(call1, "name"), "get_weather");
+
+    /* Not answering the call is a 400. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":\"and?\"}",
+             str(r1, "id"));
+    expect_fail("POST", "/v1/responses", body, 400, NULL, "input");
+    /* Answering a different call id is a 400 too. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":[{\"type\":"
+             "\"function_call_output\",\"call_id\":\"call_other\",\"output\":\"x\"}]}",
+             str(r1, "id"));
+    expect_fail("POST", "/v1/responses", body, 400, NULL, "input");
+
+    snprintf(body, sizeof(body),
+             "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":[{\"type\":"
+             "\"function_call_output\",\"call_id\":\"%s\",\"output\":\"{\\\"temp_c\\\":21}\"}]}",
+             str(r1, "id"), str(call1, "call_id"));
+    r2 = create(body);
+    ck_assert_str_eq(answer(r2), "It is 21 C and sunny in Boston, MA.");
+    snprintf(path, sizeof(path), "/v1/responses/%s/input_items", str(r2, "id"));
+    l = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(json_array_get(json_object_get(l, "data"), 0), "type"),
+                     "function_call_output");
+    ck_assert_ptr_nonnull(str(json_array_get(json_object_get(l, "data"), 0), "id"));
+    json_decref(l);
+
+    /* Turn 3 of the same chain, no tool output: the turn fixture. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":\"thanks\"}",
+             str(r2, "id"));
+    r3 = create(body);
+    ck_assert_str_eq(answer(r3), "turn three");
+    json_decref(r1);
+    json_decref(r2);
+    json_decref(r3);
+}
+END_TEST
+
+/* Context is bounded: one item over RM_MAX_CONTEXT_ITEMS is a 400. */
+START_TEST(context_limit)
+{
+    struct buf b;
+    int i;
+
+    buf_init(&b, 8u * 1024 * 1024);
+    buf_append_str(&b, "{\"model\":\"m\",\"input\":[");
+    for (i = 0; i <= RM_MAX_CONTEXT_ITEMS; i++)
+        buf_appendf(&b, "%s{\"role\":\"user\",\"content\":\"%d\"}", i ? "," : "", i);
+    buf_append_str(&b, "]}");
+    expect_fail("POST", "/v1/responses", b.data, 400, "context_length_exceeded", "input");
+    buf_release(&b);
+}
+END_TEST
+
+/* ---- Eviction (--max-stored 3) ---------------------------------------- */
+
+static int exists(const json_t *r)
+{
+    char path[256];
+    long st;
+
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    json_decref(call("GET", path, NULL, &st));
+    ck_assert(st == 200 || st == 404);
+    return st == 200;
+}
+
+/* REQ: store-evict-oldest */
+START_TEST(eviction_oldest_first)
+{
+    json_t *r[7], *h;
+    char path[256];
+    long st;
+    int i;
+
+    for (i = 0; i < 5; i++)
+        r[i] = create("{\"model\":\"m\",\"input\":\"x\"}");
+    ck_assert(!exists(r[0]) && !exists(r[1]));
+    ck_assert(exists(r[2]) && exists(r[3]) && exists(r[4]));
+    h = call("GET", "/healthz", NULL, &st);
+    ck_assert_int_eq((int)json_integer_value(json_object_get(h, "stored")), 3);
+    json_decref(h);
+
+    /* A delete frees a place: the next create evicts nothing. */
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r[3], "id"));
+    json_decref(call("DELETE", path, NULL, &st));
+    r[5] = create("{\"model\":\"m\",\"input\":\"x\"}");
+    ck_assert(exists(r[2]) && exists(r[4]) && exists(r[5]));
+    r[6] = create("{\"model\":\"m\",\"input\":\"x\"}");
+    ck_assert(!exists(r[2]));
+    ck_assert(exists(r[4]) && exists(r[5]) && exists(r[6]));
+    for (i = 0; i < 7; i++)
+        json_decref(r[i]);
+}
+END_TEST
+
+/* ---- SSE replay ------------------------------------------------------- */
+
+START_TEST(stream_replay)
+{
+    json_t *live = call_sse("POST", "/v1/responses",
+                            "{\"model\":\"m\",\"input\":\"stream me\",\"stream\":true}", NULL);
+    json_t *replay, *part, *r, *again;
+    const char *id = str(json_object_get(ev_data(live, 0), "response"), "id");
+    size_t n = json_array_size(live), i;
+    char path[256];
+
+    assert_sequence(live, 0);
+    ck_assert_str_eq(ev_type(live, n - 1), "response.completed");
+
+    /* The replay is the same event stream. */
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", id);
+    replay = call_sse("GET", path, NULL, NULL);
+    ck_assert(json_equal(replay, live));
+
+    /* starting_after=N: everything after sequence number N. */
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true&starting_after=3", id);
+    part = call_sse("GET", path, NULL, NULL);
+    ck_assert_int_eq((int)json_array_size(part), (int)n - 4);
+    assert_sequence(part, 4);
+    for (i = 0; i < json_array_size(part); i++)
+        ck_assert(json_equal(json_array_get(part, i), json_array_get(live, i + 4)));
+    json_decref(part);
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true&starting_after=%zu", id, n - 1);
+    part = call_sse("GET", path, NULL, NULL);
+    ck_assert_int_eq((int)json_array_size(part), 0);
+    json_decref(part);
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true&starting_after=abc", id);
+    expect_fail("GET", path, NULL, 400, "invalid_value", "starting_after");
+
+    /* A response created without streaming can be replayed as well. */
+    r = create("{\"model\":\"m\",\"input\":\"plain\"}");
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", str(r, "id"));
+    again = call_sse("GET", path, NULL, NULL);
+    assert_sequence(again, 0);
+    ck_assert_str_eq(ev_type(again, 0), "response.created");
+    ck_assert_str_eq(ev_type(again, json_array_size(again) - 1), "response.completed");
+    ck_assert(
+        json_equal(json_object_get(ev_data(again, json_array_size(again) - 1), "response"), r));
+    json_decref(again);
+    json_decref(r);
+    json_decref(replay);
+    json_decref(live);
+}
+END_TEST
+
+/* ---- Background ------------------------------------------------------- */
+
+static int rank(const char *status)
+{
+    return strcmp(status, "queued") == 0 ? 0 : strcmp(status, "in_progress") == 0 ? 1 : 2;
+}
+
+/* REQ: background-progression */
+START_TEST(background_progression)
+{
+    int64_t t0 = now_ms(), done_ms = -1;
+    json_t *r = create("{\"model\":\"bg-slow\",\"input\":\"take your time\",\"background\":true}");
+    int seen[3] = {0, 0, 0}, last = 0;
+    size_t outputs = 0;
+    char path[256];
+
+    ck_assert_str_eq(str(r, "status"), "queued");
+    ck_assert(json_is_true(json_object_get(r, "background")));
+    ck_assert_int_eq((int)json_array_size(json_object_get(r, "output")), 0);
+    ck_assert(json_is_null(json_object_get(r, "usage")));
+    ck_assert(json_is_null(json_object_get(r, "completed_at")));
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    while (now_ms() - t0 < 15000) {
+        long st;
+        json_t *g = call("GET", path, NULL, &st);
+        int k;
+
+        ck_assert_int_eq(st, 200);
+        k = rank(str(g, "status"));
+        ck_assert_msg(k >= last, "status went back to %s", str(g, "status"));
+        ck_assert_uint_ge(json_array_size(json_object_get(g, "output")), outputs);
+        outputs = json_array_size(json_object_get(g, "output"));
+        last = k;
+        seen[k] = 1;
+        if (k == 2) {
+            ck_assert_str_eq(str(g, "status"), "completed");
+            ck_assert_int_eq((int)outputs, 2);
+            ck_assert(json_is_object(json_object_get(g, "usage")));
+            done_ms = now_ms() - t0;
+            json_decref(g);
+            break;
+        }
+        ck_assert(json_is_null(json_object_get(g, "usage")));
+        json_decref(g);
+        {
+            struct timespec ms20 = {0, 20 * 1000 * 1000};
+            nanosleep(&ms20, NULL);
+        }
+    }
+    ck_assert_msg(done_ms >= 0, "never completed");
+    ck_assert(seen[0] && seen[1] && seen[2]);
+    /* The schedule is 1200 ms at --speed 1: never done sooner. */
+    ck_assert_msg(done_ms >= 1150, "completed after %lld ms", (long long)done_ms);
+    json_decref(r);
+}
+END_TEST
+
+/* REQ: background-stream-queued */
+START_TEST(background_stream)
+{
+    double secs = 0;
+    json_t *ev = call_sse("POST", "/v1/responses",
+                          "{\"model\":\"bg-fast\",\"input\":\"go\",\"background\":true,"
+                          "\"stream\":true}",
+                          &secs);
+    json_t *created = json_object_get(ev_data(ev, 0), "response"), *replay;
+    size_t n = json_array_size(ev);
+    char path[256];
+
+    assert_sequence(ev, 0);
+    ck_assert_str_eq(ev_type(ev, 0), "response.created");
+    ck_assert_str_eq(str(created, "status"), "queued");
+    ck_assert_str_eq(ev_type(ev, 1), "response.queued");
+    ck_assert_str_eq(str(json_object_get(ev_data(ev, 1), "response"), "status"), "queued");
+    ck_assert_str_eq(ev_type(ev, 2), "response.in_progress");
+    ck_assert_str_eq(ev_type(ev, n - 1), "response.completed");
+    ck_assert_msg(secs >= 0.15, "a 200 ms background stream took %.3f s", secs);
+
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true&starting_after=1",
+             str(created, "id"));
+    replay = call_sse("GET", path, NULL, NULL);
+    assert_sequence(replay, 2);
+    ck_assert_int_eq((int)json_array_size(replay), (int)n - 2);
+    json_decref(replay);
+    json_decref(ev);
+}
+END_TEST
+
+/* A replay of a running background response follows its schedule. */
+START_TEST(background_replay_waits)
+{
+    json_t *r = create("{\"model\":\"bg-slow\",\"input\":\"x\",\"background\":true}"), *ev;
+    double secs = 0;
+    char path[256];
+
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", str(r, "id"));
+    ev = call_sse("GET", path, NULL, &secs);
+    assert_sequence(ev, 0);
+    ck_assert_str_eq(ev_type(ev, json_array_size(ev) - 1), "response.completed");
+    ck_assert_msg(secs >= 0.9, "replay of a 1200 ms schedule took %.3f s", secs);
+    json_decref(ev);
+    json_decref(r);
+}
+END_TEST
+
+/* REQ: cancel-background-only, cancel-terminal-unchanged */
+START_TEST(cancel)
+{
+    json_t *r = create("{\"model\":\"bg-long\",\"input\":\"x\",\"background\":true}"), *c, *c2, *g,
+           *plain, *ev;
+    char path[256];
+    long st;
+
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
+    c = call("POST", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(c, "status"), "cancelled");
+    ck_assert_str_eq(str(c, "id"), str(r, "id"));
+    ck_assert_int_eq((int)json_array_size(json_object_get(c, "output")), 0);
+    /* Cancelling again: unchanged. */
+    c2 = call("POST", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert(json_equal(c, c2));
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    g = call("GET", path, NULL, &st);
+    ck_assert(json_equal(c, g));
+    /* Its stream replay stops where it was cancelled. */
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", str(r, "id"));
+    ev = call_sse("GET", path, NULL, NULL);
+    ck_assert_int_eq((int)json_array_size(ev), 2);
+    ck_assert_str_eq(ev_type(ev, 1), "response.queued");
+    json_decref(ev);
+
+    /* Not a background response: 400. */
+    plain = create("{\"model\":\"m\",\"input\":\"x\"}");
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(plain, "id"));
+    expect_fail("POST", path, NULL, 400, NULL, NULL);
+    expect_fail("POST", "/v1/responses/resp_nope/cancel", NULL, 404, NULL, NULL);
+    /* background needs store. */
+    expect_fail("POST", "/v1/responses",
+                "{\"model\":\"bg-fast\",\"input\":\"x\",\"background\":true,"
+                "\"store\":false}",
+                400, "invalid_value", "background");
+    json_decref(plain);
+    json_decref(g);
+    json_decref(c2);
+    json_decref(c);
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(cancel_after_completion)
+{
+    json_t *r = create("{\"model\":\"bg-fast\",\"input\":\"x\",\"background\":true}"), *c;
+    struct timespec wait = {0, 400 * 1000 * 1000};
+    char path[256];
+    long st;
+
+    nanosleep(&wait, NULL); /* the 200 ms schedule is over */
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
+    c = call("POST", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(c, "status"), "completed");
+    ck_assert_str_eq(answer(c), "A fast background answer.");
+    json_decref(c);
+    json_decref(r);
+}
+END_TEST
+
+/* Cancel in the middle: the output so far is kept. */
+START_TEST(cancel_in_progress)
+{
+    json_t *r = create("{\"model\":\"bg-slow\",\"input\":\"x\",\"background\":true}"), *c;
+    char path[256];
+    long st;
+    int64_t t0 = now_ms();
+
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    for (;;) {
+        json_t *g = call("GET", path, NULL, &st);
+        int n = (int)json_array_size(json_object_get(g, "output"));
+        int running = strcmp(str(g, "status"), "in_progress") == 0;
+        json_decref(g);
+        if (running && n == 1)
+            break;
+        ck_assert_msg(now_ms() - t0 < 1100, "never saw one item in progress");
+        {
+            struct timespec ms10 = {0, 10 * 1000 * 1000};
+            nanosleep(&ms10, NULL);
+        }
+    }
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
+    c = call("POST", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    if (strcmp(str(c, "status"), "cancelled") == 0) {
+        ck_assert_uint_ge(json_array_size(json_object_get(c, "output")), 1);
+        ck_assert_str_eq(str(json_array_get(json_object_get(c, "output"), 0), "type"), "reasoning");
+    } else {
+        ck_assert_str_eq(str(c, "status"), "completed"); /* a very slow machine */
+    }
+    json_decref(c);
+    json_decref(r);
+}
+END_TEST
+
+/* --speed 0: background responses are done by the first read. */
+START_TEST(background_speed_zero)
+{
+    json_t *r = create("{\"model\":\"bg-long\",\"input\":\"x\",\"background\":true}"), *g;
+    char path[256];
+    long st;
+
+    ck_assert_str_eq(str(r, "status"), "queued");
+    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    g = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(g, "status"), "completed");
+    json_decref(g);
+    json_decref(r);
+}
+END_TEST
+
+/* ---- input_tokens, reset, auth ---------------------------------------- */
+
+/* REQ: input-tokens-rule */
+START_TEST(input_tokens_rule)
+{
+    long st;
+    json_t *d =
+        call("POST", "/v1/responses/input_tokens", "{\"model\":\"m\",\"input\":\"hello\"}", &st);
+
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(d, "object"), "response.input_tokens");
+    ck_assert_int_eq((int)json_integer_value(json_object_get(d, "input_tokens")), 2);
+    json_decref(d);
+    /* "abcd\nhello": 10 bytes -> 3. */
+    d = call("POST", "/v1/responses/input_tokens",
+             "{\"instructions\":\"abcd\",\"input\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
+             &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_eq((int)json_integer_value(json_object_get(d, "input_tokens")), 3);
+    json_decref(d);
+    d = call("POST", "/v1/responses/input_tokens", "{}", &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_eq((int)json_integer_value(json_object_get(d, "input_tokens")), 0);
+    json_decref(d);
+    expect_fail("POST", "/v1/responses/input_tokens", "{\"input\":5}", 400, "invalid_type",
+                "input");
+    expect_fail("POST", "/v1/responses/input_tokens", "not json", 400, NULL, NULL);
+}
+END_TEST
+
+START_TEST(admin_reset)
+{
+    json_t *r = create("{\"model\":\"m\",\"input\":\"x\"}"), *c, *d;
+    char path[256];
+    long st;
+
+    c = call("POST", "/v1/conversations", "{}", &st);
+    d = call("POST", "/__admin/reset", NULL, &st);
+    ck_assert_int_eq(st, 200);
+    json_decref(d);
+    ck_assert(!exists(r));
+    snprintf(path, sizeof(path), "/v1/conversations/%s", str(c, "id"));
+    expect_fail("GET", path, NULL, 404, NULL, NULL);
+    json_decref(c);
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(auth_on_every_route)
+{
+    static const char *const routes[][2] = {
+        {"GET", "/v1/responses/resp_x"},
+        {"GET", "/v1/responses/resp_x?stream=true"},
+        {"DELETE", "/v1/responses/resp_x"},
+        {"POST", "/v1/responses/resp_x/cancel"},
+        {"GET", "/v1/responses/resp_x/input_items"},
+        {"POST", "/v1/responses/input_tokens"},
+        {"POST", "/v1/conversations"},
+        {"GET", "/v1/conversations/conv_x"},
+        {"POST", "/v1/conversations/conv_x"},
+        {"DELETE", "/v1/conversations/conv_x"},
+        {"GET", "/v1/conversations/conv_x/items"},
+        {"POST", "/v1/conversations/conv_x/items"},
+        {"GET", "/v1/conversations/conv_x/items/msg_x"},
+        {"DELETE", "/v1/conversations/conv_x/items/msg_x"},
+    };
+    static const char *const no_auth[] = {"Authorization:", NULL};
+    size_t i;
+
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        struct http_result r;
+        char url[256];
+
+        snprintf(url, sizeof(url), "%s%s", ts.base, routes[i][1]);
+        ck_assert_int_eq(http_request(routes[i][0], url, "{}", no_auth, &r), 0);
+        ck_assert_msg(r.status == 401, "%s %s -> %ld", routes[i][0], routes[i][1], r.status);
+        json_decref(http_json(&r));
+        http_result_free(&r);
+    }
+}
+END_TEST
+
+/* ---- Concurrent clients ----------------------------------------------- */
+
+#define CLIENTS 6
+#define ROUNDS 25
+
+struct client {
+    int n;
+    int failures;
+    char why[256];
+};
+
+static void client_fail(struct client *c, const char *what, long status)
+{
+    if (!c->failures++)
+        snprintf(c->why, sizeof(c->why), "client %d: %s -> %ld", c->n, what, status);
+}
+
+static json_t *client_call(struct client *c, const char *method, const char *path, const char *body,
+                           long *status)
+{
+    struct http_result r;
+    char url[512];
+    json_t *doc;
+
+    snprintf(url, sizeof(url), "%s%s", ts.base, path);
+    if (http_request(method, url, body, NULL, &r) != 0) {
+        client_fail(c, path, -1);
+        http_result_free(&r);
+        *status = -1;
+        return NULL;
+    }
+    *status = r.status;
+    doc = http_json(&r);
+    http_result_free(&r);
+    return doc;
+}
+
+/* Each round: create, chain on it, get both, list, delete both, get again. */
+static void *client_run(void *arg)
+{
+    struct client *c = arg;
+    int i;
+
+    for (i = 0; i < ROUNDS; i++) {
+        char path[256], body[256], id1[96] = "", id2[96] = "";
+        long st;
+        json_t *d =
+            client_call(c, "POST", "/v1/responses", "{\"model\":\"m\",\"input\":\"x\"}", &st);
+
+        if (st != 200 || !json_is_string(json_object_get(d, "id"))) {
+            client_fail(c, "create", st);
+            json_decref(d);
+            continue;
+        }
+        snprintf(id1, sizeof(id1), "%s", str(d, "id"));
+        json_decref(d);
+        snprintf(body, sizeof(body),
+                 "{\"model\":\"m\",\"input\":\"y\",\"previous_response_id\":\"%s\"}", id1);
+        d = client_call(c, "POST", "/v1/responses", body, &st);
+        /* 400 only if other clients' creates evicted it (--max-stored 40). */
+        if (st == 200)
+            snprintf(id2, sizeof(id2), "%s", str(d, "id"));
+        else if (st != 400)
+            client_fail(c, "chain", st);
+        json_decref(d);
+        snprintf(path, sizeof(path), "/v1/responses/%s", id1);
+        json_decref(client_call(c, "GET", path, NULL, &st));
+        if (st != 200 && st != 404)
+            client_fail(c, "get", st);
+        snprintf(path, sizeof(path), "/v1/responses/%s/input_items?limit=1", id1);
+        json_decref(client_call(c, "GET", path, NULL, &st));
+        if (st != 200 && st != 404)
+            client_fail(c, "input_items", st);
+        snprintf(path, sizeof(path), "/v1/responses/%s", id1);
+        json_decref(client_call(c, "DELETE", path, NULL, &st));
+        if (st != 200 && st != 404)
+            client_fail(c, "delete", st);
+        json_decref(client_call(c, "GET", path, NULL, &st));
+        if (st != 404)
+            client_fail(c, "get after delete", st);
+        if (id2[0]) {
+            snprintf(path, sizeof(path), "/v1/responses/%s", id2);
+            json_decref(client_call(c, "DELETE", path, NULL, &st));
+            if (st != 200 && st != 404)
+                client_fail(c, "delete 2", st);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_clients)
+{
+    pthread_t th[CLIENTS];
+    struct client c[CLIENTS];
+    json_t *h;
+    long st;
+    int i;
+
+    curl_global_init(CURL_GLOBAL_ALL); /* once, before the threads */
+    for (i = 0; i < CLIENTS; i++) {
+        memset(&c[i], 0, sizeof(c[i]));
+        c[i].n = i;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, client_run, &c[i]), 0);
+    }
+    for (i = 0; i < CLIENTS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_msg(c[i].failures == 0, "%s", c[i].why);
+    }
+    h = call("GET", "/healthz", NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_le((int)json_integer_value(json_object_get(h, "stored")), 40);
+    json_decref(h);
+    ck_assert_int_eq(test_server_stop(&ts), 0); /* and it shuts down cleanly */
+}
+END_TEST
+
+static TCase *with_server(TCase *tc, void (*setup)(void))
+{
+    tcase_add_checked_fixture(tc, setup, stop);
+    tcase_set_timeout(tc, 60);
+    return tc;
+}
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("lifecycle");
+    TCase *tc;
+
+    tc = with_server(tcase_create("retrieve_delete"), start_default);
+    tcase_add_test(tc, retrieve_and_delete);
+    tcase_add_test(tc, store_false_not_kept);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("input_items"), start_default);
+    tcase_add_test(tc, input_items_paging);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("chains"), start_default);
+    tcase_add_test(tc, chain_depth_four);
+    tcase_add_test(tc, chain_errors);
+    tcase_add_test(tc, tool_loop);
+    tcase_add_test(tc, context_limit);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("eviction"), start_small_store);
+    tcase_add_test(tc, eviction_oldest_first);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("replay"), start_default);
+    tcase_add_test(tc, stream_replay);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("background"), start_default);
+    tcase_add_test(tc, background_progression);
+    tcase_add_test(tc, background_stream);
+    tcase_add_test(tc, background_replay_waits);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("cancel"), start_default);
+    tcase_add_test(tc, cancel);
+    tcase_add_test(tc, cancel_after_completion);
+    tcase_add_test(tc, cancel_in_progress);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("speed_zero"), start_speed0);
+    tcase_add_test(tc, background_speed_zero);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("input_tokens"), start_default);
+    tcase_add_test(tc, input_tokens_rule);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("admin_auth"), start_default);
+    tcase_add_test(tc, admin_reset);
+    tcase_add_test(tc, auth_on_every_route);
+    suite_add_tcase(s, tc);
+
+    tc = with_server(tcase_create("concurrency"), start_threads);
+    tcase_add_test(tc, concurrent_clients);
+    suite_add_tcase(s, tc);
+
+    return s;
+}

@@ -1,0 +1,276 @@
+/* Unit tests for server/stream.c: stream_read() pacing with a fake clock
+ * (no socket, no sleeping): WAIT and wake times, several frames per call,
+ * frames split across calls, abort_after, end_with_error, the speed factor,
+ * zero-length frames and the size limit. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+#include "test_support.h"
+
+/* Read once at 'now' into a buffer of 'max' bytes. */
+static enum stream_status rd(struct stream *s, int64_t now, size_t max, char *out,
+                             size_t *written, int64_t *wake)
+{
+    *written = 0;
+    *wake = -12345;
+    return stream_read(s, now, out, max, written, wake);
+}
+
+START_TEST(pacing_wait_and_wake)
+{
+    struct stream *s = stream_new(1024, 1.0);
+    char out[256];
+    size_t w;
+    int64_t wake;
+
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(stream_push(s, "A", 1, 0), 0);
+    ck_assert_int_eq(stream_push(s, "BB", 2, 100), 0);
+    ck_assert_int_eq(stream_push(s, "CCC", 3, 50), 0);
+
+    /* Frame A is due at once; B then waits 100 ms from when it is first looked at. */
+    ck_assert_int_eq(rd(s, 1000, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 1);
+    ck_assert_int_eq(memcmp(out, "A", 1), 0);
+    ck_assert_int_eq(rd(s, 1000, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_uint_eq(w, 0);
+    ck_assert_int_eq(wake, 1100);
+    /* Woken early: still waiting for the same time, not rescheduled. */
+    ck_assert_int_eq(rd(s, 1099, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 1100);
+    ck_assert_int_eq(rd(s, 1100, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 2);
+    ck_assert_int_eq(memcmp(out, "BB", 2), 0);
+    /* C's delay counts from when B was handed out (1100), however late
+     * the reader comes back. */
+    ck_assert_int_eq(rd(s, 1107, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 1150);
+    ck_assert_int_eq(rd(s, 1160, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 3);
+    ck_assert_int_eq(rd(s, 1160, sizeof(out), out, &w, &wake), STREAM_END);
+    ck_assert_int_eq(rd(s, 1161, sizeof(out), out, &w, &wake), STREAM_END);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(several_frames_per_call)
+{
+    struct stream *s = stream_new(1024, 1.0);
+    char out[256];
+    size_t w;
+    int64_t wake;
+
+    stream_push(s, "one\n", 4, 0);
+    stream_push(s, "two\n", 4, 0);
+    stream_push(s, "three\n", 6, 0);
+    stream_push(s, "later\n", 6, 30);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 14);
+    ck_assert_int_eq(memcmp(out, "one\ntwo\nthree\n", 14), 0);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 30);
+    ck_assert_int_eq(rd(s, 30, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 6);
+    ck_assert_int_eq(rd(s, 30, sizeof(out), out, &w, &wake), STREAM_END);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(frame_split_across_calls)
+{
+    struct stream *s = stream_new(1024, 1.0);
+    char out[8], all[64];
+    size_t w, got = 0;
+    int64_t wake;
+    enum stream_status st;
+
+    stream_push(s, "0123456789", 10, 0);
+    stream_push(s, "abcdef", 6, 20);
+    /* max 4: the first frame comes in 4+4+2 bytes; the rest of a started
+     * frame is never delayed again. */
+    ck_assert_int_eq(rd(s, 0, 4, out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 4);
+    memcpy(all + got, out, w);
+    got += w;
+    ck_assert_int_eq(rd(s, 5, 4, out, &w, &wake), STREAM_DATA);
+    memcpy(all + got, out, w);
+    got += w;
+    ck_assert_int_eq(rd(s, 5, 4, out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 2);
+    memcpy(all + got, out, w);
+    got += w;
+    ck_assert_int_eq(rd(s, 5, 4, out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 25);
+    while ((st = rd(s, 25, 4, out, &w, &wake)) == STREAM_DATA) {
+        memcpy(all + got, out, w);
+        got += w;
+    }
+    ck_assert_int_eq(st, STREAM_END);
+    ck_assert_uint_eq(got, 16);
+    ck_assert_int_eq(memcmp(all, "0123456789abcdef", 16), 0);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(abort_after_bytes)
+{
+    struct stream *s = stream_new(1024, 1.0);
+    char out[256];
+    size_t w;
+    int64_t wake;
+
+    stream_push(s, "hello ", 6, 0);
+    stream_push(s, "world", 5, 0);
+    s->abort_after = 8; /* mid second frame */
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 8);
+    ck_assert_int_eq(memcmp(out, "hello wo", 8), 0);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
+    ck_assert_int_eq(rd(s, 1, sizeof(out), out, &w, &wake), STREAM_ABORT);
+    stream_free(s);
+
+    /* At a frame boundary, with the next frame still delayed: abort, no wait. */
+    s = stream_new(1024, 1.0);
+    stream_push(s, "abc", 3, 0);
+    stream_push(s, "def", 3, 500);
+    s->abort_after = 3;
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 3);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
+    stream_free(s);
+
+    /* Past the end: the stream ends normally unless end_with_error. */
+    s = stream_new(1024, 1.0);
+    stream_push(s, "abc", 3, 0);
+    s->abort_after = 100;
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_END);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(end_with_error)
+{
+    struct stream *s = stream_new(1024, 1.0);
+    char out[256];
+    size_t w;
+    int64_t wake;
+
+    stream_push(s, "x", 1, 0);
+    s->end_with_error = 1;
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
+    stream_free(s);
+
+    s = stream_new(1024, 1.0); /* an empty stream that is cut */
+    s->end_with_error = 1;
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(speed_factor)
+{
+    char out[256];
+    size_t w;
+    int64_t wake;
+    struct stream *s = stream_new(1024, 0); /* speed 0: never waits */
+
+    stream_push(s, "a", 1, 5000);
+    stream_push(s, "b", 1, 5000);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 2);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_END);
+    stream_free(s);
+
+    s = stream_new(1024, 0.5);
+    stream_push(s, "a", 1, 100);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 50);
+    stream_free(s);
+
+    s = stream_new(1024, 2.0);
+    stream_push(s, "a", 1, 100);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 200);
+    stream_free(s);
+
+    s = stream_new(1024, -3.0); /* negative means 0 */
+    stream_push(s, "a", 1, 100);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(zero_length_frame_holds_the_end)
+{
+    struct stream *s = stream_new(1024, 1.0);
+    char out[256];
+    size_t w;
+    int64_t wake;
+
+    stream_push(s, "last", 4, 0);
+    stream_push(s, "", 0, 300); /* a stall before closing */
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 4);
+    ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 300);
+    ck_assert_int_eq(rd(s, 300, sizeof(out), out, &w, &wake), STREAM_END);
+    stream_free(s);
+}
+END_TEST
+
+START_TEST(limit_and_concat)
+{
+    struct stream *s = stream_new(10, 1.0);
+    char *all;
+    size_t len;
+
+    ck_assert_int_eq(stream_push(s, "12345", 5, 0), 0);
+    ck_assert_int_eq(stream_push_event(s, "t", "{}", 0), -1); /* 17 bytes > 10 */
+    ck_assert_int_eq(stream_push(s, "67890", 5, 0), 0);
+    ck_assert_int_eq(stream_push(s, "x", 1, 0), -1);
+    ck_assert_uint_eq(s->n, 2);
+    ck_assert_uint_eq(s->total, 10);
+    all = stream_concat(s, &len);
+    ck_assert_uint_eq(len, 10);
+    ck_assert_str_eq(all, "1234567890");
+    free(all);
+    stream_free(s);
+
+    s = stream_new(1024, 1.0);
+    ck_assert_int_eq(stream_push_event(s, "response.created", "{\"a\":1}", 0), 0);
+    ck_assert_int_eq(stream_push_event(s, NULL, "[DONE]", 0), 0);
+    all = stream_concat(s, NULL);
+    ck_assert_str_eq(all, "event: response.created\ndata: {\"a\":1}\n\ndata: [DONE]\n\n");
+    free(all);
+    stream_free(s);
+    stream_free(NULL);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("stream");
+    TCase *tc;
+
+    tc = tcase_create("pacing");
+    tcase_add_test(tc, pacing_wait_and_wake);
+    tcase_add_test(tc, several_frames_per_call);
+    tcase_add_test(tc, frame_split_across_calls);
+    tcase_add_test(tc, zero_length_frame_holds_the_end);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("abort");
+    tcase_add_test(tc, abort_after_bytes);
+    tcase_add_test(tc, end_with_error);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("speed");
+    tcase_add_test(tc, speed_factor);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("limits");
+    tcase_add_test(tc, limit_and_concat);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,108 @@
+/* stream_assert: capture SSE streams (from bytes, or over HTTP with arrival
+ * times) with the one shared parser (server/common/sse.h), and assert the
+ * Responses / Chat Completions stream invariants of contract §4, §8, §10.
+ * Used by the unit tests (render output, no socket) and the integration
+ * tests (spawned respmock) alike, so both check exactly the same rules. */
+#ifndef RM_STREAM_ASSERT_H
+#define RM_STREAM_ASSERT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct sse_captured {
+    char *event;      /* "event:" value, NULL when none */
+    char *data;       /* joined data lines */
+    json_t *json;     /* 'data' parsed (object), NULL when not JSON */
+    double at_s;      /* arrival time since the request started (HTTP only) */
+};
+
+struct sse_capture {
+    struct sse_captured *ev;
+    size_t n, cap;
+    int unterminated;  /* bytes after the last blank line (an undispatched event) */
+    int parse_error;   /* the parser gave up (event over the limit) */
+};
+
+/* Parse a whole byte string into 'c' (zeroed first). */
+void sse_capture_bytes(struct sse_capture *c, const char *bytes, size_t len);
+
+void sse_capture_release(struct sse_capture *c);
+
+/* Index of the first event whose type (JSON "type") is 'type', or -1. */
+long sse_capture_find(const struct sse_capture *c, const char *type, size_t from);
+
+/* Number of events whose JSON type is 'type'. */
+size_t sse_capture_count(const struct sse_capture *c, const char *type);
+
+/* Check every invariant of a complete Responses stream and return its
+ * terminal Response (borrowed from 'c'): event == data.type, one-line
+ * JSON, sequence_number 0..n-1, response.created first (status in_progress
+ * or queued, output [], usage null) then response.in_progress, items
+ * appended at output_index == count with unique non-empty ids (and
+ * call_id), every item-scoped event naming the item at its output_index,
+ * parts announced before their deltas, .done text == concatenated deltas,
+ * content_part.done / output_item.done carrying the same text, exactly one
+ * terminal event and it is last, its output equal to the output_item.done
+ * items, its status matching its type, and no [DONE]. 'where' prefixes
+ * failure messages. */
+json_t *assert_responses_stream(const struct sse_capture *c, const char *where);
+
+/* Only the framing invariants (event == type, seq 0..n-1, no [DONE]) for
+ * streams a fault cut short; events that are not JSON are skipped when
+ * 'allow_malformed'. Returns the number of JSON events. */
+size_t assert_responses_framing(const struct sse_capture *c, int allow_malformed,
+                                const char *where);
+
+/* What a chat chunk stream said. */
+struct chat_stream_summary {
+    char *content;          /* concatenated delta.content (new allocation) */
+    char *refusal;          /* concatenated delta.refusal, NULL when none */
+    json_t *tool_calls;     /* array by index: {"id","name","arguments"} (new ref) */
+    char *finish_reason;    /* of the finishing chunk */
+    json_t *usage;          /* usage of the usage chunk, NULL when none (new ref) */
+    size_t chunks;          /* chat.completion.chunk events */
+};
+
+/* Check a complete chat stream: data-only frames (no "event:" lines),
+ * every chunk object "chat.completion.chunk" with the same id/created/
+ * model, the first delta carrying role "assistant", tool-call deltas with
+ * "index" (id and name on the first of each index), exactly one
+ * finish_reason, an optional usage chunk with choices [] right before the
+ * end ('include_usage' says whether it must be there, and then every other
+ * chunk has "usage": null), and data: [DONE] last. Fills 's'. */
+void assert_chat_stream(const struct sse_capture *c, int include_usage,
+                        struct chat_stream_summary *s, const char *where);
+
+void chat_stream_summary_release(struct chat_stream_summary *s);
+
+/* A copy of 'v' with generated ids (resp_, msg_, fc_, call_, rs_,
+ * chatcmpl-, req_ values) renamed in order of first appearance
+ * ("<prefix>#1", ...) and created_at / completed_at / created set to 0, so
+ * two renders of one fixture compare equal. New reference. */
+json_t *normalise_generated(const json_t *v);
+
+/* An HTTP exchange whose body is parsed as SSE while it arrives. */
+struct sse_http {
+    long status;
+    int curl_rc;             /* CURLcode */
+    char *headers;           /* raw header block, lower-cased names */
+    char *body;              /* all body bytes */
+    size_t body_len;
+    double first_byte_s;     /* first body byte since start, -1 when none */
+    double total_s;
+    struct sse_capture cap;  /* events, each with its arrival time */
+};
+
+/* POST 'body' to 'url' (extra header lines in NULL-terminated 'headers';
+ * "Authorization: Bearer test-key" unless given). Returns 0 when the
+ * transfer ended cleanly, -1 otherwise (a dropped stream is -1 with
+ * curl_rc set). 'timeout_s' bounds the whole exchange. */
+int sse_http_post(const char *url, const char *body, const char *const *headers,
+                  long timeout_s, struct sse_http *out);
+
+void sse_http_release(struct sse_http *r);
+
+/* Read a whole file (new allocation) or NULL. */
+char *read_text_file(const char *path, size_t *len);
+
+#endif
