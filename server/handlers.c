@@ -101,28 +101,62 @@ json_t *request_json(const struct rm_request *req, struct api_error *err)
     return doc;
 }
 
-static void collect_value(const json_t *v, struct buf *out)
+/* Call 'fn' for every piece of text in 'v': strings, and the text-bearing
+ * members of objects (message content, parts, function outputs, ...). */
+static void walk_text(const json_t *v, void (*fn)(const char *, size_t, void *), void *user)
 {
     if (json_is_string(v)) {
-        if (out->len)
-            buf_append_str(out, "\n");
-        buf_append_str(out, json_string_value(v));
+        fn(json_string_value(v), json_string_length(v), user);
     } else if (json_is_array(v)) {
         size_t i;
         json_t *it;
-        json_array_foreach(v, i, it) collect_value(it, out);
+        json_array_foreach(v, i, it) walk_text(it, fn, user);
     } else if (json_is_object(v)) {
         static const char *const keys[] = {"text", "content", "output", "refusal", "arguments",
                                            NULL};
         const char *const *k;
         for (k = keys; *k; k++)
-            collect_value(json_object_get(v, *k), out);
+            walk_text(json_object_get(v, *k), fn, user);
     }
+}
+
+static void append_piece(const char *s, size_t n, void *user)
+{
+    struct buf *out = user;
+
+    if (out->len)
+        buf_append_str(out, "\n");
+    buf_append(out, s, n);
 }
 
 void request_collect_text(const json_t *input, struct buf *out)
 {
-    collect_value(input, out);
+    walk_text(input, append_piece, out);
+}
+
+struct text_count {
+    size_t bytes;
+    size_t pieces;
+};
+
+static void count_piece(const char *s, size_t n, void *user)
+{
+    struct text_count *c = user;
+
+    (void)s;
+    c->bytes += n;
+    c->pieces++;
+}
+
+long request_count_tokens(const json_t *instructions, const json_t *context, const json_t *input)
+{
+    struct text_count c = {0, 0};
+
+    walk_text(instructions, count_piece, &c);
+    walk_text(context, count_piece, &c);
+    walk_text(input, count_piece, &c);
+    /* The pieces joined with "\n", counted without building the text. */
+    return (long)((c.bytes + (c.pieces ? c.pieces - 1 : 0) + 3) / 4);
 }
 
 static json_t *text_parts(const char *role, const json_t *content)
@@ -398,22 +432,14 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
     }
 
     /* FX_RESPONSE: the final object first; the stream derives from it. */
-    {
-        struct buf ctx_text;
-
-        buf_init(&ctx_text, RM_MAX_MATCH_TEXT * 4);
-        request_collect_text(json_object_get(body, "instructions"), &ctx_text);
-        request_collect_text(context, &ctx_text);
-        memset(&rc, 0, sizeof(rc));
-        rc.srv = srv;
-        rc.fx = fx;
-        rc.req = body;
-        rc.previous_response_id = lc.prev_id;
-        rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
-        rc.input_tokens = render_count_tokens(ctx_text.data);
-        rc.background = lc.background;
-        buf_release(&ctx_text);
-    }
+    memset(&rc, 0, sizeof(rc));
+    rc.srv = srv;
+    rc.fx = fx;
+    rc.req = body;
+    rc.previous_response_id = lc.prev_id;
+    rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
+    rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
+    rc.background = lc.background;
     final = render_response(&rc);
     if (!final)
         goto out_oom;
@@ -504,7 +530,7 @@ static void handle_chat(struct rm_server *srv, const struct rm_request *req, con
     rc.srv = srv;
     rc.fx = fx;
     rc.req = body;
-    rc.input_tokens = render_count_tokens(text.data);
+    rc.input_tokens = request_count_tokens(NULL, json_object_get(body, "messages"), NULL);
     completion = render_chat(&rc);
     if (!completion)
         goto out_oom;

@@ -78,6 +78,11 @@ json_t *request_json(const struct rm_request *req, struct api_error *err);
  * 'out', for matching and token counts. */
 void request_collect_text(const json_t *input, struct buf *out);
 
+/* The documented deterministic token count of a request: the text pieces of
+ * 'instructions', 'context' and 'input' (any may be NULL) joined with "\n",
+ * ceil(bytes / 4). No size limit: nothing is built, only counted. */
+long request_count_tokens(const json_t *instructions, const json_t *context, const json_t *input);
+
 /* Input items as the store keeps them: easy messages become
  * {"type":"message","role","content":[parts]} and every item gets an id. */
 json_t *request_normalise_input(struct rm_server *srv, const json_t *input);

@@ -516,25 +516,20 @@ void lifecycle_input_tokens(struct rm_server *srv, const struct rm_request *req,
 {
     struct lifecycle_create lc;
     struct api_error err;
-    struct buf text;
     json_t *body = request_json(req, &err);
 
     (void)id;
     memset(&lc, 0, sizeof(lc));
-    buf_init(&text, RM_MAX_MATCH_TEXT * 4);
     if (!body || validate_input_tokens(body, &err) != 0 ||
         lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
         reply_error(out, &err);
     } else {
-        request_collect_text(json_object_get(body, "instructions"), &text);
-        request_collect_text(lc.prefix, &text);
-        request_collect_text(json_object_get(body, "input"), &text);
+        long n = request_count_tokens(json_object_get(body, "instructions"), lc.prefix,
+                                      json_object_get(body, "input"));
         reply_json(out, 200, json_pack("{s:s, s:I}", "object", "response.input_tokens",
-                                       "input_tokens",
-                                       (json_int_t)render_count_tokens(text.data)));
+                                       "input_tokens", (json_int_t)n));
     }
     lifecycle_create_release(&lc);
-    buf_release(&text);
     json_decref(body);
 }
 
@@ -663,6 +658,67 @@ json_t *lifecycle_create_reply(const struct lifecycle_create *lc, const json_t *
     return lc->background ? snapshot(final, "queued", NULL) : json_incref((json_t *)final);
 }
 
+/* What a stream's client saw at its end: the last event, and the last
+ * response object carried by a terminal event. */
+struct stream_end {
+    json_t *last;      /* last event's JSON (new) */
+    json_t *response;  /* response of the last terminal event (new), or NULL */
+};
+
+static int note_stream_event(const struct sse_event *ev, void *user)
+{
+    struct stream_end *se = user;
+    json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
+
+    if (!json_is_object(d)) {
+        json_decref(d);
+        return 0;
+    }
+    json_decref(se->last);
+    se->last = d;
+    if (json_is_object(json_object_get(d, "response"))) {
+        json_decref(se->response);
+        se->response = json_incref(json_object_get(d, "response"));
+    }
+    return 0;
+}
+
+/* The Response to store for a streamed create: when a stream fault made the
+ * stream end in response.failed or an error event, the stored response is
+ * the failed one the client saw, not the rendered 'final'. New reference. */
+static json_t *stored_final(const json_t *final, const char *bytes, size_t len)
+{
+    struct stream_end se = {NULL, NULL};
+    struct sse_parser p;
+    const char *last_type;
+    json_t *out;
+
+    sse_parser_init(&p, RM_MAX_SSE_EVENT);
+    sse_parser_feed(&p, bytes, len, note_stream_event, &se);
+    sse_parser_release(&p);
+    last_type = json_util_str(se.last, "type");
+    if (last_type && strcmp(last_type, "response.failed") == 0 && se.response) {
+        out = json_incref(se.response);
+    } else if (last_type && strcmp(last_type, "error") == 0) {
+        json_t *e = json_object_get(se.last, "error");
+        const char *code = json_util_str(e ? e : se.last, "code");
+        const char *msg = json_util_str(e ? e : se.last, "message");
+
+        out = json_deep_copy(final);
+        json_object_set_new(out, "status", json_string("failed"));
+        json_object_set_new(out, "completed_at", json_null());
+        json_object_set_new(out, "usage", json_null());
+        json_object_set_new(out, "error",
+                            json_pack("{s:s, s:s}", "code", code ? code : "server_error",
+                                      "message", msg ? msg : "The stream failed."));
+    } else {
+        out = json_incref((json_t *)final);
+    }
+    json_decref(se.last);
+    json_decref(se.response);
+    return out;
+}
+
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
                          const struct fixture *fx, const json_t *final, const json_t *items,
                          const json_t *context, const struct stream *stream,
@@ -690,16 +746,20 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     if (!lc->store)
         return 0; /* REQ: store-false-not-kept */
     memset(&entry, 0, sizeof(entry));
-    entry.response = json_incref((json_t *)final);
     entry.input_items = json_incref((json_t *)items);
     entry.context = json_incref((json_t *)context);
     if (stream) {
         size_t len;
         char *bytes = stream_concat(stream, &len);
-        if (bytes)
+        if (bytes) {
             entry.events = json_stringn_nocheck(bytes, len);
+            if (!lc->background) /* REQ: stored-matches-stream */
+                entry.response = stored_final(final, bytes, len);
+        }
         free(bytes);
     }
+    if (!entry.response)
+        entry.response = json_incref((json_t *)final);
     snprintf(entry.fixture, sizeof(entry.fixture), "%s", fx->name);
     entry.turn = lc->turn;
     entry.background = lc->background;

@@ -594,6 +594,69 @@ START_TEST(stream_replay)
 }
 END_TEST
 
+/* POST a streaming create with an x-respmock-fault header; returns the
+ * response id and fills 'body' (new) with the raw stream. */
+static void faulted_stream(const char *fault, char *id, size_t id_len, char **body)
+{
+    char url[512], header[256];
+    struct http_result r;
+    const char *p;
+
+    snprintf(url, sizeof(url), "%s/v1/responses", ts.base);
+    snprintf(header, sizeof(header), "x-respmock-fault: %s", fault);
+    /* A dropped stream is a transfer error for curl; the body so far is kept. */
+    http_request("POST", url, "{\"model\":\"m\",\"input\":\"x\",\"stream\":true}",
+                 (const char *const[]){header, NULL}, &r);
+    ck_assert_int_eq(r.status, 200);
+    p = strstr(r.body, "\"id\":\"resp_");
+    ck_assert_ptr_nonnull(p);
+    snprintf(id, id_len, "%.*s", (int)strcspn(p + 6, "\""), p + 6);
+    *body = strdup(r.body);
+    http_result_free(&r);
+}
+
+/* A stream that a fault ended in failure is stored as the failed response
+ * the client saw, not as the completed one the fixture would have given. */
+START_TEST(stored_after_stream_fault)
+{
+    char id[128], path[256], *body;
+    json_t *got;
+    long st;
+
+    faulted_stream("error_then_failed;after_events=4", id, sizeof(id), &body);
+    ck_assert_ptr_nonnull(strstr(body, "event: response.failed"));
+    ck_assert_ptr_null(strstr(body, "event: response.completed"));
+    free(body);
+    snprintf(path, sizeof(path), "/v1/responses/%s", id);
+    got = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(got, "status"), "failed");
+    ck_assert(json_is_null(json_object_get(got, "completed_at")));
+    json_decref(got);
+
+    /* An error event alone (no response.failed) also leaves it failed. */
+    faulted_stream("error;after_events=3", id, sizeof(id), &body);
+    ck_assert_ptr_nonnull(strstr(body, "event: error"));
+    free(body);
+    snprintf(path, sizeof(path), "/v1/responses/%s", id);
+    got = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(got, "status"), "failed");
+    ck_assert_str_eq(str(json_object_get(got, "error"), "code"), "server_error");
+    ck_assert(json_is_null(json_object_get(got, "usage")));
+    json_decref(got);
+
+    /* A transport fault does not change what the server finished. */
+    faulted_stream("drop;after_events=3", id, sizeof(id), &body);
+    free(body);
+    snprintf(path, sizeof(path), "/v1/responses/%s", id);
+    got = call("GET", path, NULL, &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str(got, "status"), "completed");
+    json_decref(got);
+}
+END_TEST
+
 /* ---- Background ------------------------------------------------------- */
 
 static int rank(const char *status)
@@ -1048,6 +1111,7 @@ Suite *make_suite(void)
 
     tc = with_server(tcase_create("replay"), start_default);
     tcase_add_test(tc, stream_replay);
+    tcase_add_test(tc, stored_after_stream_fault);
     suite_add_tcase(s, tc);
 
     tc = with_server(tcase_create("background"), start_default);
