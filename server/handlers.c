@@ -294,9 +294,11 @@ static int parse_fault(const struct rm_request *req, struct fx_fault *fault,
     return 0;
 }
 
-/* Fixture headers and latency; 'fault' may add latency too. */
-static void apply_fixture_extras(const struct fixture *fx, const struct fx_fault *fault,
-                                 struct rm_reply *out)
+/* Start answering with 'fx': its headers and latency ('fault' may set the
+ * latency instead). An error fixture is the whole answer: returns 1 then,
+ * 0 when the caller still has to render the fixture. */
+static int begin_fixture_reply(const struct fixture *fx, const struct fx_fault *fault,
+                               struct rm_reply *out)
 {
     size_t i;
 
@@ -306,14 +308,13 @@ static void apply_fixture_extras(const struct fixture *fx, const struct fx_fault
     if (fault->kind == FX_FAULT_LATENCY)
         out->delay_ms = fault->stall_ms;
     snprintf(out->fixture, sizeof(out->fixture), "%s", fx->name);
-}
-
-static void reply_fixture_error(const struct fixture *fx, struct rm_reply *out)
-{
+    if (fx->kind != FX_ERROR)
+        return 0;
     out->status = fx->err_status;
     out->content_type = "application/json";
     out->body = strdup(fx->err_body);
     out->body_len = out->body ? strlen(out->body) : 0;
+    return 1;
 }
 
 static void reply_stream(struct rm_reply *out, struct stream *s, const char *type)
@@ -405,12 +406,8 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
     fx = select_fixture(srv, req, &facts, &err);
     if (!fx)
         goto out_error;
-    apply_fixture_extras(fx, &fault, out);
-
-    if (fx->kind == FX_ERROR) {
-        reply_fixture_error(fx, out);
+    if (begin_fixture_reply(fx, &fault, out))
         goto out;
-    }
     if (fx->kind == FX_TRANSCRIPT) {
         if (stream) {
             struct stream *s = render_transcript_stream(srv, fx, &fault);
@@ -507,11 +504,8 @@ static void handle_chat(struct rm_server *srv, const struct rm_request *req, con
     fx = select_fixture(srv, req, &facts, &err);
     if (!fx)
         goto out_error;
-    apply_fixture_extras(fx, &fault, out);
-    if (fx->kind == FX_ERROR) {
-        reply_fixture_error(fx, out);
+    if (begin_fixture_reply(fx, &fault, out))
         goto out;
-    }
     if (fx->kind == FX_TRANSCRIPT) {
         struct stream *s;
         if (!stream) {
