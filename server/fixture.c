@@ -17,6 +17,10 @@
 #include "json_util.h"
 #include "limits.h"
 #include "sse.h"
+#include "store.h"
+
+/* Longest fixture name: stored responses keep it in struct stored.fixture. */
+#define FX_NAME_MAX (sizeof(((struct stored *)0)->fixture) - 1)
 
 /* Parse state for one file. */
 struct fxp {
@@ -688,6 +692,13 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
     rc |= fxp_str(p, path, obj, "name", &fx->name);
     if (!fx->name)
         fx->name = strdup(default_name);
+    /* The name is kept in fixed buffers (struct stored.fixture, the access
+     * log): a longer one would be cut, and a stored response could then no
+     * longer find its fixture to replay. */
+    if (fx->name && strlen(fx->name) > FX_NAME_MAX)
+        rc |= fxp_fail(p, fxp_join(sub, path, "name"),
+                       "fixture name longer than %zu bytes%s", (size_t)FX_NAME_MAX,
+                       json_object_get(obj, "name") ? "" : " (the file name; set \"name\")");
     /* "stream" first: output chunking depends on it. */
     rc |= fxp_stream(p, fxp_join(sub, path, "stream"), json_object_get(obj, "stream"),
                      &fx->stream);

@@ -38,14 +38,20 @@ void reply_json(struct rm_reply *r, int status, json_t *body)
         r->body = strdup("{\"error\":{\"message\":\"respmock: out of memory\","
                          "\"type\":\"server_error\",\"param\":null,\"code\":null}}");
         r->body_len = r->body ? strlen(r->body) : 0;
+        /* Our own 500: the SDKs must not retry it (see reply_error). */
+        reply_header(r, "x-should-retry", "false");
     }
 }
 
 void reply_error(struct rm_reply *r, const struct api_error *err)
 {
+    unsigned before = r->nheaders;
+
     reply_json(r, err->status, envelope_build(err));
-    /* The SDKs retry 408/409/429/5xx: tell them not to for our own errors. */
-    if (err->status == 408 || err->status == 409 || err->status == 429 || err->status >= 500)
+    /* The SDKs retry 408/409/429/5xx: tell them not to for our own errors
+     * (reply_json already did when it had to answer 500 itself). */
+    if (r->nheaders == before &&
+        (err->status == 408 || err->status == 409 || err->status == 429 || err->status >= 500))
         reply_header(r, "x-should-retry", "false");
 }
 
@@ -82,7 +88,7 @@ json_t *request_json(const struct rm_request *req, struct api_error *err)
     json_t *doc = NULL;
 
     if (req->body && req->body_len)
-        doc = json_loadb(req->body, req->body_len, 0, NULL);
+        doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, NULL); /* 42 -> invalid_type */
     if (!doc) {
         api_error_invalid(err, NULL, NULL,
                           "We could not parse the JSON body of your request. (HINT: This likely "
@@ -678,7 +684,7 @@ void handle_request(struct rm_server *srv, const struct rm_request *req, struct 
     memset(out, 0, sizeof(*out));
     /* Tolerate one trailing slash, as the SDKs' base-URL joins may add it. */
     snprintf(path, sizeof(path), "%s", req->path);
-    if (len > 1 && path[len - 1] == '/' && len < sizeof(path))
+    if (len > 1 && len < sizeof(path) && path[len - 1] == '/')
         path[len - 1] = '\0';
     for (r = routes; r->method; r++) {
         if (strcmp(r->method, req->method) != 0 || !route_match(r->pattern, path, arg, sizeof(arg)))

@@ -59,9 +59,14 @@ static unsigned bg_event_ms(size_t k, size_t n, unsigned d)
  * longer follows the clock (not background, settled, or --speed 0). */
 static int64_t bg_elapsed(const struct rm_server *srv, const struct stored *st)
 {
+    double e;
+
     if (!st->live || srv->cfg.speed <= 0)
         return INT64_MAX;
-    return (int64_t)((double)(server_now_ms() - st->start_ms) / srv->cfg.speed);
+    e = (double)(server_now_ms() - st->start_ms) / srv->cfg.speed;
+    /* A tiny --speed (e.g. 1e-300) overflows int64: converting that is
+     * undefined (INT64_MIN on x86, i.e. "queued" for ever). */
+    return e >= 9e18 ? INT64_MAX : (int64_t)e;
 }
 
 /* REQ: background-stream-queued (the events come from render_response_stream
@@ -760,6 +765,11 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     }
     if (!entry.response)
         entry.response = json_incref((json_t *)final);
+    /* What this entry adds to memory: the context it shares with the chain
+     * is counted where it was first stored. */
+    entry.bytes = json_dumpb(entry.response, NULL, 0, JSON_COMPACT) +
+                  json_dumpb(entry.input_items, NULL, 0, JSON_COMPACT) +
+                  (entry.events ? json_string_length(entry.events) : 0);
     snprintf(entry.fixture, sizeof(entry.fixture), "%s", fx->name);
     entry.turn = lc->turn;
     entry.background = lc->background;

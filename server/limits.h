@@ -9,6 +9,7 @@
 #define RM_DEFAULT_MAX_BODY (16u * 1024 * 1024) /* request body, --max-body */
 #define RM_MAX_BODY_CEILING (256u * 1024 * 1024) /* largest --max-body accepted */
 #define RM_DEFAULT_MAX_STORED 1000              /* stored responses, --max-stored */
+#define RM_DEFAULT_MAX_STORED_BYTES (256u * 1024 * 1024) /* their size, --max-stored-bytes */
 #define RM_MAX_STORED_CEILING 10000000          /* largest --max-stored accepted */
 #define RM_STORE_SHARDS 16                      /* store shards, one lock each */
 #define RM_DEFAULT_BACKGROUND_MS 2000u          /* background schedule when a fixture sets none */

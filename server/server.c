@@ -20,6 +20,7 @@ void server_config_defaults(struct rm_config *cfg)
     cfg->log_level = LOG_INFO;
     cfg->max_body = RM_DEFAULT_MAX_BODY;
     cfg->max_stored = RM_DEFAULT_MAX_STORED;
+    cfg->max_stored_bytes = RM_DEFAULT_MAX_STORED_BYTES;
     cfg->speed = 1.0;
 }
 
@@ -39,7 +40,7 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
     srv->started_ms = server_now_ms();
     if (fixture_set_load(&srv->fixtures, cfg->fixtures_dir, err, NULL) != 0)
         goto out_free;
-    srv->store = store_new(cfg->max_stored);
+    srv->store = store_new(cfg->max_stored, cfg->max_stored_bytes);
     srv->conversations = conversation_store_new(RM_MAX_CONVERSATIONS, RM_MAX_CONVERSATION_ITEMS);
     if (!srv->store || !srv->conversations) {
         mock_error_set(err, NULL, 0, 0, "out of memory");

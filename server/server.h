@@ -28,6 +28,7 @@ struct rm_config {
     unsigned n_api_keys;
     size_t max_body;           /* request body limit (413 above) */
     unsigned max_stored;       /* stored responses kept */
+    size_t max_stored_bytes;   /* their estimated size in all (0 = no limit) */
     double speed;              /* delay factor: 1 = as scripted, 0 = no delays */
 };
 

@@ -33,13 +33,16 @@ struct store_shard {
     struct store_node **buckets;
     size_t nbuckets;           /* a power of two */
     size_t count;
+    size_t bytes;              /* sum of the entries' 'bytes' */
     struct store_node *oldest, *newest;
 } __attribute__((aligned(64)));  /* one cache line per lock */
 
 struct store {
     struct store_shard shards[RM_STORE_SHARDS];
     unsigned max;
+    size_t max_bytes;          /* 0 = no byte limit */
     atomic_size_t count;       /* entries in all shards */
+    atomic_size_t bytes;       /* their 'bytes', summed */
     atomic_uint_fast64_t seq;  /* next put number */
     pthread_mutex_t evict_lock;
 };
@@ -82,7 +85,7 @@ static void node_free(struct store_node *n)
     }
 }
 
-struct store *store_new(unsigned max_entries)
+struct store *store_new(unsigned max_entries, size_t max_bytes)
 {
     struct store *st;
     unsigned i;
@@ -91,7 +94,9 @@ struct store *store_new(unsigned max_entries)
         return NULL;
     memset(st, 0, sizeof(*st));
     st->max = max_entries ? max_entries : 1;
+    st->max_bytes = max_bytes;
     atomic_init(&st->count, 0);
+    atomic_init(&st->bytes, 0);
     atomic_init(&st->seq, 0);
     for (i = 0; i < RM_STORE_SHARDS; i++) {
         st->shards[i].buckets = calloc(STORE_INITIAL_BUCKETS, sizeof(struct store_node *));
@@ -138,6 +143,7 @@ static void shard_unlink(struct store_shard *sh, struct store_node *n)
         sh->newest = n->older;
     n->hnext = n->older = n->newer = NULL;
     sh->count--;
+    sh->bytes -= n->s.bytes;
 }
 
 /* Double the buckets when the load passes 1; on OOM keep the old table
@@ -195,11 +201,21 @@ static struct store_node *evict_oldest(struct store *st)
             victim = best->oldest;
             shard_unlink(best, victim);
             atomic_fetch_sub(&st->count, 1);
+            atomic_fetch_sub(&st->bytes, victim->s.bytes);
         }
         pthread_mutex_unlock(&best->lock);
         if (victim)
             return victim;
     }
+}
+
+/* Over a limit? The newest entry is never evicted for bytes alone. */
+static int store_over(struct store *st)
+{
+    size_t count = atomic_load(&st->count);
+
+    return count > st->max ||
+           (st->max_bytes && count > 1 && atomic_load(&st->bytes) > st->max_bytes);
 }
 
 /* ---- Public API ------------------------------------------------------- */
@@ -225,8 +241,10 @@ int store_put(struct store *st, struct stored *entry)
 
     pthread_mutex_lock(&sh->lock);
     old = shard_find(sh, n->id, n->hash);
-    if (old)
+    if (old) {
         shard_unlink(sh, old);
+        atomic_fetch_sub(&st->bytes, old->s.bytes);
+    }
     n->seq = atomic_fetch_add(&st->seq, 1);
     n->hnext = sh->buckets[n->hash & (sh->nbuckets - 1)];
     sh->buckets[n->hash & (sh->nbuckets - 1)] = n;
@@ -237,15 +255,17 @@ int store_put(struct store *st, struct stored *entry)
         sh->oldest = n;
     sh->newest = n;
     sh->count++;
+    sh->bytes += n->s.bytes;
+    atomic_fetch_add(&st->bytes, n->s.bytes);
     if (!old)
         atomic_fetch_add(&st->count, 1); /* under the lock, so clear() sees it */
     shard_grow(sh);
     pthread_mutex_unlock(&sh->lock);
     node_free(old);
 
-    if (atomic_load(&st->count) > st->max) {
+    if (store_over(st)) {
         pthread_mutex_lock(&st->evict_lock);
-        while (atomic_load(&st->count) > st->max) {
+        while (store_over(st)) {
             struct store_node *victim = evict_oldest(st);
             if (!victim)
                 break;
@@ -317,6 +337,7 @@ int store_delete(struct store *st, const char *id)
     if (n) {
         shard_unlink(sh, n);
         atomic_fetch_sub(&st->count, 1);
+        atomic_fetch_sub(&st->bytes, n->s.bytes);
     }
     pthread_mutex_unlock(&sh->lock);
     node_free(n);
@@ -339,6 +360,8 @@ void store_clear(struct store *st)
         sh->oldest = sh->newest = NULL;
         sh->count = 0;
         atomic_fetch_sub(&st->count, removed);
+        atomic_fetch_sub(&st->bytes, sh->bytes);
+        sh->bytes = 0;
         pthread_mutex_unlock(&sh->lock);
         node_free(all); /* the age list links them all */
     }
@@ -357,6 +380,11 @@ void store_free(struct store *st)
     }
     pthread_mutex_destroy(&st->evict_lock);
     free(st);
+}
+
+size_t store_bytes(struct store *st)
+{
+    return atomic_load(&st->bytes);
 }
 
 size_t store_count(struct store *st)

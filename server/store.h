@@ -2,9 +2,9 @@
  *
  * The store is split into RM_STORE_SHARDS shards by a hash of the id, each
  * with its own lock, so lookups of different ids never wait on each other.
- * Capacity is global: when a put takes the store over 'max_entries', the
- * entry put longest ago (across all shards) is evicted, one at a time, until
- * the count is back at the limit. Deleting an entry frees its place at once.
+ * Capacity is global: when a put takes the store over 'max_entries' or
+ * 'max_bytes', the entry put longest ago (across all shards) is evicted, one
+ * at a time, until both are back within their limits. Deleting an entry frees its place at once.
  *
  * A stored entry is immutable once put: callers get new references to the
  * same JSON values (jansson's reference counts are atomic) and must
@@ -34,10 +34,14 @@ struct stored {
     int live;             /* background and not settled: the status follows the clock */
     int64_t start_ms;     /* monotonic creation time (background schedule) */
     unsigned duration_ms; /* background schedule length, before --speed */
+    size_t bytes;         /* what the entry holds, estimated by the caller (serialised
+                           * size of response, input items and events) */
 };
 
-/* A store that keeps at most 'max_entries' (0 is taken as 1). NULL on OOM. */
-struct store *store_new(unsigned max_entries);
+/* A store that keeps at most 'max_entries' (0 is taken as 1) whose entries
+ * hold at most 'max_bytes' in all (by their 'bytes'; 0 = no byte limit).
+ * The newest entry is always kept, even alone over 'max_bytes'. NULL on OOM. */
+struct store *store_new(unsigned max_entries, size_t max_bytes);
 
 /* Free the store and everything in it. Accepts NULL. */
 void store_free(struct store *st);
@@ -67,6 +71,9 @@ void store_clear(struct store *st);
 
 /* Number of entries kept. */
 size_t store_count(struct store *st);
+
+/* Sum of the 'bytes' of the entries kept. */
+size_t store_bytes(struct store *st);
 
 /* The capacity given to store_new. */
 unsigned store_capacity(const struct store *st);

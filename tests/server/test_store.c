@@ -46,7 +46,7 @@ static int has(struct store *st, const char *id)
 
 START_TEST(put_get_delete)
 {
-    struct store *st = store_new(10);
+    struct store *st = store_new(10, 0);
     struct stored s;
 
     ck_assert_ptr_nonnull(st);
@@ -76,7 +76,7 @@ END_TEST
 
 START_TEST(put_without_id_fails)
 {
-    struct store *st = store_new(2);
+    struct store *st = store_new(2, 0);
     struct stored e = make_entry("x", 1);
 
     json_object_del(e.response, "id");
@@ -89,7 +89,7 @@ END_TEST
 
 START_TEST(replace_same_id)
 {
-    struct store *st = store_new(5);
+    struct store *st = store_new(5, 0);
     struct stored s;
 
     put(st, "resp_same", 1);
@@ -102,11 +102,44 @@ START_TEST(replace_same_id)
 }
 END_TEST
 
+/* The byte budget evicts oldest first too, but never the newest entry. */
+START_TEST(evict_by_bytes)
+{
+    struct store *st = store_new(100, 1000);
+    struct stored e;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        char id[32];
+
+        snprintf(id, sizeof(id), "resp_%d", i);
+        e = make_entry(id, i);
+        e.bytes = 300;
+        ck_assert_int_eq(store_put(st, &e), 0);
+    }
+    ck_assert_uint_eq(store_count(st), 3); /* 4 x 300 > 1000: the oldest went */
+    ck_assert_uint_eq(store_bytes(st), 900);
+    ck_assert(!has(st, "resp_0"));
+    ck_assert(has(st, "resp_3"));
+    ck_assert_int_eq(store_delete(st, "resp_2"), 0);
+    ck_assert_uint_eq(store_bytes(st), 600);
+    e = make_entry("resp_big", 9);
+    e.bytes = 5000; /* alone over the budget: kept, everything older goes */
+    ck_assert_int_eq(store_put(st, &e), 0);
+    ck_assert_uint_eq(store_count(st), 1);
+    ck_assert(has(st, "resp_big"));
+    ck_assert_uint_eq(store_bytes(st), 5000);
+    store_clear(st);
+    ck_assert_uint_eq(store_bytes(st), 0);
+    store_free(st);
+}
+END_TEST
+
 /* REQ: store-evict-oldest: the entry put longest ago goes first, whatever
  * shard it is in, and deleted entries free their place. */
 START_TEST(evict_oldest_first)
 {
-    struct store *st = store_new(3);
+    struct store *st = store_new(3, 0);
     char id[32];
     int i;
 
@@ -143,7 +176,7 @@ END_TEST
 
 START_TEST(capacity_zero_means_one)
 {
-    struct store *st = store_new(0);
+    struct store *st = store_new(0, 0);
 
     put(st, "resp_1", 1);
     put(st, "resp_2", 1);
@@ -157,7 +190,7 @@ END_TEST
  * delete or clear stays valid (ASan checks this). */
 START_TEST(references_outlive_eviction)
 {
-    struct store *st = store_new(1);
+    struct store *st = store_new(1, 0);
     struct stored s;
 
     put(st, "resp_old", 1);
@@ -177,7 +210,7 @@ END_TEST
 
 START_TEST(settle_compare_and_swap)
 {
-    struct store *st = store_new(4);
+    struct store *st = store_new(4, 0);
     struct stored e = make_entry("resp_bg", 1), s;
     json_t *first;
 
@@ -214,7 +247,7 @@ END_TEST
 
 START_TEST(clear_and_growth)
 {
-    struct store *st = store_new(20000);
+    struct store *st = store_new(20000, 0);
     char id[32];
     int i;
 
@@ -310,7 +343,7 @@ static void *work(void *arg)
 
 START_TEST(concurrent_put_get_delete)
 {
-    struct store *st = store_new(CAPACITY);
+    struct store *st = store_new(CAPACITY, 0);
     pthread_t th[WORKERS];
     struct worker w[WORKERS];
     size_t found = 0;
@@ -361,6 +394,7 @@ Suite *make_suite(void)
 
     tc = tcase_create("eviction");
     tcase_add_test(tc, evict_oldest_first);
+    tcase_add_test(tc, evict_by_bytes);
     tcase_add_test(tc, capacity_zero_means_one);
     tcase_add_test(tc, references_outlive_eviction);
     suite_add_tcase(s, tc);
