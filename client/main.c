@@ -52,9 +52,13 @@ int main(int argc, char **argv)
     case CLI_VERSION:
         printf("respsmoke %s\n", RM_VERSION);
         return EXIT_SUCCESS;
-    case CLI_USAGE_ERROR:
-        fprintf(stderr, "respsmoke: %s\ntry 'respsmoke --help'\n", err);
+    case CLI_USAGE_ERROR: {
+        /* the message may quote an argument, e.g. a key pasted as --api_key=sk-...: scrub it */
+        char msg[600];
+        snprintf(msg, sizeof(msg), "respsmoke: %s\ntry 'respsmoke --help'\n", err);
+        report_emit(stderr, msg, cfg.api_key);
         return EXIT_USAGE_OR_TRANSPORT;
+    }
     case CLI_RUN:
         break;
     }
@@ -86,8 +90,11 @@ int main(int argc, char **argv)
 
     code = ran != 0 ? EXIT_USAGE_OR_TRANSPORT
                     : checks_failed(run) ? EXIT_CHECK_FAILED : EXIT_SUCCESS;
-    if (ran != 0)
-        fprintf(stderr, "respsmoke: %s\n", run->abort_reason);
+    if (ran != 0) {
+        char msg[SMOKE_REASON_MAX + 16];
+        snprintf(msg, sizeof(msg), "respsmoke: %s\n", run->abort_reason);
+        report_emit(stderr, msg, cfg.api_key);
+    }
     if (cfg.record_path && write_output(report_record, run, &cfg, cfg.record_path, 1))
         code = EXIT_USAGE_OR_TRANSPORT;
     if (cfg.json_path && write_output(report_json, run, &cfg, cfg.json_path, 0))

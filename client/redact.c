@@ -107,12 +107,16 @@ const char *redact_url(const char *url, char *out, size_t n)
     const char *scheme = strstr(url, "://");
     const char *host = scheme ? scheme + 3 : url;
     const char *end = host + strcspn(host, "/?#");
-    const char *at = memchr(host, '@', (size_t)(end - host));
+    const char *at = NULL, *q;
     size_t pathlen;
     int w;
 
     if (!n)
         return out;
+    /* the credentials end at the last '@' of the authority: a password may hold a raw '@' */
+    for (q = host; q < end; q++)
+        if (*q == '@')
+            at = q;
     /* scheme */
     w = snprintf(out, n, "%.*s", (int)(host - url), url);
     if (w < 0 || (size_t)w >= n)

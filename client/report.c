@@ -90,6 +90,18 @@ static void fields_fill(const struct smoke_run *run, const struct smoke_config *
         snprintf(f->http_status, sizeof(f->http_status), "0");
 }
 
+/* Copy 'in' for a "key: value" line of the record: a control character (a
+ * newline in --reviewed-by, say) would start a forged line, so it becomes '?'. */
+static const char *line_value(const char *in, char *out, size_t n)
+{
+    size_t i;
+
+    for (i = 0; in[i] && i + 1 < n; i++)
+        out[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
+    out[i] = '\0';
+    return out;
+}
+
 static const char *tri(int v)
 {
     return v < 0 ? "unknown" : v ? "true" : "false";
@@ -159,11 +171,17 @@ int report_record(const struct smoke_run *run, const struct smoke_config *cfg, s
 {
     struct fields f;
     char ev[SMOKE_REASON_MAX], notes[SMOKE_MAX_NOTES + SMOKE_REASON_MAX + 32];
+    char tmp[SMOKE_MAX_NOTES + SMOKE_REASON_MAX + 32], reviewer[256];
     int a, api, rc = 0;
 
     fields_fill(run, cfg, &f);
-    snprintf(notes, sizeof(notes), "%s%s%s", notes_text(&run->notes),
+    snprintf(tmp, sizeof(tmp), "%s%s%s", notes_text(&run->notes),
              run->aborted ? "; aborted: " : "", run->aborted ? run->abort_reason : "");
+    line_value(tmp, notes, sizeof(notes));
+    snprintf(tmp, sizeof(tmp), "%s", f.endpoint);
+    line_value(tmp, f.endpoint, sizeof(f.endpoint));
+    line_value(cfg->reviewed_by && cfg->reviewed_by[0] ? cfg->reviewed_by : "unreviewed",
+               reviewer, sizeof(reviewer));
     rc |= buf_appendf(out, "---\n");
     rc |= buf_appendf(out, "date: %s\n", run->date);
     rc |= buf_appendf(out, "run_id: %s\n", run->run_id);
@@ -175,8 +193,7 @@ int report_record(const struct smoke_run *run, const struct smoke_config *cfg, s
     rc |= buf_appendf(out, "error_path_status: %s\n", f.error_path_status);
     rc |= buf_appendf(out, "error_response_parseable: %s\n", tri(f.error_parseable));
     rc |= buf_appendf(out, "notes: %s\n", notes);
-    rc |= buf_appendf(out, "reviewed_by: %s\n\n",
-                      cfg->reviewed_by && cfg->reviewed_by[0] ? cfg->reviewed_by : "unreviewed");
+    rc |= buf_appendf(out, "reviewed_by: %s\n\n", reviewer);
     if (both_apis(cfg))
         rc |= buf_appendf(out, "| area | responses | chat | evidence |\n|---|---|---|---|\n");
     else

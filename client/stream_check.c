@@ -215,6 +215,10 @@ static void on_item_done(struct stream_check *s, const json_t *doc)
                      &it->args, it->arg_deltas);
         return;
     }
+    /* only message text streams as output_text/refusal deltas; a reasoning item's
+     * content (reasoning_text) streams through events this checker does not track */
+    if (strcmp(type, "message") != 0)
+        return;
     content = json_object_get(item, "content");
     for (j = 0; j < json_array_size(content) && j < SMOKE_STREAM_PARTS; j++) {
         const char *text = json_util_str(json_array_get(content, j), "text");
@@ -245,7 +249,7 @@ static void on_part(struct stream_check *s, const json_t *doc, int done, const c
         inv_fail(s, STREAM_INV_ORDER, "%s before content_part.added", tok);
     p->done = 1;
     text = json_util_str(json_object_get(doc, "part"), "text");
-    if (text)
+    if (text && strcmp(it->type, "message") == 0)
         compare_text(s, "content_part.done text", text, &p->text, p->deltas);
 }
 
@@ -373,7 +377,9 @@ static void on_responses_event(struct stream_check *s, const struct sse_event *e
                  s->rep.events, tok);
     if (s->after_done)
         inv_fail(s, STREAM_INV_TERMINAL, "%s after data: [DONE]", tok);
-    check_sequence(s, doc, tok);
+    /* an unknown type (keepalive, rate-limit updates) need not carry a sequence_number */
+    if (is_known(type) || json_object_get(doc, "sequence_number"))
+        check_sequence(s, doc, tok);
     if (!is_known(type)) {
         if (s->rep.unknown_events++ == 0)
             snprintf(s->rep.first_unknown, sizeof(s->rep.first_unknown), "%s", tok);

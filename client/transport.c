@@ -68,17 +68,24 @@ long transport_retry_delay_ms(const char *retry_after_ms, const char *retry_afte
 
     if (retry_after_ms && *retry_after_ms) {
         double v = strtod(retry_after_ms, &end);
+        /* a positive value below 1 ms still means "wait", not "no header" */
         if (end != retry_after_ms && v > 0)
-            delay = v > (double)SMOKE_MAX_RETRY_DELAY_MS ? SMOKE_MAX_RETRY_DELAY_MS : (long)v;
+            delay = v > (double)SMOKE_MAX_RETRY_DELAY_MS ? SMOKE_MAX_RETRY_DELAY_MS
+                    : v < 1                              ? 1
+                                                         : (long)v;
     }
     if (delay <= 0 && retry_after && *retry_after) {
-        long secs = strtol(retry_after, &end, 10);
+        /* seconds as a number (the SDKs accept fractions such as "1.5"), else an HTTP date */
+        double secs = strtod(retry_after, &end);
         while (*end == ' ')
             end++;
-        if (end != retry_after && *end == '\0') {
+        if (end != retry_after && *end == '\0' && (isdigit((unsigned char)*retry_after) ||
+                                                   *retry_after == '.' || *retry_after == '-' ||
+                                                   *retry_after == '+')) {
             if (secs > 0)
-                delay = secs > SMOKE_MAX_RETRY_DELAY_MS / 1000 ? SMOKE_MAX_RETRY_DELAY_MS
-                                                               : secs * 1000;
+                delay = secs * 1000 > (double)SMOKE_MAX_RETRY_DELAY_MS ? SMOKE_MAX_RETRY_DELAY_MS
+                        : secs * 1000 < 1                               ? 1
+                                                                        : (long)(secs * 1000);
         } else {
             time_t when = curl_getdate(retry_after, NULL);
             if (when > (time_t)now)
@@ -207,17 +214,23 @@ static CURLcode perform(struct transport *t, const struct transport_request *req
 {
     CURL *c = t->curl;
     struct curl_slist *hl = NULL;
-    char url[2048], auth[1024], errbuf[CURL_ERROR_SIZE];
+    char url[2048], errbuf[CURL_ERROR_SIZE];
     CURLcode rc;
 
     errbuf[0] = '\0';
     snprintf(url, sizeof(url), "%s%s", t->cfg.base_url, req->path);
     curl_easy_reset(c);
     if (req->auth == TRANSPORT_AUTH_KEY || req->auth == TRANSPORT_AUTH_OTHER) {
+        /* sized to the key: a long bearer token (a gateway JWT) is never cut short */
         const char *key = req->auth == TRANSPORT_AUTH_KEY ? t->cfg.api_key : req->auth_other;
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key ? key : "");
+        size_t alen = sizeof("Authorization: Bearer ") + (key ? strlen(key) : 0);
+        char *auth = malloc(alen);
+        if (!auth)
+            return CURLE_OUT_OF_MEMORY;
+        snprintf(auth, alen, "Authorization: Bearer %s", key ? key : "");
         hl = curl_slist_append(hl, auth);
-        memset(auth, 0, sizeof(auth)); /* the list holds its own copy */
+        memset(auth, 0, alen); /* the list holds its own copy */
+        free(auth);
     }
     if (req->body)
         hl = curl_slist_append(hl, "Content-Type: application/json");
