@@ -306,7 +306,7 @@ static int fxp_fault(struct fxp *p, const char *path, json_t *obj, struct fx_fau
 static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture *fx)
 {
     static const char *const keys[] = {"path", "model", "input_contains", "tools", "stream",
-                                       "turn", "tool_output", NULL};
+                                       "turn", "tool_output", "has_param", NULL};
     unsigned turn = 0;
     int rc = 0;
 
@@ -324,6 +324,7 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
     rc |= fxp_uint(p, path, m, "turn", &turn, 100000);
     fx->m_turn = (int)turn;
     rc |= fxp_str(p, path, m, "tool_output", &fx->m_tool_output);
+    rc |= fxp_str(p, path, m, "has_param", &fx->m_has_param);
     return rc;
 }
 
@@ -649,6 +650,7 @@ static void fixture_release(struct fixture *fx)
     free(fx->m_model);
     free(fx->m_input);
     free(fx->m_tool_output);
+    free(fx->m_has_param);
     for (i = 0; i < fx->nitems; i++) {
         free(fx->items[i].text);
         free(fx->items[i].name);
@@ -953,6 +955,11 @@ static int fixture_accepts(const struct fixture *fx, const struct match_facts *f
         return 0;
     if (fx->m_turn > 0 && fx->m_turn != f->turn)
         return 0;
+    if (fx->m_has_param) {
+        json_t *v = json_object_get(f->body, fx->m_has_param);
+        if (!v || json_is_null(v))
+            return 0;
+    }
     if (fx->m_tool_output) {
         size_t i;
         int hit = 0;

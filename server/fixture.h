@@ -102,6 +102,7 @@ struct fixture {
     int m_stream;           /* stream requested */
     int m_turn;             /* chain depth, 1 = first turn; 0 = any */
     char *m_tool_output;    /* "*" any function_call_output present, or a call_id */
+    char *m_has_param;      /* a top-level request field that is present and not null */
 
     /* FX_RESPONSE */
     struct fx_item *items;
@@ -143,6 +144,7 @@ struct match_facts {
     int stream;
     int turn;               /* 1 + length of the previous_response_id chain */
     json_t *tool_outputs;   /* borrowed array of call_id strings, may be NULL */
+    const json_t *body;     /* the request body (borrowed), may be NULL */
 };
 
 /* Load every *.json file of 'dir'. Returns 0, or -1 with the first problem

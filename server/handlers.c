@@ -407,6 +407,7 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
     facts.text = text.data ? text.data : "";
     facts.tools = has_function_tools(body);
     facts.stream = stream;
+    facts.body = body;
     facts.turn = lc.turn;
     facts.tool_outputs = outputs;
     fx = select_fixture(srv, req, &facts, &err);
@@ -506,6 +507,7 @@ static void handle_chat(struct rm_server *srv, const struct rm_request *req, con
     facts.text = text.data ? text.data : "";
     json_array_foreach(json_object_get(body, "tools"), i, t) facts.tools = 1;
     facts.stream = stream;
+    facts.body = body;
     facts.turn = 1;
     fx = select_fixture(srv, req, &facts, &err);
     if (!fx)

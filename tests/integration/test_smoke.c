@@ -107,17 +107,18 @@ static void link_json(const char *from, const char *to)
     ck_assert_msg(n > 0, "no fixtures in %s", from);
 }
 
-/* Fixture dir = the shipped fixtures, plus tests/data/broken/<broken>/ (whose
- * 00-*.json files sort first, so they win) when 'broken' is non-NULL. */
-static void compose_fixtures(const struct smoke *s, const char *broken, char *out, size_t n)
+/* Fixture dir = the shipped fixtures, plus tests/data/<extra>/ (whose
+ * 00-*.json files sort first, so they win) when 'extra' is non-NULL, e.g.
+ * "broken/wrong_shape". */
+static void compose_fixtures(const struct smoke *s, const char *extra, char *out, size_t n)
 {
     char case_dir[512];
 
     snprintf(out, n, "%s/fixtures", s->dir);
     ck_assert_int_eq(mkdir(out, 0700), 0);
     link_json(RM_SOURCE_DIR "/fixtures", out);
-    if (broken) {
-        snprintf(case_dir, sizeof(case_dir), "%s/tests/data/broken/%s", RM_SOURCE_DIR, broken);
+    if (extra) {
+        snprintf(case_dir, sizeof(case_dir), "%s/tests/data/%s", RM_SOURCE_DIR, extra);
         link_json(case_dir, out);
     }
 }
@@ -251,10 +252,11 @@ static void broken_case(const char *name, const char *endpoint, const char *api,
 {
     struct smoke s;
     struct test_server ts;
-    char fixtures[256], base[128], json_path[128];
+    char fixtures[256], base[128], json_path[128], extra[128];
 
     make_dir(&s);
-    compose_fixtures(&s, name, fixtures, sizeof(fixtures));
+    snprintf(extra, sizeof(extra), "broken/%s", name);
+    compose_fixtures(&s, extra, fixtures, sizeof(fixtures));
     start_server(&ts, fixtures, KEY);
     snprintf(base, sizeof(base), "%s/v1", ts.base);
     snprintf(json_path, sizeof(json_path), "%s/run.json", s.dir);
@@ -318,6 +320,35 @@ START_TEST(all_areas_pass_against_the_mock)
     }
     free(record);
     free(junit);
+    smoke_free(&s);
+}
+END_TEST
+
+/* A model that rejects temperature/top_p (reasoning models) is a noted
+ * variant, not a failure: the optional-fields request is sent again without. */
+START_TEST(reasoning_model_variant_passes)
+{
+    struct smoke s;
+    struct test_server ts;
+    char fixtures[256], base[128], json_path[128];
+
+    make_dir(&s);
+    compose_fixtures(&s, "variants/no_sampling", fixtures, sizeof(fixtures));
+    start_server(&ts, fixtures, KEY);
+    snprintf(base, sizeof(base), "%s/v1", ts.base);
+    snprintf(json_path, sizeof(json_path), "%s/run.json", s.dir);
+    {
+        const char *const args[] = {"--base-url", base, "--endpoint", "both", "--only",
+                                    "optional_fields", "--retries", "0", "--json", json_path,
+                                    NULL};
+        run_smoke(&s, KEY, args);
+    }
+    test_server_stop(&ts);
+    ck_assert_msg(s.json != NULL, "no --json output: %s", s.err ? s.err : "");
+    ck_assert_int_eq(s.exit_code, 0);
+    ck_assert_str_eq(area_result(s.json, "responses", "optional_fields"), "PASS");
+    ck_assert_str_eq(area_result(s.json, "chat", "optional_fields"), "PASS");
+    ck_assert_msg(strstr(s.out, "rejects temperature") != NULL, "no note in:\n%s", s.out);
     smoke_free(&s);
 }
 END_TEST
@@ -469,6 +500,10 @@ Suite *make_suite(void)
     Suite *s = suite_create("smoke");
     TCase *tc;
 
+    tc = tcase_create("variants");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, reasoning_model_variant_passes);
+    suite_add_tcase(s, tc);
     tc = tcase_create("end_to_end");
     tcase_set_timeout(tc, 170);
     tcase_add_test(tc, all_areas_pass_against_the_mock);

@@ -93,6 +93,7 @@ END_TEST
 
 static const char *match_doc =
     "[\n"
+    " {\"name\":\"cold\",\"match\":{\"has_param\":\"temperature\"},\"response\":{\"output\":[]}},\n"
     " {\"name\":\"tools\",\"match\":{\"tools\":true},\"response\":{\"output\":[]}},\n"
     " {\"name\":\"second-turn\",\"match\":{\"turn\":2},\"response\":{\"output\":[]}},\n"
     " {\"name\":\"answered\",\"match\":{\"tool_output\":\"call_1\"},\"response\":{\"output\":[]}},\n"
@@ -114,7 +115,7 @@ START_TEST(matching_first_match_wins)
     struct fixture_set set;
     struct mock_error err;
     struct match_facts f;
-    json_t *outs = json_pack("[s]", "call_1"), *other = json_pack("[s]", "call_2");
+    json_t *outs = json_pack("[s]", "call_1"), *other = json_pack("[s]", "call_2"), *body;
 
     memset(&set, 0, sizeof(set));
     mock_error_clear(&err);
@@ -145,6 +146,14 @@ START_TEST(matching_first_match_wins)
     f.tool_outputs = NULL;
     f.path = "/v1/chat/completions";
     ck_assert_str_eq(match_name(&set, &f), "chat");
+    body = json_pack("{s:n}", "temperature"); /* null counts as absent */
+    f.body = body;
+    ck_assert_str_eq(match_name(&set, &f), "chat");
+    json_decref(body);
+    body = json_pack("{s:f}", "temperature", 0.2);
+    f.body = body;
+    ck_assert_str_eq(match_name(&set, &f), "cold");
+    json_decref(body);
     json_decref(outs);
     json_decref(other);
     fixture_set_release(&set);
