@@ -150,6 +150,7 @@ static void ev_list_release(struct ev_list *l)
 static json_t *stored_events(struct rm_server *srv, const struct stored *st)
 {
     const struct fixture *fx;
+    struct fixture clean;
     struct render_ctx rc;
     struct stream *s;
     json_t *ev = NULL;
@@ -161,9 +162,13 @@ static json_t *stored_events(struct rm_server *srv, const struct stored *st)
     fx = st->fixture[0] ? fixture_find(&srv->fixtures, st->fixture) : NULL;
     if (!fx || fx->kind != FX_RESPONSE)
         return NULL;
+    /* The response was answered without a stream, so no stream fault ever
+     * happened to it: replay the clean stream of what it returned. */
+    clean = *fx;
+    clean.stream.fault.kind = FX_FAULT_NONE;
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
-    rc.fx = fx;
+    rc.fx = &clean;
     s = render_response_stream(&rc, st->response, NULL, st->background);
     bytes = s ? stream_concat(s, &len) : NULL;
     if (bytes)

@@ -427,6 +427,30 @@ START_TEST(api_key_restricts)
 }
 END_TEST
 
+/* A fixture's stream fault only happens to streams: a response answered as
+ * JSON replays as the clean stream of what it returned. */
+START_TEST(replay_of_json_answer_has_no_fault)
+{
+    struct http_result r;
+    json_t *doc = post("/v1/responses", "{\"model\":\"respmock-stream-error\",\"input\":\"hi\"}",
+                       NULL, &r);
+    char path[256];
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "completed");
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true",
+             json_string_value(json_object_get(doc, "id")));
+    http_result_free(&r);
+    json_decref(get(path, &r));
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "event: response.completed"));
+    ck_assert_ptr_null(strstr(r.body, "event: error"));
+    ck_assert_ptr_null(strstr(r.body, "event: response.failed"));
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
 START_TEST(unknown_route_and_method)
 {
     struct http_result r;
@@ -612,6 +636,7 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     tc = with_server(tcase_create("routing"), start_default);
     tcase_add_test(tc, unknown_route_and_method);
+    tcase_add_test(tc, replay_of_json_answer_has_no_fault);
     tcase_add_test(tc, models_listed);
     suite_add_tcase(s, tc);
     tc = with_server(tcase_create("body_limit"), start_small_body);
