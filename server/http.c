@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "handlers.h"
@@ -270,13 +271,19 @@ int http_start(struct rm_server *srv, struct mock_error *err)
 
 void http_stop(struct rm_server *srv)
 {
+    MHD_socket listen_fd;
+
     if (!srv->daemon)
         return;
     atomic_store(&srv->stopping, 1);
-    MHD_quiesce_daemon(srv->daemon);
+    /* After a quiesce MHD_stop_daemon leaves the listen socket open: it is
+     * ours to close, and only once the daemon's threads are gone. */
+    listen_fd = MHD_quiesce_daemon(srv->daemon);
     timer_drain(srv->timer); /* nothing may stay suspended past this point */
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
     timer_free(srv->timer);
     srv->timer = NULL;
 }

@@ -2,6 +2,7 @@
  * calls exit(). */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +31,28 @@ static void usage(FILE *f)
             "  --api-key KEY      accept only this bearer key (repeatable; default: any)\n"
             "  --max-body BYTES   request body limit, 413 above (default %u)\n"
             "  --max-stored N     stored responses kept, oldest evicted (default %d)\n"
+            "  --max-stored-bytes B  their estimated size in all, oldest evicted\n"
+            "                     (default %u; 0 = no byte limit)\n"
             "  --speed F          delay factor for latency and streams (default 1; 0 = none)\n"
             "  --check            load and lint the fixtures, print problems, exit 0 or 1\n"
             "  --version          print the version\n"
             "  --help             print this help\n",
-            RM_DEFAULT_MAX_BODY, RM_DEFAULT_MAX_STORED);
+            RM_DEFAULT_MAX_BODY, RM_DEFAULT_MAX_STORED, RM_DEFAULT_MAX_STORED_BYTES);
+}
+
+/* Options that take a value, as listed by --help. */
+static int takes_value(const char *opt)
+{
+    static const char *const valued[] = {"--host",       "--port",       "--fixtures",
+                                         "--threads",    "--log-level",  "--api-key",
+                                         "--max-body",   "--max-stored", "--max-stored-bytes",
+                                         "--speed",      NULL};
+    const char *const *v;
+
+    for (v = valued; *v; v++)
+        if (!strcmp(*v, opt))
+            return 1;
+    return 0;
 }
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -86,6 +104,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--check")) {
             check = 1;
             takes = 0;
+        } else if (!takes_value(a)) {
+            fprintf(stderr, "respmock: unknown option '%s' (see --help)\n", a);
+            return 2;
         } else if (!val) {
             fprintf(stderr, "respmock: %s needs a value (see --help)\n", a);
             return 2;
@@ -124,10 +145,15 @@ int main(int argc, char **argv)
             if (parse_ulong(val, RM_MAX_STORED_CEILING, &v) || v == 0)
                 goto bad_value;
             cfg.max_stored = (unsigned)v;
+        } else if (!strcmp(a, "--max-stored-bytes")) {
+            if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
+                goto bad_value;
+            cfg.max_stored_bytes = v;
         } else if (!strcmp(a, "--speed")) {
             char *end;
             cfg.speed = strtod(val, &end);
-            if (*end || end == val || cfg.speed < 0 || cfg.speed > 1000)
+            /* Written so that "nan" fails too (every comparison with NaN is false). */
+            if (*end || end == val || !(cfg.speed >= 0 && cfg.speed <= 1000))
                 goto bad_value;
         } else {
             fprintf(stderr, "respmock: unknown option '%s' (see --help)\n", a);
@@ -136,11 +162,10 @@ int main(int argc, char **argv)
         i += takes;
         continue;
 bad_value:
-        /* Never echo an --api-key value. */
-        fprintf(stderr, "respmock: bad value for %s%s%s (see --help)\n", a,
-                strcmp(a, "--api-key") ? " '" : "", strcmp(a, "--api-key") ? val : "");
-        if (strcmp(a, "--api-key"))
-            fputs("'\n", stderr);
+        if (!strcmp(a, "--api-key")) /* never echo a key */
+            fprintf(stderr, "respmock: bad value for %s (see --help)\n", a);
+        else
+            fprintf(stderr, "respmock: bad value '%s' for %s (see --help)\n", val, a);
         return 2;
     }
     if (check)

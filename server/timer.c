@@ -17,12 +17,14 @@ struct timer_entry {
 struct rm_timer {
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    pthread_cond_t idle;  /* signalled when an in-flight wake has returned */
     pthread_t thread;
     struct timer_entry *heap;
     unsigned n, max;
     uint64_t seq;
     timer_wake_fn wake;
     int draining;
+    int waking;       /* the thread is calling wake() outside the lock */
     int quit;
 };
 
@@ -78,9 +80,14 @@ static void *timer_main(void *arg)
 
             t->heap[0] = t->heap[--t->n];
             heap_down(t->heap, t->n, 0);
+            /* Popped but not woken yet: timer_drain must wait for this wake,
+             * or it could return while 'item' is still suspended. */
+            t->waking = 1;
             pthread_mutex_unlock(&t->lock);
             t->wake(item);
             pthread_mutex_lock(&t->lock);
+            t->waking = 0;
+            pthread_cond_broadcast(&t->idle);
             continue;
         }
         if (t->n) {
@@ -122,7 +129,9 @@ struct rm_timer *timer_new(unsigned max, timer_wake_fn wake)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->cond, &ca);
     pthread_condattr_destroy(&ca);
+    pthread_cond_init(&t->idle, NULL);
     if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {
+        pthread_cond_destroy(&t->idle);
         pthread_cond_destroy(&t->cond);
         pthread_mutex_destroy(&t->lock);
         free(t->heap);
@@ -164,6 +173,11 @@ void timer_drain(struct rm_timer *t)
         t->wake(item);
     }
     pthread_cond_signal(&t->cond);
+    /* An entry the thread popped just before is being woken without the
+     * lock: returning before that wake has happened would let the caller
+     * (http_stop) stop the daemon with a connection still suspended. */
+    while (t->waking)
+        pthread_cond_wait(&t->idle, &t->lock);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -186,6 +200,7 @@ void timer_free(struct rm_timer *t)
     pthread_cond_signal(&t->cond);
     pthread_mutex_unlock(&t->lock);
     pthread_join(t->thread, NULL);
+    pthread_cond_destroy(&t->idle);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
     free(t->heap);

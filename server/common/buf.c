@@ -1,6 +1,7 @@
 /* buf: bounded growable byte buffer (see buf.h). */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,15 @@ static int buf_reserve(struct buf *b, size_t need)
     size_t cap;
     char *p;
 
-    if (need > b->max)
+    /* need + 1 must not wrap (max may be SIZE_MAX: "no limit"). */
+    if (need > b->max || need == SIZE_MAX)
         return -1;
     if (need + 1 <= b->cap)
         return 0;
     cap = b->cap ? b->cap : 256;
     while (cap < need + 1)
-        cap *= 2;
-    if (cap > b->max + 1)
+        cap = cap > SIZE_MAX / 2 ? need + 1 : cap * 2;
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     p = realloc(b->data, cap);
     if (!p)

@@ -3,14 +3,31 @@
 
 #include <string.h>
 
+/* "data: " lines for 'data': one per line of it, so a value with a line
+ * break (CR, LF or CRLF) still reads back, joined with "\n", instead of
+ * leaving a stray non-field line in the stream. */
+static int sse_data_lines(struct buf *out, const char *data)
+{
+    for (;;) {
+        size_t n = strcspn(data, "\r\n");
+
+        if (buf_append_str(out, "data: ") || buf_append(out, data, n) ||
+            buf_append_str(out, "\n"))
+            return -1;
+        data += n;
+        if (!*data)
+            return 0;
+        data += (data[0] == '\r' && data[1] == '\n') ? 2 : 1;
+    }
+}
+
 int sse_frame_append(struct buf *out, const char *type, const char *data)
 {
     size_t mark = out->len;
 
     if ((type && (buf_append_str(out, "event: ") || buf_append_str(out, type) ||
                   buf_append_str(out, "\n"))) ||
-        buf_append_str(out, "data: ") || buf_append_str(out, data) ||
-        buf_append_str(out, "\n\n")) {
+        sse_data_lines(out, data) || buf_append_str(out, "\n")) {
         out->len = mark; /* never leave half a frame behind */
         if (out->data)
             out->data[mark] = '\0';

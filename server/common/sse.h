@@ -17,7 +17,9 @@
 
 /* Append one "event: <type>\ndata: <data>\n\n" frame to 'out'. When 'type'
  * is NULL only the data line is written (Chat Completions style). 'data'
- * must not contain a newline. Returns 0, or -1 when 'out' is full. */
+ * with line breaks (CR, LF or CRLF) is written as one "data:" line per line,
+ * which a parser joins back with "\n". Returns 0, or -1 when 'out' is full
+ * (then nothing of the frame is left in 'out'). */
 int sse_frame_append(struct buf *out, const char *type, const char *data);
 
 /* One dispatched event. Pointers are valid only during the callback. */

@@ -584,8 +584,13 @@ START_TEST(check_flag)
     ck_assert_ptr_nonnull(strstr(out, "--fixtures"));
     ck_assert_int_eq(run_respmock("--port nope", out, sizeof(out)), 2);
     ck_assert_int_eq(run_respmock("--frobnicate", out, sizeof(out)), 2);
+    ck_assert_ptr_nonnull(strstr(out, "unknown option '--frobnicate'"));
+    ck_assert_int_eq(run_respmock("--port 99999", out, sizeof(out)), 2);
+    ck_assert_ptr_nonnull(strstr(out, "bad value '99999' for --port"));
     /* A rejected --api-key value is never echoed. */
     ck_assert_int_eq(run_respmock("--api-key", out, sizeof(out)), 2);
+    ck_assert_int_eq(run_respmock("--api-key '' --check", out, sizeof(out)), 2);
+    ck_assert_ptr_nonnull(strstr(out, "bad value for --api-key"));
 }
 END_TEST
 
