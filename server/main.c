@@ -197,6 +197,8 @@ bad_value:
     while (sigwait(&sigs, &sig) != 0)
         ;
     server_log(srv, LOG_INFO, "signal %d: shutting down", sig);
+    /* A second SIGINT/SIGTERM during shutdown ends the process at once. */
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     http_stop(srv);
     server_free(srv);
     return 0;
