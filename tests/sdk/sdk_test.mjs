@@ -17,6 +17,11 @@ async function check(name, fn) {
   }
 }
 
+// JSON text without the SDK's client-side additions ("parsed", ...).
+function canonical(v) {
+  return JSON.stringify(v, (k, x) => (k === "parsed" || k === "parsed_arguments" ? undefined : x));
+}
+
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
@@ -87,6 +92,34 @@ await check("function call streaming through the helper", async () => {
   const final = await stream.finalResponse();
   const call = final.output.find((o) => o.type === "function_call");
   assert(call && call.arguments === args, "streamed arguments differ");
+});
+
+for (const [label, input, extra] of [
+  ["refusal", "Please refuse this", {}],
+  ["reasoning then message", "think about it", {}],
+  ["recorded transcript", "hi", { model: "respmock-recorded" }],
+  ["background", "hi", { background: true }],
+]) {
+  await check(`responses.stream helper: ${label}`, async () => {
+    const stream = client.responses.stream({ model, input, ...extra });
+    const final = await stream.finalResponse();
+    assert(final.status === "completed", `status ${final.status}`);
+    assert(final.output.length > 0, "no output");
+    if (!extra.model) {
+      const got = await client.responses.retrieve(final.id);
+      assert(canonical(got.output) === canonical(final.output), "stored output differs");
+    }
+  });
+}
+
+await check("stream error event raises APIError in the SDK", async () => {
+  const s = await client.responses.create({ model: "respmock-stream-error", input: "hi", stream: true });
+  try {
+    for await (const ev of s) void ev;
+    throw new Error("no error raised");
+  } catch (e) {
+    assert(e instanceof OpenAI.APIError, `got ${e && e.constructor && e.constructor.name}: ${e}`);
+  }
 });
 
 await check("429 raises RateLimitError without stalling on retries", async () => {
