@@ -75,20 +75,10 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* One request; returns the parsed body (new ref, NULL when not JSON). */
+/* One request to the test server; body as JSON (new ref) or NULL. */
 static json_t *call(const char *method, const char *path, const char *body, long *status)
 {
-    struct http_result r;
-    char url[1024];
-    json_t *doc;
-
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    ck_assert_int_eq(http_request(method, url, body, NULL, &r), 0);
-    if (status)
-        *status = r.status;
-    doc = http_json(&r);
-    http_result_free(&r);
-    return doc;
+    return http_call(ts.base, method, path, body, status);
 }
 
 /* POST /v1/responses that must succeed. */
@@ -121,25 +111,6 @@ static const char *answer(const json_t *resp)
     return NULL;
 }
 
-/* The doc is an error envelope with this status, code and param (NULL =
- * JSON null). Releases 'doc'. */
-static void expect_error(json_t *doc, long status, long want, const char *code, const char *param)
-{
-    json_t *e;
-
-    ck_assert_msg(status == want, "status %ld, want %ld", status, want);
-    e = assert_error_envelope(doc);
-    if (code)
-        ck_assert_str_eq(str(e, "code"), code);
-    else
-        ck_assert(json_is_null(json_object_get(e, "code")));
-    if (param)
-        ck_assert_str_eq(str(e, "param"), param);
-    else
-        ck_assert(json_is_null(json_object_get(e, "param")));
-    json_decref(doc);
-}
-
 /* Send a request that must fail with this status, code and param. */
 static void expect_fail(const char *method, const char *path, const char *body, long want,
                         const char *code, const char *param)
@@ -147,7 +118,7 @@ static void expect_fail(const char *method, const char *path, const char *body, 
     long st = 0;
     json_t *doc = call(method, path, body, &st);
 
-    expect_error(doc, st, want, code, param);
+    assert_error_reply(doc, st, want, code, param);
 }
 
 static int sse_collect(const struct sse_event *ev, void *user)

@@ -1,6 +1,7 @@
 /* http_client: a minimal libcurl wrapper for the integration tests. */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,4 +125,38 @@ json_t *assert_error_envelope(json_t *doc)
     ck_assert_msg(json_object_get(e, "param") != NULL, "error.param missing");
     ck_assert_msg(json_object_get(e, "code") != NULL, "error.code missing");
     return e;
+}
+
+json_t *http_call(const char *base, const char *method, const char *path, const char *body,
+                  long *status)
+{
+    struct http_result r;
+    char url[1024];
+    json_t *doc;
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    ck_assert_int_eq(http_request(method, url, body, NULL, &r), 0);
+    if (status)
+        *status = r.status;
+    doc = http_json(&r);
+    http_result_free(&r);
+    return doc;
+}
+
+void assert_error_reply(json_t *doc, long status, long want, const char *code,
+                        const char *param)
+{
+    json_t *e;
+
+    ck_assert_msg(status == want, "status %ld, want %ld", status, want);
+    e = assert_error_envelope(doc);
+    if (code)
+        ck_assert_str_eq(json_string_value(json_object_get(e, "code")), code);
+    else
+        ck_assert(json_is_null(json_object_get(e, "code")));
+    if (param)
+        ck_assert_str_eq(json_string_value(json_object_get(e, "param")), param);
+    else
+        ck_assert(json_is_null(json_object_get(e, "param")));
+    json_decref(doc);
 }

@@ -56,4 +56,14 @@ void http_result_free(struct http_result *r);
  * returns the inner error object (borrowed from 'doc'). */
 json_t *assert_error_envelope(json_t *doc);
 
+/* One request to 'base' + 'path' that must get an HTTP answer; returns the
+ * body parsed as JSON (new reference, NULL when not JSON) and its status. */
+json_t *http_call(const char *base, const char *method, const char *path, const char *body,
+                  long *status);
+
+/* Asserts 'status' is 'want' and 'doc' is an error envelope whose code and
+ * param are these strings (NULL: JSON null). Releases 'doc'. */
+void assert_error_reply(json_t *doc, long status, long want, const char *code,
+                        const char *param);
+
 #endif
