@@ -8,11 +8,25 @@
 #include "buf.h"
 #include "test_support.h"
 
-#define HTTP_TEST_MAX_BODY (64u * 1024 * 1024)
+#define HTTP_TEST_MAX_BODY (256u * 1024 * 1024)
+
+/* Where body bytes go: the result buffer, and an optional callback that
+ * sees each chunk as it arrives (streaming tests). */
+struct body_sink {
+    struct buf *b;
+    http_chunk_fn fn;
+    void *user;
+};
 
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
-    return buf_append(user, p, size * n) == 0 ? size * n : 0;
+    struct body_sink *s = user;
+
+    if (buf_append(s->b, p, size * n) != 0)
+        return 0;
+    if (s->fn)
+        s->fn(p, size * n, s->user);
+    return size * n;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *user)
@@ -33,12 +47,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
     return len;
 }
 
-int http_request(const char *method, const char *url, const char *body,
-                 const char *const *headers, struct http_result *out)
+int http_request_stream(const char *method, const char *url, const char *body,
+                        const char *const *headers, long timeout_s, http_chunk_fn fn, void *user,
+                        struct http_result *out)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
     struct buf b, h;
+    struct body_sink sink = {&b, fn, user};
     int have_auth = 0;
 
     memset(out, 0, sizeof(*out));
@@ -64,10 +80,10 @@ int http_request(const char *method, const char *url, const char *body,
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     out->curl_rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
@@ -77,6 +93,12 @@ int http_request(const char *method, const char *url, const char *body,
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     return out->curl_rc == CURLE_OK ? 0 : -1;
+}
+
+int http_request(const char *method, const char *url, const char *body,
+                 const char *const *headers, struct http_result *out)
+{
+    return http_request_stream(method, url, body, headers, 60, NULL, NULL, out);
 }
 
 char *http_header(const struct http_result *r, const char *name)

@@ -1,9 +1,9 @@
 /* stream_assert: SSE capture and stream invariant checks (see stream_assert.h). */
 #include "stream_assert.h"
+#include "test_support.h"
 
 #include <check.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,92 +611,46 @@ static double mono_s(void)
 
 struct sse_http_ctx {
     struct sse_http *r;
-    struct buf body, headers;
     struct sse_parser p;
     struct capture_ctx x;
     double t0;
 };
 
-static size_t sh_body(char *ptr, size_t size, size_t n, void *user)
+/* Each body chunk as it arrives: note the time and parse it. */
+static void sh_chunk(const char *ptr, size_t len, void *user)
 {
     struct sse_http_ctx *h = user;
-    size_t len = size * n;
 
     h->x.now_s = mono_s() - h->t0;
     if (h->r->first_byte_s < 0 && len)
         h->r->first_byte_s = h->x.now_s;
-    if (buf_append(&h->body, ptr, len))
-        return 0;
     if (sse_parser_feed(&h->p, ptr, len, on_event, &h->x) < 0)
         h->r->cap.parse_error = 1;
-    return len;
-}
-
-static size_t sh_header(char *ptr, size_t size, size_t n, void *user)
-{
-    struct sse_http_ctx *h = user;
-    size_t len = size * n, i;
-    int in_name = 1;
-
-    for (i = 0; i < len; i++) {
-        char ch = ptr[i];
-        if (ch == ':')
-            in_name = 0;
-        if (in_name)
-            ch = (char)tolower((unsigned char)ch);
-        if (buf_append(&h->headers, &ch, 1))
-            return 0;
-    }
-    return len;
 }
 
 int sse_http_post(const char *url, const char *body, const char *const *headers,
                   long timeout_s, struct sse_http *out)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *hl = NULL;
     struct sse_http_ctx h;
-    int have_auth = 0;
+    struct http_result hr;
 
     memset(out, 0, sizeof(*out));
     out->first_byte_s = -1;
-    ck_assert_ptr_nonnull(c);
     memset(&h, 0, sizeof(h));
     h.r = out;
     h.x.c = &out->cap;
-    buf_init(&h.body, SA_MAX_BODY);
-    buf_init(&h.headers, 1024 * 1024);
     sse_parser_init(&h.p, SA_MAX_EVENT);
-    for (; headers && *headers; headers++) {
-        if (strncasecmp(*headers, "authorization:", 14) == 0)
-            have_auth = 1;
-        hl = curl_slist_append(hl, *headers);
-    }
-    if (!have_auth)
-        hl = curl_slist_append(hl, "Authorization: Bearer test-key");
-    hl = curl_slist_append(hl, "Content-Type: application/json");
-    hl = curl_slist_append(hl, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sh_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sh_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     h.t0 = mono_s();
-    out->curl_rc = curl_easy_perform(c);
+    http_request_stream("POST", url, body, headers, timeout_s, sh_chunk, &h, &hr);
     out->total_s = mono_s() - h.t0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    out->curl_rc = hr.curl_rc;
+    out->status = hr.status;
     out->cap.unterminated = sse_parser_finish(&h.p);
     sse_parser_release(&h.p);
-    out->body = buf_take(&h.body, &out->body_len);
-    out->headers = buf_take(&h.headers, NULL);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
-    return out->curl_rc == CURLE_OK ? 0 : -1;
+    out->body = hr.body;
+    out->body_len = hr.body_len;
+    out->headers = hr.headers;
+    return out->curl_rc == 0 ? 0 : -1;
 }
 
 void sse_http_release(struct sse_http *r)

@@ -44,6 +44,15 @@ struct http_result {
 int http_request(const char *method, const char *url, const char *body,
                  const char *const *headers, struct http_result *out);
 
+/* Called with each chunk of the body as it arrives. */
+typedef void (*http_chunk_fn)(const char *bytes, size_t len, void *user);
+
+/* http_request with a time limit and an optional 'fn' that sees the body
+ * while it streams (it is also collected in 'out' as usual). */
+int http_request_stream(const char *method, const char *url, const char *body,
+                        const char *const *headers, long timeout_s, http_chunk_fn fn, void *user,
+                        struct http_result *out);
+
 /* Value of response header 'name' (lower-case) as a new string, or NULL. */
 char *http_header(const struct http_result *r, const char *name);
 
