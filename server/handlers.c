@@ -421,6 +421,7 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
             if (!s)
                 goto out_oom;
             reply_stream(out, s, "text/event-stream; charset=utf-8");
+            final = render_stream_final(s);
         } else {
             final = render_transcript_final(fx);
             if (!final) {
@@ -432,6 +433,10 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
             }
             reply_json(out, 200, json_incref(final));
         }
+        /* The recorded response is stored (and chainable) like a rendered one. */
+        if (json_util_str(final, "id") && !lc.background &&
+            lifecycle_create_end(srv, &lc, fx, final, items, context, out->stream, &err) != 0)
+            goto out_error;
         goto out;
     }
 

@@ -873,6 +873,19 @@ json_t *render_transcript_final(const struct fixture *fx)
     return last;
 }
 
+json_t *render_stream_final(const struct stream *s)
+{
+    struct sse_parser p;
+    json_t *last = NULL;
+    size_t i;
+
+    sse_parser_init(&p, RM_MAX_SSE_EVENT);
+    for (i = 0; i < s->n; i++)
+        sse_parser_feed(&p, s->frames[i].bytes, s->frames[i].len, find_response, &last);
+    sse_parser_release(&p);
+    return last;
+}
+
 /* ---- Chat Completions ------------------------------------------------- */
 
 json_t *render_chat(const struct render_ctx *rc)

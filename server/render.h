@@ -52,6 +52,10 @@ struct stream *render_transcript_stream(struct rm_server *srv, const struct fixt
  * its events carry, or NULL when none. New reference. */
 json_t *render_transcript_final(const struct fixture *fx);
 
+/* The last "response" object the events of 's' carry (as sent, so with
+ * refreshed ids), or NULL when none. New reference. */
+json_t *render_stream_final(const struct stream *s);
+
 /* Chat Completions: the chat.completion object / its data-only chunk
  * stream ending in [DONE] (usage chunk first with include_usage). Faults
  * as above, counted in data frames; error kinds become one

@@ -232,6 +232,34 @@ START_TEST(refusal_incomplete_reasoning)
 }
 END_TEST
 
+/* A recorded transcript's response is stored under its recorded id and can
+ * be retrieved and chained on. */
+START_TEST(recorded_response_is_stored)
+{
+    struct http_result r;
+    json_t *doc;
+
+    doc = post("/v1/responses", "{\"model\":\"respmock-recorded\",\"input\":\"hi\",\"stream\":true}",
+               NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"id\":\"resp_rec1\""));
+    http_result_free(&r);
+    json_decref(doc);
+    doc = get("/v1/responses/resp_rec1", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "completed");
+    ck_assert_str_eq(out_str(doc, 0, "id"), "msg_rec1");
+    json_decref(doc);
+    http_result_free(&r);
+    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"and then?\","
+                                "\"previous_response_id\":\"resp_rec1\"}", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "previous_response_id")), "resp_rec1");
+    json_decref(doc);
+    http_result_free(&r);
+}
+END_TEST
+
 START_TEST(error_fixtures)
 {
     static const int statuses[] = {401, 403, 404, 429, 500, 503};
@@ -623,6 +651,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, fresh_ids_every_time);
     tcase_add_test(tc, function_call_with_tools);
     tcase_add_test(tc, refusal_incomplete_reasoning);
+    tcase_add_test(tc, recorded_response_is_stored);
     suite_add_tcase(s, tc);
     tc = with_server(tcase_create("shipped_errors"), start_default);
     tcase_add_test(tc, error_fixtures);
