@@ -450,6 +450,14 @@ static void on_chat_event(struct stream_check *s, const struct sse_event *ev)
         inv_fail(s, STREAM_INV_FINAL, "the stream carried an error object");
         goto out_decref;
     }
+    if (json_object_get(doc, "prompt_filter_results") &&
+        json_array_size(json_object_get(doc, "choices")) == 0) {
+        /* Azure-style content-filter chunk (empty id/object, no choices):
+         * not part of the completion; tolerated like an unknown event. */
+        if (!s->rep.unknown_events++)
+            snprintf(s->rep.first_unknown, sizeof(s->rep.first_unknown), "prompt_filter_results");
+        goto out_decref;
+    }
     if (shape_chat_chunk(doc, why, sizeof(why))) {
         inv_fail(s, STREAM_INV_FRAMING, "event %zu: %s", s->rep.events, why);
         goto out_decref;

@@ -504,6 +504,35 @@ START_TEST(chat_stream_wrong_object_fails_framing)
 }
 END_TEST
 
+/* Azure-style content-filter chunks (empty id and object, no choices) are
+ * tolerated like unknown events; a chunk with choices still has to be right. */
+START_TEST(chat_prompt_filter_chunk_is_tolerated)
+{
+    static const char *const filter =
+        "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
+        "\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{}}]}\n\n";
+    char *with = malloc(strlen(filter) + strlen(good_chat) + 1);
+    char *bad = replace(good_chat, "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}",
+                        "\"prompt_filter_results\":[],\"choices\":[{\"index\":0,\"delta\":"
+                        "{\"content\":\"Hi\"}");
+    struct stream_report r;
+
+    strcpy(with, filter);
+    strcat(with, good_chat);
+    stream_check_bytes(STREAM_CHAT, with, strlen(with), &r);
+    expect_only(&r, 0);
+    ck_assert_uint_eq(r.unknown_events, 1);
+    ck_assert_str_eq(r.first_unknown, "prompt_filter_results");
+    ck_assert_uint_eq(r.text_len, 2);
+    /* A chunk with choices is still checked, filter results or not. */
+    stream_check_bytes(STREAM_CHAT, bad, strlen(bad), &r);
+    expect_only(&r, 0);
+    ck_assert_uint_eq(r.unknown_events, 0);
+    free(with);
+    free(bad);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stream_check");
@@ -537,6 +566,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, chat_stream_passes);
     tcase_add_test(tc, chat_stream_without_done_fails_terminal);
     tcase_add_test(tc, chat_stream_wrong_object_fails_framing);
+    tcase_add_test(tc, chat_prompt_filter_chunk_is_tolerated);
     suite_add_tcase(s, tc);
     return s;
 }
