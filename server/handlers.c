@@ -331,9 +331,14 @@ static void reply_stream(struct rm_reply *out, struct stream *s, const char *typ
     reply_header(out, "cache-control", "no-cache");
 }
 
-/* Cut a JSON body in half: the malformed_body fault. */
-static void break_body(struct rm_reply *out)
+/* The malformed_body fault, asked for by the request or the fixture: cut
+ * the JSON body in half. */
+static void apply_body_fault(const struct fixture *fx, const struct fx_fault *fault,
+                             struct rm_reply *out)
 {
+    if (fault->kind != FX_FAULT_MALFORMED_BODY &&
+        fx->stream.fault.kind != FX_FAULT_MALFORMED_BODY)
+        return;
     if (out->body && out->body_len > 2) {
         out->body_len /= 2;
         out->body[out->body_len] = '\0';
@@ -461,8 +466,7 @@ static void handle_create(struct rm_server *srv, const struct rm_request *req, c
         reply_stream(out, s, "text/event-stream; charset=utf-8");
     } else {
         reply_json(out, 200, lifecycle_create_reply(&lc, final));
-        if (fault.kind == FX_FAULT_MALFORMED_BODY || fx->stream.fault.kind == FX_FAULT_MALFORMED_BODY)
-            break_body(out);
+        apply_body_fault(fx, &fault, out);
     }
     /* Conversation items, then the store (lifecycle.c). */
     if (lifecycle_create_end(srv, &lc, fx, final, items, context, out->stream, &err) != 0)
@@ -548,8 +552,7 @@ static void handle_chat(struct rm_server *srv, const struct rm_request *req, con
         reply_stream(out, s, "text/event-stream; charset=utf-8");
     } else {
         reply_json(out, 200, json_incref(completion));
-        if (fault.kind == FX_FAULT_MALFORMED_BODY || fx->stream.fault.kind == FX_FAULT_MALFORMED_BODY)
-            break_body(out);
+        apply_body_fault(fx, &fault, out);
     }
     goto out;
 out_oom:
