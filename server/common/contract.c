@@ -1,0 +1,124 @@
+/* contract: the relations between the contract's names (see contract.h). */
+#include "contract.h"
+
+#include <string.h>
+
+const char *const contract_response_id_prefixes[] = {
+    RM_ID_RESPONSE, RM_ID_MESSAGE, RM_ID_FUNCTION_CALL, RM_ID_CALL, RM_ID_REASONING,
+    RM_ID_CHAT,     NULL};
+
+/* Every other prefix respmock generates. */
+static const char *const other_id_prefixes[] = {RM_ID_REQUEST, RM_ID_CONVERSATION,
+                                                RM_ID_FUNCTION_OUTPUT, RM_ID_ITEM, NULL};
+
+/* Event types of the contract that a checker follows one by one. */
+static const char *const known_events[] = {
+    RM_EV_CREATED,     RM_EV_IN_PROGRESS,    RM_EV_QUEUED,        RM_EV_COMPLETED,
+    RM_EV_INCOMPLETE,  RM_EV_FAILED,         RM_EV_ERROR,         RM_EV_ITEM_ADDED,
+    RM_EV_ITEM_DONE,   RM_EV_PART_ADDED,     RM_EV_PART_DONE,     RM_EV_TEXT_DELTA,
+    RM_EV_TEXT_DONE,   RM_EV_REFUSAL_DELTA,  RM_EV_REFUSAL_DONE,  RM_EV_ARGS_DELTA,
+    RM_EV_ARGS_DONE,   RM_EV_ANNOTATION_ADDED, NULL};
+
+/* Families of item-scoped events that are known as a family. */
+static const char *const known_event_families[] = {
+    "response.reasoning_",          "response.web_search_call.",
+    "response.file_search_call.",   "response.code_interpreter_call",
+    "response.image_generation_call.", "response.mcp_",
+    "response.custom_tool_call_input.", "response.audio.", NULL};
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+int contract_event_is_terminal(const char *type)
+{
+    return contract_terminal_status(type) != NULL;
+}
+
+int contract_event_ends_stream(const char *type)
+{
+    return type && (contract_event_is_terminal(type) || strcmp(type, RM_EV_ERROR) == 0);
+}
+
+const char *contract_terminal_event(const char *status)
+{
+    if (status && strcmp(status, RM_STATUS_INCOMPLETE) == 0)
+        return RM_EV_INCOMPLETE;
+    if (status && strcmp(status, RM_STATUS_FAILED) == 0)
+        return RM_EV_FAILED;
+    return RM_EV_COMPLETED;
+}
+
+const char *contract_terminal_status(const char *type)
+{
+    if (!type)
+        return NULL;
+    if (strcmp(type, RM_EV_COMPLETED) == 0)
+        return RM_STATUS_COMPLETED;
+    if (strcmp(type, RM_EV_INCOMPLETE) == 0)
+        return RM_STATUS_INCOMPLETE;
+    if (strcmp(type, RM_EV_FAILED) == 0)
+        return RM_STATUS_FAILED;
+    return NULL;
+}
+
+int contract_event_known(const char *type)
+{
+    const char *const *f;
+
+    if (!type)
+        return 0;
+    if (in_list(type, known_events))
+        return 1;
+    for (f = known_event_families; *f; f++)
+        if (strncmp(type, *f, strlen(*f)) == 0)
+            return 1;
+    return 0;
+}
+
+int contract_status_is_final(const char *status)
+{
+    static const char *const final[] = {RM_STATUS_COMPLETED, RM_STATUS_INCOMPLETE,
+                                        RM_STATUS_FAILED, RM_STATUS_CANCELLED, NULL};
+
+    return status && in_list(status, final);
+}
+
+const char *contract_item_id_prefix(const char *type)
+{
+    if (!type)
+        return RM_ID_ITEM;
+    if (strcmp(type, RM_ITEM_MESSAGE) == 0)
+        return RM_ID_MESSAGE;
+    if (strcmp(type, RM_ITEM_FUNCTION_CALL) == 0)
+        return RM_ID_FUNCTION_CALL;
+    if (strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0)
+        return RM_ID_FUNCTION_OUTPUT;
+    if (strcmp(type, RM_ITEM_REASONING) == 0)
+        return RM_ID_REASONING;
+    return RM_ID_ITEM;
+}
+
+static size_t prefix_in(const char *id, const char *const *list)
+{
+    for (; *list; list++) {
+        size_t n = strlen(*list);
+        if (strncmp(id, *list, n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+size_t contract_id_prefix_len(const char *id)
+{
+    size_t n;
+
+    if (!id)
+        return 0;
+    n = prefix_in(id, contract_response_id_prefixes);
+    return n ? n : prefix_in(id, other_id_prefixes);
+}

@@ -1,0 +1,129 @@
+/* contract: the names the Responses and Chat Completions contract fixes,
+ * written once for the server, the respsmoke client and the tests: stream
+ * event types and which of them end a stream, response statuses, output
+ * item types, generated-id prefixes, content types and error types.
+ *
+ * Only names and the relations between them live here (a terminal event and
+ * the status it carries, an item type and its id prefix); what a document
+ * must contain is checked in client/shape.c and client/stream_check.c, and
+ * built in the server's render modules. */
+#ifndef RM_CONTRACT_H
+#define RM_CONTRACT_H
+
+#include <stddef.h>
+
+/* ---- Responses stream event types ------------------------------------- */
+
+#define RM_EV_CREATED "response.created"
+#define RM_EV_QUEUED "response.queued"
+#define RM_EV_IN_PROGRESS "response.in_progress"
+#define RM_EV_COMPLETED "response.completed"
+#define RM_EV_INCOMPLETE "response.incomplete"
+#define RM_EV_FAILED "response.failed"
+#define RM_EV_ERROR "error"
+#define RM_EV_ITEM_ADDED "response.output_item.added"
+#define RM_EV_ITEM_DONE "response.output_item.done"
+#define RM_EV_PART_ADDED "response.content_part.added"
+#define RM_EV_PART_DONE "response.content_part.done"
+#define RM_EV_TEXT_DELTA "response.output_text.delta"
+#define RM_EV_TEXT_DONE "response.output_text.done"
+#define RM_EV_ANNOTATION_ADDED "response.output_text.annotation.added"
+#define RM_EV_REFUSAL_DELTA "response.refusal.delta"
+#define RM_EV_REFUSAL_DONE "response.refusal.done"
+#define RM_EV_ARGS_DELTA "response.function_call_arguments.delta"
+#define RM_EV_ARGS_DONE "response.function_call_arguments.done"
+#define RM_EV_SUMMARY_PART_ADDED "response.reasoning_summary_part.added"
+#define RM_EV_SUMMARY_PART_DONE "response.reasoning_summary_part.done"
+#define RM_EV_SUMMARY_DELTA "response.reasoning_summary_text.delta"
+#define RM_EV_SUMMARY_DONE "response.reasoning_summary_text.done"
+
+/* True for the events that end a Responses stream: response.completed,
+ * response.incomplete and response.failed. ("error" ends a stream too but
+ * carries no Response: see contract_event_ends_stream.) */
+int contract_event_is_terminal(const char *type);
+
+/* True for a terminal event or "error". */
+int contract_event_ends_stream(const char *type);
+
+/* The terminal event that carries a Response of 'status' ("completed" when
+ * 'status' is NULL or unknown): response.incomplete for "incomplete",
+ * response.failed for "failed", else response.completed. */
+const char *contract_terminal_event(const char *status);
+
+/* The status a terminal event's Response must have, or NULL when 'type' is
+ * not a terminal event. */
+const char *contract_terminal_status(const char *type);
+
+/* True when 'type' is an event type of the contract, or of a known family
+ * of item-scoped events (reasoning, hosted tools, audio) that clients may
+ * receive; false for anything else. */
+int contract_event_known(const char *type);
+
+/* The data-only sentinel that ends a Chat Completions stream. */
+#define RM_CHAT_DONE "[DONE]"
+#define RM_CHAT_CHUNK_OBJECT "chat.completion.chunk"
+#define RM_CHAT_OBJECT "chat.completion"
+
+/* ---- Response statuses ----------------------------------------------- */
+
+#define RM_STATUS_QUEUED "queued"
+#define RM_STATUS_IN_PROGRESS "in_progress"
+#define RM_STATUS_COMPLETED "completed"
+#define RM_STATUS_INCOMPLETE "incomplete"
+#define RM_STATUS_FAILED "failed"
+#define RM_STATUS_CANCELLED "cancelled"
+
+/* True for a status a Response ends in (completed, incomplete, failed,
+ * cancelled). */
+int contract_status_is_final(const char *status);
+
+/* ---- Output and input item types ------------------------------------- */
+
+#define RM_ITEM_MESSAGE "message"
+#define RM_ITEM_FUNCTION_CALL "function_call"
+#define RM_ITEM_FUNCTION_CALL_OUTPUT "function_call_output"
+#define RM_ITEM_REASONING "reasoning"
+#define RM_PART_OUTPUT_TEXT "output_text"
+#define RM_PART_INPUT_TEXT "input_text"
+#define RM_PART_REFUSAL "refusal"
+#define RM_PART_SUMMARY_TEXT "summary_text"
+
+/* ---- Generated id prefixes -------------------------------------------- */
+
+#define RM_ID_RESPONSE "resp_"
+#define RM_ID_MESSAGE "msg_"
+#define RM_ID_FUNCTION_CALL "fc_"
+#define RM_ID_CALL "call_"
+#define RM_ID_REASONING "rs_"
+#define RM_ID_FUNCTION_OUTPUT "fco_"
+#define RM_ID_ITEM "item_"
+#define RM_ID_CONVERSATION "conv_"
+#define RM_ID_CHAT "chatcmpl-"
+#define RM_ID_REQUEST "req_"
+
+/* The prefixes of the ids a response or chat completion carries (resp_,
+ * msg_, fc_, call_, rs_, chatcmpl-), NULL-terminated. */
+extern const char *const contract_response_id_prefixes[];
+
+/* The prefix of the id an item of 'type' gets (msg_ for "message", fc_ for
+ * "function_call", fco_ for "function_call_output", rs_ for "reasoning",
+ * item_ for anything else, NULL included). */
+const char *contract_item_id_prefix(const char *type);
+
+/* Length of the prefix of 'id' that is one of contract_response_id_prefixes
+ * or req_, conv_, fco_, item_; 0 when none. */
+size_t contract_id_prefix_len(const char *id);
+
+/* ---- Content types ---------------------------------------------------- */
+
+#define RM_CT_JSON "application/json"
+#define RM_CT_SSE "text/event-stream; charset=utf-8"
+#define RM_MEDIA_SSE "text/event-stream" /* the media type without parameters */
+
+/* ---- Error envelope types and codes ---------------------------------- */
+
+#define RM_ERRTYPE_INVALID_REQUEST "invalid_request_error"
+#define RM_ERRTYPE_SERVER "server_error"
+#define RM_ERRCODE_SERVER "server_error"
+
+#endif
