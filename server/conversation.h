@@ -1,6 +1,6 @@
-/* conversation: the Conversations API (/v1/conversations...) and the item
- * lists that POST /v1/responses reads and extends when a request names a
- * 'conversation'.
+/* conversation: the conversation store behind the Conversations API
+ * (handle_conversations.c) and the item lists that POST /v1/responses reads
+ * and extends when a request names a 'conversation'.
  *
  * A conversation is {"id":"conv_...","object":"conversation","created_at",
  * "metadata"} plus an ordered list of items, each with an id (msg_, fc_,
@@ -14,8 +14,6 @@
 
 #include <jansson.h>
 #include <stddef.h>
-
-#include "handlers.h"
 
 struct conversation_store;
 
@@ -45,32 +43,38 @@ int conversation_snapshot(struct conversation_store *cs, const char *id, json_t 
 int conversation_append(struct conversation_store *cs, const char *id, const json_t *items,
                         int turn);
 
-/* ---- Routes (same signature as the table in handlers.c) -------------- */
+/* Keep a new conversation 'id' with public 'object' ({"id","object",
+ * "created_at","metadata"}) and 'items' (each with an id); both stolen.
+ * Creating one more than the store holds evicts the one created longest
+ * ago. Returns 0, or -1 on OOM. */
+int conversation_add(struct conversation_store *cs, const char *id, json_t *object,
+                     json_t *items);
 
-/* POST /v1/conversations, body {metadata?, items?}. */
-void conversation_route_create(struct rm_server *srv, const struct rm_request *req,
-                               const char *arg, struct rm_reply *out);
-/* GET /v1/conversations/{id} */
-void conversation_route_get(struct rm_server *srv, const struct rm_request *req, const char *id,
-                            struct rm_reply *out);
-/* POST /v1/conversations/{id}, body {metadata}: replaces the metadata. */
-void conversation_route_update(struct rm_server *srv, const struct rm_request *req,
-                               const char *id, struct rm_reply *out);
-/* DELETE /v1/conversations/{id} */
-void conversation_route_delete(struct rm_server *srv, const struct rm_request *req,
-                               const char *id, struct rm_reply *out);
-/* GET /v1/conversations/{id}/items?limit&order&after */
-void conversation_route_items_list(struct rm_server *srv, const struct rm_request *req,
-                                   const char *id, struct rm_reply *out);
-/* POST /v1/conversations/{id}/items, body {items}. */
-void conversation_route_items_add(struct rm_server *srv, const struct rm_request *req,
-                                  const char *id, struct rm_reply *out);
-/* GET and DELETE /v1/conversations/{id}/items/{item_id}; 'ids' is
- * "conv_id/item_id" (the two captured path segments). DELETE answers with
- * the conversation object. */
-void conversation_route_item_get(struct rm_server *srv, const struct rm_request *req,
-                                 const char *ids, struct rm_reply *out);
-void conversation_route_item_delete(struct rm_server *srv, const struct rm_request *req,
-                                    const char *ids, struct rm_reply *out);
+/* The item limit of one conversation. */
+unsigned conversation_store_max_items(const struct conversation_store *cs);
+
+/* The public object of conversation 'id' (new reference), or NULL. */
+json_t *conversation_object(struct conversation_store *cs, const char *id);
+
+/* Replace the metadata of 'id' ('metadata' copied; null or absent gives
+ * {}). The public object is replaced, never changed, so references handed
+ * out stay valid. '*object' gets the new object (new reference). Returns 0;
+ * -1 when unknown; -3 on OOM. */
+int conversation_set_metadata(struct conversation_store *cs, const char *id,
+                              const json_t *metadata, json_t **object);
+
+/* Forget conversation 'id'. Returns 0, or -1 when unknown. */
+int conversation_delete(struct conversation_store *cs, const char *id);
+
+/* Item 'item_id' of conversation 'id' into '*item' (new reference).
+ * Returns 0; -1 when the conversation is unknown; -2 when the item is. */
+int conversation_item_get(struct conversation_store *cs, const char *id, const char *item_id,
+                          json_t **item);
+
+/* Remove item 'item_id' of conversation 'id'; '*object' gets the
+ * conversation's public object (new reference). Returns 0, -1 or -2 as
+ * conversation_item_get. */
+int conversation_item_delete(struct conversation_store *cs, const char *id, const char *item_id,
+                             json_t **object);
 
 #endif

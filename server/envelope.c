@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contract.h"
 #include "json_util.h"
 
 static void api_error_fill(struct api_error *err, int status, const char *type,
@@ -33,11 +34,38 @@ int api_error_invalid(struct api_error *err, const char *code, const char *param
 {
     va_list ap;
 
-    api_error_fill(err, 400, "invalid_request_error", code, param);
+    api_error_fill(err, 400, RM_ERRTYPE_INVALID_REQUEST, code, param);
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
     return -1;
+}
+
+int api_error_not_found(struct api_error *err, const char *param, const char *fmt, ...)
+{
+    va_list ap;
+
+    api_error_fill(err, 404, RM_ERRTYPE_INVALID_REQUEST, NULL, param);
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int api_error_server(struct api_error *err, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    api_error_fill(err, 500, RM_ERRTYPE_SERVER, code, NULL);
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int api_error_oom(struct api_error *err)
+{
+    return api_error_server(err, NULL, "respmock: out of memory or over a limit");
 }
 
 /* Length of the valid UTF-8 sequence at 's' (the rules jansson applies:

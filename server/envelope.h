@@ -30,6 +30,17 @@ int api_error_set(struct api_error *err, int status, const char *type, const cha
 int api_error_invalid(struct api_error *err, const char *code, const char *param,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A 404 invalid_request_error with a null code. Returns -1. */
+int api_error_not_found(struct api_error *err, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A 500 server_error ('code' may be NULL). Returns -1. */
+int api_error_server(struct api_error *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* respmock's own 500 for running out of memory or over a limit. Returns -1. */
+int api_error_oom(struct api_error *err);
+
 /* The envelope as a new JSON object. */
 json_t *envelope_build(const struct api_error *err);
 

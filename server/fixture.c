@@ -17,10 +17,9 @@
 #include "json_util.h"
 #include "limits.h"
 #include "sse.h"
-#include "store.h"
 
-/* Longest fixture name: stored responses keep it in struct stored.fixture. */
-#define FX_NAME_MAX (sizeof(((struct stored *)0)->fixture) - 1)
+/* Longest fixture name: stored responses keep it. */
+#define FX_NAME_MAX RM_MAX_FIXTURE_NAME
 
 /* Parse state for one file. */
 struct fxp {
@@ -185,120 +184,24 @@ static int fx_chunk(const char *text, int by_words, unsigned size, struct fx_chu
 
 /* ---- Faults ----------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    enum fx_fault_kind kind;
-} fault_names[] = {
-    {"drop", FX_FAULT_DROP},
-    {"stall", FX_FAULT_STALL},
-    {"malformed", FX_FAULT_MALFORMED},
-    {"no_terminal", FX_FAULT_NO_TERMINAL},
-    {"error", FX_FAULT_ERROR},
-    {"error_flat", FX_FAULT_ERROR_FLAT},
-    {"failed", FX_FAULT_FAILED},
-    {"error_then_failed", FX_FAULT_ERROR_THEN_FAILED},
-    {"latency", FX_FAULT_LATENCY},
-    {"malformed_body", FX_FAULT_MALFORMED_BODY},
+struct fault_ctx {
+    struct fxp *p;
+    const char *path;
 };
 
-static int fault_kind_of(const char *name, size_t n, enum fx_fault_kind *kind)
+static void fxp_fault_fail(void *user, const char *key, const char *msg)
 {
-    size_t i;
+    struct fault_ctx *fc = user;
+    char sub[FXP_PATH_MAX];
 
-    for (i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]); i++)
-        if (strlen(fault_names[i].name) == n && strncmp(fault_names[i].name, name, n) == 0) {
-            *kind = fault_names[i].kind;
-            return 0;
-        }
-    return -1;
-}
-
-static void fault_defaults(struct fx_fault *f)
-{
-    memset(f, 0, sizeof(*f));
-    snprintf(f->code, sizeof(f->code), "server_error");
-    snprintf(f->message, sizeof(f->message),
-             "The server had an error while processing your request. Sorry about that!");
-}
-
-int fixture_parse_fault(const char *spec, struct fx_fault *out, char *why, size_t why_len)
-{
-    const char *p = spec, *semi;
-    size_t n;
-
-    fault_defaults(out);
-    semi = strchr(p, ';');
-    n = semi ? (size_t)(semi - p) : strlen(p);
-    while (n && p[n - 1] == ' ')
-        n--;
-    if (fault_kind_of(p, n, &out->kind) != 0) {
-        snprintf(why, why_len, "unknown fault kind '%.*s'", (int)(n > 40 ? 40 : n), p);
-        return -1;
-    }
-    while (semi) {
-        const char *kv = semi + 1, *eq;
-        char key[32];
-        unsigned long val;
-        char *end;
-
-        semi = strchr(kv, ';');
-        while (*kv == ' ')
-            kv++;
-        eq = strchr(kv, '=');
-        if (!eq || (semi && eq > semi) || (size_t)(eq - kv) >= sizeof(key)) {
-            snprintf(why, why_len, "expected key=value after ';'");
-            return -1;
-        }
-        memcpy(key, kv, (size_t)(eq - kv));
-        key[eq - kv] = '\0';
-        val = strtoul(eq + 1, &end, 10);
-        if (end == eq + 1 || val > RM_MAX_DELAY_MS * 100UL) {
-            snprintf(why, why_len, "'%s' needs a whole number", key);
-            return -1;
-        }
-        if (strcmp(key, "after_events") == 0)
-            out->after_events = (unsigned)val;
-        else if (strcmp(key, "after_bytes") == 0)
-            out->after_bytes = val;
-        else if (strcmp(key, "stall_ms") == 0 || strcmp(key, "ms") == 0)
-            out->stall_ms = (unsigned)(val > RM_MAX_DELAY_MS ? RM_MAX_DELAY_MS : val);
-        else {
-            snprintf(why, why_len, "unknown fault option '%s'", key);
-            return -1;
-        }
-    }
-    return 0;
+    fxp_fail(fc->p, key[0] ? fxp_join(sub, fc->path, key) : fc->path, "%s", msg);
 }
 
 static int fxp_fault(struct fxp *p, const char *path, json_t *obj, struct fx_fault *f)
 {
-    static const char *const keys[] = {"kind", "after_events", "after_bytes", "stall_ms",
-                                       "code", "message", NULL};
-    json_t *kind = json_object_get(obj, "kind");
-    char sub[FXP_PATH_MAX];
-    unsigned after_bytes = 0;
-    const char *s;
-    int rc = 0;
+    struct fault_ctx fc = {p, path};
 
-    fault_defaults(f);
-    if (!json_is_object(obj))
-        return fxp_fail(p, path, "expected an object");
-    rc |= fxp_keys(p, path, obj, keys);
-    if (!json_is_string(kind) ||
-        fault_kind_of(json_string_value(kind), strlen(json_string_value(kind)), &f->kind) != 0 ||
-        f->kind == FX_FAULT_LATENCY)
-        return fxp_fail(p, fxp_join(sub, path, "kind"),
-                        "expected one of drop, stall, malformed, no_terminal, error, "
-                        "error_flat, failed, error_then_failed, malformed_body");
-    rc |= fxp_uint(p, path, obj, "after_events", &f->after_events, RM_MAX_TRANSCRIPT_EVENTS);
-    rc |= fxp_uint(p, path, obj, "after_bytes", &after_bytes, RM_MAX_STREAM_BYTES);
-    f->after_bytes = after_bytes;
-    rc |= fxp_uint(p, path, obj, "stall_ms", &f->stall_ms, RM_MAX_DELAY_MS);
-    if ((s = json_util_str(obj, "code")))
-        snprintf(f->code, sizeof(f->code), "%s", s);
-    if ((s = json_util_str(obj, "message")))
-        snprintf(f->message, sizeof(f->message), "%s", s);
-    return rc;
+    return fault_parse_json(obj, f, fxp_fault_fail, &fc);
 }
 
 /* ---- Sections --------------------------------------------------------- */
@@ -568,6 +471,34 @@ static int fxp_stream(struct fxp *p, const char *path, json_t *s, struct fx_stre
     return rc;
 }
 
+static int frame_last_event(const struct sse_event *ev, void *user)
+{
+    json_t **last = user;
+    json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
+
+    if (json_is_object(d)) {
+        json_decref(*last);
+        *last = d;
+    } else {
+        json_decref(d);
+    }
+    return 0;
+}
+
+/* What a recorded frame says: the data of its last event that is a JSON
+ * object (new reference), or NULL. Read once here, so that replaying the
+ * frame never parses it again. */
+static json_t *frame_data(const char *bytes, size_t len)
+{
+    struct sse_parser sp;
+    json_t *last = NULL;
+
+    sse_parser_init(&sp, RM_MAX_SSE_EVENT);
+    sse_parser_feed(&sp, bytes, len, frame_last_event, &last);
+    sse_parser_release(&sp);
+    return last;
+}
+
 static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fixture *fx)
 {
     static const char *const keys[] = {"events", "fresh_ids", NULL};
@@ -622,6 +553,8 @@ static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fix
         } else {
             rc |= fxp_fail(p, epath, "expected \"raw\" (verbatim bytes) or \"data\"");
         }
+        if (f->bytes)
+            f->data = frame_data(f->bytes, f->len);
         fx->nframes = i + 1;
     }
     return rc;
@@ -662,8 +595,10 @@ static void fixture_release(struct fixture *fx)
     free(fx->incomplete_reason);
     free(fx->model);
     free(fx->err_body);
-    for (i = 0; i < fx->nframes; i++)
+    for (i = 0; i < fx->nframes; i++) {
         free(fx->frames[i].bytes);
+        json_decref(fx->frames[i].data);
+    }
     free(fx->frames);
     for (i = 0; i < fx->nheaders; i++) {
         free(fx->headers[i].name);

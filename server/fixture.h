@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fault.h"
 #include "mock_error.h"
 
 enum fx_kind {
@@ -44,39 +45,6 @@ struct fx_item {
     json_t *raw;            /* FX_ITEM_RAW: the item (ids filled per request if absent) */
 };
 
-enum fx_fault_kind {
-    FX_FAULT_NONE,
-    FX_FAULT_DROP,              /* cut the connection (no chunk terminator) */
-    FX_FAULT_STALL,             /* send nothing for stall_ms, then go on */
-    FX_FAULT_MALFORMED,         /* one data: line with broken JSON, then go on */
-    FX_FAULT_NO_TERMINAL,       /* leave out the terminal event */
-    FX_FAULT_ERROR,             /* "error" event, nested shape (as on the wire), then end */
-    FX_FAULT_ERROR_FLAT,        /* "error" event, flat documented shape, then end */
-    FX_FAULT_FAILED,            /* response.failed, then end */
-    FX_FAULT_ERROR_THEN_FAILED, /* nested error event, then response.failed */
-    FX_FAULT_LATENCY,           /* (request header only) delay the whole reply */
-    FX_FAULT_MALFORMED_BODY,    /* non-streaming: truncated JSON body */
-};
-
-struct fx_fault {
-    enum fx_fault_kind kind;
-    unsigned after_events;  /* events sent before the fault */
-    size_t after_bytes;     /* DROP: cut after this many bytes instead (0 = use events) */
-    unsigned stall_ms;      /* STALL: how long; LATENCY: delay */
-    char code[64];          /* error events: error code */
-    char message[256];      /* error events: message */
-};
-
-struct fx_stream {
-    unsigned first_event_ms; /* before the first event */
-    unsigned delay_ms;       /* between events */
-    unsigned jitter_ms;      /* +/- seeded jitter on delay_ms */
-    uint32_t seed;           /* jitter seed */
-    int by_words;            /* 1: chunk by words, 0: by characters */
-    unsigned chunk_size;     /* words or characters per delta */
-    struct fx_fault fault;
-};
-
 struct fx_header {
     char *name;
     char *value;
@@ -86,6 +54,8 @@ struct fx_frame {
     char *bytes;            /* raw SSE bytes, written verbatim */
     size_t len;
     unsigned delay_ms;      /* before this frame */
+    json_t *data;           /* data of the last event in 'bytes' when it is a JSON object
+                             * (parsed at load), else NULL */
 };
 
 struct fixture {
@@ -165,10 +135,5 @@ const struct fixture *fixture_match(const struct fixture_set *set,
 
 /* Fixture named 'name', or NULL. Borrowed. */
 const struct fixture *fixture_find(const struct fixture_set *set, const char *name);
-
-/* Parse a per-request fault spec "kind[;key=value...]" (x-respmock-fault),
- * e.g. "drop;after_events=3", "stall;after_events=2;stall_ms=500",
- * "latency;ms=200". Returns 0 or -1 with a message in 'why'. */
-int fixture_parse_fault(const char *spec, struct fx_fault *out, char *why, size_t why_len);
 
 #endif

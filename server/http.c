@@ -1,7 +1,8 @@
 /* http: libmicrohttpd glue (see http.h). Follows MHD's multi-call contract:
  * first call allocates the per-request state, middle calls append body
- * bytes to a bounded buffer, the final call handles and queues the reply;
- * NOTIFY_COMPLETED frees the state. */
+ * bytes to a bounded buffer, the final call routes and queues the reply;
+ * NOTIFY_COMPLETED frees the state. A streamed reply's event list goes
+ * through the SSE writer (stream.h) here, once, when it is queued. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -12,7 +13,10 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "handlers.h"
+#include "contract.h"
+#include "envelope.h"
+#include "router.h"
+#include "stream.h"
 #include "timer.h"
 
 /* Per-request state, in MHD's *req_cls. */
@@ -86,10 +90,6 @@ static void stream_done(void *cls)
     free(hs);
 }
 
-struct collect {
-    struct rm_request *req;
-};
-
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
@@ -113,21 +113,28 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
     enum MHD_Result ret;
     unsigned i;
 
-    if (rep->stream) {
-        struct http_stream *hs = calloc(1, sizeof(*hs));
+    if (rep->events) {
+        struct stream *st = stream_new_sse(rep->events, srv->cfg.speed, RM_MAX_STREAM_BYTES);
+        struct http_stream *hs = st ? calloc(1, sizeof(*hs)) : NULL;
 
-        if (!hs)
-            return MHD_NO;
+        if (!hs) {
+            struct api_error err;
+
+            /* Over the stream limit (or out of memory): our own 500. */
+            stream_free(st);
+            api_error_oom(&err);
+            reply_fail(rep, &err);
+            return queue_reply(srv, conn, r);
+        }
         hs->srv = srv;
         hs->conn = conn;
-        hs->st = rep->stream;
+        hs->st = st;
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RM_STREAM_BLOCK,
                                                  stream_reader, hs, stream_done);
         if (!resp) {
-            free(hs);
+            stream_done(hs);
             return MHD_NO;
         }
-        rep->stream = NULL; /* owned by the response now */
     } else {
         resp = MHD_create_response_from_buffer(rep->body_len, rep->body ? rep->body : (void *)"",
                                                rep->body ? MHD_RESPMEM_MUST_FREE
@@ -136,10 +143,10 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
             return MHD_NO;
         rep->body = NULL;
     }
-    server_new_id(srv, "req_", 32, rid, sizeof(rid));
+    server_new_id(srv, RM_ID_REQUEST, 32, rid, sizeof(rid));
     snprintf(ms, sizeof(ms), "%lld", (long long)(server_now_ms() - r->start_ms));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            rep->content_type ? rep->content_type : "application/json");
+                            rep->content_type ? rep->content_type : RM_CT_JSON);
     MHD_add_response_header(resp, "x-request-id", rid);
     MHD_add_response_header(resp, "openai-processing-ms", ms);
     MHD_add_response_header(resp, "openai-version", "2020-10-01");
@@ -191,7 +198,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.body = r->body.data;
         req.body_len = r->body.len;
         req.body_too_large = r->too_large;
-        handle_request(srv, &req, &r->reply);
+        router_handle(srv, &req, &r->reply);
         r->have_reply = 1;
         if (r->reply.delay_ms && srv->cfg.speed > 0) {
             int64_t due = server_now_ms() + (int64_t)(r->reply.delay_ms * srv->cfg.speed);

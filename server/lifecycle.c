@@ -1,5 +1,5 @@
 /* lifecycle: stored responses, chains, conversations on create, the
- * background schedule, and the stored-response routes (see lifecycle.h). */
+ * background schedule, and the views of a stored response (see lifecycle.h). */
 #include "lifecycle.h"
 
 #include <stdint.h>
@@ -7,29 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contract.h"
 #include "conversation.h"
 #include "json_util.h"
-#include "render.h"
-#include "sse.h"
-#include "store.h"
-#include "validate.h"
-
-static void not_found(struct rm_reply *out, const char *id)
-{
-    struct api_error err;
-
-    api_error_set(&err, 404, "invalid_request_error", NULL, NULL,
-                  "No response found with id '%.200s'.", id);
-    reply_error(out, &err);
-}
-
-static void out_of_memory(struct rm_reply *out)
-{
-    struct api_error err;
-
-    api_error_set(&err, 500, "server_error", NULL, NULL, "respmock: out of memory or over a limit");
-    reply_error(out, &err);
-}
+#include "render_events.h"
+#include "snapshot.h"
 
 /* ---- The background schedule ------------------------------------------ */
 
@@ -69,96 +51,32 @@ static int64_t bg_elapsed(const struct rm_server *srv, const struct stored *st)
     return e >= 9e18 ? INT64_MAX : (int64_t)e;
 }
 
-/* REQ: background-stream-queued (the events come from render_response_stream
- * with 'queued'; this only re-times them). */
-void lifecycle_pace_stream(struct stream *s, unsigned duration_ms)
+void lifecycle_pace_events(struct event_list *l, unsigned duration_ms)
 {
     unsigned prev = 0;
     size_t k;
 
-    for (k = 0; s && k < s->n; k++) {
-        unsigned t = bg_event_ms(k, s->n, duration_ms);
-        s->frames[k].delay_ms = t > prev ? t - prev : 0;
+    for (k = 0; l && k < l->n; k++) {
+        unsigned t = bg_event_ms(k, l->n, duration_ms);
+        l->v[k].delay_ms = t > prev ? t - prev : 0;
         if (t > prev)
             prev = t;
     }
 }
 
-/* ---- Stored event streams --------------------------------------------- */
+/* ---- Stored events ------------------------------------------------------ */
 
-struct ev {
-    char *type;    /* event name, NULL when the frame had none */
-    char *data;    /* the data text */
-    long seq;      /* sequence_number, -1 when absent */
-    json_t *item;  /* response.output_item.done: its item (new reference) */
-};
-
-struct ev_list {
-    struct ev *v;
-    size_t n, cap;
-    int failed;
-};
-
-static int ev_collect(const struct sse_event *e, void *user)
-{
-    struct ev_list *l = user;
-    json_t *d = json_loadb(e->data, e->data_len, 0, NULL), *seq;
-    struct ev *x;
-
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct ev *v = realloc(l->v, cap * sizeof(*v));
-        if (!v) {
-            l->failed = 1;
-            json_decref(d);
-            return 1;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    x = &l->v[l->n];
-    memset(x, 0, sizeof(*x));
-    x->type = e->event ? strdup(e->event) : NULL;
-    x->data = strndup(e->data, e->data_len);
-    seq = json_object_get(d, "sequence_number");
-    x->seq = json_is_integer(seq) ? (long)json_integer_value(seq) : -1;
-    if (x->type && strcmp(x->type, "response.output_item.done") == 0)
-        x->item = json_incref(json_object_get(d, "item"));
-    json_decref(d);
-    l->n++;
-    if (!x->data || (e->event && !x->type))
-        l->failed = 1;
-    return l->failed;
-}
-
-static void ev_list_release(struct ev_list *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++) {
-        free(l->v[i].type);
-        free(l->v[i].data);
-        json_decref(l->v[i].item);
-    }
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-/* The SSE bytes of 'st' as a JSON string (new reference): the stored ones,
- * or rendered again from its fixture (the same fixture and final Response
- * give the same events). NULL when neither is possible. */
-static json_t *stored_events(struct rm_server *srv, const struct stored *st)
+/* The event list of 'st' (new reference): the stored one, or rendered again
+ * from its fixture (the same fixture and final Response give the same
+ * events). NULL when neither is possible. */
+static struct event_list *stored_events(struct rm_server *srv, const struct stored *st)
 {
     const struct fixture *fx;
     struct fixture clean;
     struct render_ctx rc;
-    struct stream *s;
-    json_t *ev = NULL;
-    char *bytes;
-    size_t len;
 
     if (st->events)
-        return json_incref(st->events);
+        return event_list_ref(st->events);
     fx = st->fixture[0] ? fixture_find(&srv->fixtures, st->fixture) : NULL;
     if (!fx || fx->kind != FX_RESPONSE)
         return NULL;
@@ -169,390 +87,158 @@ static json_t *stored_events(struct rm_server *srv, const struct stored *st)
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
     rc.fx = &clean;
-    s = render_response_stream(&rc, st->response, NULL, st->background);
-    bytes = s ? stream_concat(s, &len) : NULL;
-    if (bytes)
-        ev = json_stringn_nocheck(bytes, len);
-    free(bytes);
-    stream_free(s);
-    return ev;
-}
-
-/* Parse the events of 'st' into 'l'. Returns 0, or -1 when there are none
- * or on OOM. */
-static int load_events(struct rm_server *srv, const struct stored *st, struct ev_list *l)
-{
-    json_t *bytes = stored_events(srv, st);
-    struct sse_parser p;
-
-    memset(l, 0, sizeof(*l));
-    if (!bytes)
-        return -1;
-    sse_parser_init(&p, RM_MAX_SSE_EVENT);
-    if (sse_parser_feed(&p, json_string_value(bytes), json_string_length(bytes), ev_collect, l) <
-        0)
-        l->failed = 1;
-    sse_parser_release(&p);
-    json_decref(bytes);
-    if (l->failed) {
-        ev_list_release(l);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- Views ------------------------------------------------------------ */
-
-/* 'final' as it looks before it is done: 'status', no usage, no completion,
- * and 'output' (stolen). New reference. */
-static json_t *snapshot(const json_t *final, const char *status, json_t *output)
-{
-    json_t *v = json_copy((json_t *)final); /* shallow: members are shared, never changed */
-
-    json_object_set_new(v, "status", json_string(status));
-    json_object_set_new(v, "completed_at", json_null());
-    json_object_set_new(v, "error", json_null());
-    json_object_set_new(v, "incomplete_details", json_null());
-    json_object_set_new(v, "output", output ? output : json_array());
-    json_object_set_new(v, "usage", json_null());
-    return v;
+    return render_response_events(&rc, st->response, NULL, st->background);
 }
 
 /* The output items whose output_item.done event is due at schedule time
  * 'e' (new array). */
-static json_t *output_so_far(const struct ev_list *l, int64_t e, unsigned d)
+static json_t *output_so_far(const struct event_list *l, int64_t e, unsigned d)
 {
     json_t *out = json_array();
     size_t k;
 
-    for (k = 0; k < l->n; k++)
-        if (l->v[k].item && (int64_t)bg_event_ms(k, l->n, d) <= e)
-            json_array_append(out, l->v[k].item);
+    for (k = 0; k < l->n; k++) {
+        const struct event *ev = &l->v[k];
+        const char *type = event_type(ev);
+
+        if (type && strcmp(type, RM_EV_ITEM_DONE) == 0 &&
+            json_is_object(json_object_get(ev->json, "item")) &&
+            (int64_t)bg_event_ms(k, l->n, d) <= e)
+            json_array_append(out, json_object_get(ev->json, "item"));
+    }
     return out;
 }
 
-/* The Response of 'st' as it stands at schedule time 'e' (new reference).
- * REQ: background-progression */
+/* The Response of 'st' as it stands at schedule time 'e' (new reference). */
 static json_t *view_at(struct rm_server *srv, const struct stored *st, int64_t e)
 {
     unsigned d = st->duration_ms;
-    struct ev_list l;
+    struct event_list *l;
     json_t *output = NULL;
 
     if (!st->live || e >= (int64_t)d)
         return json_incref(st->response);
     if (e < (int64_t)(d / 2))
-        return snapshot(st->response, "queued", NULL);
-    if (load_events(srv, st, &l) == 0) {
-        output = output_so_far(&l, e, d);
-        ev_list_release(&l);
+        return response_snapshot(st->response, RM_STATUS_QUEUED, NULL);
+    if ((l = stored_events(srv, st))) {
+        output = output_so_far(l, e, d);
+        event_list_unref(l);
     }
-    return snapshot(st->response, "in_progress", output);
+    return response_snapshot(st->response, RM_STATUS_IN_PROGRESS, output);
 }
 
-static json_t *view_now(struct rm_server *srv, const struct stored *st)
+json_t *lifecycle_view(struct rm_server *srv, const struct stored *st)
 {
     return view_at(srv, st, bg_elapsed(srv, st));
 }
 
-/* ---- GET /v1/responses/{id} ------------------------------------------- */
-
-/* Replay the events of 'st' after sequence number 'after' (-1: all). A
- * background response still running is replayed on its schedule: events
- * already due at once, later ones when they fall due. */
-static void reply_replay(struct rm_server *srv, const struct stored *st, long after,
-                         struct rm_reply *out)
+struct event_list *lifecycle_replay(struct rm_server *srv, const struct stored *st, long after,
+                                    struct api_error *err)
 {
-    int64_t e = bg_elapsed(srv, st), prev;
-    struct stream *s;
-    struct ev_list l;
+    int64_t e = bg_elapsed(srv, st), prev = e;
+    struct event_list *l = stored_events(srv, st), *out;
     size_t k;
 
-    if (load_events(srv, st, &l) != 0) {
-        struct api_error err;
-        api_error_invalid(&err, NULL, "stream",
-                          "Response '%.200s' has no stored events to replay.",
+    if (!l) {
+        api_error_invalid(err, NULL, "stream", "Response '%.200s' has no stored events to replay.",
                           json_util_str(st->response, "id"));
-        reply_error(out, &err);
-        return;
+        return NULL;
     }
-    s = stream_new(RM_MAX_STREAM_BYTES, srv->cfg.speed);
-    prev = e;
-    for (k = 0; s && k < l.n; k++) {
+    out = event_list_new();
+    for (k = 0; out && k < l->n; k++) {
+        const struct event *ev = &l->v[k];
+        long seq = event_seq(ev);
         unsigned delay = 0;
 
-        if (l.v[k].seq <= after && (l.v[k].seq >= 0 || after >= 0))
+        /* A replay is what was sent: no pauses, no cut connection. */
+        if (ev->kind == EVENT_PAUSE || (seq <= after && (seq >= 0 || after >= 0)))
             continue;
         if (e < (int64_t)st->duration_ms) {
-            int64_t t = bg_event_ms(k, l.n, st->duration_ms);
+            int64_t t = bg_event_ms(k, l->n, st->duration_ms);
             if (t > prev) {
                 delay = (unsigned)(t - prev);
                 prev = t;
             }
         }
-        if (stream_push_event(s, l.v[k].type, l.v[k].data, delay) != 0) {
-            stream_free(s);
-            s = NULL;
+        if (event_list_push_copy(out, ev, delay) != 0) {
+            event_list_unref(out);
+            out = NULL;
         }
     }
-    ev_list_release(&l);
-    if (!s) {
-        out_of_memory(out);
-        return;
-    }
-    out->status = 200;
-    out->content_type = "text/event-stream; charset=utf-8";
-    out->stream = s;
-    reply_header(out, "cache-control", "no-cache");
-}
-
-/* Parse a query integer >= 'min'. Returns 0, or -1 when malformed. */
-static int query_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-
-    if (!s || !*s)
-        return -1;
-    *out = strtol(s, &end, 10);
-    return *end || *out < min || *out > max ? -1 : 0;
-}
-
-void lifecycle_get(struct rm_server *srv, const struct rm_request *req, const char *id,
-                   struct rm_reply *out)
-{
-    const char *stream = request_query(req, "stream");
-    const char *after_s = request_query(req, "starting_after");
-    struct api_error err;
-    struct stored st;
-    long after = -1;
-
-    /* include[] / include and include_obfuscation are accepted and ignored:
-     * stored responses carry everything the fixtures produce. */
-    if (after_s && query_long(after_s, -1, INT32_MAX, &after) != 0) {
-        api_error_invalid(&err, "invalid_value", "starting_after",
-                          "Invalid 'starting_after': expected a non-negative integer.");
-        reply_error(out, &err);
-        return;
-    }
-    if (store_get(srv->store, id, &st) != 0) {
-        not_found(out, id);
-        return;
-    }
-    if (stream && (strcmp(stream, "true") == 0 || strcmp(stream, "1") == 0))
-        reply_replay(srv, &st, after, out);
-    else
-        reply_json(out, 200, view_now(srv, &st));
-    stored_release(&st);
-}
-
-/* ---- DELETE and cancel ------------------------------------------------ */
-
-void lifecycle_delete(struct rm_server *srv, const struct rm_request *req, const char *id,
-                      struct rm_reply *out)
-{
-    (void)req;
-    if (store_delete(srv->store, id) != 0) {
-        not_found(out, id);
-        return;
-    }
-    reply_json(out, 200, json_pack("{s:s, s:s, s:b}", "id", id, "object", "response.deleted",
-                                   "deleted", 1));
-}
-
-/* The events of 'l' due by schedule time 'e', as SSE bytes in a JSON string
- * (new reference), or NULL on OOM. */
-static json_t *events_until(const struct ev_list *l, int64_t e, unsigned d, double speed)
-{
-    struct stream *s = stream_new(RM_MAX_STREAM_BYTES, speed);
-    json_t *out = NULL;
-    char *bytes = NULL;
-    size_t k, len;
-
-    for (k = 0; s && k < l->n; k++)
-        if ((int64_t)bg_event_ms(k, l->n, d) <= e &&
-            stream_push_event(s, l->v[k].type, l->v[k].data, 0) != 0)
-            break;
-    if (s && k == l->n)
-        bytes = stream_concat(s, &len);
-    if (bytes)
-        out = json_stringn_nocheck(bytes, len);
-    free(bytes);
-    stream_free(s);
+    event_list_unref(l);
+    if (!out)
+        api_error_oom(err);
     return out;
 }
 
-/* REQ: cancel-background-only, cancel-terminal-unchanged */
-void lifecycle_cancel(struct rm_server *srv, const struct rm_request *req, const char *id,
-                      struct rm_reply *out)
+/* ---- Cancel ------------------------------------------------------------- */
+
+/* The events of 'l' due by schedule time 'e' (a new list sharing their
+ * JSON), or NULL on OOM. */
+static struct event_list *events_until(const struct event_list *l, int64_t e, unsigned d)
 {
-    struct api_error err;
+    struct event_list *out = event_list_new();
+    size_t k;
+
+    for (k = 0; out && k < l->n; k++)
+        if ((int64_t)bg_event_ms(k, l->n, d) <= e &&
+            event_list_push_copy(out, &l->v[k], 0) != 0) {
+            event_list_unref(out);
+            out = NULL;
+        }
+    return out;
+}
+
+json_t *lifecycle_cancel(struct rm_server *srv, const char *id, struct api_error *err)
+{
     int attempt;
 
-    (void)req;
     /* Compare-and-swap: if another cancel settles it first, answer with
      * what that one stored. */
     for (attempt = 0; attempt < 8; attempt++) {
         struct stored st;
-        struct ev_list l;
-        json_t *cancelled, *events = NULL, *output = NULL;
+        struct event_list *l, *events = NULL;
+        json_t *cancelled, *output = NULL;
         int64_t e;
         int rc;
 
         if (store_get(srv->store, id, &st) != 0) {
-            not_found(out, id);
-            return;
+            api_error_not_found(err, NULL, "No response found with id '%.200s'.", id);
+            return NULL;
         }
         if (!st.background) {
             stored_release(&st);
-            api_error_invalid(&err, NULL, NULL,
+            api_error_invalid(err, NULL, NULL,
                               "Only responses created with background=true can be cancelled.");
-            reply_error(out, &err);
-            return;
+            return NULL;
         }
         e = bg_elapsed(srv, &st);
         if (!st.live || e >= (int64_t)st.duration_ms) {
             /* Already terminal (done, failed, or cancelled): unchanged. */
-            reply_json(out, 200, view_now(srv, &st));
+            cancelled = lifecycle_view(srv, &st);
             stored_release(&st);
-            return;
+            return cancelled;
         }
-        if (load_events(srv, &st, &l) == 0) {
+        if ((l = stored_events(srv, &st))) {
             if (e >= (int64_t)(st.duration_ms / 2))
-                output = output_so_far(&l, e, st.duration_ms);
-            events = events_until(&l, e, st.duration_ms, srv->cfg.speed);
-            ev_list_release(&l);
+                output = output_so_far(l, e, st.duration_ms);
+            events = events_until(l, e, st.duration_ms);
+            event_list_unref(l);
         }
-        cancelled = snapshot(st.response, "cancelled", output);
+        cancelled = response_snapshot(st.response, RM_STATUS_CANCELLED, output);
         rc = store_settle(srv->store, id, st.response, json_incref(cancelled), events);
         stored_release(&st);
-        if (rc == 0) {
-            reply_json(out, 200, cancelled);
-            return;
-        }
+        if (rc == 0)
+            return cancelled;
         json_decref(cancelled);
         if (rc == -1) {
-            not_found(out, id);
-            return;
+            api_error_not_found(err, NULL, "No response found with id '%.200s'.", id);
+            return NULL;
         }
     }
-    api_error_set(&err, 409, "invalid_request_error", NULL, NULL,
+    api_error_set(err, 409, RM_ERRTYPE_INVALID_REQUEST, NULL, NULL,
                   "respmock: response '%.200s' kept changing while being cancelled.", id);
-    reply_error(out, &err);
-}
-
-/* ---- Lists ------------------------------------------------------------ */
-
-int lifecycle_check_list_query(const struct rm_request *req, struct rm_reply *out)
-{
-    const char *limit = request_query(req, "limit"), *order = request_query(req, "order");
-    struct api_error err;
-    long v;
-
-    if (limit && query_long(limit, 1, RM_LIST_MAX_LIMIT, &v) != 0) {
-        api_error_invalid(&err, "invalid_value", "limit",
-                          "Invalid 'limit': expected an integer from 1 to %d.", RM_LIST_MAX_LIMIT);
-        reply_error(out, &err);
-        return -1;
-    }
-    if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
-        api_error_invalid(&err, "invalid_value", "order",
-                          "Invalid value: '%.50s'. Supported values are: 'asc' and 'desc'.",
-                          order);
-        reply_error(out, &err);
-        return -1;
-    }
-    return 0;
-}
-
-void lifecycle_reply_list(const struct rm_request *req, const json_t *items,
-                          struct rm_reply *out)
-{
-    const char *limit_s = request_query(req, "limit"), *order = request_query(req, "order");
-    const char *after = request_query(req, "after");
-    long limit = RM_LIST_DEFAULT_LIMIT;
-    int desc = !(order && strcmp(order, "asc") == 0);
-    size_t i, n = json_array_size(items), start = 0;
-    json_t *data = json_array();
-
-    if (limit_s)
-        query_long(limit_s, 1, RM_LIST_MAX_LIMIT, &limit);
-    if (after && *after) {
-        for (i = 0; i < n; i++) {
-            const char *iid = json_util_str(json_array_get(items, desc ? n - 1 - i : i), "id");
-            if (iid && strcmp(iid, after) == 0)
-                break;
-        }
-        start = i < n ? i + 1 : n;
-    }
-    for (i = start; i < n && json_array_size(data) < (size_t)limit; i++)
-        json_array_append(data, json_array_get(items, desc ? n - 1 - i : i));
-    reply_json(out, 200,
-               json_pack("{s:s, s:O, s:O, s:O, s:b}", "object", "list", "data", data, "first_id",
-                         json_array_size(data)
-                             ? json_object_get(json_array_get(data, 0), "id")
-                             : json_null(),
-                         "last_id",
-                         json_array_size(data)
-                             ? json_object_get(json_array_get(data, json_array_size(data) - 1),
-                                               "id")
-                             : json_null(),
-                         "has_more", i < n));
-    json_decref(data);
-}
-
-void lifecycle_input_items(struct rm_server *srv, const struct rm_request *req, const char *id,
-                           struct rm_reply *out)
-{
-    struct stored st;
-
-    if (lifecycle_check_list_query(req, out) != 0)
-        return;
-    if (store_get(srv->store, id, &st) != 0) {
-        not_found(out, id);
-        return;
-    }
-    lifecycle_reply_list(req, st.input_items, out);
-    stored_release(&st);
-}
-
-/* ---- POST /v1/responses/input_tokens ---------------------------------- */
-
-/* REQ: input-tokens-rule: the text of instructions, of the context from
- * previous_response_id or conversation, and of input (joined by "\n"),
- * counted as ceil(UTF-8 bytes / 4); the same count is usage.input_tokens of
- * a create with the same body when its fixture does not set it. */
-void lifecycle_input_tokens(struct rm_server *srv, const struct rm_request *req,
-                            const char *id, struct rm_reply *out)
-{
-    struct lifecycle_create lc;
-    struct api_error err;
-    json_t *body = request_json(req, &err);
-
-    (void)id;
-    memset(&lc, 0, sizeof(lc));
-    if (!body || validate_input_tokens(body, &err) != 0 ||
-        lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
-        reply_error(out, &err);
-    } else {
-        long n = request_count_tokens(json_object_get(body, "instructions"), lc.prefix,
-                                      json_object_get(body, "input"));
-        reply_json(out, 200, json_pack("{s:s, s:I}", "object", "response.input_tokens",
-                                       "input_tokens", (json_int_t)n));
-    }
-    lifecycle_create_release(&lc);
-    json_decref(body);
-}
-
-/* ---- POST /__admin/reset ---------------------------------------------- */
-
-void lifecycle_admin_reset(struct rm_server *srv, const struct rm_request *req, const char *id,
-                           struct rm_reply *out)
-{
-    (void)req;
-    (void)id;
-    store_clear(srv->store);
-    conversation_store_clear(srv->conversations);
-    reply_json(out, 200, json_pack("{s:b}", "reset", 1));
+    return NULL;
 }
 
 /* ---- POST /v1/responses ----------------------------------------------- */
@@ -569,7 +255,7 @@ static int check_pending_calls(const json_t *prev, const json_t *answered,
         const char *type = json_util_str(it, "type"), *call = json_util_str(it, "call_id");
         int ok = 0;
 
-        if (!type || strcmp(type, "function_call") != 0 || !call)
+        if (!type || strcmp(type, RM_ITEM_FUNCTION_CALL) != 0 || !call)
             continue;
         json_array_foreach(answered, j, o) if (json_is_string(o) &&
                                                strcmp(json_string_value(o), call) == 0) ok = 1;
@@ -610,7 +296,7 @@ static int gather_context(struct rm_server *srv, const json_t *body, const json_
             return api_error_invalid(err, "previous_response_not_found", "previous_response_id",
                                      "Previous response with id '%.200s' not found.",
                                      lc->prev_id);
-        view = view_now(srv, &prev);
+        view = lifecycle_view(srv, &prev);
         if (answered)
             rc = check_pending_calls(view, answered, err);
         if (rc == 0) {
@@ -629,8 +315,8 @@ static int gather_context(struct rm_server *srv, const json_t *body, const json_
 
         if (strlen(cid) >= sizeof(lc->conversation) ||
             conversation_snapshot(srv->conversations, cid, &lc->prefix, &turns) != 0)
-            return api_error_set(err, 404, "invalid_request_error", NULL, "conversation",
-                                 "Conversation with id '%.200s' not found.", cid);
+            return api_error_not_found(err, "conversation",
+                                       "Conversation with id '%.200s' not found.", cid);
         snprintf(lc->conversation, sizeof(lc->conversation), "%s", cid);
         lc->turn = turns + 1;
         return 0;
@@ -665,73 +351,36 @@ int lifecycle_create_begin(struct rm_server *srv, const json_t *body, const json
 
 json_t *lifecycle_create_reply(const struct lifecycle_create *lc, const json_t *final)
 {
-    return lc->background ? snapshot(final, "queued", NULL) : json_incref((json_t *)final);
-}
-
-/* What a stream's client saw at its end: the last event, and the last
- * response object carried by a terminal event. */
-struct stream_end {
-    json_t *last;      /* last event's JSON (new) */
-    json_t *response;  /* response of the last terminal event (new), or NULL */
-};
-
-static int note_stream_event(const struct sse_event *ev, void *user)
-{
-    struct stream_end *se = user;
-    json_t *d = json_loadb(ev->data, ev->data_len, 0, NULL);
-
-    if (!json_is_object(d)) {
-        json_decref(d);
-        return 0;
-    }
-    json_decref(se->last);
-    se->last = d;
-    if (json_is_object(json_object_get(d, "response"))) {
-        json_decref(se->response);
-        se->response = json_incref(json_object_get(d, "response"));
-    }
-    return 0;
+    return lc->background ? response_snapshot(final, RM_STATUS_QUEUED, NULL)
+                          : json_incref((json_t *)final);
 }
 
 /* The Response to store for a streamed create: when a stream fault made the
  * stream end in response.failed or an error event, the stored response is
- * the failed one the client saw, not the rendered 'final'. New reference. */
-static json_t *stored_final(const json_t *final, const char *bytes, size_t len)
+ * the failed one the client saw, not the rendered 'final'. New reference.
+ * REQ: stored-matches-stream */
+static json_t *stored_final(const json_t *final, const struct event_list *l)
 {
-    struct stream_end se = {NULL, NULL};
-    struct sse_parser p;
-    const char *last_type;
-    json_t *out;
+    json_t *last = event_list_last_json(l), *e;
+    const char *type = json_util_str(last, "type");
 
-    sse_parser_init(&p, RM_MAX_SSE_EVENT);
-    sse_parser_feed(&p, bytes, len, note_stream_event, &se);
-    sse_parser_release(&p);
-    last_type = json_util_str(se.last, "type");
-    if (last_type && strcmp(last_type, "response.failed") == 0 && se.response) {
-        out = json_incref(se.response);
-    } else if (last_type && strcmp(last_type, "error") == 0) {
-        json_t *e = json_object_get(se.last, "error");
-        const char *code = json_util_str(e ? e : se.last, "code");
-        const char *msg = json_util_str(e ? e : se.last, "message");
+    if (type && strcmp(type, RM_EV_FAILED) == 0 && event_list_last_response(l))
+        return json_incref(event_list_last_response(l));
+    if (type && strcmp(type, RM_EV_ERROR) == 0) {
+        const char *code, *msg;
 
-        out = json_deep_copy(final);
-        json_object_set_new(out, "status", json_string("failed"));
-        json_object_set_new(out, "completed_at", json_null());
-        json_object_set_new(out, "usage", json_null());
-        json_object_set_new(out, "error",
-                            json_pack("{s:s, s:s}", "code", code ? code : "server_error",
-                                      "message", msg ? msg : "The stream failed."));
-    } else {
-        out = json_incref((json_t *)final);
+        e = json_object_get(last, "error");
+        code = json_util_str(e ? e : last, "code");
+        msg = json_util_str(e ? e : last, "message");
+        return response_failed(final, code ? code : RM_ERRCODE_SERVER,
+                               msg ? msg : "The stream failed.", NULL);
     }
-    json_decref(se.last);
-    json_decref(se.response);
-    return out;
+    return json_incref((json_t *)final);
 }
 
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
                          const struct fixture *fx, const json_t *final, const json_t *items,
-                         const json_t *context, const struct stream *stream,
+                         const json_t *context, struct event_list *events,
                          struct api_error *err)
 {
     struct stored entry;
@@ -744,37 +393,29 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
             rc = conversation_append(srv->conversations, lc->conversation, add, 1);
         json_decref(add);
         if (rc == -1)
-            return api_error_set(err, 404, "invalid_request_error", NULL, "conversation",
-                                 "Conversation with id '%.200s' not found.", lc->conversation);
+            return api_error_not_found(err, "conversation",
+                                       "Conversation with id '%.200s' not found.",
+                                       lc->conversation);
         if (rc == -2)
             return api_error_invalid(err, "conversation_too_large", "conversation",
                                      "Conversation '%.200s' would have more than %u items.",
                                      lc->conversation, (unsigned)RM_MAX_CONVERSATION_ITEMS);
         if (rc != 0)
-            return api_error_set(err, 500, "server_error", NULL, NULL, "respmock: out of memory");
+            return api_error_oom(err);
     }
     if (!lc->store)
         return 0; /* REQ: store-false-not-kept */
     memset(&entry, 0, sizeof(entry));
     entry.input_items = json_incref((json_t *)items);
     entry.context = json_incref((json_t *)context);
-    if (stream) {
-        size_t len;
-        char *bytes = stream_concat(stream, &len);
-        if (bytes) {
-            entry.events = json_stringn_nocheck(bytes, len);
-            if (!lc->background) /* REQ: stored-matches-stream */
-                entry.response = stored_final(final, bytes, len);
-        }
-        free(bytes);
-    }
-    if (!entry.response)
-        entry.response = json_incref((json_t *)final);
+    entry.events = event_list_ref(events);
+    entry.response = events && !lc->background ? stored_final(final, events)
+                                               : json_incref((json_t *)final);
     /* What this entry adds to memory: the context it shares with the chain
      * is counted where it was first stored. */
     entry.bytes = json_dumpb(entry.response, NULL, 0, JSON_COMPACT) +
                   json_dumpb(entry.input_items, NULL, 0, JSON_COMPACT) +
-                  (entry.events ? json_string_length(entry.events) : 0);
+                  event_list_bytes(entry.events);
     snprintf(entry.fixture, sizeof(entry.fixture), "%s", fx->name);
     entry.turn = lc->turn;
     entry.background = lc->background;
@@ -782,7 +423,7 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     entry.start_ms = lc->start_ms;
     entry.duration_ms = lifecycle_background_ms(fx);
     if (store_put(srv->store, &entry) != 0)
-        return api_error_set(err, 500, "server_error", NULL, NULL, "respmock: out of memory");
+        return api_error_oom(err);
     return 0;
 }
 

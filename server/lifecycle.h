@@ -1,8 +1,7 @@
-/* lifecycle: everything that happens to a response after it is rendered:
- * storing it, chaining on it (previous_response_id), adding it to a
- * conversation, the background schedule, and the stored-response routes
- * (retrieve as JSON or as an SSE replay, delete, cancel, input_items,
- * input_tokens, admin reset).
+/* lifecycle: what happens to a response after it is rendered: storing it,
+ * chaining on it (previous_response_id), adding it to a conversation, the
+ * background schedule, and the views of a stored response (as JSON now, as
+ * an event replay, cancelled).
  *
  * Background responses need no thread or timer: the store keeps the final
  * Response, its creation time and the schedule length D (the fixture's
@@ -12,27 +11,21 @@
  * then the final status. --speed 0 makes the first read terminal. A
  * cancel before D stores status "cancelled" with the output so far.
  *
- * Routes have the signature of the table in handlers.c; 'id' is the path's
- * response id (unused where the route has none). */
+ * Events are read from the stored event list (events.h), or rendered again
+ * from the fixture that answered, never parsed from bytes. */
 #ifndef RM_LIFECYCLE_H
 #define RM_LIFECYCLE_H
 
-#include "handlers.h"
+#include <jansson.h>
+#include <stdint.h>
 
-void lifecycle_get(struct rm_server *srv, const struct rm_request *req, const char *id,
-                   struct rm_reply *out);
-void lifecycle_delete(struct rm_server *srv, const struct rm_request *req, const char *id,
-                      struct rm_reply *out);
-void lifecycle_cancel(struct rm_server *srv, const struct rm_request *req, const char *id,
-                      struct rm_reply *out);
-void lifecycle_input_items(struct rm_server *srv, const struct rm_request *req, const char *id,
-                           struct rm_reply *out);
-void lifecycle_input_tokens(struct rm_server *srv, const struct rm_request *req, const char *id,
-                            struct rm_reply *out);
-void lifecycle_admin_reset(struct rm_server *srv, const struct rm_request *req, const char *id,
-                           struct rm_reply *out);
+#include "envelope.h"
+#include "events.h"
+#include "fixture.h"
+#include "server.h"
+#include "store.h"
 
-/* ---- POST /v1/responses (called by handle_create) --------------------- */
+/* ---- POST /v1/responses ------------------------------------------------ */
 
 /* What a create request carries into the lifecycle. */
 struct lifecycle_create {
@@ -72,34 +65,44 @@ unsigned lifecycle_background_ms(const struct fixture *fx);
 
 /* Re-time a background create stream (rendered with 'queued') to the
  * background schedule of 'duration_ms', so the events arrive when GET
- * polling would show them. */
-void lifecycle_pace_stream(struct stream *s, unsigned duration_ms);
+ * polling would show them. REQ: background-stream-queued */
+void lifecycle_pace_events(struct event_list *l, unsigned duration_ms);
 
 /* After rendering 'final' for input 'items' with full 'context' (prefix +
  * items): append items and output to the conversation, if any (404 when it
  * was deleted meanwhile, 400 when over RM_MAX_CONVERSATION_ITEMS), then
- * store the response when lc->store, with the bytes of 'stream' when the
- * reply streams (else the events are rendered again from 'fx' on demand).
- * All JSON is borrowed and must not change afterwards. Returns 0 or -1 with
- * 'err'. */
+ * store the response when lc->store, with the event list the reply streams
+ * ('events', NULL when it does not: then the events are rendered again
+ * from 'fx' on demand). When a stream fault made the stream end in
+ * response.failed or an error event, the stored response is the failed one
+ * the client saw. All JSON is borrowed and must not change afterwards.
+ * Returns 0 or -1 with 'err'. */
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
                          const struct fixture *fx, const json_t *final, const json_t *items,
-                         const json_t *context, const struct stream *stream,
+                         const json_t *context, struct event_list *events,
                          struct api_error *err);
 
 void lifecycle_create_release(struct lifecycle_create *lc);
 
-/* ---- Lists (input_items, conversation items) -------------------------- */
+/* ---- Stored responses -------------------------------------------------- */
 
-/* Check the list query arguments: limit (1-100, default 20), order (asc or
- * desc, default desc). Returns 0, or -1 after replying with a 400. */
-int lifecycle_check_list_query(const struct rm_request *req, struct rm_reply *out);
+/* The Response of 'st' as it stands now (background responses follow the
+ * clock). New reference. REQ: background-progression */
+json_t *lifecycle_view(struct rm_server *srv, const struct stored *st);
 
-/* Reply with one page of 'items' (kept oldest first) as {"object":"list",
- * "data","first_id","last_id","has_more"}: 'order' picks the direction,
- * 'after' starts after that item id (an unknown id gives an empty page),
- * 'limit' caps the page. Call lifecycle_check_list_query first. */
-void lifecycle_reply_list(const struct rm_request *req, const json_t *items,
-                          struct rm_reply *out);
+/* The events of 'st' after sequence number 'after' (-1: all), to replay; a
+ * background response still running is replayed on its schedule (events
+ * already due at once, later ones when they fall due). Returns a new list,
+ * or NULL with 'err' (400 when it has no events, 500 on OOM). */
+struct event_list *lifecycle_replay(struct rm_server *srv, const struct stored *st, long after,
+                                    struct api_error *err);
+
+/* Cancel the background response 'id'. REQ: cancel-background-only,
+ * cancel-terminal-unchanged: a response not created in the background is a
+ * 400, a terminal one is answered unchanged, a running one is stored as
+ * "cancelled" with the output so far (of two racing cancels exactly one
+ * wins). Returns the Response to answer with (new reference), or NULL with
+ * 'err' (404 when unknown). */
+json_t *lifecycle_cancel(struct rm_server *srv, const char *id, struct api_error *err);
 
 #endif

@@ -19,11 +19,13 @@
 #define RM_LIST_DEFAULT_LIMIT 20                /* list routes: 'limit' default */
 #define RM_LIST_MAX_LIMIT 100                   /* list routes: largest 'limit' */
 #define RM_MAX_API_KEYS 32                      /* --api-key repeats */
+#define RM_MAX_FIXTURE_NAME 127                /* bytes of a fixture name */
 #define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
 #define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */
 #define RM_MAX_FIXTURE_ITEMS 64                 /* output items in one fixture */
 #define RM_MAX_FIXTURE_HEADERS 32               /* extra headers of one fixture */
 #define RM_MAX_TRANSCRIPT_EVENTS 100000         /* events of one raw transcript */
+#define RM_MAX_STREAM_EVENTS 1000000          /* events of one stream */
 #define RM_MAX_STREAM_BYTES (64u * 1024 * 1024) /* one rendered event stream */
 #define RM_MAX_RESPONSE_BYTES (64u * 1024 * 1024) /* one rendered JSON body */
 #define RM_MAX_DELAY_MS 600000u                 /* any one scripted delay */

@@ -70,7 +70,7 @@ void stored_release(struct stored *s)
     json_decref(s->response);
     json_decref(s->input_items);
     json_decref(s->context);
-    json_decref(s->events);
+    event_list_unref(s->events);
     memset(s, 0, sizeof(*s));
 }
 
@@ -290,19 +290,20 @@ int store_get(struct store *st, const char *id, struct stored *out)
         json_incref(out->response);
         json_incref(out->input_items);
         json_incref(out->context);
-        json_incref(out->events);
+        event_list_ref(out->events);
     }
     pthread_mutex_unlock(&sh->lock);
     return n ? 0 : -1;
 }
 
 int store_settle(struct store *st, const char *id, const json_t *expect, json_t *response,
-                 json_t *events)
+                 struct event_list *events)
 {
     uint64_t h = hash_id(id);
     struct store_shard *sh = shard_of(st, h);
     struct store_node *n;
-    json_t *old_response = response, *old_events = events;
+    json_t *old_response = response;
+    struct event_list *old_events = events;
     int rc;
 
     pthread_mutex_lock(&sh->lock);
@@ -322,7 +323,7 @@ int store_settle(struct store *st, const char *id, const json_t *expect, json_t 
     pthread_mutex_unlock(&sh->lock);
     /* Either what was replaced, or (on failure) what was not taken. */
     json_decref(old_response);
-    json_decref(old_events);
+    event_list_unref(old_events);
     return rc;
 }
 

@@ -17,6 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
+#include "limits.h"
+
 struct store;
 
 /* One stored response as handed to callers (new references; free with
@@ -26,9 +29,9 @@ struct stored {
     json_t *input_items;  /* this turn's input items, each with an id */
     json_t *context;      /* what the model saw before answering: the chain's (or the
                            * conversation's) items, then input_items; not this output */
-    json_t *events;       /* SSE bytes of its stream as a JSON string, or NULL when the
-                           * stream is to be rendered again from 'fixture' */
-    char fixture[128];    /* fixture that answered ("" when unknown) */
+    struct event_list *events; /* the events its stream sent (a reference), or NULL when
+                           * the stream is to be rendered again from 'fixture' */
+    char fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture that answered ("" when unknown) */
     int turn;             /* 1 for a response without previous_response_id */
     int background;       /* created with background:true */
     int live;             /* background and not settled: the status follows the clock */
@@ -61,7 +64,7 @@ int store_get(struct store *st, const char *id, struct stored *out);
  * two racing cancels exactly one wins). Returns 0; -1 when unknown; -2 when
  * the entry changed since 'expect' was read. */
 int store_settle(struct store *st, const char *id, const json_t *expect, json_t *response,
-                 json_t *events);
+                 struct event_list *events);
 
 /* Forget 'id'. Returns 0, or -1 when unknown. */
 int store_delete(struct store *st, const char *id);

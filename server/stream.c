@@ -1,11 +1,33 @@
-/* stream: scripted, paced byte streams (see stream.h). */
+/* stream: the SSE writer and the paced reader (see stream.h). */
 #include "stream.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "contract.h"
+#include "json_util.h"
 #include "sse.h"
+
+struct stream_frame {
+    char *bytes;        /* owned */
+    size_t len;
+    unsigned delay_ms;  /* wait before the first byte of this frame */
+};
+
+struct stream {
+    struct stream_frame *frames;
+    size_t n, cap;
+    size_t total;            /* bytes in all frames */
+    size_t max_total;        /* limit on 'total' */
+    int end_with_error;      /* after the last frame, cut the connection */
+    size_t abort_after;      /* cut after this many bytes (0 = never) */
+    double speed;            /* delay factor */
+    /* reader state */
+    size_t idx, off;         /* next frame and offset in it */
+    size_t sent;             /* bytes handed out */
+    int64_t due_ms;          /* when frame 'idx' may start; -1 = not scheduled yet */
+};
 
 struct stream *stream_new(size_t max_total, double speed)
 {
@@ -46,17 +68,61 @@ int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_
     return 0;
 }
 
-int stream_push_event(struct stream *s, const char *type, const char *json, unsigned delay_ms)
+void stream_set_end_with_error(struct stream *s)
 {
-    struct buf b;
+    s->end_with_error = 1;
+}
+
+void stream_set_abort_after(struct stream *s, size_t bytes)
+{
+    s->abort_after = bytes;
+}
+
+/* Frame one event into 's'. Returns 0 or -1. */
+static int push_event(struct stream *s, struct buf *b, const struct event *ev)
+{
+    char *json;
     int rc;
 
-    buf_init(&b, s->max_total);
-    rc = sse_frame_append(&b, type, json);
-    if (rc == 0)
-        rc = stream_push(s, b.data, b.len, delay_ms);
+    switch (ev->kind) {
+    case EVENT_RAW:
+        return stream_push(s, ev->raw, ev->raw_len, ev->delay_ms);
+    case EVENT_PAUSE:
+        return stream_push(s, "", 0, ev->delay_ms);
+    case EVENT_DONE:
+        buf_reset(b);
+        rc = sse_frame_append(b, NULL, RM_CHAT_DONE);
+        break;
+    case EVENT_JSON:
+    default:
+        json = json_util_dumps(ev->json);
+        buf_reset(b);
+        rc = json ? sse_frame_append(b, ev->type, json) : -1;
+        free(json);
+        break;
+    }
+    return rc == 0 ? stream_push(s, b->data, b->len, ev->delay_ms) : -1;
+}
+
+struct stream *stream_new_sse(const struct event_list *events, double speed, size_t max_bytes)
+{
+    struct stream *s = stream_new(max_bytes, speed);
+    struct buf b;
+    size_t i;
+
+    if (!s)
+        return NULL;
+    buf_init(&b, max_bytes);
+    for (i = 0; i < events->n; i++)
+        if (push_event(s, &b, &events->v[i]) != 0) {
+            buf_release(&b);
+            stream_free(s);
+            return NULL;
+        }
     buf_release(&b);
-    return rc;
+    s->end_with_error = events->end_with_error;
+    s->abort_after = events->abort_after;
+    return s;
 }
 
 static int64_t scaled(const struct stream *s, unsigned ms)
@@ -108,6 +174,11 @@ enum stream_status stream_read(struct stream *s, int64_t now_ms, char *out, size
     if (s->abort_after && s->sent >= s->abort_after)
         return STREAM_ABORT;
     return s->end_with_error ? STREAM_ABORT : STREAM_END;
+}
+
+size_t stream_total(const struct stream *s)
+{
+    return s->total;
 }
 
 char *stream_concat(const struct stream *s, size_t *len)

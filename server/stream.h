@@ -1,32 +1,21 @@
-/* stream: a scripted byte stream (SSE frames with delays and faults) and the
- * pull-reader that paces it. No libmicrohttpd here: http.c adapts
+/* stream: the SSE writer and the paced reader behind every streamed reply.
+ *
+ * stream_new_sse() is the one place an event list becomes SSE bytes: each
+ * event is framed once ("event: <type>\ndata: <json>\n\n", data-only without
+ * a type, raw bytes verbatim, "data: [DONE]"), keeping its delay. The reader
+ * hands the bytes out as they fall due. No libmicrohttpd here: http.c adapts
  * stream_read() to a content reader and turns STREAM_WAIT into a
- * suspend/resume, so a delayed stream never parks a thread. */
+ * suspend/resume, so a delayed stream never parks a thread. The struct is
+ * opaque: build it with these functions, read it with stream_read(). */
 #ifndef RM_STREAM_H
 #define RM_STREAM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct stream_frame {
-    char *bytes;        /* owned */
-    size_t len;
-    unsigned delay_ms;  /* wait before the first byte of this frame */
-};
+#include "events.h"
 
-struct stream {
-    struct stream_frame *frames;
-    size_t n, cap;
-    size_t total;            /* bytes in all frames */
-    size_t max_total;        /* limit on 'total' */
-    int end_with_error;      /* after the last frame, cut the connection */
-    size_t abort_after;      /* cut after this many bytes (0 = never) */
-    double speed;            /* delay factor */
-    /* reader state */
-    size_t idx, off;         /* next frame and offset in it */
-    size_t sent;             /* bytes handed out */
-    int64_t due_ms;          /* when frame 'idx' may start; -1 = not scheduled yet */
-};
+struct stream;
 
 enum stream_status {
     STREAM_DATA = 1,   /* bytes were written */
@@ -35,28 +24,41 @@ enum stream_status {
     STREAM_ABORT = -2, /* finish by cutting the connection */
 };
 
-/* An empty stream whose frames may total 'max_total' bytes, delays scaled
- * by 'speed'. Returns NULL on OOM. */
+/* The SSE bytes of 'events' (borrowed; nothing of it is kept), delays
+ * scaled by 'speed', the list's end_with_error / abort_after carried over.
+ * Returns NULL on OOM or when the frames would total more than 'max_bytes'. */
+struct stream *stream_new_sse(const struct event_list *events, double speed, size_t max_bytes);
+
+/* An empty stream of raw frames that may total 'max_total' bytes, delays
+ * scaled by 'speed'. Returns NULL on OOM. */
 struct stream *stream_new(size_t max_total, double speed);
 
-/* Append a frame (the bytes are copied). Returns 0 or -1 (limit / OOM). */
+/* Append a raw frame (the bytes are copied). A zero-length frame is a pure
+ * wait. Returns 0 or -1 (limit / OOM). */
 int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_ms);
 
-/* Append "event: type\ndata: json\n\n" (type NULL: data line only). */
-int stream_push_event(struct stream *s, const char *type, const char *json, unsigned delay_ms);
+/* After the last frame, cut the connection instead of ending cleanly. */
+void stream_set_end_with_error(struct stream *s);
+
+/* Cut the connection once 'bytes' bytes were handed out (0 = never). */
+void stream_set_abort_after(struct stream *s, size_t bytes);
 
 /* Copy the bytes that are due at 'now_ms' (several frames per call when
  * they fit) into 'out'. A frame's delay counts from the first call that
  * reaches it, i.e. from when the previous frame was handed out, so gaps are
- * never shorter than scripted. A zero-length frame is a pure wait. Returns
- * STREAM_DATA with *written set, STREAM_WAIT with *wake_ms set, STREAM_END,
- * or STREAM_ABORT (abort_after reached, or end_with_error at the end). */
+ * never shorter than scripted. Returns STREAM_DATA with *written set,
+ * STREAM_WAIT with *wake_ms set, STREAM_END, or STREAM_ABORT (abort_after
+ * reached, or end_with_error at the end). */
 enum stream_status stream_read(struct stream *s, int64_t now_ms, char *out, size_t max,
                                size_t *written, int64_t *wake_ms);
 
-/* All frame bytes concatenated (new allocation), e.g. to store a replay. */
+/* Bytes in all frames. */
+size_t stream_total(const struct stream *s);
+
+/* All frame bytes concatenated (new allocation; '*len' may be NULL). */
 char *stream_concat(const struct stream *s, size_t *len);
 
+/* Free 's'. Accepts NULL. */
 void stream_free(struct stream *s);
 
 #endif

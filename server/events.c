@@ -1,0 +1,170 @@
+/* events: event lists, the data form of every stream (see events.h). */
+#include "events.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+#include "limits.h"
+
+struct event_list *event_list_new(void)
+{
+    struct event_list *l = calloc(1, sizeof(*l));
+
+    if (l)
+        atomic_init(&l->refs, 1);
+    return l;
+}
+
+struct event_list *event_list_ref(struct event_list *l)
+{
+    if (l)
+        atomic_fetch_add(&l->refs, 1);
+    return l;
+}
+
+void event_list_unref(struct event_list *l)
+{
+    size_t i;
+
+    if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+        return;
+    for (i = 0; i < l->n; i++) {
+        free(l->v[i].type);
+        free(l->v[i].raw);
+        json_decref(l->v[i].json);
+    }
+    free(l->v);
+    free(l);
+}
+
+/* A new zeroed slot at the end of 'l', or NULL. */
+static struct event *slot(struct event_list *l)
+{
+    struct event *ev;
+
+    if (l->n >= RM_MAX_STREAM_EVENTS)
+        return NULL;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        struct event *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    ev = &l->v[l->n];
+    memset(ev, 0, sizeof(*ev));
+    return ev;
+}
+
+/* Fill a slot got from slot(): 'type' copied, 'json' stolen. */
+static int fill(struct event_list *l, struct event *ev, enum event_kind kind, const char *type,
+                json_t *json, unsigned delay_ms)
+{
+    if (!ev || (type && !(ev->type = strdup(type)))) {
+        json_decref(json);
+        return -1;
+    }
+    ev->kind = kind;
+    ev->json = json;
+    ev->delay_ms = delay_ms;
+    l->n++;
+    return 0;
+}
+
+int event_list_push_json(struct event_list *l, const char *type, json_t *json,
+                         unsigned delay_ms)
+{
+    if (!json)
+        return -1;
+    return fill(l, slot(l), EVENT_JSON, type, json, delay_ms);
+}
+
+int event_list_push_raw(struct event_list *l, const char *type, const char *bytes, size_t len,
+                        json_t *json, unsigned delay_ms)
+{
+    struct event *ev = slot(l);
+    char *copy = malloc(len + 1);
+
+    if (!ev || !copy) {
+        free(copy);
+        json_decref(json);
+        return -1;
+    }
+    memcpy(copy, bytes, len);
+    copy[len] = '\0';
+    ev->raw = copy;
+    ev->raw_len = len;
+    if (fill(l, ev, EVENT_RAW, type, json, delay_ms) != 0) {
+        free(copy);
+        return -1;
+    }
+    return 0;
+}
+
+int event_list_push_done(struct event_list *l, unsigned delay_ms)
+{
+    return fill(l, slot(l), EVENT_DONE, NULL, NULL, delay_ms);
+}
+
+int event_list_push_pause(struct event_list *l, unsigned delay_ms)
+{
+    return fill(l, slot(l), EVENT_PAUSE, NULL, NULL, delay_ms);
+}
+
+int event_list_push_copy(struct event_list *l, const struct event *ev, unsigned delay_ms)
+{
+    if (ev->kind == EVENT_RAW)
+        return event_list_push_raw(l, ev->type, ev->raw, ev->raw_len, json_incref(ev->json),
+                                   delay_ms);
+    return fill(l, slot(l), ev->kind, ev->type, json_incref(ev->json), delay_ms);
+}
+
+const char *event_type(const struct event *ev)
+{
+    return json_util_str(ev->json, "type");
+}
+
+long event_seq(const struct event *ev)
+{
+    json_t *seq = json_object_get(ev->json, "sequence_number");
+
+    return json_is_integer(seq) ? (long)json_integer_value(seq) : -1;
+}
+
+json_t *event_list_last_response(const struct event_list *l)
+{
+    size_t i;
+
+    for (i = l ? l->n : 0; i > 0; i--) {
+        json_t *r = json_object_get(l->v[i - 1].json, "response");
+        if (json_is_object(r))
+            return r;
+    }
+    return NULL;
+}
+
+json_t *event_list_last_json(const struct event_list *l)
+{
+    size_t i;
+
+    for (i = l ? l->n : 0; i > 0; i--)
+        if (json_is_object(l->v[i - 1].json))
+            return l->v[i - 1].json;
+    return NULL;
+}
+
+size_t event_list_bytes(const struct event_list *l)
+{
+    size_t i, n = 0;
+
+    for (i = 0; l && i < l->n; i++) {
+        const struct event *ev = &l->v[i];
+        if (ev->kind == EVENT_RAW)
+            n += ev->raw_len;
+        else if (ev->kind == EVENT_JSON)
+            n += json_dumpb(ev->json, NULL, 0, JSON_COMPACT) + (ev->type ? strlen(ev->type) : 0);
+    }
+    return n;
+}

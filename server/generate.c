@@ -1,0 +1,129 @@
+/* generate: fixture selection, then rendering (see generate.h). */
+#include "generate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "contract.h"
+#include "render_chat.h"
+#include "render_events.h"
+#include "render_transcript.h"
+
+int generate_parse_fault(const char *header, struct fx_fault *out, struct api_error *err)
+{
+    char why[160];
+
+    fault_defaults(out);
+    if (!header)
+        return 0;
+    if (fault_parse_spec(header, out, why, sizeof(why)) != 0)
+        return api_error_invalid(err, "invalid_fault", NULL,
+                                 "respmock: bad x-respmock-fault header: %s.", why);
+    return 0;
+}
+
+const struct fixture *generate_pick(struct rm_server *srv, const char *forced,
+                                    const struct match_facts *facts, struct api_error *err)
+{
+    const struct fixture *fx;
+
+    if (forced) {
+        fx = fixture_find(&srv->fixtures, forced);
+        if (!fx)
+            api_error_invalid(err, "unknown_fixture", NULL,
+                              "respmock: no fixture is named '%.200s' (x-respmock-fixture).",
+                              forced);
+        return fx;
+    }
+    fx = fixture_match(&srv->fixtures, facts);
+    if (!fx)
+        api_error_server(err, "no_fixture_matched",
+                         "respmock: no fixture matched %s (model '%.100s', stream %s); add a "
+                         "fixture without \"match\" as the default.",
+                         facts->path, facts->model ? facts->model : "",
+                         facts->stream ? "on" : "off");
+    return fx;
+}
+
+int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
+                         struct rm_reply *out)
+{
+    size_t i;
+
+    for (i = 0; i < fx->nheaders; i++)
+        reply_header(out, fx->headers[i].name, fx->headers[i].value);
+    out->delay_ms = fault_latency_ms(fx->latency_ms, fault);
+    snprintf(out->fixture, sizeof(out->fixture), "%s", fx->name);
+    if (fx->kind != FX_ERROR)
+        return 0;
+    out->status = fx->err_status;
+    out->content_type = RM_CT_JSON;
+    out->body = strdup(fx->err_body);
+    out->body_len = out->body ? strlen(out->body) : 0;
+    return 1;
+}
+
+int generate_response(const struct render_ctx *rc, int stream, const struct fx_fault *fault,
+                      int queued, struct generation *out, struct api_error *err)
+{
+    const struct fixture *fx = rc->fx;
+
+    memset(out, 0, sizeof(*out));
+    if (fx->kind == FX_TRANSCRIPT) {
+        if (stream) {
+            out->events = render_transcript_events(rc->srv, fx, fault);
+            if (!out->events)
+                return api_error_oom(err);
+            out->final = json_incref(event_list_last_response(out->events));
+        } else {
+            out->final = render_transcript_final(fx);
+            if (!out->final)
+                return api_error_server(err, NULL,
+                                        "respmock: transcript fixture '%s' has no response "
+                                        "object to answer a non-streaming request with.",
+                                        fx->name);
+        }
+        return 0;
+    }
+    out->final = render_response(rc);
+    if (out->final && stream)
+        out->events = render_response_events(rc, out->final, fault, queued);
+    if (!out->final || (stream && !out->events)) {
+        generation_release(out);
+        return api_error_oom(err);
+    }
+    return 0;
+}
+
+int generate_chat(const struct render_ctx *rc, int stream, const struct fx_fault *fault,
+                  struct generation *out, struct api_error *err)
+{
+    const struct fixture *fx = rc->fx;
+
+    memset(out, 0, sizeof(*out));
+    if (fx->kind == FX_TRANSCRIPT) {
+        if (!stream)
+            return api_error_server(err, NULL,
+                                    "respmock: transcript fixture '%s' can only answer "
+                                    "streaming requests.",
+                                    fx->name);
+        out->events = render_transcript_events(rc->srv, fx, fault);
+        return out->events ? 0 : api_error_oom(err);
+    }
+    out->final = render_chat(rc);
+    if (out->final && stream)
+        out->events = render_chat_events(rc, out->final, fault);
+    if (!out->final || (stream && !out->events)) {
+        generation_release(out);
+        return api_error_oom(err);
+    }
+    return 0;
+}
+
+void generation_release(struct generation *g)
+{
+    json_decref(g->final);
+    event_list_unref(g->events);
+    memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,64 @@
+/* handle_chat: the Chat Completions route (see handle_chat.h). */
+#include "handle_chat.h"
+
+#include <string.h>
+
+#include "generate.h"
+#include "json_util.h"
+#include "validate.h"
+
+void chat_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                 struct rm_reply *out)
+{
+    struct generation gen = {NULL, NULL};
+    struct match_facts facts;
+    struct fx_fault fault;
+    struct render_ctx rc;
+    struct api_error err;
+    const struct fixture *fx;
+    json_t *body;
+    struct buf text;
+    int stream;
+
+    (void)arg;
+    buf_init(&text, RM_MAX_MATCH_TEXT);
+    body = request_json(req, &err);
+    if (!body || validate_chat_create(body, &err) != 0 ||
+        generate_parse_fault(req->fault, &fault, &err) != 0)
+        goto out_error;
+    stream = json_util_true(body, "stream");
+    request_collect_text(json_object_get(body, "messages"), &text);
+    memset(&facts, 0, sizeof(facts));
+    facts.path = "/v1/chat/completions";
+    facts.model = json_util_str(body, "model");
+    facts.text = text.data ? text.data : "";
+    facts.tools = json_array_size(json_object_get(body, "tools")) > 0;
+    facts.stream = stream;
+    facts.body = body;
+    facts.turn = 1;
+    fx = generate_pick(srv, req->fixture, &facts, &err);
+    if (!fx)
+        goto out_error;
+    if (generate_reply_start(fx, &fault, out))
+        goto out;
+    memset(&rc, 0, sizeof(rc));
+    rc.srv = srv;
+    rc.fx = fx;
+    rc.req = body;
+    rc.input_tokens = request_count_tokens(NULL, json_object_get(body, "messages"), NULL);
+    if (generate_chat(&rc, stream, &fault, &gen, &err) != 0)
+        goto out_error;
+    if (stream) {
+        reply_events(out, event_list_ref(gen.events));
+    } else {
+        reply_json(out, 200, json_incref(gen.final));
+        fault_body_apply(&fault, &fx->stream, out->body, &out->body_len);
+    }
+    goto out;
+out_error:
+    reply_fail(out, &err);
+out:
+    generation_release(&gen);
+    json_decref(body);
+    buf_release(&text);
+}

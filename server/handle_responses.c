@@ -1,0 +1,156 @@
+/* handle_responses: the create and input_tokens routes (see handle_responses.h). */
+#include "handle_responses.h"
+
+#include <string.h>
+
+#include "contract.h"
+#include "generate.h"
+#include "json_util.h"
+#include "lifecycle.h"
+#include "validate.h"
+
+/* Function tools present in the request. */
+static int has_function_tools(const json_t *body)
+{
+    json_t *t;
+    size_t i;
+
+    json_array_foreach(json_object_get(body, "tools"), i, t) {
+        const char *type = json_util_str(t, "type");
+        if (type && strcmp(type, "function") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* call_ids of the function_call_output items in 'input' (new array). */
+static json_t *tool_outputs(const json_t *input)
+{
+    json_t *ids = json_array(), *it;
+    size_t i;
+
+    json_array_foreach(input, i, it) {
+        const char *type = json_util_str(it, "type");
+        if (type && strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0 &&
+            json_util_str(it, "call_id"))
+            json_array_append(ids, json_object_get(it, "call_id"));
+    }
+    return ids;
+}
+
+void responses_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                      struct rm_reply *out)
+{
+    struct generation gen = {NULL, NULL};
+    struct lifecycle_create lc;
+    struct match_facts facts;
+    struct fx_fault fault;
+    struct render_ctx rc;
+    struct api_error err;
+    const struct fixture *fx;
+    json_t *body, *input, *items = NULL, *outputs = NULL, *context = NULL;
+    struct buf text;
+    int stream;
+
+    (void)arg;
+    memset(&lc, 0, sizeof(lc));
+    buf_init(&text, RM_MAX_MATCH_TEXT);
+    body = request_json(req, &err);
+    if (!body || validate_responses_create(body, &err) != 0 ||
+        generate_parse_fault(req->fault, &fault, &err) != 0)
+        goto out_error;
+    input = json_object_get(body, "input");
+    stream = json_util_true(body, "stream");
+    outputs = tool_outputs(input);
+    /* previous_response_id, conversation, store and background rules. */
+    if (lifecycle_create_begin(srv, body, outputs, &lc, &err) != 0)
+        goto out_error;
+    items = request_normalise_input(srv, input);
+    context = json_copy(lc.prefix); /* shallow: stored items are never changed */
+    json_array_extend(context, items);
+
+    request_collect_text(json_object_get(body, "instructions"), &text);
+    request_collect_text(input, &text);
+    memset(&facts, 0, sizeof(facts));
+    facts.path = "/v1/responses";
+    facts.model = json_util_str(body, "model");
+    facts.text = text.data ? text.data : "";
+    facts.tools = has_function_tools(body);
+    facts.stream = stream;
+    facts.body = body;
+    facts.turn = lc.turn;
+    facts.tool_outputs = outputs;
+    fx = generate_pick(srv, req->fixture, &facts, &err);
+    if (!fx)
+        goto out_error;
+    if (generate_reply_start(fx, &fault, out))
+        goto out;
+
+    /* The final object first; the stream derives from it. */
+    memset(&rc, 0, sizeof(rc));
+    rc.srv = srv;
+    rc.fx = fx;
+    rc.req = body;
+    rc.previous_response_id = lc.prev_id;
+    rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
+    rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
+    rc.background = lc.background;
+    if (generate_response(&rc, stream, &fault, lc.background, &gen, &err) != 0)
+        goto out_error;
+    if (fx->kind == FX_TRANSCRIPT) {
+        if (stream)
+            reply_events(out, event_list_ref(gen.events));
+        else
+            reply_json(out, 200, json_incref(gen.final));
+        /* The recorded response is stored (and chainable) like a rendered one. */
+        if (json_util_str(gen.final, "id") && !lc.background &&
+            lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)
+            goto out_error;
+        goto out;
+    }
+    if (stream) {
+        if (lc.background)
+            lifecycle_pace_events(gen.events, lifecycle_background_ms(fx));
+        reply_events(out, event_list_ref(gen.events));
+    } else {
+        reply_json(out, 200, lifecycle_create_reply(&lc, gen.final));
+        fault_body_apply(&fault, &fx->stream, out->body, &out->body_len);
+    }
+    /* Conversation items, then the store. */
+    if (lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)
+        goto out_error;
+    goto out;
+
+out_error:
+    reply_fail(out, &err);
+out:
+    generation_release(&gen);
+    json_decref(context);
+    json_decref(items);
+    json_decref(outputs);
+    json_decref(body);
+    lifecycle_create_release(&lc);
+    buf_release(&text);
+}
+
+void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
+                            const char *arg, struct rm_reply *out)
+{
+    struct lifecycle_create lc;
+    struct api_error err;
+    json_t *body = request_json(req, &err);
+
+    (void)arg;
+    memset(&lc, 0, sizeof(lc));
+    if (!body || validate_input_tokens(body, &err) != 0 ||
+        lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
+        reply_error(out, &err);
+    } else {
+        long n = request_count_tokens(json_object_get(body, "instructions"), lc.prefix,
+                                      json_object_get(body, "input"));
+        reply_json(out, 200, json_pack("{s:s, s:I}", "object", "response.input_tokens",
+                                       "input_tokens", (json_int_t)n));
+    }
+    lifecycle_create_release(&lc);
+    json_decref(body);
+}

@@ -1,0 +1,20 @@
+/* handle_service: the routes about the service itself rather than a
+ * resource of the API: GET /v1/models and /v1/models/{id} (the model ids
+ * the fixtures name), GET /healthz, and the admin namespace
+ * (POST /__admin/reset). Each is a handler_fn of the route table. */
+#ifndef RM_HANDLE_SERVICE_H
+#define RM_HANDLE_SERVICE_H
+
+#include "request.h"
+
+void service_models(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                    struct rm_reply *out);
+void service_model(struct rm_server *srv, const struct rm_request *req, const char *id,
+                   struct rm_reply *out);
+void service_health(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                    struct rm_reply *out);
+/* Forget every stored response and conversation. */
+void service_admin_reset(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                         struct rm_reply *out);
+
+#endif

@@ -1,0 +1,188 @@
+/* render_events: the Responses event list of a rendered Response (see
+ * render_events.h). */
+#include "render_events.h"
+
+#include <string.h>
+
+#include "contract.h"
+#include "json_util.h"
+
+/* Text between two chunk boundaries as a new JSON string. */
+json_t *render_slice(const char *text, size_t from, size_t to)
+{
+    return json_stringn(text + from, to - from);
+}
+
+/* REQ: stream-content-part-before-delta REQ: stream-done-full-text */
+static void emit_message(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
+                         const json_t *snap)
+{
+    const char *id = json_util_str(item, "id");
+    int refusal = it->type == FX_ITEM_REFUSAL;
+    json_t *added = json_deep_copy(item), *part, *empty;
+    size_t c, from = 0;
+
+    json_object_set_new(added, "status", json_string(RM_STATUS_IN_PROGRESS));
+    json_object_set_new(added, "content", json_array());
+    emitter_event(e, RM_EV_ITEM_ADDED,
+         json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
+    part = json_array_get(json_object_get(item, "content"), 0);
+    empty = refusal ? json_pack("{s:s, s:s}", "type", RM_PART_REFUSAL, "refusal", "")
+                    : render_output_text_part("");
+    emitter_event(e, RM_EV_PART_ADDED,
+         json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
+                   "content_index", 0, "part", empty),
+         snap, 0);
+    for (c = 0; c < it->chunks.n; c++) {
+        size_t to = it->chunks.ends[c];
+        if (refusal)
+            emitter_event(e, RM_EV_REFUSAL_DELTA,
+                 json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
+                           "content_index", 0, "delta", render_slice(it->text, from, to)),
+                 snap, 0);
+        else
+            emitter_event(e, RM_EV_TEXT_DELTA,
+                 json_pack("{s:s, s:I, s:i, s:o, s:[]}", "item_id", id, "output_index",
+                           (json_int_t)oi, "content_index", 0, "delta",
+                           render_slice(it->text, from, to), "logprobs"),
+                 snap, 0);
+        from = to;
+    }
+    if (refusal)
+        emitter_event(e, RM_EV_REFUSAL_DONE,
+             json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
+                       "content_index", 0, "refusal", it->text),
+             snap, 0);
+    else
+        emitter_event(e, RM_EV_TEXT_DONE,
+             json_pack("{s:s, s:I, s:i, s:s, s:[]}", "item_id", id, "output_index",
+                       (json_int_t)oi, "content_index", 0, "text", it->text, "logprobs"),
+             snap, 0);
+    emitter_event(e, RM_EV_PART_DONE,
+         json_pack("{s:s, s:I, s:i, s:O}", "item_id", id, "output_index", (json_int_t)oi,
+                   "content_index", 0, "part", part),
+         snap, 0);
+}
+
+static void emit_function_call(struct emitter *e, const struct fx_item *it, json_t *item,
+                               size_t oi, const json_t *snap)
+{
+    const char *id = json_util_str(item, "id");
+    json_t *added = json_deep_copy(item);
+    size_t c, from = 0;
+
+    json_object_set_new(added, "status", json_string(RM_STATUS_IN_PROGRESS));
+    json_object_set_new(added, "arguments", json_string(""));
+    emitter_event(e, RM_EV_ITEM_ADDED,
+         json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
+    for (c = 0; c < it->chunks.n; c++) {
+        emitter_event(e, RM_EV_ARGS_DELTA,
+             json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index", (json_int_t)oi, "delta",
+                       render_slice(it->text, from, it->chunks.ends[c])),
+             snap, 0);
+        from = it->chunks.ends[c];
+    }
+    emitter_event(e, RM_EV_ARGS_DONE,
+         json_pack("{s:s, s:I, s:s, s:s}", "item_id", id, "output_index", (json_int_t)oi, "name",
+                   it->name, "arguments", it->text),
+         snap, 0);
+}
+
+static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
+                           const json_t *snap)
+{
+    const char *id = json_util_str(item, "id");
+    json_t *added = json_deep_copy(item);
+    size_t c, from = 0;
+
+    json_object_set_new(added, "summary", json_array());
+    emitter_event(e, RM_EV_ITEM_ADDED,
+         json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
+    emitter_event(e, RM_EV_SUMMARY_PART_ADDED,
+         json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
+                   (json_int_t)oi, "summary_index", 0, "part", "type", RM_PART_SUMMARY_TEXT, "text",
+                   ""),
+         snap, 0);
+    for (c = 0; c < it->chunks.n; c++) {
+        emitter_event(e, RM_EV_SUMMARY_DELTA,
+             json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
+                       "summary_index", 0, "delta", render_slice(it->text, from, it->chunks.ends[c])),
+             snap, 0);
+        from = it->chunks.ends[c];
+    }
+    emitter_event(e, RM_EV_SUMMARY_DONE,
+         json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
+                   "summary_index", 0, "text", it->text),
+         snap, 0);
+    emitter_event(e, RM_EV_SUMMARY_PART_DONE,
+         json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
+                   (json_int_t)oi, "summary_index", 0, "part", "type", RM_PART_SUMMARY_TEXT, "text",
+                   it->text),
+         snap, 0);
+}
+
+/* REQ: stream-event-order REQ: stream-one-terminal REQ: stream-completed-equals-body */
+struct event_list *render_response_events(const struct render_ctx *rc, const json_t *final,
+                                          const struct fx_fault *fault, int queued)
+{
+    const struct fixture *fx = rc->fx;
+    struct event_list *l = event_list_new();
+    json_t *snap, *output = json_object_get(final, "output");
+    const char *status = json_util_str(final, "status");
+    struct emitter e;
+    size_t i;
+
+    if (!l)
+        return NULL;
+    emitter_init(&e, l, &fx->stream, fault, 0);
+    /* Every event keeps its own snapshot: the list is serialised later, so
+     * nothing it holds may change once appended. */
+    snap = response_snapshot(final, queued ? RM_STATUS_QUEUED : RM_STATUS_IN_PROGRESS, NULL);
+    emitter_event(&e, RM_EV_CREATED, json_pack("{s:O}", "response", snap), snap, 0);
+    if (queued) {
+        emitter_event(&e, RM_EV_QUEUED, json_pack("{s:O}", "response", snap), snap, 0);
+        json_decref(snap);
+        snap = response_snapshot(final, RM_STATUS_IN_PROGRESS, NULL);
+    }
+    emitter_event(&e, RM_EV_IN_PROGRESS, json_pack("{s:O}", "response", snap), snap, 0);
+    for (i = 0; i < fx->nitems && i < json_array_size(output); i++) {
+        const struct fx_item *it = &fx->items[i];
+        json_t *item = json_array_get(output, i);
+
+        switch (it->type) {
+        case FX_ITEM_MESSAGE:
+        case FX_ITEM_REFUSAL:
+            emit_message(&e, it, item, i, snap);
+            break;
+        case FX_ITEM_FUNCTION_CALL:
+            emit_function_call(&e, it, item, i, snap);
+            break;
+        case FX_ITEM_REASONING:
+            emit_reasoning(&e, it, item, i, snap);
+            break;
+        case FX_ITEM_RAW: {
+            json_t *added = json_deep_copy(item);
+            if (json_object_get(added, "status"))
+                json_object_set_new(added, "status", json_string(RM_STATUS_IN_PROGRESS));
+            emitter_event(&e, RM_EV_ITEM_ADDED,
+                          json_pack("{s:I, s:o}", "output_index", (json_int_t)i, "item", added),
+                          snap, 0);
+            break;
+        }
+        }
+        emitter_event(&e, RM_EV_ITEM_DONE,
+                      json_pack("{s:I, s:O}", "output_index", (json_int_t)i, "item", item), snap,
+                      0);
+        emitter_item_done(&e, item);
+    }
+    if (!emitter_skips_terminal(&e)) /* no_terminal: the stream just ends */
+        emitter_event(&e, contract_terminal_event(status), json_pack("{s:O}", "response", final),
+                      snap, 1);
+    if (emitter_finish(&e, snap) != 0) {
+        json_decref(snap);
+        event_list_unref(l);
+        return NULL;
+    }
+    json_decref(snap);
+    return l;
+}

@@ -1,0 +1,36 @@
+/* render_response: the final Response object a fixture answers with.
+ *
+ * One fixture is the single source of truth: the final Response object is
+ * rendered first (fresh ids, the request's echoed fields, usage), and the
+ * event list (render_events.h), the stored response and every background
+ * view (snapshot.h) derive from that object, so they can never disagree. */
+#ifndef RM_RENDER_RESPONSE_H
+#define RM_RENDER_RESPONSE_H
+
+#include <jansson.h>
+
+#include "fixture.h"
+#include "server.h"
+
+/* What rendering needs from a request. */
+struct render_ctx {
+    struct rm_server *srv;
+    const struct fixture *fx;
+    const json_t *req;                 /* request body (borrowed) */
+    const char *previous_response_id;  /* echo, NULL for null */
+    const char *conversation_id;       /* echo, NULL for null */
+    long input_tokens;                 /* counted by the caller over the whole context */
+    int background;                    /* background:true */
+};
+
+/* Deterministic token estimate used everywhere: ceil(bytes / 4). */
+long render_count_tokens(const char *text);
+
+/* The final Response object (status from the fixture). New reference. */
+json_t *render_response(const struct render_ctx *rc);
+
+/* An output_text content part with 'text', no annotations or logprobs.
+ * New reference. */
+json_t *render_output_text_part(const char *text);
+
+#endif

@@ -1,0 +1,121 @@
+/* request: what a handler receives and what it answers with, and the
+ * helpers every handler shares to read the one and build the other.
+ *
+ * Nothing here touches libmicrohttpd: http.c fills a struct rm_request from
+ * the connection and sends whatever struct rm_reply says (a JSON body, or
+ * an event list that its SSE writer serialises), so every handler is a
+ * plain function, testable without a socket. */
+#ifndef RM_REQUEST_H
+#define RM_REQUEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "envelope.h"
+#include "events.h"
+#include "limits.h"
+#include "server.h"
+
+struct rm_kv {
+    const char *key;
+    const char *value;
+};
+
+struct rm_request {
+    const char *method;
+    const char *path;            /* without the query string */
+    struct rm_kv query[RM_MAX_QUERY_ARGS];
+    unsigned nquery;
+    const char *authorization;   /* raw header, NULL when absent; never logged */
+    const char *fixture;         /* x-respmock-fixture: force a fixture by name */
+    const char *fault;           /* x-respmock-fault: per-request fault spec */
+    const char *body;            /* request body (NUL-terminated), NULL when none */
+    size_t body_len;
+    int body_too_large;          /* the body went over --max-body */
+};
+
+struct rm_header {
+    char *name;                  /* owned */
+    char *value;                 /* owned */
+};
+
+struct rm_reply {
+    int status;
+    const char *content_type;    /* static string */
+    char *body;                  /* owned; NULL with events */
+    size_t body_len;
+    struct event_list *events;   /* owned reference; a streamed body when non-NULL */
+    struct rm_header headers[RM_MAX_REPLY_HEADERS];
+    unsigned nheaders;
+    unsigned delay_ms;           /* wait before sending anything (latency fault) */
+    char fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture that answered, for the access log */
+};
+
+/* The signature of every handler in the route table: 'arg' is what the
+ * route's "*" segments captured ("" when none; "a/b" for two). Handlers
+ * always fill 'out' (errors become envelopes). */
+typedef void (*handler_fn)(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                           struct rm_reply *out);
+
+/* ---- Replies ---------------------------------------------------------- */
+
+/* Free what 'r' owns and zero it; accepts a zeroed reply. */
+void reply_release(struct rm_reply *r);
+
+/* Add a header (copied). Silently ignored past RM_MAX_REPLY_HEADERS. */
+void reply_header(struct rm_reply *r, const char *name, const char *value);
+
+/* A JSON reply; steals 'body'. A body that cannot be serialised becomes
+ * respmock's own 500 envelope. */
+void reply_json(struct rm_reply *r, int status, json_t *body);
+
+/* An error envelope reply (408/409/429/5xx with x-should-retry: false, so
+ * the SDKs do not retry respmock's own errors). */
+void reply_error(struct rm_reply *r, const struct api_error *err);
+
+/* Replace whatever 'r' holds by the error 'err'. */
+void reply_fail(struct rm_reply *r, const struct api_error *err);
+
+/* A 200 streamed reply of 'events' (stolen). */
+void reply_events(struct rm_reply *r, struct event_list *events);
+
+/* ---- Request helpers -------------------------------------------------- */
+
+/* Value of query argument 'key' (also "key[]"), or NULL. */
+const char *request_query(const struct rm_request *req, const char *key);
+
+/* Parse query value 's' as an integer from 'min' to 'max'. Returns 0, or
+ * -1 when absent or malformed. */
+int request_query_long(const char *s, long min, long max, long *out);
+
+/* Parse the body as a JSON object; on failure fills 'err' (400) and
+ * returns NULL. New reference. */
+json_t *request_json(const struct rm_request *req, struct api_error *err);
+
+/* Append the text of 'input' (a string, or items with content parts) to
+ * 'out', for matching and token counts. */
+void request_collect_text(const json_t *input, struct buf *out);
+
+/* The documented deterministic token count of a request: the text pieces of
+ * 'instructions', 'context' and 'input' (any may be NULL) joined with "\n",
+ * ceil(bytes / 4). No size limit: nothing is built, only counted. */
+long request_count_tokens(const json_t *instructions, const json_t *context, const json_t *input);
+
+/* Input items as the store keeps them: easy messages become
+ * {"type":"message","role","content":[parts]} and every item gets an id. */
+json_t *request_normalise_input(struct rm_server *srv, const json_t *input);
+
+/* ---- Lists (input_items, conversation items) -------------------------- */
+
+/* Check the list query arguments: limit (1-100, default 20), order (asc or
+ * desc, default desc). Returns 0, or -1 after replying with a 400. */
+int request_check_list_query(const struct rm_request *req, struct rm_reply *out);
+
+/* Reply with one page of 'items' (kept oldest first) as {"object":"list",
+ * "data","first_id","last_id","has_more"}: 'order' picks the direction,
+ * 'after' starts after that item id (an unknown id gives an empty page),
+ * 'limit' caps the page. Call request_check_list_query first. */
+void reply_list(struct rm_reply *out, const struct rm_request *req, const json_t *items);
+
+#endif
