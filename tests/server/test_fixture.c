@@ -9,6 +9,7 @@
 
 #include "fixture.h"
 #include "json_util.h"
+#include "server_harness.h"
 #include "test_support.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -214,30 +215,6 @@ START_TEST(function_arguments_become_a_string)
 }
 END_TEST
 
-START_TEST(fault_specs)
-{
-    struct fx_fault f;
-    char why[160];
-
-    ck_assert_int_eq(fixture_parse_fault("drop;after_events=3", &f, why, sizeof(why)), 0);
-    ck_assert_int_eq(f.kind, FX_FAULT_DROP);
-    ck_assert_uint_eq(f.after_events, 3);
-    ck_assert_int_eq(fixture_parse_fault("stall; after_events=2; stall_ms=500", &f, why,
-                                         sizeof(why)), 0);
-    ck_assert_int_eq(f.kind, FX_FAULT_STALL);
-    ck_assert_uint_eq(f.stall_ms, 500);
-    ck_assert_int_eq(fixture_parse_fault("latency;ms=20", &f, why, sizeof(why)), 0);
-    ck_assert_int_eq(f.kind, FX_FAULT_LATENCY);
-    ck_assert_uint_eq(f.stall_ms, 20);
-    ck_assert_int_eq(fixture_parse_fault("drop;after_bytes=100", &f, why, sizeof(why)), 0);
-    ck_assert_uint_eq(f.after_bytes, 100);
-    ck_assert_int_eq(fixture_parse_fault("explode", &f, why, sizeof(why)), -1);
-    ck_assert_ptr_nonnull(strstr(why, "explode"));
-    ck_assert_int_eq(fixture_parse_fault("drop;after_events", &f, why, sizeof(why)), -1);
-    ck_assert_int_eq(fixture_parse_fault("drop;colour=3", &f, why, sizeof(why)), -1);
-    ck_assert_int_eq(fixture_parse_fault("drop;after_events=x", &f, why, sizeof(why)), -1);
-}
-END_TEST
 
 /* --check reports every bad file, and a bad directory loads nothing. */
 START_TEST(check_reports_every_file)
@@ -293,6 +270,24 @@ START_TEST(locate_paths)
 }
 END_TEST
 
+START_TEST(fixture_name_too_long_is_a_lint_error)
+{
+    struct fixture_set set;
+    struct mock_error err;
+    char *doc = harness_long_name_fixture(200);
+    char got[1024];
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_msg(fixture_set_load_text(&set, doc, strlen(doc), "long.json", &err) != 0,
+                  "a 200-byte fixture name was accepted");
+    mock_error_format(&err, got, sizeof(got));
+    ck_assert_msg(strstr(got, "name") && strstr(got, "127"), "%s", got);
+    fixture_set_release(&set);
+    free(doc);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("fixture");
@@ -311,11 +306,11 @@ Suite *make_suite(void)
         tcase_add_test(tc, chunking_words_and_chars);
         tcase_add_test(tc, function_arguments_become_a_string);
         suite_add_tcase(s, tc);
-        tc = tcase_create("fault_specs");
-        tcase_add_test(tc, fault_specs);
-        suite_add_tcase(s, tc);
         tc = tcase_create("check_reports_every_file");
         tcase_add_test(tc, check_reports_every_file);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("fixture_names");
+        tcase_add_test(tc, fixture_name_too_long_is_a_lint_error);
         suite_add_tcase(s, tc);
         tc = tcase_create("locate_paths");
         tcase_add_test(tc, locate_paths);

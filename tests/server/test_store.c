@@ -12,6 +12,15 @@
 #include "store.h"
 #include "test_support.h"
 
+/* An event list of one event of 'type'. */
+static struct event_list *one_event(const char *type)
+{
+    struct event_list *l = event_list_new();
+
+    ck_assert_int_eq(event_list_push_json(l, type, json_object(), 0), 0);
+    return l;
+}
+
 /* A stored entry for 'id' with a recognisable turn. */
 static struct stored make_entry(const char *id, int turn)
 {
@@ -21,7 +30,7 @@ static struct stored make_entry(const char *id, int turn)
     e.response = json_pack("{s:s, s:s, s:[]}", "id", id, "object", "response", "output");
     e.input_items = json_pack("[{s:s}]", "id", "msg_1");
     e.context = json_array();
-    e.events = json_string("event: x\ndata: {}\n\n");
+    e.events = one_event("x");
     snprintf(e.fixture, sizeof(e.fixture), "fx-%d", turn);
     e.turn = turn;
     return e;
@@ -198,7 +207,7 @@ START_TEST(references_outlive_eviction)
     put(st, "resp_new", 2);
     ck_assert(!has(st, "resp_old"));
     ck_assert_str_eq(json_string_value(json_object_get(s.response, "id")), "resp_old");
-    ck_assert_str_eq(json_string_value(s.events), "event: x\ndata: {}\n\n");
+    ck_assert_str_eq(s.events->v[0].type, "x");
     stored_release(&s);
     ck_assert_int_eq(store_get(st, "resp_new", &s), 0);
     store_clear(st);
@@ -224,12 +233,12 @@ START_TEST(settle_compare_and_swap)
 
     /* Wrong expectation: nothing changes, the arguments are released. */
     ck_assert_int_eq(
-        store_settle(st, "resp_bg", json_null(), json_pack("{s:s}", "id", "x"), json_string("e")),
+        store_settle(st, "resp_bg", json_null(), json_pack("{s:s}", "id", "x"), one_event("e")),
         -2);
     ck_assert_int_eq(store_settle(st, "resp_none", first, json_object(), NULL), -1);
     ck_assert_int_eq(store_settle(st, "resp_bg", first,
                                   json_pack("{s:s, s:s}", "id", "resp_bg", "status", "cancelled"),
-                                  json_string("settled")),
+                                  one_event("settled")),
                      0);
     /* The old value is gone from the store: a second settle against it loses. */
     ck_assert_int_eq(store_settle(st, "resp_bg", first, json_object(), NULL), -2);
@@ -239,7 +248,7 @@ START_TEST(settle_compare_and_swap)
     ck_assert_int_eq(s.live, 0);
     ck_assert_int_eq(s.background, 1);
     ck_assert_str_eq(json_string_value(json_object_get(s.response, "status")), "cancelled");
-    ck_assert_str_eq(json_string_value(s.events), "settled");
+    ck_assert_str_eq(s.events->v[0].type, "settled");
     stored_release(&s);
     store_free(st);
 }

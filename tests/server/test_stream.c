@@ -1,8 +1,10 @@
-/* Unit tests for server/stream.c: stream_read() pacing with a fake clock
- * (no socket, no sleeping): WAIT and wake times, several frames per call,
- * frames split across calls, abort_after, end_with_error, the speed factor,
- * zero-length frames and the size limit. */
+/* Unit tests for server/stream.c: the SSE writer (every event kind framed
+ * once, delays and end-of-stream behaviour kept), and stream_read() pacing
+ * with a fake clock (no socket, no sleeping): WAIT and wake times, several
+ * frames per call, frames split across calls, abort_after, end_with_error,
+ * the speed factor, zero-length frames and the size limit. */
 #include <check.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +125,7 @@ START_TEST(abort_after_bytes)
 
     stream_push(s, "hello ", 6, 0);
     stream_push(s, "world", 5, 0);
-    s->abort_after = 8; /* mid second frame */
+    stream_set_abort_after(s, 8); /* mid second frame */
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
     ck_assert_uint_eq(w, 8);
     ck_assert_int_eq(memcmp(out, "hello wo", 8), 0);
@@ -135,7 +137,7 @@ START_TEST(abort_after_bytes)
     s = stream_new(1024, 1.0);
     stream_push(s, "abc", 3, 0);
     stream_push(s, "def", 3, 500);
-    s->abort_after = 3;
+    stream_set_abort_after(s, 3);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
     ck_assert_uint_eq(w, 3);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
@@ -144,7 +146,7 @@ START_TEST(abort_after_bytes)
     /* Past the end: the stream ends normally unless end_with_error. */
     s = stream_new(1024, 1.0);
     stream_push(s, "abc", 3, 0);
-    s->abort_after = 100;
+    stream_set_abort_after(s, 100);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_END);
     stream_free(s);
@@ -159,13 +161,13 @@ START_TEST(end_with_error)
     int64_t wake;
 
     stream_push(s, "x", 1, 0);
-    s->end_with_error = 1;
+    stream_set_end_with_error(s);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_DATA);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
     stream_free(s);
 
     s = stream_new(1024, 1.0); /* an empty stream that is cut */
-    s->end_with_error = 1;
+    stream_set_end_with_error(s);
     ck_assert_int_eq(rd(s, 0, sizeof(out), out, &w, &wake), STREAM_ABORT);
     stream_free(s);
 }
@@ -224,30 +226,64 @@ END_TEST
 
 START_TEST(limit_and_concat)
 {
+    struct event_list *l = event_list_new();
     struct stream *s = stream_new(10, 1.0);
     char *all;
     size_t len;
 
     ck_assert_int_eq(stream_push(s, "12345", 5, 0), 0);
-    ck_assert_int_eq(stream_push_event(s, "t", "{}", 0), -1); /* 17 bytes > 10 */
     ck_assert_int_eq(stream_push(s, "67890", 5, 0), 0);
     ck_assert_int_eq(stream_push(s, "x", 1, 0), -1);
-    ck_assert_uint_eq(s->n, 2);
-    ck_assert_uint_eq(s->total, 10);
+    ck_assert_uint_eq(stream_total(s), 10);
     all = stream_concat(s, &len);
     ck_assert_uint_eq(len, 10);
     ck_assert_str_eq(all, "1234567890");
     free(all);
     stream_free(s);
 
-    s = stream_new(1024, 1.0);
-    ck_assert_int_eq(stream_push_event(s, "response.created", "{\"a\":1}", 0), 0);
-    ck_assert_int_eq(stream_push_event(s, NULL, "[DONE]", 0), 0);
-    all = stream_concat(s, NULL);
-    ck_assert_str_eq(all, "event: response.created\ndata: {\"a\":1}\n\ndata: [DONE]\n\n");
-    free(all);
-    stream_free(s);
+    /* The SSE writer: a frame that does not fit fails the whole stream. */
+    ck_assert_int_eq(event_list_push_json(l, "t", json_object(), 0), 0);
+    ck_assert_ptr_null(stream_new_sse(l, 1.0, 10)); /* 17 bytes > 10 */
+    event_list_unref(l);
     stream_free(NULL);
+}
+END_TEST
+
+/* One writer frames every kind of event, keeping delays and the list's
+ * end-of-stream behaviour. */
+START_TEST(sse_writer_frames_events)
+{
+    struct event_list *l = event_list_new();
+    struct stream *s;
+    char *all, out[256];
+    size_t w;
+    int64_t wake;
+
+    ck_assert_int_eq(event_list_push_json(l, "response.created", json_pack("{s:i}", "a", 1), 0),
+                     0);
+    ck_assert_int_eq(event_list_push_json(l, NULL, json_pack("{s:i}", "b", 2), 5), 0);
+    ck_assert_int_eq(event_list_push_raw(l, "x", "raw\r\n\r\n", 7, NULL, 0), 0);
+    ck_assert_int_eq(event_list_push_done(l, 0), 0);
+    ck_assert_int_eq(event_list_push_pause(l, 40), 0);
+    l->end_with_error = 1;
+    s = stream_new_sse(l, 1.0, 1024);
+    ck_assert_ptr_nonnull(s);
+    all = stream_concat(s, NULL);
+    ck_assert_str_eq(all, "event: response.created\ndata: {\"a\":1}\n\n"
+                          "data: {\"b\":2}\n\nraw\r\n\r\ndata: [DONE]\n\n");
+    free(all);
+    /* The first frame is due at once, the second 5 ms later. */
+    ck_assert_int_eq(stream_read(s, 100, out, 39, &w, &wake), STREAM_DATA);
+    ck_assert_uint_eq(w, 39);
+    ck_assert_int_eq(stream_read(s, 100, out, sizeof(out), &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 105);
+    ck_assert_int_eq(stream_read(s, 105, out, sizeof(out), &w, &wake), STREAM_DATA);
+    /* The pause holds the end for 40 ms; then the list's end_with_error. */
+    ck_assert_int_eq(stream_read(s, 105, out, sizeof(out), &w, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 145);
+    ck_assert_int_eq(stream_read(s, 145, out, sizeof(out), &w, &wake), STREAM_ABORT);
+    stream_free(s);
+    event_list_unref(l);
 }
 END_TEST
 
@@ -271,6 +307,10 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, limit_and_concat);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sse_writer");
+    tcase_add_test(tc, sse_writer_frames_events);
     suite_add_tcase(s, tc);
     return s;
 }

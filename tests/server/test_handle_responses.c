@@ -1,0 +1,163 @@
+/* Unit tests for server/handle_responses.c (no socket): a create answered
+ * as JSON or as an event list, error fixtures with their headers, the
+ * per-request fault header, and error envelopes quoting text that is not
+ * valid UTF-8. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json_util.h"
+#include "server_harness.h"
+#include "test_support.h"
+#include "handle_responses.h"
+#include "router.h"
+
+START_TEST(create_without_socket)
+{
+    struct rm_reply r;
+    json_t *doc = call("POST", "/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", &r);
+
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "application/json");
+    ck_assert_ptr_null(r.events);
+    ck_assert_str_eq(r.fixture, "default");
+    ck_assert_str_eq(json_util_str(doc, "object"), "response");
+    json_decref(doc);
+    reply_release(&r);
+}
+END_TEST
+
+START_TEST(stream_reply_is_a_stream)
+{
+    struct rm_reply r;
+    json_t *doc = call("POST", "/v1/responses",
+                       "{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true}", &r);
+
+    ck_assert_ptr_null(doc);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(r.events);
+    ck_assert_ptr_nonnull(strstr(r.content_type, "text/event-stream"));
+    ck_assert_uint_gt(r.events->n, 5);
+    {
+        size_t len;
+        char *bytes = harness_reply_bytes(&r, &len);
+        ck_assert_int_eq(strncmp(bytes, "event: response.created\n", 24), 0);
+        free(bytes);
+    }
+    reply_release(&r);
+}
+END_TEST
+
+START_TEST(fixture_errors_and_headers)
+{
+    struct rm_reply r;
+    json_t *doc;
+
+    doc = call("POST", "/v1/responses", "{\"model\":\"respmock-error-429\",\"input\":\"x\"}", &r);
+    ck_assert_int_eq(r.status, 429);
+    ck_assert_str_eq(harness_header(&r, "x-should-retry"), "false");
+    ck_assert_str_eq(harness_header(&r, "retry-after"), "1");
+    ck_assert_str_eq(harness_header(&r, "x-ratelimit-reset-tokens"), "6m0s");
+    json_decref(doc);
+    reply_release(&r);
+}
+END_TEST
+
+START_TEST(fault_header_per_request)
+{
+    struct rm_request req;
+    struct rm_reply r;
+    json_t *doc;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.path = "/v1/responses";
+    req.authorization = "Bearer k";
+    req.body = "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}";
+    req.body_len = strlen(req.body);
+    req.fault = "latency;ms=250";
+    router_handle(bench_srv, &req, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.delay_ms, 250);
+    reply_release(&r);
+    req.fault = "malformed_body";
+    router_handle(bench_srv, &req, &r);
+    ck_assert_int_eq(r.status, 200);
+    doc = json_loadb(r.body, r.body_len, 0, NULL);
+    ck_assert_ptr_null(doc); /* the body is cut: not JSON */
+    reply_release(&r);
+    req.fault = "teleport";
+    router_handle(bench_srv, &req, &r);
+    ck_assert_int_eq(r.status, 400);
+    reply_release(&r);
+}
+END_TEST
+
+/* "%.200s" and the fixed message/param sizes cut multi-byte characters. */
+START_TEST(truncated_utf8_in_messages_is_still_400)
+{
+    char body[2048], word[1024];
+    struct rm_reply r;
+    json_t *doc, *e;
+    size_t i;
+
+    /* previous_response_id: "a" then 150 x "é" (2 bytes): cut at 200 bytes mid-character. */
+    strcpy(word, "a");
+    for (i = 0; i < 150; i++)
+        strcat(word, "\xc3\xa9");
+    snprintf(body, sizeof(body),
+             "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"%s\"}", word);
+    doc = call("POST", "/v1/responses", body, &r);
+    e = expect_error(doc, &r, 400);
+    ck_assert_str_eq(json_util_str(e, "code"), "previous_response_not_found");
+    ck_assert_str_eq(json_util_str(e, "param"), "previous_response_id");
+    json_decref(doc);
+    reply_release(&r);
+
+    /* an enum value quoted with "%.64s" */
+    snprintf(body, sizeof(body), "{\"model\":\"m\",\"input\":\"x\",\"truncation\":\"%s\"}", word);
+    doc = call("POST", "/v1/responses", body, &r);
+    e = expect_error(doc, &r, 400);
+    ck_assert_str_eq(json_util_str(e, "param"), "truncation");
+    json_decref(doc);
+    reply_release(&r);
+
+    /* an unknown key longer than the param buffer, cut mid-character */
+    snprintf(body, sizeof(body), "{\"model\":\"m\",\"input\":\"x\",\"%s\":1}", word);
+    doc = call("POST", "/v1/responses", body, &r);
+    e = expect_error(doc, &r, 400);
+    ck_assert_str_eq(json_util_str(e, "code"), "unknown_parameter");
+    json_decref(doc);
+    reply_release(&r);
+
+    /* a fault header that is not UTF-8 */
+    doc = call_h("POST", "/v1/responses", "{\"model\":\"m\",\"input\":\"x\"}", NULL, "a\xff", &r);
+    e = expect_error(doc, &r, 400);
+    ck_assert_str_eq(json_util_str(e, "code"), "invalid_fault");
+    json_decref(doc);
+    reply_release(&r);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("handle_responses");
+    TCase *tc;
+
+    tc = tcase_create("create");
+    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
+    tcase_add_test(tc, create_without_socket);
+    tcase_add_test(tc, stream_reply_is_a_stream);
+    tcase_add_test(tc, fixture_errors_and_headers);
+    tcase_add_test(tc, fault_header_per_request);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("envelope_utf8");
+    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
+    tcase_add_test(tc, truncated_utf8_in_messages_is_still_400);
+    suite_add_tcase(s, tc);
+    return s;
+}

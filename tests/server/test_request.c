@@ -1,0 +1,114 @@
+/* Unit tests for server/request.c: query lookup, input normalisation, the
+ * JSON body reader (a scalar body is invalid_type) and reply_json's own 500
+ * when a body cannot be serialised (never retried). */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json_util.h"
+#include "server_harness.h"
+#include "test_support.h"
+#include "request.h"
+
+START_TEST(query_lookup)
+{
+    struct rm_request req;
+
+    memset(&req, 0, sizeof(req));
+    req.query[0].key = "include[]";
+    req.query[0].value = "a";
+    req.query[1].key = "limit";
+    req.query[1].value = "5";
+    req.nquery = 2;
+    ck_assert_str_eq(request_query(&req, "include"), "a");
+    ck_assert_str_eq(request_query(&req, "limit"), "5");
+    ck_assert_ptr_null(request_query(&req, "lim"));
+}
+END_TEST
+
+START_TEST(normalise_input_items)
+{
+    json_t *in = json_loads("[{\"role\":\"user\",\"content\":\"hi\"},"
+                            "{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":\"x\"},"
+                            "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"ok\",\"id\":\"msg_keep\"}]",
+                            0, NULL);
+    json_t *out = request_normalise_input(bench_srv, in), *first;
+
+    ck_assert_uint_eq(json_array_size(out), 3);
+    first = json_array_get(out, 0);
+    ck_assert_str_eq(json_util_str(first, "type"), "message");
+    ck_assert_int_eq(strncmp(json_util_str(first, "id"), "msg_", 4), 0);
+    ck_assert_str_eq(json_util_str(json_array_get(json_object_get(first, "content"), 0), "type"),
+                     "input_text");
+    ck_assert_ptr_nonnull(json_util_str(json_array_get(out, 1), "id"));
+    ck_assert_str_eq(json_util_str(json_array_get(out, 2), "id"), "msg_keep");
+    ck_assert_str_eq(json_util_str(json_array_get(json_object_get(json_array_get(out, 2),
+                                                                  "content"), 0), "type"),
+                     "output_text");
+    json_decref(in);
+    json_decref(out);
+}
+END_TEST
+
+/* README: "a JSON value that is not an object -> 400 invalid_type" (only
+ * malformed JSON is the code-null parse error). */
+START_TEST(scalar_json_body_is_invalid_type)
+{
+    static const char *const bodies[] = {"null", "42", "\"x\"", "true", "[]"};
+    size_t i;
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct rm_reply r;
+        json_t *doc = call("POST", "/v1/responses", bodies[i], &r), *e;
+
+        e = expect_error(doc, &r, 400);
+        ck_assert_msg(json_util_str(e, "code") && strcmp(json_util_str(e, "code"), "invalid_type") == 0,
+                      "%s: %s", bodies[i], r.body);
+        json_decref(doc);
+        reply_release(&r);
+    }
+}
+END_TEST
+
+/* Our own 500s carry x-should-retry: false, also when reply_json had to
+ * answer 500 itself because the body could not be rendered. */
+START_TEST(fallback_500_is_not_retried)
+{
+    struct rm_reply r;
+    json_t *bad = json_stringn_nocheck("\xff", 1); /* json_dumps refuses it */
+    unsigned i;
+    int found = 0;
+
+    memset(&r, 0, sizeof(r));
+    reply_json(&r, 200, json_pack("{s:o}", "x", bad));
+    ck_assert_int_eq(r.status, 500);
+    for (i = 0; i < r.nheaders; i++)
+        if (strcmp(r.headers[i].name, "x-should-retry") == 0 &&
+            strcmp(r.headers[i].value, "false") == 0)
+            found++;
+    ck_assert_int_eq(found, 1);
+    reply_release(&r);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("request");
+    TCase *tc;
+
+    tc = tcase_create("request_helpers");
+    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
+    tcase_add_test(tc, query_lookup);
+    tcase_add_test(tc, normalise_input_items);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("replies");
+    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
+    tcase_add_test(tc, scalar_json_body_is_invalid_type);
+    tcase_add_test(tc, fallback_500_is_not_retried);
+    suite_add_tcase(s, tc);
+    return s;
+}
