@@ -6,6 +6,7 @@
  * find, link and take references, never to render JSON. The public object
  * of a conversation is replaced, never changed, when its metadata is
  * updated, so a reference handed out stays valid and constant. */
+#include "contract.h"
 #include "conversation.h"
 
 #include <pthread.h>
@@ -235,7 +236,7 @@ int conversation_set_metadata(struct conversation_store *cs, const char *id,
     } else {
         old = c->object;
         fresh = json_pack("{s:O, s:s, s:O, s:o}", "id", json_object_get(old, "id"), "object",
-                          "conversation", "created_at", json_object_get(old, "created_at"),
+                          RM_OBJ_CONVERSATION, "created_at", json_object_get(old, "created_at"),
                           "metadata", json_is_object(metadata) ? json_deep_copy(metadata)
                                                                : json_object());
         if (fresh) {

@@ -130,7 +130,7 @@ json_t *envelope_build(const struct api_error *err)
 {
     return json_pack("{s:{s:o, s:s, s:o, s:o}}", "error",
                      "message", envelope_string(err->message),
-                     "type", err->type ? err->type : "invalid_request_error",
+                     "type", err->type ? err->type : RM_ERRTYPE_INVALID_REQUEST,
                      "param", err->param[0] ? envelope_string(err->param) : json_null(),
                      "code", err->code ? json_string(err->code) : json_null());
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "contract.h"
 #include "envelope.h"
 #include "json_util.h"
 #include "limits.h"
@@ -307,13 +308,13 @@ static int fxp_response(struct fxp *p, const char *path, json_t *r, struct fixtu
     rc |= fxp_keys(p, path, r, keys);
     rc |= fxp_str(p, path, r, "status", &fx->status);
     if (!fx->status)
-        fx->status = strdup("completed");
-    else if (strcmp(fx->status, "completed") && strcmp(fx->status, "incomplete") &&
-             strcmp(fx->status, "failed"))
+        fx->status = strdup(RM_STATUS_COMPLETED);
+    else if (strcmp(fx->status, RM_STATUS_COMPLETED) && strcmp(fx->status, RM_STATUS_INCOMPLETE) &&
+             strcmp(fx->status, RM_STATUS_FAILED))
         rc |= fxp_fail(p, fxp_join(sub, path, "status"),
                        "expected \"completed\", \"incomplete\" or \"failed\"");
     rc |= fxp_str(p, path, r, "incomplete_reason", &fx->incomplete_reason);
-    if (fx->status && strcmp(fx->status, "incomplete") == 0 && !fx->incomplete_reason)
+    if (fx->status && strcmp(fx->status, RM_STATUS_INCOMPLETE) == 0 && !fx->incomplete_reason)
         fx->incomplete_reason = strdup("max_output_tokens");
     rc |= fxp_str(p, path, r, "model", &fx->model);
     rc |= fxp_uint(p, path, r, "background_ms", &fx->background_ms, RM_MAX_DELAY_MS);
@@ -373,7 +374,7 @@ static int fxp_error(struct fxp *p, const char *path, json_t *e, struct fixture 
     } else {
         memset(&ae, 0, sizeof(ae));
         ae.status = (int)status;
-        ae.type = json_util_str(e, "type") ? json_util_str(e, "type") : "invalid_request_error";
+        ae.type = json_util_str(e, "type") ? json_util_str(e, "type") : RM_ERRTYPE_INVALID_REQUEST;
         ae.code = json_util_str(e, "code");
         snprintf(ae.param, sizeof(ae.param), "%s",
                  json_util_str(e, "param") ? json_util_str(e, "param") : "");

@@ -94,7 +94,7 @@ void conversations_create(struct rm_server *srv, const struct rm_request *req, c
         goto out_error;
     }
     server_new_id(srv, RM_ID_CONVERSATION, 48, id, sizeof(id));
-    object = json_pack("{s:s, s:s, s:I, s:o}", "id", id, "object", "conversation", "created_at",
+    object = json_pack("{s:s, s:s, s:I, s:o}", "id", id, "object", RM_OBJ_CONVERSATION, "created_at",
                        (json_int_t)server_unix_time(), "metadata",
                        metadata ? json_deep_copy(metadata) : json_object());
     reply_json(out, 200, json_incref(object));
@@ -163,7 +163,7 @@ void conversations_delete(struct rm_server *srv, const struct rm_request *req, c
         return;
     }
     reply_json(out, 200, json_pack("{s:s, s:s, s:b}", "id", id, "object",
-                                   "conversation.deleted", "deleted", 1));
+                                   RM_OBJ_CONVERSATION_DELETED, "deleted", 1));
 }
 
 void conversations_items_list(struct rm_server *srv, const struct rm_request *req,

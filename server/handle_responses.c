@@ -148,7 +148,7 @@ void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
     } else {
         long n = request_count_tokens(json_object_get(body, "instructions"), lc.prefix,
                                       json_object_get(body, "input"));
-        reply_json(out, 200, json_pack("{s:s, s:I}", "object", "response.input_tokens",
+        reply_json(out, 200, json_pack("{s:s, s:I}", "object", RM_OBJ_INPUT_TOKENS,
                                        "input_tokens", (json_int_t)n));
     }
     lifecycle_create_release(&lc);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "contract.h"
 #include "lifecycle.h"
 #include "store.h"
 
@@ -56,7 +57,7 @@ void stored_delete(struct rm_server *srv, const struct rm_request *req, const ch
         not_found(out, id);
         return;
     }
-    reply_json(out, 200, json_pack("{s:s, s:s, s:b}", "id", id, "object", "response.deleted",
+    reply_json(out, 200, json_pack("{s:s, s:s, s:b}", "id", id, "object", RM_OBJ_RESPONSE_DELETED,
                                    "deleted", 1));
 }
 

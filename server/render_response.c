@@ -140,7 +140,7 @@ json_t *render_response(const struct render_ctx *rc)
     in_tokens = fx->usage_in >= 0 ? fx->usage_in : rc->input_tokens;
 
     json_object_set_new(r, "id", json_string(id));
-    json_object_set_new(r, "object", json_string("response"));
+    json_object_set_new(r, "object", json_string(RM_OBJ_RESPONSE));
     json_object_set_new(r, "created_at", json_integer(now));
     json_object_set_new(r, "status", json_string(status));
     json_object_set_new(r, "background", json_boolean(rc->background));

@@ -19,7 +19,7 @@ json_t *response_snapshot(const json_t *final, const char *status, json_t *outpu
 json_t *response_failed(const json_t *base, const char *code, const char *message,
                         const json_t *output)
 {
-    json_t *r = base ? json_copy((json_t *)base) : json_pack("{s:s}", "object", "response");
+    json_t *r = base ? json_copy((json_t *)base) : json_pack("{s:s}", "object", RM_OBJ_RESPONSE);
 
     json_object_set_new(r, "status", json_string(RM_STATUS_FAILED));
     json_object_set_new(r, "completed_at", json_null());

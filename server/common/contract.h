@@ -114,6 +114,15 @@ const char *contract_item_id_prefix(const char *type);
  * or req_, conv_, fco_, item_; 0 when none. */
 size_t contract_id_prefix_len(const char *id);
 
+/* ---- Object names ----------------------------------------------------- */
+
+#define RM_OBJ_RESPONSE "response"
+#define RM_OBJ_RESPONSE_DELETED "response.deleted"
+#define RM_OBJ_INPUT_TOKENS "response.input_tokens"
+#define RM_OBJ_CONVERSATION "conversation"
+#define RM_OBJ_CONVERSATION_DELETED "conversation.deleted"
+#define RM_OBJ_LIST "list"
+
 /* ---- Content types ---------------------------------------------------- */
 
 #define RM_CT_JSON "application/json"
