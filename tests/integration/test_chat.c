@@ -1,9 +1,8 @@
-/* Integration tests for Chat Completions parity and the models routes
- * (issue 3), against a spawned respmock with the shipped fixtures:
- * chat.completion JSON, the data-only chunk stream ending with
- * data: [DONE], tool-call deltas with index, stream_options.include_usage,
- * chat faults, pre-stream errors as JSON, and GET /v1/models[/{id}]
- * listing the models the fixtures name. */
+/* Integration tests for Chat Completions parity (issue 3), against a
+ * spawned respmock with the shipped fixtures: chat.completion JSON, the
+ * data-only chunk stream ending with data: [DONE], tool-call deltas with
+ * index, stream_options.include_usage, chat faults, and pre-stream errors
+ * as JSON. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,27 +11,9 @@
 #include "stream_assert.h"
 #include "test_support.h"
 
-static struct test_server ts;
-
 static void start_default(void)
 {
-    static const char *const args[] = {"--speed", "0", NULL};
-    ck_assert_int_eq(test_server_start(&ts, args), 0);
-}
-
-/* A clean exit (status 0) also proves, in a sanitizer build, that the
- * server leaked nothing over its streams, cut ones included. */
-static void stop(void)
-{
-    ck_assert_int_eq(test_server_stop(&ts), 0);
-}
-
-static char *url_of(const char *path)
-{
-    static char url[256];
-
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    return url;
+    srv_start(&(struct test_server_opts){.speed = "0"});
 }
 
 #define WEATHER_TOOL                                                                             \
@@ -42,10 +23,8 @@ static char *url_of(const char *path)
 static json_t *chat_json(const char *body, struct http_result *r)
 {
     const char *headers[] = {"Accept: application/json", NULL};
-    json_t *doc;
+    json_t *doc = srv_request("POST", "/v1/chat/completions", body, headers, r);
 
-    ck_assert_int_eq(http_request("POST", url_of("/v1/chat/completions"), body, headers, r), 0);
-    doc = http_json(r);
     ck_assert_msg(doc != NULL, "not JSON: %s", r->body);
     return doc;
 }
@@ -57,7 +36,7 @@ static void chat_sse(const char *body, const char *fault, struct sse_http *r)
 
     if (fault)
         snprintf(h, sizeof(h), "x-respmock-fault: %s", fault);
-    sse_http_post(url_of("/v1/chat/completions"), body, headers, 60, r);
+    sse_http_post(srv_url("/v1/chat/completions"), body, headers, 60, r);
 }
 
 static json_t *first_choice(json_t *doc)
@@ -110,16 +89,13 @@ START_TEST(chat_stream_done)
     struct chat_stream_summary cs;
     json_t *doc;
     char *ct;
-    struct http_result hr;
 
     chat_sse("{\"model\":\"gpt-4.1-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
              "\"stream\":true}",
              NULL, &s);
     ck_assert_int_eq(s.curl_rc, CURLE_OK);
     ck_assert_int_eq(s.status, 200);
-    memset(&hr, 0, sizeof(hr));
-    hr.headers = s.headers;
-    ct = http_header(&hr, "content-type");
+    ct = http_header_in(s.headers, "content-type");
     ck_assert(ct && strncmp(ct, "text/event-stream", 17) == 0);
     free(ct);
     ck_assert_ptr_null(strstr(s.body, "event:"));
@@ -281,91 +257,17 @@ START_TEST(chat_faults_and_errors)
                      "messages");
     json_decref(doc);
     http_result_free(&r);
-    ck_assert_int_eq(http_request("POST", url_of("/v1/chat/completions"), body, noauth, &r), 0);
-    ck_assert_int_eq(r.status, 401);
-    doc = http_json(&r);
-    assert_error_envelope(doc);
-    json_decref(doc);
-    http_result_free(&r);
-}
-END_TEST
-
-/* ---- Models ------------------------------------------------------------- */
-
-START_TEST(models_routes)
-{
-    static const char *const named[] = {"gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini", "gpt-5-mini"};
-    const char *noauth[] = {"Authorization: Basic eA==", NULL};
-    struct http_result r;
-    json_t *doc, *m, *e;
-    size_t i, k;
-
-    ck_assert_int_eq(http_request("GET", url_of("/v1/models"), NULL, NULL, &r), 0);
-    ck_assert_int_eq(r.status, 200);
-    doc = http_json(&r);
-    ck_assert_str_eq(json_string_value(json_object_get(doc, "object")), "list");
-    json_array_foreach(json_object_get(doc, "data"), i, m) {
-        ck_assert(json_is_string(json_object_get(m, "id")));
-        ck_assert_str_eq(json_string_value(json_object_get(m, "object")), "model");
-        ck_assert(json_is_integer(json_object_get(m, "created")));
-        ck_assert(json_is_string(json_object_get(m, "owned_by")));
-        ck_assert_msg(!strpbrk(json_string_value(json_object_get(m, "id")), "*?["),
-                      "a glob is listed as a model");
-    }
-    for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
-        int found = 0;
-        json_array_foreach(json_object_get(doc, "data"), i, m) found |=
-            strcmp(json_string_value(json_object_get(m, "id")), named[k]) == 0;
-        ck_assert_msg(found, "model %s is not listed", named[k]);
-    }
-    json_decref(doc);
-    http_result_free(&r);
-
-    ck_assert_int_eq(http_request("GET", url_of("/v1/models/gpt-4.1"), NULL, NULL, &r), 0);
-    ck_assert_int_eq(r.status, 200);
-    doc = http_json(&r);
-    ck_assert_str_eq(json_string_value(json_object_get(doc, "id")), "gpt-4.1");
-    ck_assert_str_eq(json_string_value(json_object_get(doc, "object")), "model");
-    json_decref(doc);
-    http_result_free(&r);
-
-    ck_assert_int_eq(http_request("GET", url_of("/v1/models/no-such-model"), NULL, NULL, &r), 0);
-    ck_assert_int_eq(r.status, 404);
-    doc = http_json(&r);
-    e = assert_error_envelope(doc);
-    ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "model_not_found");
-    json_decref(doc);
-    http_result_free(&r);
-
-    ck_assert_int_eq(http_request("GET", url_of("/v1/models"), NULL, noauth, &r), 0);
-    ck_assert_int_eq(r.status, 401);
-    http_result_free(&r);
+    assert_error_answer(srv_request("POST", "/v1/chat/completions", body, noauth, &r), &r, 401);
 }
 END_TEST
 
 Suite *make_suite(void)
 {
     Suite *s = suite_create("chat");
-    TCase *tc;
 
-    tc = tcase_create("chat_json");
-    tcase_add_checked_fixture(tc, start_default, stop);
-    tcase_add_test(tc, chat_completion_json);
-    tcase_add_test(tc, chat_tool_calls);
-    tcase_add_test(tc, chat_refusal_and_length);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("chat_sse");
-    tcase_add_checked_fixture(tc, start_default, stop);
-    tcase_add_test(tc, chat_stream_done);
-    tcase_add_test(tc, chat_include_usage);
-    tcase_add_test(tc, chat_faults_and_errors);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("models");
-    tcase_add_checked_fixture(tc, start_default, stop);
-    tcase_add_test(tc, models_routes);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("chat_json"), 60, start_default, srv_stop, chat_completion_json,
+              chat_tool_calls, chat_refusal_and_length);
+    add_tcase(s, tcase_create("chat_sse"), 60, start_default, srv_stop, chat_stream_done,
+              chat_include_usage, chat_faults_and_errors);
     return s;
 }

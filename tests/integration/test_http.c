@@ -1,57 +1,35 @@
-/* Integration tests for issue 2: a real respmock process on a free port,
- * driven with libcurl: shipped fixtures, request validation, auth, routing,
- * limits, headers, start-up and --check behaviour. */
+/* Integration tests for the HTTP surface of a respmock process (issue 2),
+ * driven with libcurl: the shipped fixtures' answers on POST /v1/responses,
+ * request validation, auth, routing, the models routes, the body limit and
+ * response headers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "test_support.h"
 
-static struct test_server ts;
-
 static void start_default(void)
 {
-    ck_assert_int_eq(test_server_start(&ts, NULL), 0);
+    srv_start(NULL);
 }
 
 static void start_with_key(void)
 {
-    static const char *const args[] = {"--api-key", "sk-test-right-key-1234", NULL};
-    ck_assert_int_eq(test_server_start(&ts, args), 0);
+    srv_start(&(struct test_server_opts){.api_key = "sk-test-right-key-1234"});
 }
 
 static void start_small_body(void)
 {
     static const char *const args[] = {"--max-body", "1024", NULL};
-    ck_assert_int_eq(test_server_start(&ts, args), 0);
+
+    srv_start(&(struct test_server_opts){.extra = args});
 }
 
-static void stop(void)
+/* POST /v1/responses; returns the parsed body (new ref), 'r' the exchange. */
+static json_t *create(const char *body, const char *const *headers, struct http_result *r)
 {
-    test_server_stop(&ts);
-}
-
-/* POST 'body' to /v1/responses; returns the parsed body (new ref). */
-static json_t *post(const char *path, const char *body, const char *const *headers,
-                    struct http_result *r)
-{
-    char url[256];
-
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    ck_assert_int_eq(http_request("POST", url, body, headers, r), 0);
-    return http_json(r);
-}
-
-static json_t *get(const char *path, struct http_result *r)
-{
-    char url[256];
-
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    ck_assert_int_eq(http_request("GET", url, NULL, NULL, r), 0);
-    return http_json(r);
+    return srv_request("POST", "/v1/responses", body, headers, r);
 }
 
 /* Every key a real Response object has (contract §3.1). */
@@ -86,14 +64,10 @@ static const char *out_str(json_t *r, size_t i, const char *key)
 START_TEST(health_needs_no_auth)
 {
     struct http_result r;
-    char url[128];
-    json_t *doc;
+    json_t *doc =
+        srv_request("GET", "/healthz", NULL, (const char *const[]){"Authorization:", NULL}, &r);
 
-    snprintf(url, sizeof(url), "%s/healthz", ts.base);
-    ck_assert_int_eq(http_request("GET", url, NULL, (const char *const[]){"Authorization:", NULL},
-                                  &r), 0);
     ck_assert_int_eq(r.status, 200);
-    doc = http_json(&r);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "ok");
     json_decref(doc);
     http_result_free(&r);
@@ -103,11 +77,11 @@ END_TEST
 START_TEST(plain_text_default)
 {
     struct http_result r;
-    json_t *doc = post("/v1/responses",
-                       "{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\",\"instructions\":\"Be brief.\","
-                       "\"temperature\":0.5,\"top_p\":0.9,\"metadata\":{\"k\":\"v\"},"
-                       "\"max_output_tokens\":64}",
-                       NULL, &r);
+    json_t *doc =
+        create("{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\",\"instructions\":\"Be brief.\","
+               "\"temperature\":0.5,\"top_p\":0.9,\"metadata\":{\"k\":\"v\"},"
+               "\"max_output_tokens\":64}",
+               NULL, &r);
     json_t *content, *usage;
     char *rid = http_header(&r, "x-request-id"), *ms = http_header(&r, "openai-processing-ms");
     char *ct = http_header(&r, "content-type");
@@ -156,8 +130,8 @@ END_TEST
 START_TEST(fresh_ids_every_time)
 {
     struct http_result r1, r2;
-    json_t *a = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r1);
-    json_t *b = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r2);
+    json_t *a = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r1);
+    json_t *b = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r2);
 
     ck_assert_str_ne(json_string_value(json_object_get(a, "id")),
                      json_string_value(json_object_get(b, "id")));
@@ -172,11 +146,11 @@ END_TEST
 START_TEST(function_call_with_tools)
 {
     struct http_result r;
-    json_t *doc = post("/v1/responses",
-                       "{\"model\":\"gpt-4.1\",\"input\":\"Weather in Boston?\",\"tools\":[{\"type\":"
-                       "\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
-                       "\"properties\":{\"location\":{\"type\":\"string\"}}}}]}",
-                       NULL, &r);
+    json_t *doc =
+        create("{\"model\":\"gpt-4.1\",\"input\":\"Weather in Boston?\",\"tools\":[{\"type\":"
+               "\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
+               "\"properties\":{\"location\":{\"type\":\"string\"}}}}]}",
+               NULL, &r);
     json_t *tool, *args;
 
     ck_assert_int_eq(r.status, 200);
@@ -203,7 +177,7 @@ START_TEST(refusal_incomplete_reasoning)
     struct http_result r;
     json_t *doc, *part;
 
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"Please refuse this\"}", NULL, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"Please refuse this\"}", NULL, &r);
     part = json_array_get(json_object_get(json_array_get(json_object_get(doc, "output"), 0),
                                           "content"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(part, "type")), "refusal");
@@ -211,7 +185,7 @@ START_TEST(refusal_incomplete_reasoning)
     json_decref(doc);
     http_result_free(&r);
 
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"Write a long essay\"}", NULL, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"Write a long essay\"}", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     assert_response_shape(doc);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "incomplete");
@@ -223,7 +197,7 @@ START_TEST(refusal_incomplete_reasoning)
     json_decref(doc);
     http_result_free(&r);
 
-    doc = post("/v1/responses", "{\"model\":\"o4-mini\",\"input\":\"think about it\"}", NULL, &r);
+    doc = create("{\"model\":\"o4-mini\",\"input\":\"think about it\"}", NULL, &r);
     ck_assert_str_eq(out_str(doc, 0, "type"), "reasoning");
     ck_assert_int_eq(strncmp(out_str(doc, 0, "id"), "rs_", 3), 0);
     ck_assert_str_eq(out_str(doc, 1, "type"), "message");
@@ -239,20 +213,20 @@ START_TEST(recorded_response_is_stored)
     struct http_result r;
     json_t *doc;
 
-    doc = post("/v1/responses", "{\"model\":\"respmock-recorded\",\"input\":\"hi\",\"stream\":true}",
-               NULL, &r);
+    doc = create("{\"model\":\"respmock-recorded\",\"input\":\"hi\",\"stream\":true}", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"id\":\"resp_rec1\""));
     http_result_free(&r);
     json_decref(doc);
-    doc = get("/v1/responses/resp_rec1", &r);
+    doc = srv_request("GET", "/v1/responses/resp_rec1", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "completed");
     ck_assert_str_eq(out_str(doc, 0, "id"), "msg_rec1");
     json_decref(doc);
     http_result_free(&r);
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"and then?\","
-                                "\"previous_response_id\":\"resp_rec1\"}", NULL, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"and then?\","
+                 "\"previous_response_id\":\"resp_rec1\"}",
+                 NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "previous_response_id")), "resp_rec1");
     json_decref(doc);
@@ -273,7 +247,7 @@ START_TEST(error_fixtures)
 
         snprintf(body, sizeof(body), "{\"model\":\"respmock-error-%d\",\"input\":\"hi\"}",
                  statuses[i]);
-        doc = post("/v1/responses", body, NULL, &r);
+        doc = create(body, NULL, &r);
         ck_assert_int_eq(r.status, statuses[i]);
         e = assert_error_envelope(doc);
         (void)e;
@@ -308,18 +282,12 @@ START_TEST(fixture_selected_by_header)
     struct http_result r;
     json_t *doc;
 
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"x-respmock-fixture: error-500", NULL}, &r);
-    ck_assert_int_eq(r.status, 500);
-    assert_error_envelope(doc);
-    json_decref(doc);
-    http_result_free(&r);
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"x-respmock-fixture: no-such-fixture", NULL}, &r);
-    ck_assert_int_eq(r.status, 400);
-    assert_error_envelope(doc);
-    json_decref(doc);
-    http_result_free(&r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"x-respmock-fixture: error-500", NULL}, &r);
+    assert_error_answer(doc, &r, 500);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"x-respmock-fixture: no-such-fixture", NULL}, &r);
+    assert_error_answer(doc, &r, 400);
 }
 END_TEST
 
@@ -327,7 +295,7 @@ END_TEST
 static void expect_400(const char *body, const char *code, const char *param)
 {
     struct http_result r;
-    json_t *doc = post("/v1/responses", body, NULL, &r), *e;
+    json_t *doc = create(body, NULL, &r), *e;
 
     ck_assert_msg(r.status == 400, "%s: status %ld", body, r.status);
     e = assert_error_envelope(doc);
@@ -351,7 +319,7 @@ static void expect_400(const char *body, const char *code, const char *param)
 static void expect_200(const char *body)
 {
     struct http_result r;
-    json_t *doc = post("/v1/responses", body, NULL, &r);
+    json_t *doc = create(body, NULL, &r);
 
     ck_assert_msg(r.status == 200, "%s: status %ld: %s", body, r.status, r.body);
     json_decref(doc);
@@ -414,20 +382,17 @@ START_TEST(auth_required)
     struct http_result r;
     json_t *doc;
 
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"Authorization:", NULL}, &r);
-    ck_assert_int_eq(r.status, 401);
-    assert_error_envelope(doc);
-    json_decref(doc);
-    http_result_free(&r);
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"Authorization: Basic dXNlcjpwYXNz", NULL}, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"Authorization:", NULL}, &r);
+    assert_error_answer(doc, &r, 401);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"Authorization: Basic dXNlcjpwYXNz", NULL}, &r);
     ck_assert_int_eq(r.status, 401);
     json_decref(doc);
     http_result_free(&r);
     /* Without --api-key any bearer token passes. */
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"Authorization: Bearer anything", NULL}, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"Authorization: Bearer anything", NULL}, &r);
     ck_assert_int_eq(r.status, 200);
     json_decref(doc);
     http_result_free(&r);
@@ -439,16 +404,16 @@ START_TEST(api_key_restricts)
     struct http_result r;
     json_t *doc, *e;
 
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"Authorization: Bearer sk-wrong-key-5678", NULL}, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"Authorization: Bearer sk-wrong-key-5678", NULL}, &r);
     ck_assert_int_eq(r.status, 401);
     e = assert_error_envelope(doc);
     ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "invalid_api_key");
     ck_assert_ptr_null(strstr(r.body, "sk-wrong-key-5678")); /* the key is masked */
     json_decref(doc);
     http_result_free(&r);
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
-               (const char *const[]){"Authorization: Bearer sk-test-right-key-1234", NULL}, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                 (const char *const[]){"Authorization: Bearer sk-test-right-key-1234", NULL}, &r);
     ck_assert_int_eq(r.status, 200);
     json_decref(doc);
     http_result_free(&r);
@@ -460,8 +425,7 @@ END_TEST
 START_TEST(replay_of_json_answer_has_no_fault)
 {
     struct http_result r;
-    json_t *doc = post("/v1/responses", "{\"model\":\"respmock-stream-error\",\"input\":\"hi\"}",
-                       NULL, &r);
+    json_t *doc = create("{\"model\":\"respmock-stream-error\",\"input\":\"hi\"}", NULL, &r);
     char path[256];
 
     ck_assert_int_eq(r.status, 200);
@@ -469,7 +433,7 @@ START_TEST(replay_of_json_answer_has_no_fault)
     snprintf(path, sizeof(path), "/v1/responses/%s?stream=true",
              json_string_value(json_object_get(doc, "id")));
     http_result_free(&r);
-    json_decref(get(path, &r));
+    json_decref(srv_request("GET", path, NULL, NULL, &r));
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "event: response.completed"));
     ck_assert_ptr_null(strstr(r.body, "event: error"));
@@ -482,22 +446,15 @@ END_TEST
 START_TEST(unknown_route_and_method)
 {
     struct http_result r;
-    char url[256];
     json_t *doc, *e;
 
-    doc = get("/v1/foo", &r);
+    doc = srv_request("GET", "/v1/foo", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 404);
     e = assert_error_envelope(doc);
     ck_assert_str_eq(json_string_value(json_object_get(e, "message")), "Invalid URL (GET /v1/foo)");
     json_decref(doc);
     http_result_free(&r);
-    snprintf(url, sizeof(url), "%s/v1/responses", ts.base);
-    ck_assert_int_eq(http_request("PUT", url, "{}", NULL, &r), 0);
-    ck_assert_int_eq(r.status, 404);
-    doc = http_json(&r);
-    assert_error_envelope(doc);
-    json_decref(doc);
-    http_result_free(&r);
+    assert_error_answer(srv_request("PUT", "/v1/responses", "{}", NULL, &r), &r, 404);
 }
 END_TEST
 
@@ -511,13 +468,9 @@ START_TEST(body_too_large)
     body[8191] = '\0';
     memcpy(body, "{\"model\":\"gpt-4.1\",\"input\":\"", 28);
     memcpy(body + 8189, "\"}", 2);
-    doc = post("/v1/responses", body, NULL, &r);
-    ck_assert_int_eq(r.status, 413);
-    assert_error_envelope(doc);
-    json_decref(doc);
-    http_result_free(&r);
+    assert_error_answer(create(body, NULL, &r), &r, 413);
     /* A small one still works on the same server. */
-    doc = post("/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r);
+    doc = create("{\"model\":\"gpt-4.1\",\"input\":\"hi\"}", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     json_decref(doc);
     http_result_free(&r);
@@ -528,7 +481,7 @@ END_TEST
 START_TEST(stream_request_errors_are_json)
 {
     struct http_result r;
-    json_t *doc = post("/v1/responses", "{\"input\":\"hi\",\"stream\":true}", NULL, &r);
+    json_t *doc = create("{\"input\":\"hi\",\"stream\":true}", NULL, &r);
     char *ct = http_header(&r, "content-type");
 
     ck_assert_int_eq(r.status, 400);
@@ -543,7 +496,7 @@ END_TEST
 START_TEST(models_listed)
 {
     struct http_result r;
-    json_t *doc = get("/v1/models", &r), *m;
+    json_t *doc = srv_request("GET", "/v1/models", NULL, NULL, &r), *m;
 
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "object")), "list");
@@ -552,135 +505,81 @@ START_TEST(models_listed)
     ck_assert_str_eq(json_string_value(json_object_get(m, "object")), "model");
     json_decref(doc);
     http_result_free(&r);
-    doc = get("/v1/models/gpt-4.1-mini", &r);
+    doc = srv_request("GET", "/v1/models/gpt-4.1-mini", NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     json_decref(doc);
     http_result_free(&r);
-    doc = get("/v1/models/nope", &r);
-    ck_assert_int_eq(r.status, 404);
-    assert_error_envelope(doc);
+    assert_error_answer(srv_request("GET", "/v1/models/nope", NULL, NULL, &r), &r, 404);
+}
+END_TEST
+
+/* Every model the fixtures name is listed, no glob is, and one can be
+ * fetched by id. */
+START_TEST(models_routes)
+{
+    static const char *const named[] = {"gpt-4.1-mini", "gpt-4.1", "gpt-4o-mini", "gpt-5-mini"};
+    const char *noauth[] = {"Authorization: Basic eA==", NULL};
+    struct http_result r;
+    json_t *doc, *m, *e;
+    size_t i, k;
+
+    doc = srv_request("GET", "/v1/models", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "object")), "list");
+    json_array_foreach (json_object_get(doc, "data"), i, m) {
+        ck_assert(json_is_string(json_object_get(m, "id")));
+        ck_assert_str_eq(json_string_value(json_object_get(m, "object")), "model");
+        ck_assert(json_is_integer(json_object_get(m, "created")));
+        ck_assert(json_is_string(json_object_get(m, "owned_by")));
+        ck_assert_msg(!strpbrk(json_string_value(json_object_get(m, "id")), "*?["),
+                      "a glob is listed as a model");
+    }
+    for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
+        int found = 0;
+        json_array_foreach (json_object_get(doc, "data"), i, m)
+            found |= strcmp(json_string_value(json_object_get(m, "id")), named[k]) == 0;
+        ck_assert_msg(found, "model %s is not listed", named[k]);
+    }
     json_decref(doc);
+    http_result_free(&r);
+
+    doc = srv_request("GET", "/v1/models/gpt-4.1", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "id")), "gpt-4.1");
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "object")), "model");
+    json_decref(doc);
+    http_result_free(&r);
+
+    doc = srv_request("GET", "/v1/models/no-such-model", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    e = assert_error_envelope(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "model_not_found");
+    json_decref(doc);
+    http_result_free(&r);
+
+    json_decref(srv_request("GET", "/v1/models", NULL, noauth, &r));
+    ck_assert_int_eq(r.status, 401);
     http_result_free(&r);
 }
 END_TEST
-
-/* Run respmock with 'args' to completion; returns its exit code and what
- * it printed (stdout and stderr) in 'out'. */
-static int run_respmock(const char *args, char *out, size_t n)
-{
-    char cmd[1024];
-    FILE *p;
-    size_t got;
-    int status;
-
-    snprintf(cmd, sizeof(cmd), "timeout 20 %s %s 2>&1", RM_RESPMOCK_BIN, args);
-    p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-START_TEST(bad_fixture_refuses_to_start)
-{
-    char out[4096], args[512];
-
-    snprintf(args, sizeof(args), "--port 0 --fixtures %s/tests/data/bad-fixtures/unknown-key",
-             RM_SOURCE_DIR);
-    ck_assert_int_eq(run_respmock(args, out, sizeof(out)), 1);
-    ck_assert_msg(strstr(out, "unknown-key/input.json:3:22: match.modle: unknown key") != NULL,
-                  "got: %s", out);
-    ck_assert_ptr_null(strstr(out, "listening on"));
-}
-END_TEST
-
-START_TEST(check_flag)
-{
-    char out[8192], args[512];
-
-    snprintf(args, sizeof(args), "--check --fixtures %s/fixtures", RM_SOURCE_DIR);
-    ck_assert_int_eq(run_respmock(args, out, sizeof(out)), 0);
-    ck_assert_ptr_nonnull(strstr(out, "valid"));
-    snprintf(args, sizeof(args), "--check --fixtures %s/tests/data/bad-fixtures/syntax-error",
-             RM_SOURCE_DIR);
-    ck_assert_int_eq(run_respmock(args, out, sizeof(out)), 1);
-    ck_assert_ptr_nonnull(strstr(out, "input.json:4:1:"));
-    ck_assert_int_eq(run_respmock("--version", out, sizeof(out)), 0);
-    ck_assert_ptr_nonnull(strstr(out, "respmock "));
-    ck_assert_int_eq(run_respmock("--help", out, sizeof(out)), 0);
-    ck_assert_ptr_nonnull(strstr(out, "--fixtures"));
-    ck_assert_int_eq(run_respmock("--port nope", out, sizeof(out)), 2);
-    ck_assert_int_eq(run_respmock("--frobnicate", out, sizeof(out)), 2);
-    ck_assert_ptr_nonnull(strstr(out, "unknown option '--frobnicate'"));
-    ck_assert_int_eq(run_respmock("--port 99999", out, sizeof(out)), 2);
-    ck_assert_ptr_nonnull(strstr(out, "bad value '99999' for --port"));
-    /* A rejected --api-key value is never echoed. */
-    ck_assert_int_eq(run_respmock("--api-key", out, sizeof(out)), 2);
-    ck_assert_int_eq(run_respmock("--api-key '' --check", out, sizeof(out)), 2);
-    ck_assert_ptr_nonnull(strstr(out, "bad value for --api-key"));
-}
-END_TEST
-
-START_TEST(sigterm_exits_cleanly)
-{
-    struct test_server t2;
-
-    ck_assert_int_eq(test_server_start(&t2, NULL), 0);
-    ck_assert_int_eq(test_server_stop(&t2), 0);
-}
-END_TEST
-
-static TCase *with_server(TCase *tc, void (*setup)(void))
-{
-    tcase_add_checked_fixture(tc, setup, stop);
-    tcase_set_timeout(tc, 60);
-    return tc;
-}
 
 Suite *make_suite(void)
 {
     Suite *s = suite_create("http");
-    TCase *tc;
 
-    tc = with_server(tcase_create("health"), start_default);
-    tcase_add_test(tc, health_needs_no_auth);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("shipped_success"), start_default);
-    tcase_add_test(tc, plain_text_default);
-    tcase_add_test(tc, fresh_ids_every_time);
-    tcase_add_test(tc, function_call_with_tools);
-    tcase_add_test(tc, refusal_incomplete_reasoning);
-    tcase_add_test(tc, recorded_response_is_stored);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("shipped_errors"), start_default);
-    tcase_add_test(tc, error_fixtures);
-    tcase_add_test(tc, fixture_selected_by_header);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("validation"), start_default);
-    tcase_add_test(tc, validation_rejects);
-    tcase_add_test(tc, validation_accepts);
-    tcase_add_test(tc, stream_request_errors_are_json);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("auth"), start_default);
-    tcase_add_test(tc, auth_required);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("api_key"), start_with_key);
-    tcase_add_test(tc, api_key_restricts);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("routing"), start_default);
-    tcase_add_test(tc, unknown_route_and_method);
-    tcase_add_test(tc, replay_of_json_answer_has_no_fault);
-    tcase_add_test(tc, models_listed);
-    suite_add_tcase(s, tc);
-    tc = with_server(tcase_create("body_limit"), start_small_body);
-    tcase_add_test(tc, body_too_large);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("startup");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, bad_fixture_refuses_to_start);
-    tcase_add_test(tc, check_flag);
-    tcase_add_test(tc, sigterm_exits_cleanly);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("health"), 60, start_default, srv_stop, health_needs_no_auth);
+    add_tcase(s, tcase_create("shipped_success"), 60, start_default, srv_stop, plain_text_default,
+              fresh_ids_every_time, function_call_with_tools, refusal_incomplete_reasoning,
+              recorded_response_is_stored);
+    add_tcase(s, tcase_create("shipped_errors"), 60, start_default, srv_stop, error_fixtures,
+              fixture_selected_by_header);
+    add_tcase(s, tcase_create("validation"), 60, start_default, srv_stop, validation_rejects,
+              validation_accepts, stream_request_errors_are_json);
+    add_tcase(s, tcase_create("auth"), 60, start_default, srv_stop, auth_required);
+    add_tcase(s, tcase_create("api_key"), 60, start_with_key, srv_stop, api_key_restricts);
+    add_tcase(s, tcase_create("routing"), 60, start_default, srv_stop, unknown_route_and_method,
+              replay_of_json_answer_has_no_fault, models_listed);
+    add_tcase(s, tcase_create("models"), 60, start_default, srv_stop, models_routes);
+    add_tcase(s, tcase_create("body_limit"), 60, start_small_body, srv_stop, body_too_large);
     return s;
 }

@@ -1,4 +1,4 @@
-/* Integration tests for issue 4, the response lifecycle: a real respmock on
+/* Integration tests for the response lifecycle (issue 4): a real respmock on
  * a free port with the fixtures of tests/data/lifecycle-fixtures (turn-based
  * chains, a two-turn tool loop, background schedules), driven with libcurl.
  * Covers store/retrieve/delete, store:false, input_items paging, chains of
@@ -18,23 +18,10 @@
 #include "sse.h"
 #include "test_support.h"
 
-#define LC_FIXTURES RM_SOURCE_DIR "/tests/data/lifecycle-fixtures"
-
-static struct test_server ts;
-
 static void start_with(const char *const *extra)
 {
-    const char *args[16];
-    int n = 0;
-
-    args[n++] = "--fixtures";
-    args[n++] = LC_FIXTURES;
-    args[n++] = "--log-level";
-    args[n++] = "warn";
-    for (; extra && *extra; extra++)
-        args[n++] = *extra;
-    args[n] = NULL;
-    ck_assert_int_eq(test_server_start(&ts, args), 0);
+    srv_start(&(struct test_server_opts){
+        .fixtures = TEST_DATA_DIR "/lifecycle-fixtures", .log_level = "warn", .extra = extra});
 }
 
 static void start_default(void)
@@ -44,81 +31,28 @@ static void start_default(void)
 
 static void start_small_store(void)
 {
-    static const char *const a[] = {"--max-stored", "3", NULL};
-    start_with(a);
+    start_with((const char *const[]){"--max-stored", "3", NULL});
 }
 
 static void start_speed0(void)
 {
-    static const char *const a[] = {"--speed", "0", NULL};
-    start_with(a);
+    start_with((const char *const[]){"--speed", "0", NULL});
 }
 
 static void start_threads(void)
 {
-    static const char *const a[] = {"--threads", "4", "--max-stored", "40", NULL};
-    start_with(a);
-}
-
-/* A clean exit status also means no sanitizer report from the server. */
-static void stop(void)
-{
-    if (ts.pid > 0)
-        ck_assert_int_eq(test_server_stop(&ts), 0);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* One request to the test server; body as JSON (new ref) or NULL. */
-static json_t *call(const char *method, const char *path, const char *body, long *status)
-{
-    return http_call(ts.base, method, path, body, status);
+    start_with((const char *const[]){"--threads", "4", "--max-stored", "40", NULL});
 }
 
 /* POST /v1/responses that must succeed. */
 static json_t *create(const char *body)
 {
     long status;
-    json_t *doc = call("POST", "/v1/responses", body, &status);
+    json_t *doc = srv_call("POST", "/v1/responses", body, &status);
 
     ck_assert_msg(status == 200, "create %s -> %ld", body, status);
     ck_assert_ptr_nonnull(doc);
     return doc;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-/* The text of the last message item of a Response. */
-static const char *answer(const json_t *resp)
-{
-    json_t *out = json_object_get(resp, "output");
-    size_t i = json_array_size(out);
-
-    while (i--) {
-        json_t *it = json_array_get(out, i);
-        if (str(it, "type") && strcmp(str(it, "type"), "message") == 0)
-            return str(json_array_get(json_object_get(it, "content"), 0), "text");
-    }
-    return NULL;
-}
-
-/* Send a request that must fail with this status, code and param. */
-static void expect_fail(const char *method, const char *path, const char *body, long want,
-                        const char *code, const char *param)
-{
-    long st = 0;
-    json_t *doc = call(method, path, body, &st);
-
-    assert_error_reply(doc, st, want, code, param);
 }
 
 static int sse_collect(const struct sse_event *ev, void *user)
@@ -134,11 +68,9 @@ static json_t *call_sse(const char *method, const char *path, const char *body, 
 {
     struct http_result r;
     struct sse_parser p;
-    char url[1024];
     json_t *events = json_array();
 
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    ck_assert_int_eq(http_request(method, url, body, NULL, &r), 0);
+    json_decref(srv_request(method, path, body, NULL, &r));
     ck_assert_msg(r.status == 200, "%s %s -> %ld %s", method, path, r.status, r.body);
     sse_parser_init(&p, 16u * 1024 * 1024);
     ck_assert_int_eq(sse_parser_feed(&p, r.body, r.body_len, sse_collect, events), 0);
@@ -152,7 +84,7 @@ static json_t *call_sse(const char *method, const char *path, const char *body, 
 
 static const char *ev_type(const json_t *events, size_t i)
 {
-    return str(json_array_get(events, i), "event");
+    return jstr(json_array_get(events, i), "event");
 }
 
 static json_t *ev_data(const json_t *events, size_t i)
@@ -170,7 +102,7 @@ static void assert_sequence(const json_t *events, long first)
     for (i = 0; i < json_array_size(events); i++) {
         json_t *d = ev_data(events, i);
         ck_assert_ptr_nonnull(d);
-        ck_assert_str_eq(ev_type(events, i), str(d, "type"));
+        ck_assert_str_eq(ev_type(events, i), jstr(d, "type"));
         ck_assert_int_eq((long)json_integer_value(json_object_get(d, "sequence_number")),
                          first + (long)i);
     }
@@ -184,8 +116,8 @@ START_TEST(retrieve_and_delete)
     char path[256];
     long st;
 
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    g = call("GET", path, NULL, &st);
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    g = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
     ck_assert(json_equal(g, r)); /* the stored object is exactly what was returned */
     json_decref(g);
@@ -194,23 +126,23 @@ START_TEST(retrieve_and_delete)
     snprintf(path, sizeof(path),
              "/v1/responses/%s?include[]=message.output_text.logprobs&include=reasoning."
              "encrypted_content",
-             str(r, "id"));
-    g = call("GET", path, NULL, &st);
+             jstr(r, "id"));
+    g = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(g, "id"), str(r, "id"));
+    ck_assert_str_eq(jstr(g, "id"), jstr(r, "id"));
     json_decref(g);
 
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    d = call("DELETE", path, NULL, &st);
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    d = srv_call("DELETE", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(d, "id"), str(r, "id"));
-    ck_assert_str_eq(str(d, "object"), "response.deleted");
+    ck_assert_str_eq(jstr(d, "id"), jstr(r, "id"));
+    ck_assert_str_eq(jstr(d, "object"), "response.deleted");
     ck_assert(json_is_true(json_object_get(d, "deleted")));
     json_decref(d);
 
-    expect_fail("GET", path, NULL, 404, NULL, NULL);
-    expect_fail("DELETE", path, NULL, 404, NULL, NULL);
-    expect_fail("GET", "/v1/responses/resp_unknown", NULL, 404, NULL, NULL);
+    srv_expect_error("GET", path, NULL, 404, NULL, NULL);
+    srv_expect_error("DELETE", path, NULL, 404, NULL, NULL);
+    srv_expect_error("GET", "/v1/responses/resp_unknown", NULL, 404, NULL, NULL);
     json_decref(r);
 }
 END_TEST
@@ -222,18 +154,18 @@ START_TEST(store_false_not_kept)
     char path[256], body[512];
 
     ck_assert(json_is_false(json_object_get(r, "store")));
-    ck_assert_int_eq(strncmp(str(r, "id"), "resp_", 5), 0);
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    expect_fail("GET", path, NULL, 404, NULL, NULL);
-    expect_fail("DELETE", path, NULL, 404, NULL, NULL);
-    snprintf(path, sizeof(path), "/v1/responses/%s/input_items", str(r, "id"));
-    expect_fail("GET", path, NULL, 404, NULL, NULL);
-    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
-    expect_fail("POST", path, NULL, 404, NULL, NULL);
+    ck_assert_int_eq(strncmp(jstr(r, "id"), "resp_", 5), 0);
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    srv_expect_error("GET", path, NULL, 404, NULL, NULL);
+    srv_expect_error("DELETE", path, NULL, 404, NULL, NULL);
+    snprintf(path, sizeof(path), "/v1/responses/%s/input_items", jstr(r, "id"));
+    srv_expect_error("GET", path, NULL, 404, NULL, NULL);
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", jstr(r, "id"));
+    srv_expect_error("POST", path, NULL, 404, NULL, NULL);
     snprintf(body, sizeof(body),
-             "{\"model\":\"m\",\"input\":\"next\",\"previous_response_id\":\"%s\"}", str(r, "id"));
-    expect_fail("POST", "/v1/responses", body, 400, "previous_response_not_found",
-                "previous_response_id");
+             "{\"model\":\"m\",\"input\":\"next\",\"previous_response_id\":\"%s\"}", jstr(r, "id"));
+    srv_expect_error("POST", "/v1/responses", body, 400, "previous_response_not_found",
+                     "previous_response_id");
     json_decref(r);
 }
 END_TEST
@@ -255,20 +187,20 @@ START_TEST(input_items_paging)
     long st;
     size_t i;
 
-    snprintf(base, sizeof(base), "/v1/responses/%s/input_items", str(r, "id"));
+    snprintf(base, sizeof(base), "/v1/responses/%s/input_items", jstr(r, "id"));
     /* Default: desc, limit 20, every item has an id. */
-    l = call("GET", base, NULL, &st);
+    l = srv_call("GET", base, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(l, "object"), "list");
+    ck_assert_str_eq(jstr(l, "object"), "list");
     data = json_object_get(l, "data");
     ck_assert_int_eq((int)json_array_size(data), 5);
     for (i = 0; i < 5; i++)
-        ck_assert_ptr_nonnull(str(json_array_get(data, i), "id"));
-    ck_assert_str_eq(str(json_array_get(data, 0), "id"), "msg_given"); /* newest first */
-    ck_assert_str_eq(str(l, "first_id"), "msg_given");
-    ck_assert_str_eq(str(l, "last_id"), str(json_array_get(data, 4), "id"));
+        ck_assert_ptr_nonnull(jstr(json_array_get(data, i), "id"));
+    ck_assert_str_eq(jstr(json_array_get(data, 0), "id"), "msg_given"); /* newest first */
+    ck_assert_str_eq(jstr(l, "first_id"), "msg_given");
+    ck_assert_str_eq(jstr(l, "last_id"), jstr(json_array_get(data, 4), "id"));
     ck_assert(json_is_false(json_object_get(l, "has_more")));
-    ck_assert_str_eq(str(json_array_get(data, 0), "type"), "message");
+    ck_assert_str_eq(jstr(json_array_get(data, 0), "type"), "message");
     json_decref(l);
 
     /* asc with limit 2 and the after cursor walks all five in order. */
@@ -276,31 +208,31 @@ START_TEST(input_items_paging)
     for (i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s?order=asc&limit=2%s%s", base, after[0] ? "&after=" : "",
                  after);
-        l = call("GET", path, NULL, &st);
+        l = srv_call("GET", path, NULL, &st);
         ck_assert_int_eq(st, 200);
         json_array_extend(all, json_object_get(l, "data"));
         ck_assert_int_eq(json_is_true(json_object_get(l, "has_more")), i < 2);
         if (json_is_string(json_object_get(l, "last_id")))
-            snprintf(after, sizeof(after), "%s", str(l, "last_id"));
+            snprintf(after, sizeof(after), "%s", jstr(l, "last_id"));
         json_decref(l);
     }
     ck_assert_int_eq((int)json_array_size(all), 5);
-    ck_assert_str_eq(str(json_array_get(all, 4), "id"), "msg_given");
-    ck_assert_str_eq(str(json_array_get(all, 0), "role"), "developer");
+    ck_assert_str_eq(jstr(json_array_get(all, 4), "id"), "msg_given");
+    ck_assert_str_eq(jstr(json_array_get(all, 0), "role"), "developer");
     json_decref(all);
 
     snprintf(path, sizeof(path), "%s?limit=0", base);
-    expect_fail("GET", path, NULL, 400, "invalid_value", "limit");
+    srv_expect_error("GET", path, NULL, 400, "invalid_value", "limit");
     snprintf(path, sizeof(path), "%s?limit=101", base);
-    expect_fail("GET", path, NULL, 400, "invalid_value", "limit");
+    srv_expect_error("GET", path, NULL, 400, "invalid_value", "limit");
     snprintf(path, sizeof(path), "%s?limit=ten", base);
-    expect_fail("GET", path, NULL, 400, "invalid_value", "limit");
+    srv_expect_error("GET", path, NULL, 400, "invalid_value", "limit");
     snprintf(path, sizeof(path), "%s?order=sideways", base);
-    expect_fail("GET", path, NULL, 400, "invalid_value", "order");
+    srv_expect_error("GET", path, NULL, 400, "invalid_value", "order");
     snprintf(path, sizeof(path), "%s?limit=100&order=desc", base);
-    json_decref(call("GET", path, NULL, &st));
+    json_decref(srv_call("GET", path, NULL, &st));
     ck_assert_int_eq(st, 200);
-    expect_fail("GET", "/v1/responses/resp_nope/input_items", NULL, 404, NULL, NULL);
+    srv_expect_error("GET", "/v1/responses/resp_nope/input_items", NULL, 404, NULL, NULL);
     json_decref(r);
 }
 END_TEST
@@ -317,9 +249,9 @@ static json_t *turn(const char *prev, const char *input, const char *extra, cons
              prev ? ",\"previous_response_id\":\"" : "", prev ? prev : "", prev ? "\"" : "",
              extra ? extra : "");
     r = create(body);
-    ck_assert_str_eq(answer(r), want);
+    ck_assert_str_eq(response_text(r), want);
     if (prev)
-        ck_assert_str_eq(str(r, "previous_response_id"), prev);
+        ck_assert_str_eq(jstr(r, "previous_response_id"), prev);
     else
         ck_assert(json_is_null(json_object_get(r, "previous_response_id")));
     return r;
@@ -334,14 +266,14 @@ static long in_tokens(const json_t *r)
 START_TEST(chain_depth_four)
 {
     json_t *r1 = turn(NULL, "first question", ",\"instructions\":\"Be terse.\"", "turn one");
-    json_t *r2 = turn(str(r1, "id"), "second question", NULL, "turn two");
-    json_t *r3 = turn(str(r2, "id"), "third question", NULL, "turn three");
-    json_t *r4 = turn(str(r3, "id"), "fourth question", NULL, "turn many");
+    json_t *r2 = turn(jstr(r1, "id"), "second question", NULL, "turn two");
+    json_t *r3 = turn(jstr(r2, "id"), "third question", NULL, "turn three");
+    json_t *r4 = turn(jstr(r3, "id"), "fourth question", NULL, "turn many");
     json_t *b, *count;
     char body[512];
     long st;
 
-    ck_assert_str_eq(str(r1, "instructions"), "Be terse.");
+    ck_assert_str_eq(jstr(r1, "instructions"), "Be terse.");
     ck_assert(json_is_null(json_object_get(r2, "instructions"))); /* not inherited */
     /* The context grows: every turn re-reads the chain's input and output. */
     ck_assert_int_lt(in_tokens(r1), in_tokens(r2));
@@ -354,17 +286,17 @@ START_TEST(chain_depth_four)
     /* input_tokens counts what a create with the same body would. */
     snprintf(body, sizeof(body),
              "{\"model\":\"m\",\"input\":\"fifth question\",\"previous_response_id\":\"%s\"}",
-             str(r4, "id"));
-    count = call("POST", "/v1/responses/input_tokens", body, &st);
+             jstr(r4, "id"));
+    count = srv_call("POST", "/v1/responses/input_tokens", body, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(count, "object"), "response.input_tokens");
+    ck_assert_str_eq(jstr(count, "object"), "response.input_tokens");
     b = create(body);
     ck_assert_int_eq((long)json_integer_value(json_object_get(count, "input_tokens")),
                      in_tokens(b));
-    ck_assert_str_eq(answer(b), "turn many");
+    ck_assert_str_eq(response_text(b), "turn many");
 
     /* Branching: another turn 2 on r1 is turn two again. */
-    json_decref(turn(str(r1, "id"), "another second", NULL, "turn two"));
+    json_decref(turn(jstr(r1, "id"), "another second", NULL, "turn two"));
     json_decref(count);
     json_decref(b);
     json_decref(r1);
@@ -380,27 +312,27 @@ START_TEST(chain_errors)
     char body[512], path[256];
     long st;
 
-    expect_fail("POST", "/v1/responses",
-                "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_nope\"}", 400,
-                "previous_response_not_found", "previous_response_id");
+    srv_expect_error("POST", "/v1/responses",
+                     "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_nope\"}",
+                     400, "previous_response_not_found", "previous_response_id");
     /* Deleted. */
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    json_decref(call("DELETE", path, NULL, &st));
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    json_decref(srv_call("DELETE", path, NULL, &st));
     ck_assert_int_eq(st, 200);
     snprintf(body, sizeof(body),
-             "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"%s\"}", str(r, "id"));
-    expect_fail("POST", "/v1/responses", body, 400, "previous_response_not_found",
-                "previous_response_id");
-    expect_fail("POST", "/v1/responses/input_tokens", body, 400, "previous_response_not_found",
-                "previous_response_id");
+             "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"%s\"}", jstr(r, "id"));
+    srv_expect_error("POST", "/v1/responses", body, 400, "previous_response_not_found",
+                     "previous_response_id");
+    srv_expect_error("POST", "/v1/responses/input_tokens", body, 400, "previous_response_not_found",
+                     "previous_response_id");
     /* With a conversation. */
-    c = call("POST", "/v1/conversations", "{}", &st);
+    c = srv_call("POST", "/v1/conversations", "{}", &st);
     ck_assert_int_eq(st, 200);
     snprintf(body, sizeof(body),
              "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_x\","
              "\"conversation\":\"%s\"}",
-             str(c, "id"));
-    expect_fail("POST", "/v1/responses", body, 400, "invalid_value", "previous_response_id");
+             jstr(c, "id"));
+    srv_expect_error("POST", "/v1/responses", body, 400, "invalid_value", "previous_response_id");
     json_decref(c);
     json_decref(r);
 }
@@ -416,41 +348,41 @@ START_TEST(tool_loop)
     r1 = create("{\"model\":\"tool-loop\",\"input\":\"Weather in Boston?\",\"tools\":[{\"type\":"
                 "\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}]}");
     call1 = json_array_get(json_object_get(r1, "output"), 0);
-    ck_assert_str_eq(str(call1, "type"), "function_call");
-    ck_assert_str_eq(str(call1, "name"), "get_weather");
+    ck_assert_str_eq(jstr(call1, "type"), "function_call");
+    ck_assert_str_eq(jstr(call1, "name"), "get_weather");
 
     /* Not answering the call is a 400. */
     snprintf(body, sizeof(body),
              "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":\"and?\"}",
-             str(r1, "id"));
-    expect_fail("POST", "/v1/responses", body, 400, NULL, "input");
+             jstr(r1, "id"));
+    srv_expect_error("POST", "/v1/responses", body, 400, NULL, "input");
     /* Answering a different call id is a 400 too. */
     snprintf(body, sizeof(body),
              "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":[{\"type\":"
              "\"function_call_output\",\"call_id\":\"call_other\",\"output\":\"x\"}]}",
-             str(r1, "id"));
-    expect_fail("POST", "/v1/responses", body, 400, NULL, "input");
+             jstr(r1, "id"));
+    srv_expect_error("POST", "/v1/responses", body, 400, NULL, "input");
 
     snprintf(body, sizeof(body),
              "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":[{\"type\":"
              "\"function_call_output\",\"call_id\":\"%s\",\"output\":\"{\\\"temp_c\\\":21}\"}]}",
-             str(r1, "id"), str(call1, "call_id"));
+             jstr(r1, "id"), jstr(call1, "call_id"));
     r2 = create(body);
-    ck_assert_str_eq(answer(r2), "It is 21 C and sunny in Boston, MA.");
-    snprintf(path, sizeof(path), "/v1/responses/%s/input_items", str(r2, "id"));
-    l = call("GET", path, NULL, &st);
+    ck_assert_str_eq(response_text(r2), "It is 21 C and sunny in Boston, MA.");
+    snprintf(path, sizeof(path), "/v1/responses/%s/input_items", jstr(r2, "id"));
+    l = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(json_array_get(json_object_get(l, "data"), 0), "type"),
+    ck_assert_str_eq(jstr(json_array_get(json_object_get(l, "data"), 0), "type"),
                      "function_call_output");
-    ck_assert_ptr_nonnull(str(json_array_get(json_object_get(l, "data"), 0), "id"));
+    ck_assert_ptr_nonnull(jstr(json_array_get(json_object_get(l, "data"), 0), "id"));
     json_decref(l);
 
     /* Turn 3 of the same chain, no tool output: the turn fixture. */
     snprintf(body, sizeof(body),
              "{\"model\":\"tool-loop\",\"previous_response_id\":\"%s\",\"input\":\"thanks\"}",
-             str(r2, "id"));
+             jstr(r2, "id"));
     r3 = create(body);
-    ck_assert_str_eq(answer(r3), "turn three");
+    ck_assert_str_eq(response_text(r3), "turn three");
     json_decref(r1);
     json_decref(r2);
     json_decref(r3);
@@ -468,7 +400,7 @@ START_TEST(context_limit)
     for (i = 0; i <= RM_MAX_CONTEXT_ITEMS; i++)
         buf_appendf(&b, "%s{\"role\":\"user\",\"content\":\"%d\"}", i ? "," : "", i);
     buf_append_str(&b, "]}");
-    expect_fail("POST", "/v1/responses", b.data, 400, "context_length_exceeded", "input");
+    srv_expect_error("POST", "/v1/responses", b.data, 400, "context_length_exceeded", "input");
     buf_release(&b);
 }
 END_TEST
@@ -480,8 +412,8 @@ static int exists(const json_t *r)
     char path[256];
     long st;
 
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    json_decref(call("GET", path, NULL, &st));
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    json_decref(srv_call("GET", path, NULL, &st));
     ck_assert(st == 200 || st == 404);
     return st == 200;
 }
@@ -498,13 +430,13 @@ START_TEST(eviction_oldest_first)
         r[i] = create("{\"model\":\"m\",\"input\":\"x\"}");
     ck_assert(!exists(r[0]) && !exists(r[1]));
     ck_assert(exists(r[2]) && exists(r[3]) && exists(r[4]));
-    h = call("GET", "/healthz", NULL, &st);
+    h = srv_call("GET", "/healthz", NULL, &st);
     ck_assert_int_eq((int)json_integer_value(json_object_get(h, "stored")), 3);
     json_decref(h);
 
     /* A delete frees a place: the next create evicts nothing. */
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r[3], "id"));
-    json_decref(call("DELETE", path, NULL, &st));
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r[3], "id"));
+    json_decref(srv_call("DELETE", path, NULL, &st));
     r[5] = create("{\"model\":\"m\",\"input\":\"x\"}");
     ck_assert(exists(r[2]) && exists(r[4]) && exists(r[5]));
     r[6] = create("{\"model\":\"m\",\"input\":\"x\"}");
@@ -522,7 +454,7 @@ START_TEST(stream_replay)
     json_t *live = call_sse("POST", "/v1/responses",
                             "{\"model\":\"m\",\"input\":\"stream me\",\"stream\":true}", NULL);
     json_t *replay, *part, *r, *again;
-    const char *id = str(json_object_get(ev_data(live, 0), "response"), "id");
+    const char *id = jstr(json_object_get(ev_data(live, 0), "response"), "id");
     size_t n = json_array_size(live), i;
     char path[256];
 
@@ -547,11 +479,11 @@ START_TEST(stream_replay)
     ck_assert_int_eq((int)json_array_size(part), 0);
     json_decref(part);
     snprintf(path, sizeof(path), "/v1/responses/%s?stream=true&starting_after=abc", id);
-    expect_fail("GET", path, NULL, 400, "invalid_value", "starting_after");
+    srv_expect_error("GET", path, NULL, 400, "invalid_value", "starting_after");
 
     /* A response created without streaming can be replayed as well. */
     r = create("{\"model\":\"m\",\"input\":\"plain\"}");
-    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", str(r, "id"));
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", jstr(r, "id"));
     again = call_sse("GET", path, NULL, NULL);
     assert_sequence(again, 0);
     ck_assert_str_eq(ev_type(again, 0), "response.created");
@@ -569,14 +501,14 @@ END_TEST
  * response id and fills 'body' (new) with the raw stream. */
 static void faulted_stream(const char *fault, char *id, size_t id_len, char **body)
 {
-    char url[512], header[256];
+    char header[256];
     struct http_result r;
     const char *p;
 
-    snprintf(url, sizeof(url), "%s/v1/responses", ts.base);
     snprintf(header, sizeof(header), "x-respmock-fault: %s", fault);
     /* A dropped stream is a transfer error for curl; the body so far is kept. */
-    http_request("POST", url, "{\"model\":\"m\",\"input\":\"x\",\"stream\":true}",
+    http_request("POST", srv_url("/v1/responses"),
+                 "{\"model\":\"m\",\"input\":\"x\",\"stream\":true}",
                  (const char *const[]){header, NULL}, &r);
     ck_assert_int_eq(r.status, 200);
     p = strstr(r.body, "\"id\":\"resp_");
@@ -599,9 +531,9 @@ START_TEST(stored_after_stream_fault)
     ck_assert_ptr_null(strstr(body, "event: response.completed"));
     free(body);
     snprintf(path, sizeof(path), "/v1/responses/%s", id);
-    got = call("GET", path, NULL, &st);
+    got = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(got, "status"), "failed");
+    ck_assert_str_eq(jstr(got, "status"), "failed");
     ck_assert(json_is_null(json_object_get(got, "completed_at")));
     json_decref(got);
 
@@ -610,10 +542,10 @@ START_TEST(stored_after_stream_fault)
     ck_assert_ptr_nonnull(strstr(body, "event: error"));
     free(body);
     snprintf(path, sizeof(path), "/v1/responses/%s", id);
-    got = call("GET", path, NULL, &st);
+    got = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(got, "status"), "failed");
-    ck_assert_str_eq(str(json_object_get(got, "error"), "code"), "server_error");
+    ck_assert_str_eq(jstr(got, "status"), "failed");
+    ck_assert_str_eq(jstr(json_object_get(got, "error"), "code"), "server_error");
     ck_assert(json_is_null(json_object_get(got, "usage")));
     json_decref(got);
 
@@ -621,9 +553,9 @@ START_TEST(stored_after_stream_fault)
     faulted_stream("drop;after_events=3", id, sizeof(id), &body);
     free(body);
     snprintf(path, sizeof(path), "/v1/responses/%s", id);
-    got = call("GET", path, NULL, &st);
+    got = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(got, "status"), "completed");
+    ck_assert_str_eq(jstr(got, "status"), "completed");
     json_decref(got);
 }
 END_TEST
@@ -638,49 +570,46 @@ static int rank(const char *status)
 /* REQ: background-progression */
 START_TEST(background_progression)
 {
-    int64_t t0 = now_ms(), done_ms = -1;
+    double t0 = test_now_s(), done_s = -1;
     json_t *r = create("{\"model\":\"bg-slow\",\"input\":\"take your time\",\"background\":true}");
     int seen[3] = {0, 0, 0}, last = 0;
     size_t outputs = 0;
     char path[256];
 
-    ck_assert_str_eq(str(r, "status"), "queued");
+    ck_assert_str_eq(jstr(r, "status"), "queued");
     ck_assert(json_is_true(json_object_get(r, "background")));
     ck_assert_int_eq((int)json_array_size(json_object_get(r, "output")), 0);
     ck_assert(json_is_null(json_object_get(r, "usage")));
     ck_assert(json_is_null(json_object_get(r, "completed_at")));
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    while (now_ms() - t0 < 15000) {
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    while (test_now_s() - t0 < 15.0) {
         long st;
-        json_t *g = call("GET", path, NULL, &st);
+        json_t *g = srv_call("GET", path, NULL, &st);
         int k;
 
         ck_assert_int_eq(st, 200);
-        k = rank(str(g, "status"));
-        ck_assert_msg(k >= last, "status went back to %s", str(g, "status"));
+        k = rank(jstr(g, "status"));
+        ck_assert_msg(k >= last, "status went back to %s", jstr(g, "status"));
         ck_assert_uint_ge(json_array_size(json_object_get(g, "output")), outputs);
         outputs = json_array_size(json_object_get(g, "output"));
         last = k;
         seen[k] = 1;
         if (k == 2) {
-            ck_assert_str_eq(str(g, "status"), "completed");
+            ck_assert_str_eq(jstr(g, "status"), "completed");
             ck_assert_int_eq((int)outputs, 2);
             ck_assert(json_is_object(json_object_get(g, "usage")));
-            done_ms = now_ms() - t0;
+            done_s = test_now_s() - t0;
             json_decref(g);
             break;
         }
         ck_assert(json_is_null(json_object_get(g, "usage")));
         json_decref(g);
-        {
-            struct timespec ms20 = {0, 20 * 1000 * 1000};
-            nanosleep(&ms20, NULL);
-        }
+        test_sleep_ms(20);
     }
-    ck_assert_msg(done_ms >= 0, "never completed");
+    ck_assert_msg(done_s >= 0, "never completed");
     ck_assert(seen[0] && seen[1] && seen[2]);
     /* The schedule is 1200 ms at --speed 1: never done sooner. */
-    ck_assert_msg(done_ms >= 1150, "completed after %lld ms", (long long)done_ms);
+    ck_assert_msg(done_s >= 1.150, "completed after %.3f s", done_s);
     json_decref(r);
 }
 END_TEST
@@ -699,15 +628,15 @@ START_TEST(background_stream)
 
     assert_sequence(ev, 0);
     ck_assert_str_eq(ev_type(ev, 0), "response.created");
-    ck_assert_str_eq(str(created, "status"), "queued");
+    ck_assert_str_eq(jstr(created, "status"), "queued");
     ck_assert_str_eq(ev_type(ev, 1), "response.queued");
-    ck_assert_str_eq(str(json_object_get(ev_data(ev, 1), "response"), "status"), "queued");
+    ck_assert_str_eq(jstr(json_object_get(ev_data(ev, 1), "response"), "status"), "queued");
     ck_assert_str_eq(ev_type(ev, 2), "response.in_progress");
     ck_assert_str_eq(ev_type(ev, n - 1), "response.completed");
     ck_assert_msg(secs >= 0.15, "a 200 ms background stream took %.3f s", secs);
 
     snprintf(path, sizeof(path), "/v1/responses/%s?stream=true&starting_after=1",
-             str(created, "id"));
+             jstr(created, "id"));
     replay = call_sse("GET", path, NULL, NULL);
     assert_sequence(replay, 2);
     ck_assert_int_eq((int)json_array_size(replay), (int)n - 2);
@@ -723,7 +652,7 @@ START_TEST(background_replay_waits)
     double secs = 0;
     char path[256];
 
-    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", str(r, "id"));
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", jstr(r, "id"));
     ev = call_sse("GET", path, NULL, &secs);
     assert_sequence(ev, 0);
     ck_assert_str_eq(ev_type(ev, json_array_size(ev) - 1), "response.completed");
@@ -741,21 +670,21 @@ START_TEST(cancel)
     char path[256];
     long st;
 
-    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
-    c = call("POST", path, NULL, &st);
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", jstr(r, "id"));
+    c = srv_call("POST", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(c, "status"), "cancelled");
-    ck_assert_str_eq(str(c, "id"), str(r, "id"));
+    ck_assert_str_eq(jstr(c, "status"), "cancelled");
+    ck_assert_str_eq(jstr(c, "id"), jstr(r, "id"));
     ck_assert_int_eq((int)json_array_size(json_object_get(c, "output")), 0);
     /* Cancelling again: unchanged. */
-    c2 = call("POST", path, NULL, &st);
+    c2 = srv_call("POST", path, NULL, &st);
     ck_assert_int_eq(st, 200);
     ck_assert(json_equal(c, c2));
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    g = call("GET", path, NULL, &st);
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    g = srv_call("GET", path, NULL, &st);
     ck_assert(json_equal(c, g));
     /* Its stream replay stops where it was cancelled. */
-    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", str(r, "id"));
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", jstr(r, "id"));
     ev = call_sse("GET", path, NULL, NULL);
     ck_assert_int_eq((int)json_array_size(ev), 2);
     ck_assert_str_eq(ev_type(ev, 1), "response.queued");
@@ -763,14 +692,14 @@ START_TEST(cancel)
 
     /* Not a background response: 400. */
     plain = create("{\"model\":\"m\",\"input\":\"x\"}");
-    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(plain, "id"));
-    expect_fail("POST", path, NULL, 400, NULL, NULL);
-    expect_fail("POST", "/v1/responses/resp_nope/cancel", NULL, 404, NULL, NULL);
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", jstr(plain, "id"));
+    srv_expect_error("POST", path, NULL, 400, NULL, NULL);
+    srv_expect_error("POST", "/v1/responses/resp_nope/cancel", NULL, 404, NULL, NULL);
     /* background needs store. */
-    expect_fail("POST", "/v1/responses",
-                "{\"model\":\"bg-fast\",\"input\":\"x\",\"background\":true,"
-                "\"store\":false}",
-                400, "invalid_value", "background");
+    srv_expect_error("POST", "/v1/responses",
+                     "{\"model\":\"bg-fast\",\"input\":\"x\",\"background\":true,"
+                     "\"store\":false}",
+                     400, "invalid_value", "background");
     json_decref(plain);
     json_decref(g);
     json_decref(c2);
@@ -782,16 +711,15 @@ END_TEST
 START_TEST(cancel_after_completion)
 {
     json_t *r = create("{\"model\":\"bg-fast\",\"input\":\"x\",\"background\":true}"), *c;
-    struct timespec wait = {0, 400 * 1000 * 1000};
     char path[256];
     long st;
 
-    nanosleep(&wait, NULL); /* the 200 ms schedule is over */
-    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
-    c = call("POST", path, NULL, &st);
+    test_sleep_ms(400); /* the 200 ms schedule is over */
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", jstr(r, "id"));
+    c = srv_call("POST", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(c, "status"), "completed");
-    ck_assert_str_eq(answer(c), "A fast background answer.");
+    ck_assert_str_eq(jstr(c, "status"), "completed");
+    ck_assert_str_eq(response_text(c), "A fast background answer.");
     json_decref(c);
     json_decref(r);
 }
@@ -803,31 +731,29 @@ START_TEST(cancel_in_progress)
     json_t *r = create("{\"model\":\"bg-steady\",\"input\":\"x\",\"background\":true}"), *c;
     char path[256];
     long st;
-    int64_t t0 = now_ms();
+    double t0 = test_now_s();
 
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
     for (;;) {
-        json_t *g = call("GET", path, NULL, &st);
+        json_t *g = srv_call("GET", path, NULL, &st);
         int n = (int)json_array_size(json_object_get(g, "output"));
-        int running = strcmp(str(g, "status"), "in_progress") == 0;
+        int running = strcmp(jstr(g, "status"), "in_progress") == 0;
         json_decref(g);
         if (running && n == 1)
             break;
         /* Items finish in the second half of the 4 s schedule, far apart. */
-        ck_assert_msg(now_ms() - t0 < 3900, "never saw one item in progress");
-        {
-            struct timespec ms10 = {0, 10 * 1000 * 1000};
-            nanosleep(&ms10, NULL);
-        }
+        ck_assert_msg(test_now_s() - t0 < 3.9, "never saw one item in progress");
+        test_sleep_ms(10);
     }
-    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", str(r, "id"));
-    c = call("POST", path, NULL, &st);
+    snprintf(path, sizeof(path), "/v1/responses/%s/cancel", jstr(r, "id"));
+    c = srv_call("POST", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    if (strcmp(str(c, "status"), "cancelled") == 0) {
+    if (strcmp(jstr(c, "status"), "cancelled") == 0) {
         ck_assert_uint_ge(json_array_size(json_object_get(c, "output")), 1);
-        ck_assert_str_eq(str(json_array_get(json_object_get(c, "output"), 0), "type"), "reasoning");
+        ck_assert_str_eq(jstr(json_array_get(json_object_get(c, "output"), 0), "type"),
+                         "reasoning");
     } else {
-        ck_assert_str_eq(str(c, "status"), "completed"); /* a very slow machine */
+        ck_assert_str_eq(jstr(c, "status"), "completed"); /* a very slow machine */
     }
     json_decref(c);
     json_decref(r);
@@ -841,11 +767,11 @@ START_TEST(background_speed_zero)
     char path[256];
     long st;
 
-    ck_assert_str_eq(str(r, "status"), "queued");
-    snprintf(path, sizeof(path), "/v1/responses/%s", str(r, "id"));
-    g = call("GET", path, NULL, &st);
+    ck_assert_str_eq(jstr(r, "status"), "queued");
+    snprintf(path, sizeof(path), "/v1/responses/%s", jstr(r, "id"));
+    g = srv_call("GET", path, NULL, &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(g, "status"), "completed");
+    ck_assert_str_eq(jstr(g, "status"), "completed");
     json_decref(g);
     json_decref(r);
 }
@@ -857,27 +783,27 @@ END_TEST
 START_TEST(input_tokens_rule)
 {
     long st;
-    json_t *d =
-        call("POST", "/v1/responses/input_tokens", "{\"model\":\"m\",\"input\":\"hello\"}", &st);
+    json_t *d = srv_call("POST", "/v1/responses/input_tokens",
+                         "{\"model\":\"m\",\"input\":\"hello\"}", &st);
 
     ck_assert_int_eq(st, 200);
-    ck_assert_str_eq(str(d, "object"), "response.input_tokens");
+    ck_assert_str_eq(jstr(d, "object"), "response.input_tokens");
     ck_assert_int_eq((int)json_integer_value(json_object_get(d, "input_tokens")), 2);
     json_decref(d);
     /* "abcd\nhello": 10 bytes -> 3. */
-    d = call("POST", "/v1/responses/input_tokens",
-             "{\"instructions\":\"abcd\",\"input\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
-             &st);
+    d = srv_call(
+        "POST", "/v1/responses/input_tokens",
+        "{\"instructions\":\"abcd\",\"input\":[{\"role\":\"user\",\"content\":\"hello\"}]}", &st);
     ck_assert_int_eq(st, 200);
     ck_assert_int_eq((int)json_integer_value(json_object_get(d, "input_tokens")), 3);
     json_decref(d);
-    d = call("POST", "/v1/responses/input_tokens", "{}", &st);
+    d = srv_call("POST", "/v1/responses/input_tokens", "{}", &st);
     ck_assert_int_eq(st, 200);
     ck_assert_int_eq((int)json_integer_value(json_object_get(d, "input_tokens")), 0);
     json_decref(d);
-    expect_fail("POST", "/v1/responses/input_tokens", "{\"input\":5}", 400, "invalid_type",
-                "input");
-    expect_fail("POST", "/v1/responses/input_tokens", "not json", 400, NULL, NULL);
+    srv_expect_error("POST", "/v1/responses/input_tokens", "{\"input\":5}", 400, "invalid_type",
+                     "input");
+    srv_expect_error("POST", "/v1/responses/input_tokens", "not json", 400, NULL, NULL);
 }
 END_TEST
 
@@ -887,13 +813,13 @@ START_TEST(admin_reset)
     char path[256];
     long st;
 
-    c = call("POST", "/v1/conversations", "{}", &st);
-    d = call("POST", "/__admin/reset", NULL, &st);
+    c = srv_call("POST", "/v1/conversations", "{}", &st);
+    d = srv_call("POST", "/__admin/reset", NULL, &st);
     ck_assert_int_eq(st, 200);
     json_decref(d);
     ck_assert(!exists(r));
-    snprintf(path, sizeof(path), "/v1/conversations/%s", str(c, "id"));
-    expect_fail("GET", path, NULL, 404, NULL, NULL);
+    snprintf(path, sizeof(path), "/v1/conversations/%s", jstr(c, "id"));
+    srv_expect_error("GET", path, NULL, 404, NULL, NULL);
     json_decref(c);
     json_decref(r);
 }
@@ -922,12 +848,9 @@ START_TEST(auth_on_every_route)
 
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         struct http_result r;
-        char url[256];
 
-        snprintf(url, sizeof(url), "%s%s", ts.base, routes[i][1]);
-        ck_assert_int_eq(http_request(routes[i][0], url, "{}", no_auth, &r), 0);
+        json_decref(srv_request(routes[i][0], routes[i][1], "{}", no_auth, &r));
         ck_assert_msg(r.status == 401, "%s %s -> %ld", routes[i][0], routes[i][1], r.status);
-        json_decref(http_json(&r));
         http_result_free(&r);
     }
 }
@@ -954,11 +877,9 @@ static json_t *client_call(struct client *c, const char *method, const char *pat
                            long *status)
 {
     struct http_result r;
-    char url[512];
     json_t *doc;
 
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    if (http_request(method, url, body, NULL, &r) != 0) {
+    if (http_request(method, srv_url(path), body, NULL, &r) != 0) {
         client_fail(c, path, -1);
         http_result_free(&r);
         *status = -1;
@@ -987,14 +908,14 @@ static void *client_run(void *arg)
             json_decref(d);
             continue;
         }
-        snprintf(id1, sizeof(id1), "%s", str(d, "id"));
+        snprintf(id1, sizeof(id1), "%s", jstr(d, "id"));
         json_decref(d);
         snprintf(body, sizeof(body),
                  "{\"model\":\"m\",\"input\":\"y\",\"previous_response_id\":\"%s\"}", id1);
         d = client_call(c, "POST", "/v1/responses", body, &st);
         /* 400 only if other clients' creates evicted it (--max-stored 40). */
         if (st == 200)
-            snprintf(id2, sizeof(id2), "%s", str(d, "id"));
+            snprintf(id2, sizeof(id2), "%s", jstr(d, "id"));
         else if (st != 400)
             client_fail(c, "chain", st);
         json_decref(d);
@@ -1041,79 +962,34 @@ START_TEST(concurrent_clients)
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
         ck_assert_msg(c[i].failures == 0, "%s", c[i].why);
     }
-    h = call("GET", "/healthz", NULL, &st);
+    h = srv_call("GET", "/healthz", NULL, &st);
     ck_assert_int_eq(st, 200);
     ck_assert_int_le((int)json_integer_value(json_object_get(h, "stored")), 40);
     json_decref(h);
-    ck_assert_int_eq(test_server_stop(&ts), 0); /* and it shuts down cleanly */
+    ck_assert_int_eq(test_server_stop(&test_srv), 0); /* and it shuts down cleanly */
 }
 END_TEST
-
-static TCase *with_server(TCase *tc, void (*setup)(void))
-{
-    tcase_add_checked_fixture(tc, setup, stop);
-    tcase_set_timeout(tc, 60);
-    return tc;
-}
 
 Suite *make_suite(void)
 {
     Suite *s = suite_create("lifecycle");
-    TCase *tc;
 
-    tc = with_server(tcase_create("retrieve_delete"), start_default);
-    tcase_add_test(tc, retrieve_and_delete);
-    tcase_add_test(tc, store_false_not_kept);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("input_items"), start_default);
-    tcase_add_test(tc, input_items_paging);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("chains"), start_default);
-    tcase_add_test(tc, chain_depth_four);
-    tcase_add_test(tc, chain_errors);
-    tcase_add_test(tc, tool_loop);
-    tcase_add_test(tc, context_limit);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("eviction"), start_small_store);
-    tcase_add_test(tc, eviction_oldest_first);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("replay"), start_default);
-    tcase_add_test(tc, stream_replay);
-    tcase_add_test(tc, stored_after_stream_fault);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("background"), start_default);
-    tcase_add_test(tc, background_progression);
-    tcase_add_test(tc, background_stream);
-    tcase_add_test(tc, background_replay_waits);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("cancel"), start_default);
-    tcase_add_test(tc, cancel);
-    tcase_add_test(tc, cancel_after_completion);
-    tcase_add_test(tc, cancel_in_progress);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("speed_zero"), start_speed0);
-    tcase_add_test(tc, background_speed_zero);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("input_tokens"), start_default);
-    tcase_add_test(tc, input_tokens_rule);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("admin_auth"), start_default);
-    tcase_add_test(tc, admin_reset);
-    tcase_add_test(tc, auth_on_every_route);
-    suite_add_tcase(s, tc);
-
-    tc = with_server(tcase_create("concurrency"), start_threads);
-    tcase_add_test(tc, concurrent_clients);
-    suite_add_tcase(s, tc);
-
+    add_tcase(s, tcase_create("retrieve_delete"), 60, start_default, srv_stop, retrieve_and_delete,
+              store_false_not_kept);
+    add_tcase(s, tcase_create("input_items"), 60, start_default, srv_stop, input_items_paging);
+    add_tcase(s, tcase_create("chains"), 60, start_default, srv_stop, chain_depth_four,
+              chain_errors, tool_loop, context_limit);
+    add_tcase(s, tcase_create("eviction"), 60, start_small_store, srv_stop, eviction_oldest_first);
+    add_tcase(s, tcase_create("replay"), 60, start_default, srv_stop, stream_replay,
+              stored_after_stream_fault);
+    add_tcase(s, tcase_create("background"), 60, start_default, srv_stop, background_progression,
+              background_stream, background_replay_waits);
+    add_tcase(s, tcase_create("cancel"), 60, start_default, srv_stop, cancel,
+              cancel_after_completion, cancel_in_progress);
+    add_tcase(s, tcase_create("speed_zero"), 60, start_speed0, srv_stop, background_speed_zero);
+    add_tcase(s, tcase_create("input_tokens"), 60, start_default, srv_stop, input_tokens_rule);
+    add_tcase(s, tcase_create("admin_auth"), 60, start_default, srv_stop, admin_reset,
+              auth_on_every_route);
+    add_tcase(s, tcase_create("concurrency"), 60, start_threads, srv_stop, concurrent_clients);
     return s;
 }

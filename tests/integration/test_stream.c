@@ -1,7 +1,7 @@
-/* Integration tests for issue 3 (streaming), against a spawned respmock:
- * every shipped streaming fixture checked against every stream invariant
- * and against its own non-streaming body; streaming decided by the body
- * whatever Accept says; pre-stream errors as plain JSON; every fault mode
+/* Integration tests for Responses streaming (issue 3), against a spawned
+ * respmock: every shipped streaming fixture checked against every stream
+ * invariant and against its own non-streaming body; streaming decided by
+ * the body whatever Accept says; pre-stream errors as plain JSON; every fault mode
  * through fixtures (tests/data/stream-fixtures/) and through the
  * x-respmock-fault header; byte-exact transcript replay and fresh_ids;
  * timing lower bounds with --speed; and a bounded run of many concurrent
@@ -17,42 +17,12 @@
 #include "stream_assert.h"
 #include "test_support.h"
 
-#define STREAM_FIXTURES RM_SOURCE_DIR "/tests/data/stream-fixtures"
+#define STREAM_FIXTURES TEST_DATA_DIR "/stream-fixtures"
 
-static struct test_server ts;
-
+/* Start test_srv on 'fixtures' (NULL: the shipped ones) at 'speed'. */
 static void start(const char *fixtures, const char *speed, const char *api_key)
 {
-    const char *args[8];
-    int n = 0;
-
-    if (fixtures) {
-        args[n++] = "--fixtures";
-        args[n++] = fixtures;
-    }
-    args[n++] = "--speed";
-    args[n++] = speed;
-    if (api_key) {
-        args[n++] = "--api-key";
-        args[n++] = api_key;
-    }
-    args[n] = NULL;
-    ck_assert_int_eq(test_server_start(&ts, args), 0);
-}
-
-/* A clean exit (status 0) also proves, in a sanitizer build, that the
- * server leaked nothing over its streams, cut ones included. */
-static void stop(void)
-{
-    ck_assert_int_eq(test_server_stop(&ts), 0);
-}
-
-static char *url_of(const char *path)
-{
-    static char url[256];
-
-    snprintf(url, sizeof(url), "%s%s", ts.base, path);
-    return url;
+    srv_start(&(struct test_server_opts){.fixtures = fixtures, .speed = speed, .api_key = api_key});
 }
 
 /* Stream a Responses request; 'fixture' (may be NULL) goes in
@@ -77,17 +47,13 @@ static int stream_req(const char *model, const char *fixture, const char *fault,
     snprintf(ha, sizeof(ha), "Accept: %s", accept ? accept : "application/json");
     headers[n++] = ha;
     headers[n] = NULL;
-    return sse_http_post(url_of("/v1/responses"), body, headers, 60, r);
+    return sse_http_post(srv_url("/v1/responses"), body, headers, 60, r);
 }
 
 static void assert_sse_headers(const struct sse_http *r, const char *where)
 {
-    char *ct = NULL;
-    struct http_result hr;
+    char *ct = http_header_in(r->headers, "content-type");
 
-    memset(&hr, 0, sizeof(hr));
-    hr.headers = r->headers;
-    ct = http_header(&hr, "content-type");
     ck_assert_msg(r->status == 200, "%s: status %ld", where, r->status);
     ck_assert_msg(ct && strncmp(ct, "text/event-stream", 17) == 0, "%s: content-type %s", where,
                   ct ? ct : "(none)");
@@ -156,7 +122,7 @@ START_TEST(shipped_streaming_fixtures)
          * up to generated ids and timestamps. */
         snprintf(hdr, sizeof(hdr), "x-respmock-fixture: %s", fx);
         snprintf(body, sizeof(body), "{\"model\":\"gpt-4.1-mini\",\"input\":\"hello there\"}");
-        ck_assert_int_eq(http_request("POST", url_of("/v1/responses"), body, headers, &jr), 0);
+        ck_assert_int_eq(http_request("POST", srv_url("/v1/responses"), body, headers, &jr), 0);
         ck_assert_int_eq(jr.status, 200);
         json = http_json(&jr);
         ck_assert_ptr_nonnull(json);
@@ -194,7 +160,7 @@ START_TEST(shipped_streaming_fixtures)
         ck_assert_uint_eq(assert_responses_framing(&r.cap, 0, "stream-drop"), 3);
         sse_http_release(&r);
     }
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -207,7 +173,7 @@ START_TEST(stream_decided_by_body)
 
     start(NULL, "0", NULL);
     /* Accept: text/event-stream without "stream": plain JSON. */
-    ck_assert_int_eq(http_request("POST", url_of("/v1/responses"),
+    ck_assert_int_eq(http_request("POST", srv_url("/v1/responses"),
                                   "{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\"}", ev_accept, &jr),
                      0);
     ct = http_header(&jr, "content-type");
@@ -224,13 +190,13 @@ START_TEST(stream_decided_by_body)
     assert_responses_stream(&r.cap, "text/event-stream");
     sse_http_release(&r);
     /* "stream": false streams nothing. */
-    ck_assert_int_eq(http_request("POST", url_of("/v1/responses"),
+    ck_assert_int_eq(http_request("POST", srv_url("/v1/responses"),
                                   "{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\",\"stream\":false}",
                                   ev_accept, &jr),
                      0);
     ck_assert(jr.body[0] == '{');
     http_result_free(&jr);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -274,7 +240,7 @@ START_TEST(prestream_errors_are_json)
         if (cases[i].extra)
             headers[n++] = cases[i].extra;
         headers[n] = NULL;
-        ck_assert_int_eq(http_request("POST", url_of("/v1/responses"), cases[i].body, headers, &r),
+        ck_assert_int_eq(http_request("POST", srv_url("/v1/responses"), cases[i].body, headers, &r),
                          0);
         ck_assert_msg(r.status == cases[i].status, "case %zu: status %ld", i, r.status);
         ct = http_header(&r, "content-type");
@@ -286,7 +252,7 @@ START_TEST(prestream_errors_are_json)
         free(ct);
         http_result_free(&r);
     }
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -395,7 +361,7 @@ START_TEST(fault_fixtures)
     ck_assert_int_eq(sse_capture_find(&r.cap, "response.completed", 0), -1);
     ck_assert_int_gt(r.cap.n, 3);
     sse_http_release(&r);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -421,7 +387,7 @@ START_TEST(fault_header)
     stream_req("gpt-4.1-mini", NULL, "malformed_body", NULL, &r);
     assert_responses_stream(&r.cap, "malformed_body header");
     sse_http_release(&r);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -448,7 +414,7 @@ START_TEST(transcript_byte_exact)
     completed = json_object_get(r.cap.ev[r.cap.n - 1].json, "response");
     assert_responses_stream(&r.cap, "recorded");
     /* Without stream: the recorded final Response as JSON. */
-    ck_assert_int_eq(http_request("POST", url_of("/v1/responses"),
+    ck_assert_int_eq(http_request("POST", srv_url("/v1/responses"),
                                   "{\"model\":\"respmock-recorded\",\"input\":\"hi\"}", NULL, &jr),
                      0);
     ck_assert_int_eq(jr.status, 200);
@@ -462,7 +428,7 @@ START_TEST(transcript_byte_exact)
     ck_assert_int_ne(r.curl_rc, CURLE_OK);
     ck_assert_uint_eq(r.cap.n, 4);
     sse_http_release(&r);
-    stop();
+    srv_stop();
     buf_release(&want);
     json_decref(doc);
 }
@@ -499,7 +465,7 @@ START_TEST(transcript_fresh_ids)
     ck_assert_str_eq(json_string_value(json_object_get(fa, "arguments")), "{\"location\":\"Paris\"}");
     sse_http_release(&a);
     sse_http_release(&b);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -546,7 +512,7 @@ START_TEST(timing_lower_bounds)
                   r.first_byte_s);
     assert_responses_stream(&r.cap, "latency");
     sse_http_release(&r);
-    stop();
+    srv_stop();
 
     /* --speed 0.5 halves every delay: the bounds halve. */
     start(STREAM_FIXTURES, "0.5", NULL);
@@ -557,7 +523,7 @@ START_TEST(timing_lower_bounds)
         ck_assert_msg(r.cap.ev[i].at_s - r.cap.ev[i - 1].at_s >= 0.020 - TOL_S,
                       "speed 0.5: gap %zu", i);
     sse_http_release(&r);
-    stop();
+    srv_stop();
 
     /* --speed 0: no delays at all (far below the 680 ms script). */
     start(STREAM_FIXTURES, "0", NULL);
@@ -565,7 +531,7 @@ START_TEST(timing_lower_bounds)
     assert_responses_stream(&r.cap, "speed 0");
     ck_assert_msg(r.total_s < 0.400, "speed 0 still took %.3f s", r.total_s);
     sse_http_release(&r);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -588,7 +554,7 @@ START_TEST(chunking_by_chars)
         }
     ck_assert_int_eq(k, 3);
     sse_http_release(&r);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -605,13 +571,6 @@ static size_t slow_body(char *p, size_t size, size_t n, void *user)
 {
     struct slow *s = user;
     return buf_append(&s->body, p, size * n) == 0 ? size * n : 0;
-}
-
-static double mono(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /* 500 streams of 12 events, 50 ms apart (600 ms each), all at once on one
@@ -634,11 +593,11 @@ START_TEST(concurrent_slow_streams)
     hl = curl_slist_append(hl, "Authorization: Bearer test-key");
     hl = curl_slist_append(hl, "Content-Type: application/json");
     curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)CONCURRENT);
-    t0 = mono();
+    t0 = test_now_s();
     for (i = 0; i < CONCURRENT; i++) {
         buf_init(&slows[i].body, 1024 * 1024);
         easy[i] = curl_easy_init();
-        curl_easy_setopt(easy[i], CURLOPT_URL, url_of("/v1/responses"));
+        curl_easy_setopt(easy[i], CURLOPT_URL, srv_url("/v1/responses"));
         curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, slow_body);
@@ -655,14 +614,14 @@ START_TEST(concurrent_slow_streams)
             if (msg->msg != CURLMSG_DONE)
                 continue;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-            s->done_s = mono() - t0;
+            s->done_s = test_now_s() - t0;
             ck_assert_msg(msg->data.result == CURLE_OK, "a stream failed: %s",
                           curl_easy_strerror(msg->data.result));
         }
         if (running)
             curl_multi_poll(m, NULL, 0, 100, NULL);
-    } while (running && mono() - t0 < 30);
-    wall = mono() - t0;
+    } while (running && test_now_s() - t0 < 30);
+    wall = test_now_s() - t0;
     ck_assert_msg(!running, "%d streams still running after %.1f s", running, wall);
     for (i = 0; i < CONCURRENT; i++) {
         struct sse_capture c;
@@ -686,7 +645,7 @@ START_TEST(concurrent_slow_streams)
     fprintf(stderr, "concurrent_slow_streams: %d x 0.6 s streams in %.2f s\n", CONCURRENT, wall);
     curl_slist_free_all(hl);
     curl_multi_cleanup(m);
-    stop();
+    srv_stop();
 }
 END_TEST
 
@@ -706,7 +665,7 @@ START_TEST(clients_hang_up)
     hl = curl_slist_append(hl, "Content-Type: application/json");
     for (i = 0; i < 20; i++) {
         easy[i] = curl_easy_init();
-        curl_easy_setopt(easy[i], CURLOPT_URL, url_of("/v1/responses"));
+        curl_easy_setopt(easy[i], CURLOPT_URL, srv_url("/v1/responses"));
         curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS,
                          "{\"model\":\"slow-many\",\"input\":\"hi\",\"stream\":true}");
         curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, hl);
@@ -728,40 +687,22 @@ START_TEST(clients_hang_up)
     ck_assert_int_eq(stream_req("slow-many", NULL, NULL, NULL, &r), 0);
     assert_responses_stream(&r.cap, "after hang-ups");
     sse_http_release(&r);
-    stop();
+    srv_stop();
 }
 END_TEST
 
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stream");
-    TCase *tc;
 
-    tc = tcase_create("shipped");
-    tcase_add_test(tc, shipped_streaming_fixtures);
-    tcase_add_test(tc, stream_decided_by_body);
-    tcase_add_test(tc, prestream_errors_are_json);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("faults");
-    tcase_add_test(tc, fault_fixtures);
-    tcase_add_test(tc, fault_header);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("transcripts");
-    tcase_add_test(tc, transcript_byte_exact);
-    tcase_add_test(tc, transcript_fresh_ids);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("timing");
-    tcase_add_test(tc, timing_lower_bounds);
-    tcase_add_test(tc, chunking_by_chars);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("concurrency");
-    tcase_add_test(tc, concurrent_slow_streams);
-    tcase_add_test(tc, clients_hang_up);
-    tcase_set_timeout(tc, 90);
-    suite_add_tcase(s, tc);
+    /* Each test starts and stops test_srv itself. */
+    add_tcase(s, tcase_create("shipped"), 60, NULL, NULL, shipped_streaming_fixtures,
+              stream_decided_by_body, prestream_errors_are_json);
+    add_tcase(s, tcase_create("faults"), 60, NULL, NULL, fault_fixtures, fault_header);
+    add_tcase(s, tcase_create("transcripts"), 60, NULL, NULL, transcript_byte_exact,
+              transcript_fresh_ids);
+    add_tcase(s, tcase_create("timing"), 60, NULL, NULL, timing_lower_bounds, chunking_by_chars);
+    add_tcase(s, tcase_create("concurrency"), 90, NULL, NULL, concurrent_slow_streams,
+              clients_hang_up);
     return s;
 }

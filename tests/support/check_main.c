@@ -1,11 +1,24 @@
-/* Shared main() for every Check test program: runs the suite the test file
- * builds with make_suite(), honouring CK_RUN_CASE (set per ctest), and fails
- * when nothing ran so a misspelled case name cannot pass. */
+/* check_main: the main() of every Check test program and the suite-building
+ * helper. main() runs the suite the test file builds with make_suite(),
+ * honouring CK_RUN_CASE (set per ctest), and fails when nothing ran so a
+ * misspelled case name cannot pass. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "test_support.h"
+
+TCase *suite_add_tests(Suite *s, TCase *tc, double timeout_s, void (*setup)(void),
+                       void (*teardown)(void), const TTest *const *tests)
+{
+    if (setup || teardown)
+        tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, timeout_s);
+    for (; tests && *tests; tests++)
+        tcase_add_test(tc, *tests);
+    suite_add_tcase(s, tc);
+    return tc;
+}
 
 int main(void)
 {

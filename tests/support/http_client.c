@@ -1,4 +1,6 @@
-/* http_client: a minimal libcurl wrapper for the integration tests. */
+/* http_client: a minimal libcurl client for the tests, the request helpers
+ * on the test's server (test_srv), JSON look-ups and the error-envelope
+ * assertions. */
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -101,10 +103,10 @@ int http_request(const char *method, const char *url, const char *body,
     return http_request_stream(method, url, body, headers, 60, NULL, NULL, out);
 }
 
-char *http_header(const struct http_result *r, const char *name)
+char *http_header_in(const char *headers, const char *name)
 {
     size_t n = strlen(name);
-    const char *p = r->headers;
+    const char *p = headers;
 
     while (p && *p) {
         const char *eol = strchr(p, '\n');
@@ -121,6 +123,11 @@ char *http_header(const struct http_result *r, const char *name)
         p = eol ? eol + 1 : NULL;
     }
     return NULL;
+}
+
+char *http_header(const struct http_result *r, const char *name)
+{
+    return http_header_in(r->headers, name);
 }
 
 json_t *http_json(const struct http_result *r)
@@ -181,4 +188,58 @@ void assert_error_reply(json_t *doc, long status, long want, const char *code,
     else
         ck_assert(json_is_null(json_object_get(e, "param")));
     json_decref(doc);
+}
+
+const char *srv_url(const char *path)
+{
+    static _Thread_local char url[1024];
+
+    snprintf(url, sizeof(url), "%s%s", test_srv.base, path);
+    return url;
+}
+
+json_t *srv_request(const char *method, const char *path, const char *body,
+                    const char *const *headers, struct http_result *r)
+{
+    ck_assert_int_eq(http_request(method, srv_url(path), body, headers, r), 0);
+    return http_json(r);
+}
+
+json_t *srv_call(const char *method, const char *path, const char *body, long *status)
+{
+    return http_call(test_srv.base, method, path, body, status);
+}
+
+const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+const char *response_text(const json_t *resp)
+{
+    json_t *out = json_object_get(resp, "output");
+    json_t *it = json_array_get(out, json_array_size(out) - 1);
+
+    ck_assert_msg(json_is_object(it), "the response has no output");
+    ck_assert_msg(jstr(it, "type") && strcmp(jstr(it, "type"), "message") == 0,
+                  "the last output item is a %s, not a message",
+                  jstr(it, "type") ? jstr(it, "type") : "(no type)");
+    return jstr(json_array_get(json_object_get(it, "content"), 0), "text");
+}
+
+void assert_error_answer(json_t *doc, struct http_result *r, long want)
+{
+    ck_assert_msg(r->status == want, "status %ld, want %ld", r->status, want);
+    assert_error_envelope(doc);
+    json_decref(doc);
+    http_result_free(r);
+}
+
+void srv_expect_error(const char *method, const char *path, const char *body, long want,
+                      const char *code, const char *param)
+{
+    long st = 0;
+    json_t *doc = srv_call(method, path, body, &st);
+
+    assert_error_reply(doc, st, want, code, param);
 }

@@ -1,4 +1,4 @@
-/* Review tests for server/timer.c: timer_drain() must not return while the
+/* Tests for server/timer.c: timer_drain() must not return while the
  * timer thread is still waking an entry it popped (http_stop relies on it:
  * MHD_stop_daemon aborts on a connection that is suspended without a
  * pending resume, and a late resume would touch a freed connection). */
@@ -70,11 +70,9 @@ END_TEST
 
 Suite *make_suite(void)
 {
-    Suite *s = suite_create("review_timer");
-    TCase *tc = tcase_create("drain_inflight");
+    Suite *s = suite_create("timer");
 
-    tcase_add_test(tc, drain_waits_for_inflight_wake);
-    tcase_add_test(tc, drain_then_add_wakes_inline);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("drain_inflight"), 60, NULL, NULL, drain_waits_for_inflight_wake,
+              drain_then_add_wakes_inline);
     return s;
 }

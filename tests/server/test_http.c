@@ -1,7 +1,7 @@
-/* Review tests for server/http.c, run in-process (http_start/http_stop):
- * shutdown while connections are suspended (a delayed reply and a stalled
- * stream) must neither hang nor abort, and must release the listening
- * socket (MHD_stop_daemon leaves a quiesced listen socket to the caller). */
+/* Tests for server/http.c, run in-process (http_start/http_stop): shutdown
+ * while connections are suspended (a delayed reply and a stalled stream)
+ * must neither hang nor abort, and must release the listening socket
+ * (MHD_stop_daemon leaves a quiesced listen socket to the caller). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -73,14 +73,6 @@ static int send_request(int port, const char *fault, int stream)
     return fd;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void stop_with_suspended(unsigned threads)
 {
     struct rm_server *srv = start(threads);
@@ -92,9 +84,9 @@ static void stop_with_suspended(unsigned threads)
     for (; i < 8; i++)
         fds[i] = send_request(port, "stall;after_events=2;stall_ms=20000", 1);
     usleep(300 * 1000); /* let every connection get suspended */
-    t0 = now_s();
+    t0 = test_now_s();
     http_stop(srv);
-    ck_assert_msg(now_s() - t0 < 5.0, "http_stop waited for the suspended connections");
+    ck_assert_msg(test_now_s() - t0 < 5.0, "http_stop waited for the suspended connections");
     for (i = 0; i < 8; i++)
         close(fds[i]);
     /* The listening socket is gone: nobody may still accept on the port. */
@@ -129,12 +121,9 @@ END_TEST
 
 Suite *make_suite(void)
 {
-    Suite *s = suite_create("review_http");
-    TCase *tc = tcase_create("shutdown");
+    Suite *s = suite_create("http");
 
-    tcase_add_test(tc, stop_with_suspended_pool);
-    tcase_add_test(tc, stop_with_suspended_single);
-    tcase_add_test(tc, stop_closes_listen_socket);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("shutdown"), 60, NULL, NULL, stop_with_suspended_pool,
+              stop_with_suspended_single, stop_closes_listen_socket);
     return s;
 }
