@@ -1,4 +1,4 @@
-/* render_response: the Response object and its derived views (see
+/* render_response: the final Response object of a fixture (see
  * render_response.h). */
 #include "render_response.h"
 
