@@ -183,6 +183,55 @@ static int fx_chunk(const char *text, int by_words, unsigned size, struct fx_chu
     return 0;
 }
 
+int fixture_chunk(const char *text, const struct fx_stream *script, struct fx_chunks *out)
+{
+    return fx_chunk(text, script->by_words, script->chunk_size, out);
+}
+
+static void fx_item_release(struct fx_item *it)
+{
+    free(it->text);
+    free(it->name);
+    free(it->chunks.ends);
+    json_decref(it->raw);
+    memset(it, 0, sizeof(*it));
+}
+
+struct fx_item *fx_items_add(struct fx_items *items, enum fx_item_type type, const char *text,
+                             const char *name, const struct fx_stream *script)
+{
+    struct fx_item *it;
+
+    if (items->n == items->cap) {
+        size_t cap = items->cap ? items->cap * 2 : 4;
+        struct fx_item *v = realloc(items->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        items->v = v;
+        items->cap = cap;
+    }
+    it = &items->v[items->n];
+    memset(it, 0, sizeof(*it));
+    it->type = type;
+    if ((text && !(it->text = strdup(text))) || (name && !(it->name = strdup(name))) ||
+        (it->text && fixture_chunk(it->text, script, &it->chunks) != 0)) {
+        fx_item_release(it);
+        return NULL;
+    }
+    items->n++;
+    return it;
+}
+
+void fx_items_release(struct fx_items *items)
+{
+    size_t i;
+
+    for (i = 0; i < items->n; i++)
+        fx_item_release(&items->v[i]);
+    free(items->v);
+    memset(items, 0, sizeof(*items));
+}
+
 /* ---- Faults ----------------------------------------------------------- */
 
 struct fault_ctx {
@@ -210,7 +259,7 @@ static int fxp_fault(struct fxp *p, const char *path, json_t *obj, struct fx_fau
 static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture *fx)
 {
     static const char *const keys[] = {"path", "model", "input_contains", "tools", "stream",
-                                       "turn", "tool_output", "has_param", NULL};
+                                       "turn", "tool_output", "has_param", "tool", NULL};
     unsigned turn = 0;
     int rc = 0;
 
@@ -229,6 +278,7 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
     fx->m_turn = (int)turn;
     rc |= fxp_str(p, path, m, "tool_output", &fx->m_tool_output);
     rc |= fxp_str(p, path, m, "has_param", &fx->m_has_param);
+    rc |= fxp_str(p, path, m, "tool", &fx->m_tool);
     return rc;
 }
 
@@ -294,7 +344,8 @@ static int fxp_item(struct fxp *p, const char *path, json_t *it, struct fx_item 
 static int fxp_response(struct fxp *p, const char *path, json_t *r, struct fixture *fx)
 {
     static const char *const keys[] = {"output", "status", "incomplete_reason", "model",
-                                       "usage", "background_ms", NULL};
+                                       "usage", "background_ms", "auto", "parallel_calls",
+                                       NULL};
     static const char *const ukeys[] = {"input_tokens", "output_tokens", "reasoning_tokens",
                                         "cached_tokens", NULL};
     json_t *out = json_object_get(r, "output"), *usage = json_object_get(r, "usage");
@@ -318,6 +369,13 @@ static int fxp_response(struct fxp *p, const char *path, json_t *r, struct fixtu
         fx->incomplete_reason = strdup("max_output_tokens");
     rc |= fxp_str(p, path, r, "model", &fx->model);
     rc |= fxp_uint(p, path, r, "background_ms", &fx->background_ms, RM_MAX_DELAY_MS);
+    {
+        int a = -1, par = -1;
+        rc |= fxp_tri(p, path, r, "auto", &a);
+        rc |= fxp_tri(p, path, r, "parallel_calls", &par);
+        fx->auto_answer = a > 0;
+        fx->parallel_calls = par > 0;
+    }
     if (usage) {
         const char *up = fxp_join(sub, path, "usage");
         char upath[FXP_PATH_MAX];
@@ -585,12 +643,9 @@ static void fixture_release(struct fixture *fx)
     free(fx->m_input);
     free(fx->m_tool_output);
     free(fx->m_has_param);
-    for (i = 0; i < fx->nitems; i++) {
-        free(fx->items[i].text);
-        free(fx->items[i].name);
-        free(fx->items[i].chunks.ends);
-        json_decref(fx->items[i].raw);
-    }
+    free(fx->m_tool);
+    for (i = 0; i < fx->nitems; i++)
+        fx_item_release(&fx->items[i]);
     free(fx->items);
     free(fx->status);
     free(fx->incomplete_reason);
@@ -891,6 +946,16 @@ static int fixture_accepts(const struct fixture *fx, const struct match_facts *f
         return 0;
     if (fx->m_turn > 0 && fx->m_turn != f->turn)
         return 0;
+    if (fx->m_tool) {
+        size_t i;
+        int hit = 0;
+
+        for (i = 0; i < json_array_size(f->tool_names); i++)
+            if (strcmp(json_string_value(json_array_get(f->tool_names, i)), fx->m_tool) == 0)
+                hit = 1;
+        if (!hit)
+            return 0;
+    }
     if (fx->m_has_param) {
         json_t *v = json_object_get(f->body, fx->m_has_param);
         if (!v || json_is_null(v))

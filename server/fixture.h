@@ -39,10 +39,18 @@ struct fx_chunks {
 
 struct fx_item {
     enum fx_item_type type;
-    char *text;             /* message text, refusal, reasoning summary, or arguments */
+    char *text;             /* message text, refusal, reasoning summary, or arguments; a
+                             * reasoning item without a summary has none */
     char *name;             /* function name */
     struct fx_chunks chunks;/* deltas of 'text' */
     json_t *raw;            /* FX_ITEM_RAW: the item (ids filled per request if absent) */
+    int encrypted;          /* reasoning: carries encrypted_content (include asked for it) */
+};
+
+/* Output items built per request (request-aware answers), owned. */
+struct fx_items {
+    struct fx_item *v;
+    size_t n, cap;
 };
 
 struct fx_header {
@@ -73,6 +81,7 @@ struct fixture {
     int m_turn;             /* chain depth, 1 = first turn; 0 = any */
     char *m_tool_output;    /* "*" any function_call_output present, or a call_id */
     char *m_has_param;      /* a top-level request field that is present and not null */
+    char *m_tool;           /* a function tool of this name was sent */
 
     /* FX_RESPONSE */
     struct fx_item *items;
@@ -82,6 +91,8 @@ struct fixture {
     char *model;            /* resolved model to report; NULL echoes the request */
     long usage_in, usage_out, usage_reasoning, usage_cached; /* -1 = computed */
     unsigned background_ms; /* background: queued -> in_progress -> terminal pacing */
+    int auto_answer;        /* "auto": answer from the request (tools, schema, reasoning) */
+    int parallel_calls;     /* "parallel_calls": one call per allowed tool when allowed */
 
     /* FX_ERROR */
     int err_status;
@@ -111,6 +122,7 @@ struct match_facts {
     const char *model;      /* NULL when absent */
     const char *text;       /* request text: input/messages/instructions joined */
     int tools;              /* function tools were sent */
+    const json_t *tool_names; /* borrowed array of their names, may be NULL */
     int stream;
     int turn;               /* 1 + length of the previous_response_id chain */
     json_t *tool_outputs;   /* borrowed array of call_id strings, may be NULL */
@@ -132,6 +144,18 @@ void fixture_set_release(struct fixture_set *set);
 /* First fixture that matches 'facts', or NULL. Borrowed. */
 const struct fixture *fixture_match(const struct fixture_set *set,
                                     const struct match_facts *facts);
+
+/* Split 'text' into the stream deltas 'script' asks for (by words or
+ * characters, chunk_size at a time). Returns 0 or -1 on OOM. */
+int fixture_chunk(const char *text, const struct fx_stream *script, struct fx_chunks *out);
+
+/* Append an item to 'items' ('text' and 'name' copied, may be NULL), its
+ * text chunked as 'script' says. Returns the item, or NULL on OOM. */
+struct fx_item *fx_items_add(struct fx_items *items, enum fx_item_type type, const char *text,
+                             const char *name, const struct fx_stream *script);
+
+/* Free what 'items' holds and zero it. */
+void fx_items_release(struct fx_items *items);
 
 /* Fixture named 'name', or NULL. Borrowed. */
 const struct fixture *fixture_find(const struct fixture_set *set, const char *name);

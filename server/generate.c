@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auto_answer.h"
 #include "contract.h"
+#include "json_util.h"
 #include "render_chat.h"
 #include "render_events.h"
 #include "render_transcript.h"
@@ -20,6 +22,39 @@ int generate_parse_fault(const char *header, struct fx_fault *out, struct api_er
     if (fault_parse_spec(header, out, why, sizeof(why)) != 0)
         return api_error_invalid(err, "invalid_fault", NULL,
                                  "respmock: bad x-respmock-fault header: %s.", why);
+    return 0;
+}
+
+void generate_facts(struct match_facts *f, const char *path, const json_t *body,
+                    const struct ask *a, const char *text, int stream, int turn)
+{
+    memset(f, 0, sizeof(*f));
+    f->path = path;
+    f->model = json_util_str(body, "model");
+    f->text = text ? text : "";
+    f->tools = json_array_size(a->tool_names) > 0;
+    f->tool_names = a->tool_names;
+    f->stream = stream;
+    f->body = body;
+    f->turn = turn;
+    f->tool_outputs = a->tool_outputs;
+}
+
+/* 'rc' with the items an "auto" fixture answers 'a' with, in 'items'
+ * (release it after rendering). Returns 0 or -1 on OOM. */
+static int answer_items(const struct render_ctx *rc, const struct ask *a, struct render_ctx *out,
+                        struct fx_items *items)
+{
+    *out = *rc;
+    memset(items, 0, sizeof(*items));
+    if (!rc->fx->auto_answer || !a)
+        return 0;
+    if (auto_answer(rc->fx, a, items) != 0)
+        return -1;
+    if (items->n) {
+        out->items = items->v;
+        out->nitems = items->n;
+    }
     return 0;
 }
 
@@ -64,15 +99,19 @@ int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
     return 1;
 }
 
-int generate_response(const struct render_ctx *rc, int stream, const struct fx_fault *fault,
-                      int queued, struct generation *out, struct api_error *err)
+int generate_response(const struct render_ctx *rc0, const struct ask *a, int stream,
+                      const struct fx_fault *fault, int queued, struct generation *out,
+                      struct api_error *err)
 {
-    const struct fixture *fx = rc->fx;
+    const struct fixture *fx = rc0->fx;
+    struct render_ctx ctx;
+    const struct render_ctx *rc = &ctx;
+    struct fx_items items;
 
     memset(out, 0, sizeof(*out));
     if (fx->kind == FX_TRANSCRIPT) {
         if (stream) {
-            out->events = render_transcript_events(rc->srv, fx, fault);
+            out->events = render_transcript_events(rc0->srv, fx, fault);
             if (!out->events)
                 return api_error_oom(err);
             out->final = json_incref(event_list_last_response(out->events));
@@ -86,9 +125,12 @@ int generate_response(const struct render_ctx *rc, int stream, const struct fx_f
         }
         return 0;
     }
+    if (answer_items(rc0, a, &ctx, &items) != 0)
+        return api_error_oom(err);
     out->final = render_response(rc);
     if (out->final && stream)
         out->events = render_response_events(rc, out->final, fault, queued);
+    fx_items_release(&items);
     if (!out->final || (stream && !out->events)) {
         generation_release(out);
         return api_error_oom(err);
@@ -96,10 +138,13 @@ int generate_response(const struct render_ctx *rc, int stream, const struct fx_f
     return 0;
 }
 
-int generate_chat(const struct render_ctx *rc, int stream, const struct fx_fault *fault,
-                  struct generation *out, struct api_error *err)
+int generate_chat(const struct render_ctx *rc0, const struct ask *a, int stream,
+                  const struct fx_fault *fault, struct generation *out, struct api_error *err)
 {
-    const struct fixture *fx = rc->fx;
+    const struct fixture *fx = rc0->fx;
+    struct render_ctx ctx;
+    const struct render_ctx *rc = &ctx;
+    struct fx_items items;
 
     memset(out, 0, sizeof(*out));
     if (fx->kind == FX_TRANSCRIPT) {
@@ -108,12 +153,15 @@ int generate_chat(const struct render_ctx *rc, int stream, const struct fx_fault
                                     "respmock: transcript fixture '%s' can only answer "
                                     "streaming requests.",
                                     fx->name);
-        out->events = render_transcript_events(rc->srv, fx, fault);
+        out->events = render_transcript_events(rc0->srv, fx, fault);
         return out->events ? 0 : api_error_oom(err);
     }
+    if (answer_items(rc0, a, &ctx, &items) != 0)
+        return api_error_oom(err);
     out->final = render_chat(rc);
     if (out->final && stream)
         out->events = render_chat_events(rc, out->final, fault);
+    fx_items_release(&items);
     if (!out->final || (stream && !out->events)) {
         generation_release(out);
         return api_error_oom(err);

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "ask.h"
 #include "envelope.h"
 #include "events.h"
 #include "fault.h"
@@ -28,6 +29,11 @@ struct generation {
  * Returns 0, or -1 with a 400 in 'err'. */
 int generate_parse_fault(const char *header, struct fx_fault *out, struct api_error *err);
 
+/* The match facts of a request to 'path' with 'body', read through 'a'
+ * (tools, tool results) and 'text' (what input_contains looks at). */
+void generate_facts(struct match_facts *f, const char *path, const json_t *body,
+                    const struct ask *a, const char *text, int stream, int turn);
+
 /* The fixture that answers: the one 'forced' names (x-respmock-fixture),
  * else the first whose "match" accepts 'facts'. Borrowed; NULL with 'err'
  * (400 unknown_fixture, or 500 no_fixture_matched). */
@@ -42,17 +48,19 @@ int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
 
 /* Render a Responses answer for 'rc' (rc->fx is a response or transcript
  * fixture): the final Response and, with 'stream', its events (background
- * 'queued' streams start with response.queued). A transcript's final
- * object is the last response its frames carry (as sent, refreshed ids
- * included). Returns 0, or -1 with 'err'. */
-int generate_response(const struct render_ctx *rc, int stream, const struct fx_fault *fault,
-                      int queued, struct generation *out, struct api_error *err);
+ * 'queued' streams start with response.queued). A fixture with "auto"
+ * answers what 'a' asks for (auto_answer.h). A transcript's final object is
+ * the last response its frames carry (as sent, refreshed ids included).
+ * Returns 0, or -1 with 'err'. */
+int generate_response(const struct render_ctx *rc, const struct ask *a, int stream,
+                      const struct fx_fault *fault, int queued, struct generation *out,
+                      struct api_error *err);
 
 /* Render a Chat Completions answer: the chat.completion and, with 'stream',
- * its chunk events (a transcript fixture answers streams only). Returns 0,
- * or -1 with 'err'. */
-int generate_chat(const struct render_ctx *rc, int stream, const struct fx_fault *fault,
-                  struct generation *out, struct api_error *err);
+ * its chunk events (a transcript fixture answers streams only); "auto" as
+ * above. Returns 0, or -1 with 'err'. */
+int generate_chat(const struct render_ctx *rc, const struct ask *a, int stream,
+                  const struct fx_fault *fault, struct generation *out, struct api_error *err);
 
 /* Release what 'g' holds and zero it. */
 void generation_release(struct generation *g);

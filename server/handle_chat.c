@@ -11,6 +11,7 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
                  struct rm_reply *out)
 {
     struct generation gen = {NULL, NULL};
+    struct ask ask;
     struct match_facts facts;
     struct fx_fault fault;
     struct render_ctx rc;
@@ -21,6 +22,7 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     int stream;
 
     (void)arg;
+    memset(&ask, 0, sizeof(ask));
     buf_init(&text, RM_MAX_MATCH_TEXT);
     body = request_json(req, &err);
     if (!body || validate_chat_create(body, &err) != 0 ||
@@ -28,14 +30,8 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
         goto out_error;
     stream = json_util_true(body, "stream");
     request_collect_text(json_object_get(body, "messages"), &text);
-    memset(&facts, 0, sizeof(facts));
-    facts.path = "/v1/chat/completions";
-    facts.model = json_util_str(body, "model");
-    facts.text = text.data ? text.data : "";
-    facts.tools = json_array_size(json_object_get(body, "tools")) > 0;
-    facts.stream = stream;
-    facts.body = body;
-    facts.turn = 1;
+    ask_read(&ask, ASK_CHAT, body);
+    generate_facts(&facts, "/v1/chat/completions", body, &ask, text.data, stream, 1);
     fx = generate_pick(srv, req->fixture, &facts, &err);
     if (!fx)
         goto out_error;
@@ -46,7 +42,7 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     rc.fx = fx;
     rc.req = body;
     rc.input_tokens = request_count_tokens(NULL, json_object_get(body, "messages"), NULL);
-    if (generate_chat(&rc, stream, &fault, &gen, &err) != 0)
+    if (generate_chat(&rc, &ask, stream, &fault, &gen, &err) != 0)
         goto out_error;
     if (stream) {
         reply_events(out, event_list_ref(gen.events));
@@ -59,6 +55,7 @@ out_error:
     reply_fail(out, &err);
 out:
     generation_release(&gen);
+    ask_release(&ask);
     json_decref(body);
     buf_release(&text);
 }

@@ -9,51 +9,24 @@
 #include "lifecycle.h"
 #include "validate.h"
 
-/* Function tools present in the request. */
-static int has_function_tools(const json_t *body)
-{
-    json_t *t;
-    size_t i;
-
-    json_array_foreach(json_object_get(body, "tools"), i, t) {
-        const char *type = json_util_str(t, "type");
-        if (type && strcmp(type, "function") == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* call_ids of the function_call_output items in 'input' (new array). */
-static json_t *tool_outputs(const json_t *input)
-{
-    json_t *ids = json_array(), *it;
-    size_t i;
-
-    json_array_foreach(input, i, it) {
-        const char *type = json_util_str(it, "type");
-        if (type && strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0 &&
-            json_util_str(it, "call_id"))
-            json_array_append(ids, json_object_get(it, "call_id"));
-    }
-    return ids;
-}
-
 void responses_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
                       struct rm_reply *out)
 {
     struct generation gen = {NULL, NULL};
     struct lifecycle_create lc;
+    struct ask ask;
     struct match_facts facts;
     struct fx_fault fault;
     struct render_ctx rc;
     struct api_error err;
     const struct fixture *fx;
-    json_t *body, *input, *items = NULL, *outputs = NULL, *context = NULL;
+    json_t *body, *input, *items = NULL, *context = NULL;
     struct buf text;
     int stream;
 
     (void)arg;
     memset(&lc, 0, sizeof(lc));
+    memset(&ask, 0, sizeof(ask));
     buf_init(&text, RM_MAX_MATCH_TEXT);
     body = request_json(req, &err);
     if (!body || validate_responses_create(body, &err) != 0 ||
@@ -61,9 +34,9 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
         goto out_error;
     input = json_object_get(body, "input");
     stream = json_util_true(body, "stream");
-    outputs = tool_outputs(input);
+    ask_read(&ask, ASK_RESPONSES, body);
     /* previous_response_id, conversation, store and background rules. */
-    if (lifecycle_create_begin(srv, body, outputs, &lc, &err) != 0)
+    if (lifecycle_create_begin(srv, body, ask.tool_outputs, &lc, &err) != 0)
         goto out_error;
     items = request_normalise_input(srv, input);
     context = json_copy(lc.prefix); /* shallow: stored items are never changed */
@@ -71,15 +44,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
 
     request_collect_text(json_object_get(body, "instructions"), &text);
     request_collect_text(input, &text);
-    memset(&facts, 0, sizeof(facts));
-    facts.path = "/v1/responses";
-    facts.model = json_util_str(body, "model");
-    facts.text = text.data ? text.data : "";
-    facts.tools = has_function_tools(body);
-    facts.stream = stream;
-    facts.body = body;
-    facts.turn = lc.turn;
-    facts.tool_outputs = outputs;
+    generate_facts(&facts, "/v1/responses", body, &ask, text.data, stream, lc.turn);
     fx = generate_pick(srv, req->fixture, &facts, &err);
     if (!fx)
         goto out_error;
@@ -95,7 +60,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
     rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
     rc.background = lc.background;
-    if (generate_response(&rc, stream, &fault, lc.background, &gen, &err) != 0)
+    if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, &err) != 0)
         goto out_error;
     if (fx->kind == FX_TRANSCRIPT) {
         if (stream)
@@ -127,7 +92,7 @@ out:
     generation_release(&gen);
     json_decref(context);
     json_decref(items);
-    json_decref(outputs);
+    ask_release(&ask);
     json_decref(body);
     lifecycle_create_release(&lc);
     buf_release(&text);

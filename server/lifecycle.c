@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auto_answer.h"
 #include "contract.h"
 #include "conversation.h"
 #include "json_util.h"
@@ -74,6 +75,8 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
     const struct fixture *fx;
     struct fixture clean;
     struct render_ctx rc;
+    struct fx_items items;
+    struct event_list *l;
 
     if (st->events)
         return event_list_ref(st->events);
@@ -81,13 +84,21 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
     if (!fx || fx->kind != FX_RESPONSE)
         return NULL;
     /* The response was answered without a stream, so no stream fault ever
-     * happened to it: replay the clean stream of what it returned. */
+     * happened to it: replay the clean stream of what it returned, its
+     * items read back from its own output (a request-aware answer has
+     * items of its own), paced and chunked as its fixture says. */
     clean = *fx;
     clean.stream.fault.kind = FX_FAULT_NONE;
+    if (auto_answer_items_of(json_object_get(st->response, "output"), &fx->stream, &items) != 0)
+        return NULL;
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
     rc.fx = &clean;
-    return render_response_events(&rc, st->response, NULL, st->background);
+    rc.items = items.v;
+    rc.nitems = items.n;
+    l = render_response_events(&rc, st->response, NULL, st->background);
+    fx_items_release(&items);
+    return l;
 }
 
 /* The output items whose output_item.done event is due at schedule time

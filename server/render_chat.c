@@ -17,11 +17,12 @@ json_t *render_chat(const struct render_ctx *rc)
     const char *refusal = NULL, *finish;
     long out_tokens = 0, in_tokens;
     char id[64];
-    size_t i;
+    size_t i, nitems;
+    const struct fx_item *items = render_items(rc, &nitems);
 
     buf_init(&content, RM_MAX_RESPONSE_BYTES);
-    for (i = 0; i < fx->nitems; i++) {
-        const struct fx_item *it = &fx->items[i];
+    for (i = 0; i < nitems; i++) {
+        const struct fx_item *it = &items[i];
         char cid[64];
 
         out_tokens += render_count_tokens(it->type == FX_ITEM_RAW ? "" : it->text);
@@ -99,7 +100,8 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
     json_t *calls = json_object_get(msg, "tool_calls");
     int usage = json_util_true(json_object_get(rc->req, "stream_options"), "include_usage");
     struct emitter e;
-    size_t i, call_index = 0;
+    size_t i, call_index = 0, nitems;
+    const struct fx_item *items = render_items(rc, &nitems);
 
     if (!l)
         return NULL;
@@ -107,8 +109,8 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
     emit_chunk(&e, completion,
                json_pack("{s:s, s:s, s:n}", "role", "assistant", "content", "", "refusal"), NULL,
                usage);
-    for (i = 0; i < fx->nitems; i++) {
-        const struct fx_item *it = &fx->items[i];
+    for (i = 0; i < nitems; i++) {
+        const struct fx_item *it = &items[i];
         size_t c, from = 0;
 
         if (it->type == FX_ITEM_FUNCTION_CALL) {

@@ -98,6 +98,8 @@ static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *
     json_object_set_new(added, "summary", json_array());
     emitter_event(e, RM_EV_ITEM_ADDED,
          json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
+    if (!it->text)
+        return; /* no summary asked for: no summary events */
     emitter_event(e, RM_EV_SUMMARY_PART_ADDED,
          json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
                    (json_int_t)oi, "summary_index", 0, "part", "type", RM_PART_SUMMARY_TEXT, "text",
@@ -130,7 +132,8 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
     json_t *snap, *output = json_object_get(final, "output");
     const char *status = json_util_str(final, "status");
     struct emitter e;
-    size_t i;
+    size_t i, nitems;
+    const struct fx_item *items = render_items(rc, &nitems);
 
     if (!l)
         return NULL;
@@ -145,8 +148,8 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
         snap = response_snapshot(final, RM_STATUS_IN_PROGRESS, NULL);
     }
     emitter_event(&e, RM_EV_IN_PROGRESS, json_pack("{s:O}", "response", snap), snap, 0);
-    for (i = 0; i < fx->nitems && i < json_array_size(output); i++) {
-        const struct fx_item *it = &fx->items[i];
+    for (i = 0; i < nitems && i < json_array_size(output); i++) {
+        const struct fx_item *it = &items[i];
         json_t *item = json_array_get(output, i);
 
         switch (it->type) {

@@ -9,6 +9,12 @@
 #include "contract.h"
 #include "json_util.h"
 
+const struct fx_item *render_items(const struct render_ctx *rc, size_t *n)
+{
+    *n = rc->items ? rc->nitems : rc->fx->nitems;
+    return rc->items ? rc->items : rc->fx->items;
+}
+
 long render_count_tokens(const char *text)
 {
     size_t n = text ? strlen(text) : 0;
@@ -89,10 +95,23 @@ static json_t *render_item(struct rm_server *srv, const struct fx_item *it, cons
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "type", RM_ITEM_FUNCTION_CALL,
                          "status", RM_STATUS_COMPLETED, "arguments", it->text, "call_id", call, "name",
                          it->name);
-    case FX_ITEM_REASONING:
+    case FX_ITEM_REASONING: {
+        json_t *r;
+
         server_new_id(srv, RM_ID_REASONING, 32, id, sizeof(id));
-        return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "id", id, "type", RM_ITEM_REASONING, "summary",
-                         "type", RM_PART_SUMMARY_TEXT, "text", it->text);
+        r = json_pack("{s:s, s:s, s:[]}", "id", id, "type", RM_ITEM_REASONING, "summary");
+        if (it->text)
+            json_array_append_new(json_object_get(r, "summary"),
+                                  json_pack("{s:s, s:s}", "type", RM_PART_SUMMARY_TEXT, "text",
+                                            it->text));
+        if (it->encrypted) {
+            /* Opaque, like the real tokens; given back as input it is accepted. */
+            char enc[96];
+            snprintf(enc, sizeof(enc), "gAAAAAB%s%s", "cmVzcG1vY2s", id + 3);
+            json_object_set_new(r, "encrypted_content", json_string(enc));
+        }
+        return r;
+    }
     case FX_ITEM_RAW: {
         json_t *c = json_deep_copy(it->raw);
         if (!json_object_get(c, "id")) {
@@ -120,16 +139,19 @@ json_t *render_response(const struct render_ctx *rc)
     json_t *r = json_object(), *output = json_array(), *text, *reasoning, *tools;
     char id[64];
     long out_tokens = 0, reasoning_tokens = 0, in_tokens;
+    const struct fx_item *items;
+    size_t nitems;
     const char *tier;
     size_t i;
     int64_t now = server_unix_time();
 
     server_new_id(rc->srv, RM_ID_RESPONSE, 48, id, sizeof(id));
-    for (i = 0; i < fx->nitems; i++) {
-        long t = render_count_tokens(item_text(&fx->items[i]));
+    items = render_items(rc, &nitems);
+    for (i = 0; i < nitems; i++) {
+        long t = render_count_tokens(item_text(&items[i]));
 
-        json_array_append_new(output, render_item(rc->srv, &fx->items[i], item_status));
-        if (fx->items[i].type == FX_ITEM_REASONING)
+        json_array_append_new(output, render_item(rc->srv, &items[i], item_status));
+        if (items[i].type == FX_ITEM_REASONING)
             reasoning_tokens += t;
         out_tokens += t;
     }

@@ -21,7 +21,12 @@ struct render_ctx {
     const char *conversation_id;       /* echo, NULL for null */
     long input_tokens;                 /* counted by the caller over the whole context */
     int background;                    /* background:true */
+    const struct fx_item *items;       /* the items to answer with; NULL: the fixture's */
+    size_t nitems;
 };
+
+/* The items 'rc' answers with (its own, else the fixture's); '*n' their count. */
+const struct fx_item *render_items(const struct render_ctx *rc, size_t *n);
 
 /* Deterministic token estimate used everywhere: ceil(bytes / 4). */
 long render_count_tokens(const char *text);

@@ -1,0 +1,166 @@
+/* auto_answer: request-aware answers (see auto_answer.h). */
+#include "auto_answer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "contract.h"
+#include "json_util.h"
+#include "limits.h"
+#include "schema_gen.h"
+
+#define REASONING_SUMMARY "Working out what the request needs and how to answer it."
+#define QUOTE_MAX 200 /* bytes of a tool result quoted in the answer */
+
+/* A copy of fixture item 'it' appended to 'out'. */
+static int copy_item(struct fx_items *out, const struct fx_item *it, const struct fx_stream *st)
+{
+    struct fx_item *c = fx_items_add(out, it->type, it->text, it->name, st);
+
+    if (!c)
+        return -1;
+    c->raw = json_incref(it->raw);
+    c->encrypted = it->encrypted;
+    return 0;
+}
+
+/* The first message text of 'fx', or a plain default. */
+static const char *plain_text(const struct fixture *fx)
+{
+    size_t i;
+
+    for (i = 0; i < fx->nitems; i++)
+        if (fx->items[i].type == FX_ITEM_MESSAGE)
+            return fx->items[i].text;
+    return "OK.";
+}
+
+/* Calls to the callable tools: the first one, or each with parallel calls. */
+static int add_calls(const struct fixture *fx, const struct ask *a, const json_t *callable,
+                     struct fx_items *out)
+{
+    size_t i, n = fx->parallel_calls && a->parallel ? json_array_size(callable) : 1;
+
+    for (i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(callable, i));
+        const json_t *params;
+        json_t *args;
+        char *text;
+        struct fx_item *it;
+
+        ask_tool(a, name, &params);
+        args = schema_gen(params, name);
+        text = args ? json_util_dumps(args) : NULL;
+        json_decref(args);
+        it = text ? fx_items_add(out, FX_ITEM_FUNCTION_CALL, text, name, &fx->stream) : NULL;
+        free(text);
+        if (!it)
+            return -1;
+    }
+    return 0;
+}
+
+/* The message answering without a call. */
+static int add_message(const struct fixture *fx, const struct ask *a, struct fx_items *out)
+{
+    struct buf b;
+    size_t i;
+    int rc = 0;
+
+    buf_init(&b, RM_MAX_RESPONSE_BYTES);
+    if (a->schema || a->json_object) {
+        /* REQ: structured-output: JSON valid against the schema asked for. */
+        json_t *v = a->schema ? schema_gen(a->schema, a->schema_name)
+                              : json_pack("{s:s}", "answer", plain_text(fx));
+        char *text = v ? json_util_dumps(v) : NULL;
+
+        rc = text && fx_items_add(out, FX_ITEM_MESSAGE, text, NULL, &fx->stream) ? 0 : -1;
+        free(text);
+        json_decref(v);
+    } else if (a->after_tools) {
+        const char *q = a->last_output ? a->last_output : "";
+        size_t n = strlen(q);
+
+        if (n > QUOTE_MAX) { /* never cut a UTF-8 sequence */
+            n = QUOTE_MAX;
+            while (n > 0 && ((unsigned char)q[n] & 0xC0) == 0x80)
+                n--;
+        }
+        buf_appendf(&b, "Done. The tool returned: %.*s%s", (int)n, q, n < strlen(q) ? "..." : "");
+        rc = b.data && fx_items_add(out, FX_ITEM_MESSAGE, b.data, NULL, &fx->stream) ? 0 : -1;
+    } else {
+        for (i = 0; i < fx->nitems && rc == 0; i++)
+            if (fx->items[i].type != FX_ITEM_REASONING)
+                rc = copy_item(out, &fx->items[i], &fx->stream);
+    }
+    buf_release(&b);
+    return rc;
+}
+
+int auto_answer(const struct fixture *fx, const struct ask *a, struct fx_items *out)
+{
+    json_t *callable;
+    int call, rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    callable = ask_callable(a);
+    call = json_array_size(callable) > 0 && !a->after_tools;
+    if (!call && !a->reasoning && !a->schema && !a->json_object && !a->after_tools) {
+        json_decref(callable); /* the fixture's own answer */
+        return 0;
+    }
+    if (a->reasoning) {
+        struct fx_item *r = fx_items_add(out, FX_ITEM_REASONING,
+                                         a->summary ? REASONING_SUMMARY : NULL, NULL,
+                                         &fx->stream);
+        if (!r)
+            rc = -1;
+        else
+            r->encrypted = a->encrypted;
+    }
+    if (rc == 0)
+        rc = call ? add_calls(fx, a, callable, out) : add_message(fx, a, out);
+    json_decref(callable);
+    if (rc != 0)
+        fx_items_release(out);
+    return rc;
+}
+
+int auto_answer_items_of(const json_t *output, const struct fx_stream *script,
+                         struct fx_items *out)
+{
+    json_t *it;
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    json_array_foreach(output, i, it) {
+        const char *type = json_util_str(it, "type");
+        json_t *part = json_array_get(json_object_get(it, "content"), 0);
+        struct fx_item *x = NULL;
+
+        if (type && strcmp(type, RM_ITEM_MESSAGE) == 0 && json_util_str(part, "refusal"))
+            x = fx_items_add(out, FX_ITEM_REFUSAL, json_util_str(part, "refusal"), NULL, script);
+        else if (type && strcmp(type, RM_ITEM_MESSAGE) == 0 && json_util_str(part, "text"))
+            x = fx_items_add(out, FX_ITEM_MESSAGE, json_util_str(part, "text"), NULL, script);
+        else if (type && strcmp(type, RM_ITEM_FUNCTION_CALL) == 0 &&
+                 json_util_str(it, "arguments") && json_util_str(it, "name"))
+            x = fx_items_add(out, FX_ITEM_FUNCTION_CALL, json_util_str(it, "arguments"),
+                             json_util_str(it, "name"), script);
+        else if (type && strcmp(type, RM_ITEM_REASONING) == 0) {
+            x = fx_items_add(out, FX_ITEM_REASONING,
+                             json_util_str(json_array_get(json_object_get(it, "summary"), 0),
+                                           "text"),
+                             NULL, script);
+            if (x)
+                x->encrypted = json_util_str(it, "encrypted_content") != NULL;
+        } else if ((x = fx_items_add(out, FX_ITEM_RAW, NULL, NULL, script)))
+            x->raw = json_incref(it);
+        if (!x) {
+            fx_items_release(out);
+            return -1;
+        }
+    }
+    return 0;
+}
