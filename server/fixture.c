@@ -259,11 +259,12 @@ static int fxp_fault(struct fxp *p, const char *path, json_t *obj, struct fx_fau
 static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture *fx)
 {
     static const char *const keys[] = {"path", "model", "input_contains", "tools", "stream",
-                                       "turn", "tool_output", "has_param", "tool", NULL};
+                                       "turn", "tool_output", "has_param", "tool",
+                                       "after_tools", "previous_fixture", NULL};
     unsigned turn = 0;
     int rc = 0;
 
-    fx->m_tools = fx->m_stream = -1;
+    fx->m_tools = fx->m_stream = fx->m_after_tools = -1;
     if (!m)
         return 0;
     if (!json_is_object(m))
@@ -279,6 +280,8 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
     rc |= fxp_str(p, path, m, "tool_output", &fx->m_tool_output);
     rc |= fxp_str(p, path, m, "has_param", &fx->m_has_param);
     rc |= fxp_str(p, path, m, "tool", &fx->m_tool);
+    rc |= fxp_tri(p, path, m, "after_tools", &fx->m_after_tools);
+    rc |= fxp_str(p, path, m, "previous_fixture", &fx->m_prev_fixture);
     return rc;
 }
 
@@ -644,6 +647,7 @@ static void fixture_release(struct fixture *fx)
     free(fx->m_tool_output);
     free(fx->m_has_param);
     free(fx->m_tool);
+    free(fx->m_prev_fixture);
     for (i = 0; i < fx->nitems; i++)
         fx_item_release(&fx->items[i]);
     free(fx->items);
@@ -676,7 +680,7 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
     int rc = 0, kinds = 0;
 
     memset(fx, 0, sizeof(*fx));
-    fx->m_tools = fx->m_stream = -1;
+    fx->m_tools = fx->m_stream = fx->m_after_tools = -1;
     fx->file = strdup(p->file);
     json_util_locate(p->text, p->len, path, &fx->line, &fx->column);
     if (!json_is_object(obj))
@@ -945,6 +949,10 @@ static int fixture_accepts(const struct fixture *fx, const struct match_facts *f
     if (fx->m_stream >= 0 && fx->m_stream != (f->stream != 0))
         return 0;
     if (fx->m_turn > 0 && fx->m_turn != f->turn)
+        return 0;
+    if (fx->m_after_tools >= 0 && fx->m_after_tools != (f->after_tools != 0))
+        return 0;
+    if (fx->m_prev_fixture && (!f->prev_fixture || strcmp(fx->m_prev_fixture, f->prev_fixture)))
         return 0;
     if (fx->m_tool) {
         size_t i;

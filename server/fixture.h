@@ -82,6 +82,8 @@ struct fixture {
     char *m_tool_output;    /* "*" any function_call_output present, or a call_id */
     char *m_has_param;      /* a top-level request field that is present and not null */
     char *m_tool;           /* a function tool of this name was sent */
+    int m_after_tools;      /* the input ends with tool results (-1 = any) */
+    char *m_prev_fixture;   /* the previous_response_id was answered by this fixture */
 
     /* FX_RESPONSE */
     struct fx_item *items;
@@ -126,6 +128,8 @@ struct match_facts {
     int stream;
     int turn;               /* 1 + length of the previous_response_id chain */
     json_t *tool_outputs;   /* borrowed array of call_id strings, may be NULL */
+    int after_tools;        /* the input ends with tool results */
+    const char *prev_fixture; /* fixture of the previous response in the chain, or NULL */
     const json_t *body;     /* the request body (borrowed), may be NULL */
 };
 

@@ -38,6 +38,7 @@ void generate_facts(struct match_facts *f, const char *path, const json_t *body,
     f->body = body;
     f->turn = turn;
     f->tool_outputs = a->tool_outputs;
+    f->after_tools = a->after_tools;
 }
 
 /* 'rc' with the items an "auto" fixture answers 'a' with, in 'items'

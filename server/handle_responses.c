@@ -1,6 +1,7 @@
 /* handle_responses: the create and input_tokens routes (see handle_responses.h). */
 #include "handle_responses.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "contract.h"
@@ -8,6 +9,35 @@
 #include "json_util.h"
 #include "lifecycle.h"
 #include "validate.h"
+
+/* Validate a Responses body (of input_tokens when 'input_tokens'). With
+ * --accept-unknown-params the fields no rule knows are left out of the
+ * checks, logged and named in an x-respmock-warning header instead of
+ * answered with a 400. Returns 0, or -1 with 'err'. */
+static int validate_body(struct rm_server *srv, const json_t *body, int input_tokens,
+                         struct rm_reply *out, struct api_error *err)
+{
+    struct buf names;
+    json_t *known;
+    int rc;
+
+    if (!srv->cfg.accept_unknown_params || !json_is_object(body))
+        return input_tokens ? validate_input_tokens(body, err)
+                            : validate_responses_create(body, err);
+    buf_init(&names, 4096);
+    known = validate_split_unknown(body, input_tokens, &names);
+    rc = input_tokens ? validate_input_tokens(known, err) : validate_responses_create(known, err);
+    if (rc == 0 && names.len) {
+        char header[512];
+
+        snprintf(header, sizeof(header), "unknown parameters accepted: %.400s", names.data);
+        reply_header(out, "x-respmock-warning", header);
+        server_log(srv, LOG_WARN, "unknown parameters accepted: %.400s", names.data);
+    }
+    json_decref(known);
+    buf_release(&names);
+    return rc;
+}
 
 void responses_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
                       struct rm_reply *out)
@@ -29,7 +59,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     memset(&ask, 0, sizeof(ask));
     buf_init(&text, RM_MAX_MATCH_TEXT);
     body = request_json(req, &err);
-    if (!body || validate_responses_create(body, &err) != 0 ||
+    if (!body || validate_body(srv, body, 0, out, &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
         goto out_error;
     input = json_object_get(body, "input");
@@ -45,6 +75,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     request_collect_text(json_object_get(body, "instructions"), &text);
     request_collect_text(input, &text);
     generate_facts(&facts, "/v1/responses", body, &ask, text.data, stream, lc.turn);
+    facts.prev_fixture = lc.prev_fixture[0] ? lc.prev_fixture : NULL;
     fx = generate_pick(srv, req->fixture, &facts, &err);
     if (!fx)
         goto out_error;
@@ -107,7 +138,7 @@ void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
 
     (void)arg;
     memset(&lc, 0, sizeof(lc));
-    if (!body || validate_input_tokens(body, &err) != 0 ||
+    if (!body || validate_body(srv, body, 1, out, &err) != 0 ||
         lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
         reply_error(out, &err);
     } else {

@@ -316,6 +316,7 @@ static int gather_context(struct rm_server *srv, const json_t *body, const json_
                 lc->prefix = json_array();
             json_array_extend(lc->prefix, json_object_get(view, "output"));
             lc->turn = prev.turn + 1;
+            snprintf(lc->prev_fixture, sizeof(lc->prev_fixture), "%s", prev.fixture);
         }
         json_decref(view);
         stored_release(&prev);

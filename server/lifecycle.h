@@ -33,6 +33,7 @@ struct lifecycle_create {
     int background;          /* background:true */
     const char *prev_id;     /* previous_response_id, borrowed from the body; NULL when none */
     char conversation[128];  /* conversation id, "" when none */
+    char prev_fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture of the previous response, "" */
     int turn;                /* 1 + chain depth, or 1 + responses already in the conversation */
     json_t *prefix;          /* items the model sees before this input (new reference) */
     int64_t start_ms;        /* monotonic time the request was taken */

@@ -34,6 +34,8 @@ static void usage(FILE *f)
             "  --max-stored-bytes B  their estimated size in all, oldest evicted\n"
             "                     (default %u; 0 = no byte limit)\n"
             "  --speed F          delay factor for latency and streams (default 1; 0 = none)\n"
+            "  --accept-unknown-params  unknown Responses fields are accepted with a\n"
+            "                     warning (log and x-respmock-warning) instead of a 400\n"
             "  --check            load and lint the fixtures, print problems, exit 0 or 1\n"
             "  --version          print the version\n"
             "  --help             print this help\n",
@@ -103,6 +105,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--check")) {
             check = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--accept-unknown-params")) {
+            cfg.accept_unknown_params = 1;
             takes = 0;
         } else if (!takes_value(a)) {
             fprintf(stderr, "respmock: unknown option '%s' (see --help)\n", a);

@@ -30,6 +30,7 @@ struct rm_config {
     unsigned max_stored;       /* stored responses kept */
     size_t max_stored_bytes;   /* their estimated size in all (0 = no limit) */
     double speed;              /* delay factor: 1 = as scripted, 0 = no delays */
+    int accept_unknown_params; /* unknown Responses fields: a warning, not a 400 */
 };
 
 struct rm_server {

@@ -869,6 +869,12 @@ static const struct field_rule RESPONSES_FIELDS[] = {
     {"moderation", K_OBJECT, 1, NULL},
     {"context_management", K_ARRAY, 1, NULL},
     {"prompt_cache_options", K_OBJECT, 1, NULL},
+    /* Newer than the spec in ../shared/spec: openai-node 7.59 ResponseCreateParams. */
+    {"access_programs", K_OBJECT, 1, NULL},
+    {"background_options", K_OBJECT, 1, NULL},
+    {"image", K_OBJECT, 1, NULL},
+    /* Sent by Codex CLI on every request and accepted by the real API. */
+    {"client_metadata", K_OBJECT, 1, check_metadata},
     {NULL, K_ANY, 0, NULL},
 };
 
@@ -946,6 +952,12 @@ static int has_value(const json_t *body, const char *key)
     return v && !json_is_null(v);
 }
 
+static int known_key(const char *key, int input_tokens)
+{
+    return find_rule(RESPONSES_FIELDS, key) ||
+           (input_tokens && find_rule(INPUT_TOKENS_EXTRA_FIELDS, key));
+}
+
 /* Shared by create and input_tokens ('count' set: nothing required). */
 static int validate_responses_body(const json_t *body, int count, struct api_error *err)
 {
@@ -962,14 +974,28 @@ static int validate_responses_body(const json_t *body, int count, struct api_err
             return fail_missing(err, "input");
     }
     json_object_foreach((json_t *)body, key, v) {
-        if (!find_rule(RESPONSES_FIELDS, key) &&
-            !(count && find_rule(INPUT_TOKENS_EXTRA_FIELDS, key)))
+        if (!known_key(key, count))
             return api_error_invalid(err, "unknown_parameter", key,
                                      "Unknown parameter: '%s'.", key);
     }
     if (check_fields(body, RESPONSES_FIELDS, count, err))
         return -1;
     return count ? check_fields(body, INPUT_TOKENS_EXTRA_FIELDS, count, err) : 0;
+}
+
+json_t *validate_split_unknown(const json_t *body, int input_tokens, struct buf *names)
+{
+    json_t *known = json_object(), *v;
+    const char *key;
+    size_t n = 0;
+
+    json_object_foreach((json_t *)body, key, v) {
+        if (known_key(key, input_tokens))
+            json_object_set(known, key, v);
+        else
+            buf_appendf(names, "%s%.100s", n++ ? ", " : "", key);
+    }
+    return known;
 }
 
 int validate_responses_create(const json_t *body, struct api_error *err)

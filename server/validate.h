@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "envelope.h"
 
 /* Checks a parsed POST /v1/responses body. 'body' is borrowed and may be any
@@ -23,6 +24,12 @@
  * "decimal_above_max_value", and 'param' the JSON path, e.g.
  * "input[2].content[0].image_url" or "metadata.somekey"). */
 int validate_responses_create(const json_t *body, struct api_error *err);
+
+/* A copy of the Responses body 'body' (an object; of input_tokens when
+ * 'input_tokens') with only the top-level keys the rules know; the others
+ * are appended to 'names' as "a, b". New reference. Used by
+ * --accept-unknown-params. */
+json_t *validate_split_unknown(const json_t *body, int input_tokens, struct buf *names);
 
 /* Checks a parsed POST /v1/chat/completions body: 'model' and a non-empty
  * 'messages' array are required, each message needs a known role and content

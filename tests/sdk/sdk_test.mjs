@@ -2,6 +2,8 @@
 // Usage: OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 node sdk_test.mjs
 // Each check prints "ok - name" or "not ok - name: why"; exit 1 on any failure.
 import OpenAI from "openai";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 const client = new OpenAI({ apiKey: "sk-respmock-sdk-test", maxRetries: 2, timeout: 20000 });
 const model = "gpt-4.1-mini";
@@ -189,6 +191,42 @@ await check("chat.completions (JSON and stream)", async () => {
   }
   assert(text === c.choices[0].message.content, "streamed chat text differs");
   assert(usage && usage.total_tokens > 0, "usage chunk");
+});
+
+// Parameter currency: every field of ResponseCreateParams in the installed
+// SDK's own type definitions is a known parameter (an SDK upgrade that adds a
+// field fails here, not in a user's CI). Each is sent as null: a field may
+// reject null as a type error, but never as unknown_parameter.
+function createParamFields() {
+  const require = createRequire(import.meta.url);
+  const dir = require.resolve("openai").replace(/index\.(m?js)$/, "");
+  const dts = readFileSync(`${dir}resources/responses/responses.d.ts`, "utf8");
+  const start = dts.indexOf("export interface ResponseCreateParamsBase {");
+  assert(start >= 0, "ResponseCreateParamsBase not found in the SDK's types");
+  let depth = 0;
+  let end = start;
+  for (; end < dts.length; end++) {
+    if (dts[end] === "{") depth++;
+    else if (dts[end] === "}" && --depth === 0) break;
+  }
+  return [...dts.slice(start, end).matchAll(/\n {4}(\w+)\??:/g)].map((m) => m[1]);
+}
+
+await check("every ResponseCreateParams field of the installed SDK is known", async () => {
+  const fields = createParamFields();
+  assert(fields.length >= 30, `only ${fields.length} fields parsed`);
+  const rejected = [];
+  for (const field of fields) {
+    if (field === "model" || field === "input" || field === "stream") continue;
+    const res = await fetch(`${client.baseURL}/responses`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-respmock-sdk-test", "content-type": "application/json" },
+      body: JSON.stringify({ model, input: "hi", [field]: null }),
+    });
+    const body = await res.json();
+    if (body.error && body.error.code === "unknown_parameter") rejected.push(field);
+  }
+  assert(rejected.length === 0, `rejected as unknown: ${rejected.join(", ")}`);
 });
 
 await check("models.list", async () => {
