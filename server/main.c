@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+#include "contract.h"
 #include "fixture.h"
 #include "http.h"
 #include "server.h"
@@ -139,8 +140,9 @@ int main(int argc, char **argv)
             else
                 goto bad_value;
         } else if (!strcmp(a, "--api-key")) {
-            if (cfg.n_api_keys >= RM_MAX_API_KEYS || !*val)
-                goto bad_value;
+            if (cfg.n_api_keys >= RM_MAX_API_KEYS || !*val ||
+                !strncmp(val, RM_REJECTED_KEY_PREFIX, strlen(RM_REJECTED_KEY_PREFIX)))
+                goto bad_value; /* that shape is always rejected */
             cfg.api_keys[cfg.n_api_keys++] = val;
         } else if (!strcmp(a, "--max-body")) {
             if (parse_ulong(val, RM_MAX_BODY_CEILING, &v) || v == 0)

@@ -90,11 +90,13 @@ static int check_auth(struct rm_server *srv, const struct rm_request *req, struc
                              "if you're accessing the API from your browser and are prompted for "
                              "a username and password. You can obtain an API key from "
                              "https://platform.openai.com/account/api-keys.");
-    if (srv->cfg.n_api_keys == 0)
-        return 0;
-    for (i = 0; i < srv->cfg.n_api_keys; i++)
-        if (strcmp(srv->cfg.api_keys[i], token) == 0)
+    if (strncmp(token, RM_REJECTED_KEY_PREFIX, strlen(RM_REJECTED_KEY_PREFIX)) != 0) {
+        if (srv->cfg.n_api_keys == 0)
             return 0;
+        for (i = 0; i < srv->cfg.n_api_keys; i++)
+            if (strcmp(srv->cfg.api_keys[i], token) == 0)
+                return 0;
+    }
     /* Like the real API, show only the ends of the key. */
     {
         size_t n = strlen(token);

@@ -129,6 +129,14 @@ size_t contract_id_prefix_len(const char *id);
 #define RM_CT_SSE "text/event-stream; charset=utf-8"
 #define RM_MEDIA_SSE "text/event-stream" /* the media type without parameters */
 
+/* ---- Auth ---------------------------------------------------------------- */
+
+/* Bearer keys of this shape are never valid: respmock always answers them
+ * with 401 invalid_api_key (whatever --api-key says), and respsmoke sends one
+ * as its bad key, so the bad-key check is a real 401 check against the mock
+ * with its defaults and against a real endpoint alike. */
+#define RM_REJECTED_KEY_PREFIX "sk-invalid-"
+
 /* ---- Error envelope types and codes ---------------------------------- */
 
 #define RM_ERRTYPE_INVALID_REQUEST "invalid_request_error"

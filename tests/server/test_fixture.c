@@ -84,7 +84,8 @@ START_TEST(shipped_fixtures_load)
         ck_assert_ptr_nonnull(set.v[i].name);
     ck_assert_ptr_nonnull(fixture_find(&set, "default"));
     ck_assert_ptr_nonnull(fixture_find(&set, "error-429"));
-    ck_assert_ptr_nonnull(fixture_find(&set, "tool-call"));
+    ck_assert_ptr_nonnull(fixture_find(&set, "weather-call"));
+    ck_assert_int_eq(fixture_find(&set, "default")->auto_answer, 1);
     ck_assert_str_eq(json_string_value(json_array_get(set.models, 0)), "gpt-4.1-mini");
     /* The default fixture matches anything, and comes last. */
     ck_assert_str_eq(set.v[set.n - 1].name, "default");
@@ -110,6 +111,50 @@ static const char *match_name(const struct fixture_set *set, struct match_facts 
     const struct fixture *fx = fixture_match(set, f);
     return fx ? fx->name : "(none)";
 }
+
+/* The tool-loop matchers: a tool of a given name, the input ending with
+ * tool results, and the fixture that answered the previous response. */
+START_TEST(matching_tool_loops)
+{
+    static const char *doc =
+        "[{\"name\":\"chained\",\"match\":{\"previous_fixture\":\"call\",\"after_tools\":true},"
+        "\"response\":{\"output\":[]}},"
+        " {\"name\":\"result\",\"match\":{\"tool\":\"lookup\",\"after_tools\":true},"
+        "\"response\":{\"output\":[]}},"
+        " {\"name\":\"call\",\"match\":{\"tool\":\"lookup\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"default\",\"response\":{\"auto\":true,\"output\":[]}}]";
+    struct fixture_set set;
+    struct mock_error err;
+    struct match_facts f;
+    json_t *names = json_pack("[s, s]", "other", "lookup"), *none = json_pack("[s]", "other");
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&set, doc, strlen(doc), "t.json", &err), 0);
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    f.text = "";
+    f.turn = 1;
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.tool_names = none;
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.tool_names = names;
+    ck_assert_str_eq(match_name(&set, &f), "call");
+    f.after_tools = 1;
+    ck_assert_str_eq(match_name(&set, &f), "result");
+    f.tool_names = NULL; /* chained turns need not send the tools again */
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.prev_fixture = "call";
+    ck_assert_str_eq(match_name(&set, &f), "chained");
+    f.after_tools = 0;
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    ck_assert_int_eq(set.v[3].auto_answer, 1);
+    ck_assert_int_eq(set.v[0].auto_answer, 0);
+    json_decref(names);
+    json_decref(none);
+    fixture_set_release(&set);
+}
+END_TEST
 
 START_TEST(matching_first_match_wins)
 {
@@ -301,6 +346,7 @@ Suite *make_suite(void)
         suite_add_tcase(s, tc);
         tc = tcase_create("matching_first_match_wins");
         tcase_add_test(tc, matching_first_match_wins);
+        tcase_add_test(tc, matching_tool_loops);
         suite_add_tcase(s, tc);
         tc = tcase_create("chunking_words_and_chars");
         tcase_add_test(tc, chunking_words_and_chars);

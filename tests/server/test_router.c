@@ -153,6 +153,31 @@ START_TEST(unknown_id_with_invalid_utf8_is_404)
 }
 END_TEST
 
+/* The reserved bad-key shape is refused with and without --api-key. */
+START_TEST(reserved_key_shape_always_rejected)
+{
+    struct rm_reply r;
+    json_t *doc;
+
+    doc = call_auth("GET", "/v1/models", NULL, "Bearer sk-invalid-respsmoke-0000", &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_str_eq(json_util_str(json_object_get(doc, "error"), "code"), "invalid_api_key");
+    ck_assert_ptr_null(strstr(r.body, "respsmoke-0000")); /* the key is not echoed */
+    json_decref(doc);
+    reply_release(&r);
+    doc = call_auth("GET", "/v1/models", NULL, "Bearer sk-anything-else", &r);
+    ck_assert_int_eq(r.status, 200);
+    json_decref(doc);
+    reply_release(&r);
+    bench_srv->cfg.api_keys[0] = "sk-invalid-but-configured";
+    bench_srv->cfg.n_api_keys = 1;
+    doc = call_auth("GET", "/v1/models", NULL, "Bearer sk-invalid-but-configured", &r);
+    ck_assert_int_eq(r.status, 401);
+    json_decref(doc);
+    reply_release(&r);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("router");
@@ -162,6 +187,7 @@ Suite *make_suite(void)
     tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
     tcase_add_test(tc, auth_checked_before_the_handler);
     tcase_add_test(tc, api_keys_from_config);
+    tcase_add_test(tc, reserved_key_shape_always_rejected);
     tcase_add_test(tc, routing);
     tcase_add_test(tc, too_large_is_413);
     suite_add_tcase(s, tc);
