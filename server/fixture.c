@@ -936,24 +936,38 @@ void fixture_set_release(struct fixture_set *set)
     memset(set, 0, sizeof(*set));
 }
 
-static int fixture_accepts(const struct fixture *fx, const struct match_facts *f)
+/* Why 'fx' does not accept 'f': the first condition that fails, written to
+ * 'why' ('n' bytes) when it is non-NULL. Returns 1 when it rejects, 0 when
+ * it accepts. Only the
+ * fixture's own conditions are quoted, never the request's text. */
+#define REJECT(...)                                                                        \
+    do {                                                                                   \
+        if (why)                                                                           \
+            snprintf(why, n, __VA_ARGS__);                                                 \
+        return 1;                                                                          \
+    } while (0)
+
+static int fixture_rejects(const struct fixture *fx, const struct match_facts *f, char *why,
+                           size_t n)
 {
     if (fx->m_path && (!f->path || strcmp(fx->m_path, f->path) != 0))
-        return 0;
+        REJECT("path is not %.100s", fx->m_path);
     if (fx->m_model && (!f->model || fnmatch(fx->m_model, f->model, 0) != 0))
-        return 0;
+        REJECT("model does not match '%.100s'", fx->m_model);
     if (fx->m_input && (!f->text || !strstr(f->text, fx->m_input)))
-        return 0;
+        REJECT("input does not contain '%.60s'", fx->m_input);
     if (fx->m_tools >= 0 && fx->m_tools != (f->tools != 0))
-        return 0;
+        REJECT(fx->m_tools ? "no function tools" : "function tools sent");
     if (fx->m_stream >= 0 && fx->m_stream != (f->stream != 0))
-        return 0;
+        REJECT(fx->m_stream ? "not streaming" : "streaming");
     if (fx->m_turn > 0 && fx->m_turn != f->turn)
-        return 0;
+        REJECT("turn %d, not %d", f->turn, fx->m_turn);
     if (fx->m_after_tools >= 0 && fx->m_after_tools != (f->after_tools != 0))
-        return 0;
+        REJECT(fx->m_after_tools ? "input does not end with tool results"
+                                                  : "input ends with tool results");
     if (fx->m_prev_fixture && (!f->prev_fixture || strcmp(fx->m_prev_fixture, f->prev_fixture)))
-        return 0;
+        REJECT("previous response not from fixture '%.100s'",
+                        fx->m_prev_fixture);
     if (fx->m_tool) {
         size_t i;
         int hit = 0;
@@ -962,12 +976,12 @@ static int fixture_accepts(const struct fixture *fx, const struct match_facts *f
             if (strcmp(json_string_value(json_array_get(f->tool_names, i)), fx->m_tool) == 0)
                 hit = 1;
         if (!hit)
-            return 0;
+            REJECT("no tool '%.100s'", fx->m_tool);
     }
     if (fx->m_has_param) {
         json_t *v = json_object_get(f->body, fx->m_has_param);
         if (!v || json_is_null(v))
-            return 0;
+            REJECT("no '%.100s' parameter", fx->m_has_param);
     }
     if (fx->m_tool_output) {
         size_t i;
@@ -979,19 +993,32 @@ static int fixture_accepts(const struct fixture *fx, const struct match_facts *f
                 hit = 1;
         }
         if (!hit)
-            return 0;
+            REJECT("no function_call_output for '%.100s'", fx->m_tool_output);
     }
-    return 1;
+    return 0;
 }
+
+#undef REJECT
 
 const struct fixture *fixture_match(const struct fixture_set *set,
                                     const struct match_facts *facts)
 {
+    return fixture_match_explain(set, facts, NULL, NULL);
+}
+
+const struct fixture *fixture_match_explain(const struct fixture_set *set,
+                                            const struct match_facts *facts,
+                                            fixture_skip_fn skipped, void *user)
+{
+    char why[256];
     size_t i;
 
-    for (i = 0; i < set->n; i++)
-        if (fixture_accepts(&set->v[i], facts))
+    for (i = 0; i < set->n; i++) {
+        if (!fixture_rejects(&set->v[i], facts, skipped ? why : NULL, sizeof(why)))
             return &set->v[i];
+        if (skipped)
+            skipped(user, &set->v[i], why);
+    }
     return NULL;
 }
 

@@ -161,6 +161,16 @@ struct fx_item *fx_items_add(struct fx_items *items, enum fx_item_type type, con
 /* Free what 'items' holds and zero it. */
 void fx_items_release(struct fx_items *items);
 
+/* Called for each fixture passed over by fixture_match_explain, with the
+ * first of its conditions the request does not meet. */
+typedef void (*fixture_skip_fn)(void *user, const struct fixture *fx, const char *why);
+
+/* fixture_match, telling 'skipped' (may be NULL) why each fixture before the
+ * one that matches was passed over. */
+const struct fixture *fixture_match_explain(const struct fixture_set *set,
+                                            const struct match_facts *facts,
+                                            fixture_skip_fn skipped, void *user);
+
 /* Fixture named 'name', or NULL. Borrowed. */
 const struct fixture *fixture_find(const struct fixture_set *set, const char *name);
 

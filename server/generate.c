@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auto_answer.h"
+#include "buf.h"
 #include "contract.h"
 #include "json_util.h"
 #include "render_chat.h"
@@ -59,10 +60,30 @@ static int answer_items(const struct render_ctx *rc, const struct ask *a, struct
     return 0;
 }
 
+/* The --log-level debug account of a match: one line for each of the
+ * first fixtures passed over. */
+struct skips {
+    struct rm_server *srv;
+    const char *path;
+    unsigned n;
+};
+
+#define SKIPS_SHOWN 5
+
+static void note_skip(void *user, const struct fixture *fx, const char *why)
+{
+    struct skips *k = user;
+
+    if (k->n++ < SKIPS_SHOWN)
+        server_log(k->srv, LOG_DEBUG, "%s: fixture '%s' passed over: %s", k->path, fx->name,
+                   why);
+}
+
 const struct fixture *generate_pick(struct rm_server *srv, const char *forced,
                                     const struct match_facts *facts, struct api_error *err)
 {
     const struct fixture *fx;
+    struct skips k;
 
     if (forced) {
         fx = fixture_find(&srv->fixtures, forced);
@@ -72,7 +93,16 @@ const struct fixture *generate_pick(struct rm_server *srv, const char *forced,
                               forced);
         return fx;
     }
-    fx = fixture_match(&srv->fixtures, facts);
+    if (srv->cfg.log_level < LOG_DEBUG) {
+        fx = fixture_match(&srv->fixtures, facts);
+    } else {
+        k.srv = srv;
+        k.path = facts->path;
+        k.n = 0;
+        fx = fixture_match_explain(&srv->fixtures, facts, note_skip, &k);
+        server_log(srv, LOG_DEBUG, "%s: fixture '%s' answers (%u passed over before it)",
+                   facts->path, fx ? fx->name : "(none)", k.n);
+    }
     if (!fx)
         api_error_server(err, "no_fixture_matched",
                          "respmock: no fixture matched %s (model '%.100s', stream %s); add a "

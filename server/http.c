@@ -223,6 +223,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                (long long)(server_now_ms() - r->start_ms), r->reply.fixture[0] ? " fixture=" : "",
                r->reply.fixture,
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    if (r->reply.note[0])
+        server_log(srv, LOG_DEBUG, "%s %s %d: %s", r->method, r->path, r->reply.status,
+                   r->reply.note);
     reply_release(&r->reply);
     buf_release(&r->body);
     free(r);

@@ -42,6 +42,10 @@ void reply_error(struct rm_reply *r, const struct api_error *err)
 {
     unsigned before = r->nheaders;
 
+    /* Names only (the code and the param path), never the message: it may
+     * quote what the client sent. */
+    snprintf(r->note, sizeof(r->note), "%s code=%s param=%.80s", err->type ? err->type : "",
+             err->code ? err->code : "null", err->param[0] ? err->param : "null");
     reply_json(r, err->status, envelope_build(err));
     /* The SDKs retry 408/409/429/5xx: tell them not to for our own errors
      * (reply_json already did when it had to answer 500 itself). */

@@ -50,6 +50,7 @@ struct rm_reply {
     unsigned nheaders;
     unsigned delay_ms;           /* wait before sending anything (latency fault) */
     char fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture that answered, for the access log */
+    char note[192];              /* for --log-level debug: the error's code and param */
 };
 
 /* The signature of every handler in the route table: 'arg' is what the
