@@ -110,6 +110,22 @@ static int shape_item(const json_t *item, size_t i, char *why, size_t n)
     return 0;
 }
 
+/* Check a usage object 'v' whose 'keys' must be integers; 'expected' says
+ * what usage may be in the problem text. */
+static int shape_usage(const json_t *v, const char *const *keys, const char *expected,
+                       char *why, size_t n)
+{
+    const char *const *k;
+
+    if (!json_is_object(v))
+        return problem(why, n, "usage is %s, expected %s", type_name(v), expected);
+    for (k = keys; *k; k++)
+        if (!json_is_integer(json_object_get(v, *k)))
+            return problem(why, n, "usage.%s is %s, expected an integer", *k,
+                           type_name(json_object_get(v, *k)));
+    return 0;
+}
+
 int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
 {
     static const char *const more_keys[] = {"incomplete_details", "instructions", "tools",
@@ -158,12 +174,8 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
     v = json_object_get(r, "usage");
     if (v && !json_is_null(v)) {
         static const char *const ukeys[] = {"input_tokens", "output_tokens", "total_tokens", NULL};
-        if (!json_is_object(v))
-            return problem(why, n, "usage is %s, expected an object or null", type_name(v));
-        for (k = ukeys; *k; k++)
-            if (!json_is_integer(json_object_get(v, *k)))
-                return problem(why, n, "usage.%s is %s, expected an integer", *k,
-                               type_name(json_object_get(v, *k)));
+        if (shape_usage(v, ukeys, "an object or null", why, n))
+            return -1;
     }
     if ((v = json_object_get(r, "tools")) && !json_is_array(v))
         return problem(why, n, "tools is %s, expected an array", type_name(v));
@@ -299,13 +311,8 @@ int shape_chat_completion(const json_t *c, char *why, size_t n, struct notes *no
     if (v && !json_is_null(v)) {
         static const char *const ukeys[] = {"prompt_tokens", "completion_tokens", "total_tokens",
                                             NULL};
-        const char *const *k;
-        if (!json_is_object(v))
-            return problem(why, n, "usage is %s, expected an object", type_name(v));
-        for (k = ukeys; *k; k++)
-            if (!json_is_integer(json_object_get(v, *k)))
-                return problem(why, n, "usage.%s is %s, expected an integer", *k,
-                               type_name(json_object_get(v, *k)));
+        if (shape_usage(v, ukeys, "an object", why, n))
+            return -1;
     } else if (notes) {
         notes_add(notes, "chat completion has no usage object");
     }

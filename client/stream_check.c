@@ -150,14 +150,20 @@ static struct stream_item *event_item(struct stream_check *s, const json_t *doc,
     return it;
 }
 
-/* The part 'doc' names by its 'key' ("content_index", "summary_index") among
- * 'parts', or NULL (an order failure when the index is missing). */
-static struct stream_part *event_part(struct stream_check *s, struct stream_part *parts,
-                                      const json_t *doc, const char *key, const char *tok)
+/* The part an item-scoped event names: its item by output_index (see
+ * event_item), then its content part (or, with 'summary', its summary part)
+ * by index; NULL when either is not tracked, with an order failure when the
+ * event is wrong. */
+static struct stream_part *event_part(struct stream_check *s, const json_t *doc, int summary,
+                                      const char *tok)
 {
+    struct stream_item *it = event_item(s, doc, tok);
+    const char *key = summary ? "summary_index" : "content_index";
     json_t *idx = json_object_get(doc, key);
     json_int_t j;
 
+    if (!it)
+        return NULL;
     if (!json_is_integer(idx)) {
         inv_fail(s, STREAM_INV_ORDER, "%s has no integer %s", tok, key);
         return NULL;
@@ -165,7 +171,25 @@ static struct stream_part *event_part(struct stream_check *s, struct stream_part
     j = json_integer_value(idx);
     if (j < 0 || j >= SMOKE_STREAM_PARTS)
         return NULL;
-    return &parts[j];
+    return summary ? &it->summary[j] : &it->parts[j];
+}
+
+/* The part a text delta or text .done names, after the order checks: added,
+ * of type 'want', its text not done yet. */
+static struct stream_part *text_part(struct stream_check *s, const json_t *doc, int summary,
+                                     const char *want, const char *tok)
+{
+    struct stream_part *p = event_part(s, doc, summary, tok);
+
+    if (!p)
+        return NULL;
+    if (!p->added)
+        inv_fail(s, STREAM_INV_ORDER, "%s before its part was added", tok);
+    else if (strcmp(p->type, want) != 0)
+        inv_fail(s, STREAM_INV_ORDER, "%s into a %s part", tok, p->type);
+    if (p->done || p->text_done)
+        inv_fail(s, STREAM_INV_ORDER, "%s after its text was done", tok);
+    return p;
 }
 
 /* Compare a ".done" text with the deltas streamed for it. */
@@ -183,6 +207,18 @@ static void compare_text(struct stream_check *s, const char *what, const char *t
     }
     if (strcmp(text, have) != 0)
         inv_fail(s, STREAM_INV_DELTAS, "%s differs from the concatenated deltas", what);
+}
+
+/* Append the string 'v' to 'b' (a deltas failure when it does not fit) and
+ * count it in the report. Returns 0, or -1 when 'v' is not a string. */
+static int append_text(struct stream_check *s, struct buf *b, const json_t *v)
+{
+    if (!json_is_string(v))
+        return -1;
+    if (buf_append(b, json_string_value(v), json_string_length(v)))
+        inv_fail(s, STREAM_INV_DELTAS, "streamed text exceeds %u bytes", SMOKE_MAX_TEXT);
+    s->rep.text_len += json_string_length(v);
+    return 0;
 }
 
 /* response.created / .queued / .in_progress: a snapshot of a Response that
@@ -390,14 +426,9 @@ static void on_part_added(struct stream_check *s, const json_t *doc, int summary
 static void on_part_done(struct stream_check *s, const json_t *doc, int summary,
                          const char *tok)
 {
-    struct stream_item *it = event_item(s, doc, tok);
-    struct stream_part *p;
+    struct stream_part *p = event_part(s, doc, summary, tok);
     const char *key, *text;
 
-    if (!it)
-        return;
-    p = event_part(s, summary ? it->summary : it->parts, doc,
-                   summary ? "summary_index" : "content_index", tok);
     if (!p)
         return;
     if (!p->added) {
@@ -424,30 +455,15 @@ static void on_part_done(struct stream_check *s, const json_t *doc, int summary,
 static void on_text_delta(struct stream_check *s, const json_t *doc, int summary,
                           const char *want, const char *tok)
 {
-    struct stream_item *it = event_item(s, doc, tok);
+    struct stream_part *p = text_part(s, doc, summary, want, tok);
     json_t *delta = json_object_get(doc, "delta");
-    struct stream_part *p;
 
-    if (!it)
-        return;
-    p = event_part(s, summary ? it->summary : it->parts, doc,
-                   summary ? "summary_index" : "content_index", tok);
     if (!p)
         return;
-    if (!p->added)
-        inv_fail(s, STREAM_INV_ORDER, "%s before its part was added", tok);
-    else if (strcmp(p->type, want) != 0)
-        inv_fail(s, STREAM_INV_ORDER, "%s into a %s part", tok, p->type);
-    if (p->done || p->text_done)
-        inv_fail(s, STREAM_INV_ORDER, "%s after its part was done", tok);
-    if (!json_is_string(delta)) {
+    if (append_text(s, &p->text, delta))
         inv_fail(s, STREAM_INV_DELTAS, "%s delta is not a string", tok);
-        return;
-    }
-    if (buf_append(&p->text, json_string_value(delta), json_string_length(delta)))
-        inv_fail(s, STREAM_INV_DELTAS, "streamed text exceeds %u bytes", SMOKE_MAX_TEXT);
-    p->deltas++;
-    s->rep.text_len += json_string_length(delta);
+    else
+        p->deltas++;
 }
 
 /* output_text.done / refusal.done / reasoning_summary_text.done ('summary');
@@ -455,22 +471,11 @@ static void on_text_delta(struct stream_check *s, const json_t *doc, int summary
 static void on_text_done(struct stream_check *s, const json_t *doc, int summary,
                          const char *want, const char *field, const char *tok)
 {
-    struct stream_item *it = event_item(s, doc, tok);
+    struct stream_part *p = text_part(s, doc, summary, want, tok);
     const char *text = json_util_str(doc, field);
-    struct stream_part *p;
 
-    if (!it)
-        return;
-    p = event_part(s, summary ? it->summary : it->parts, doc,
-                   summary ? "summary_index" : "content_index", tok);
     if (!p)
         return;
-    if (!p->added)
-        inv_fail(s, STREAM_INV_ORDER, "%s before its part was added", tok);
-    else if (strcmp(p->type, want) != 0)
-        inv_fail(s, STREAM_INV_ORDER, "%s for a %s part", tok, p->type);
-    if (p->done || p->text_done)
-        inv_fail(s, STREAM_INV_ORDER, "%s after its text was done", tok);
     p->text_done = 1;
     if (!text) {
         inv_fail(s, STREAM_INV_DELTAS, "%s has no string %s", tok, field);
@@ -491,15 +496,10 @@ static void on_args(struct stream_check *s, const json_t *doc, int done, const c
     if (it->args_done)
         inv_fail(s, STREAM_INV_ORDER, "%s after function_call_arguments.done", tok);
     if (!done) {
-        json_t *delta = json_object_get(doc, "delta");
-        if (!json_is_string(delta)) {
+        if (append_text(s, &it->args, json_object_get(doc, "delta")))
             inv_fail(s, STREAM_INV_DELTAS, "%s delta is not a string", tok);
-            return;
-        }
-        if (buf_append(&it->args, json_string_value(delta), json_string_length(delta)))
-            inv_fail(s, STREAM_INV_DELTAS, "streamed arguments exceed %u bytes", SMOKE_MAX_TEXT);
-        it->arg_deltas++;
-        s->rep.text_len += json_string_length(delta);
+        else
+            it->arg_deltas++;
         return;
     }
     it->args_done = 1;
@@ -685,7 +685,6 @@ static void on_tool_call_delta(struct stream_check *s, struct stream_choice *c, 
 {
     json_t *idx = json_object_get(tc, "index");
     json_t *fn = json_object_get(tc, "function");
-    const char *args = json_util_str(fn, "arguments");
     json_int_t n;
 
     if (!json_is_integer(idx)) {
@@ -710,22 +709,8 @@ static void on_tool_call_delta(struct stream_check *s, struct stream_choice *c, 
         }
         c->n_tools++;
     }
-    if (!args || n >= SMOKE_STREAM_TOOL_CALLS)
-        return;
-    if (buf_append(&c->tools[n].args, args, strlen(args)))
-        inv_fail(s, STREAM_INV_DELTAS, "streamed tool arguments exceed %u bytes", SMOKE_MAX_TEXT);
-    s->rep.text_len += strlen(args);
-}
-
-/* Append a string delta field to 'b'; returns its length (0 when not a string). */
-static size_t append_delta(struct stream_check *s, struct buf *b, const json_t *v)
-{
-    if (!json_is_string(v))
-        return 0;
-    if (buf_append(b, json_string_value(v), json_string_length(v)))
-        inv_fail(s, STREAM_INV_DELTAS, "streamed text exceeds %u bytes", SMOKE_MAX_TEXT);
-    s->rep.text_len += json_string_length(v);
-    return json_string_length(v);
+    if (n < SMOKE_STREAM_TOOL_CALLS)
+        append_text(s, &c->tools[n].args, json_object_get(fn, "arguments"));
 }
 
 /* One entry of a chunk's choices (shape_chat_chunk checked its types). */
@@ -752,11 +737,9 @@ static void on_chat_choice(struct stream_check *s, const json_t *ch)
     if (c->finished && (json_string_length(content) || json_string_length(refusal) ||
                         json_array_size(calls)))
         inv_fail(s, STREAM_INV_ORDER, "content after finish_reason");
-    append_delta(s, &c->text, content);
-    if (json_is_string(refusal)) {
+    append_text(s, &c->text, content);
+    if (append_text(s, &c->refusal, refusal) == 0)
         c->refusal_deltas++;
-        append_delta(s, &c->refusal, refusal);
-    }
     for (k = 0; k < json_array_size(calls); k++)
         on_tool_call_delta(s, c, json_array_get(calls, k));
     if (finish) {
