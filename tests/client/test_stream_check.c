@@ -147,6 +147,41 @@ static char *good_with(int at, const char *with)
     return join(ev, -1, NULL);
 }
 
+/* Check Responses stream 'text': exactly 'failing' fail, and the reason of
+ * invariant 'inv' mentions 'needle'. */
+static void expect_reason(const char *text, unsigned failing, enum stream_inv inv,
+                          const char *needle)
+{
+    struct stream_report r;
+
+    run_responses(text, &r);
+    expect_only(&r, failing);
+    ck_assert_msg(strstr(r.inv[inv].reason, needle), "%s: '%s' lacks '%s'",
+                  stream_check_inv_name(inv), r.inv[inv].reason, needle);
+}
+
+/* The good stream with events 'i' and 'j' swapped, each renumbered with the
+ * sequence_number of its new place. New allocation. */
+static char *good_swapped(int i, int j)
+{
+    const char *ev[N_GOOD + 1];
+    char seq_i[32], seq_j[32], *a, *b, *text;
+    int k;
+
+    for (k = 0; k <= N_GOOD; k++)
+        ev[k] = good_events[k];
+    snprintf(seq_i, sizeof(seq_i), "\"sequence_number\":%d", i);
+    snprintf(seq_j, sizeof(seq_j), "\"sequence_number\":%d", j);
+    a = replace(good_events[j], seq_j, seq_i);
+    b = replace(good_events[i], seq_i, seq_j);
+    ev[i] = a;
+    ev[j] = b;
+    text = join(ev, -1, NULL);
+    free(a);
+    free(b);
+    return text;
+}
+
 /* Run the good stream with 'from' replaced by 'to' (occurrence 'nth') and
  * expect exactly the invariants 'failing' to fail. */
 static void expect_break(const char *from, const char *to, int nth, unsigned failing)
@@ -237,11 +272,9 @@ START_TEST(missing_sequence_number_fails_sequence_only)
 {
     char *text = join(good_events, -1, NULL);
     char *broken = replace(text, "\"sequence_number\":5,", "");
-    struct stream_report r;
 
-    run_responses(broken, &r);
-    expect_only(&r, BIT(STREAM_INV_SEQUENCE));
-    ck_assert_ptr_nonnull(strstr(r.inv[STREAM_INV_SEQUENCE].reason, "no integer sequence_number"));
+    expect_reason(broken, BIT(STREAM_INV_SEQUENCE), STREAM_INV_SEQUENCE,
+                  "no integer sequence_number");
     free(broken);
     free(text);
 }
@@ -249,14 +282,7 @@ END_TEST
 
 START_TEST(decreasing_sequence_number_fails)
 {
-    char *text = join(good_events, -1, NULL);
-    char *broken = replace(text, "\"sequence_number\":6", "\"sequence_number\":4");
-    struct stream_report r;
-
-    run_responses(broken, &r);
-    expect_only(&r, BIT(STREAM_INV_SEQUENCE));
-    free(broken);
-    free(text);
+    expect_break("\"sequence_number\":6", "\"sequence_number\":4", 0, BIT(STREAM_INV_SEQUENCE));
 }
 END_TEST
 
@@ -297,46 +323,23 @@ END_TEST
 
 START_TEST(delta_before_part_added_fails_order)
 {
-    /* swap content_part.added (3) and the first delta (4), renumbered */
-    const char *ev[N_GOOD + 1];
-    char *a, *b, *text;
+    char *text = good_swapped(3, 4); /* content_part.added and the first delta */
     struct stream_report r;
-    int i;
 
-    for (i = 0; i <= N_GOOD; i++)
-        ev[i] = good_events[i];
-    a = replace(good_events[4], "\"sequence_number\":4", "\"sequence_number\":3");
-    b = replace(good_events[3], "\"sequence_number\":3", "\"sequence_number\":4");
-    ev[3] = a;
-    ev[4] = b;
-    text = join(ev, -1, NULL);
     run_responses(text, &r);
     expect_only(&r, BIT(STREAM_INV_ORDER));
     free(text);
-    free(a);
-    free(b);
 }
 END_TEST
 
 START_TEST(created_not_first_fails_order)
 {
-    const char *ev[N_GOOD + 1];
-    char *a, *b, *text;
+    char *text = good_swapped(0, 1);
     struct stream_report r;
-    int i;
 
-    for (i = 0; i <= N_GOOD; i++)
-        ev[i] = good_events[i];
-    a = replace(good_events[1], "\"sequence_number\":1", "\"sequence_number\":0");
-    b = replace(good_events[0], "\"sequence_number\":0", "\"sequence_number\":1");
-    ev[0] = a;
-    ev[1] = b;
-    text = join(ev, -1, NULL);
     run_responses(text, &r);
     expect_only(&r, BIT(STREAM_INV_ORDER));
     free(text);
-    free(a);
-    free(b);
 }
 END_TEST
 
@@ -380,14 +383,7 @@ END_TEST
 
 START_TEST(delta_mismatch_fails_deltas)
 {
-    char *text = join(good_events, -1, NULL);
-    char *broken = replace(text, "\"delta\":\"lo!\"", "\"delta\":\"lo?\"");
-    struct stream_report r;
-
-    run_responses(broken, &r);
-    expect_only(&r, BIT(STREAM_INV_DELTAS));
-    free(broken);
-    free(text);
+    expect_break("\"delta\":\"lo!\"", "\"delta\":\"lo?\"", 0, BIT(STREAM_INV_DELTAS));
 }
 END_TEST
 
@@ -413,15 +409,9 @@ END_TEST
 
 START_TEST(failed_terminal_fails_final)
 {
-    char *text = join(good_events, -1, NULL);
-    char *broken = replace(text, "event: response.completed\ndata: {\"type\":\"response.completed\"",
-                           "event: response.failed\ndata: {\"type\":\"response.failed\"");
-    struct stream_report r;
-
-    run_responses(broken, &r);
-    expect_only(&r, BIT(STREAM_INV_FINAL));
-    free(broken);
-    free(text);
+    expect_break("event: response.completed\ndata: {\"type\":\"response.completed\"",
+                 "event: response.failed\ndata: {\"type\":\"response.failed\"", 0,
+                 BIT(STREAM_INV_FINAL));
 }
 END_TEST
 
@@ -613,7 +603,6 @@ START_TEST(item_scope_breaks_fail_order)
                               "\"sequence_number\":10");
     char *tail = malloc(sizeof(late_delta) + strlen(completed));
     char *text;
-    struct stream_report r;
 
     /* a delta naming another item than the one at its output_index */
     expect_break("\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"lo!\"",
@@ -628,9 +617,7 @@ START_TEST(item_scope_breaks_fail_order)
     strcpy(tail, late_delta);
     strcat(tail, completed);
     text = join(good_events, N_GOOD - 1, tail);
-    run_responses(text, &r);
-    expect_only(&r, BIT(STREAM_INV_ORDER));
-    ck_assert_ptr_nonnull(strstr(r.inv[STREAM_INV_ORDER].reason, "after output_item.done"));
+    expect_reason(text, BIT(STREAM_INV_ORDER), STREAM_INV_ORDER, "after output_item.done");
     free(text);
     free(tail);
     free(completed);
@@ -639,16 +626,11 @@ END_TEST
 
 START_TEST(part_order_breaks_fail_order)
 {
-    char *a = replace(good_events[7], "\"sequence_number\":7", "\"sequence_number\":6");
-    char *b = replace(good_events[6], "\"sequence_number\":6", "\"sequence_number\":7");
     char *refusal = replace(good_events[5], "event: response.output_text.delta",
                             "event: response.refusal.delta");
     char *refusal2 = replace(refusal, "{\"type\":\"response.output_text.delta\"",
                              "{\"type\":\"response.refusal.delta\"");
-    const char *ev[N_GOOD + 1];
     char *text;
-    struct stream_report r;
-    int i;
 
     /* content parts must be added at content_index == count */
     expect_break("\"sequence_number\":3,\"item_id\":\"msg_1\",\"output_index\":0,"
@@ -657,25 +639,15 @@ START_TEST(part_order_breaks_fail_order)
                  "\"content_index\":1",
                  0, BIT(STREAM_INV_ORDER));
     /* content_part.done before output_text.done */
-    for (i = 0; i <= N_GOOD; i++)
-        ev[i] = good_events[i];
-    ev[6] = a;
-    ev[7] = b;
-    text = join(ev, -1, NULL);
-    run_responses(text, &r);
-    expect_only(&r, BIT(STREAM_INV_ORDER));
-    ck_assert_ptr_nonnull(strstr(r.inv[STREAM_INV_ORDER].reason, "before the output_text.done"));
+    text = good_swapped(6, 7);
+    expect_reason(text, BIT(STREAM_INV_ORDER), STREAM_INV_ORDER, "before the output_text.done");
     free(text);
     /* a refusal delta into an output_text part */
     text = good_with(5, refusal2);
-    run_responses(text, &r);
-    expect_only(&r, BIT(STREAM_INV_ORDER));
-    ck_assert_ptr_nonnull(strstr(r.inv[STREAM_INV_ORDER].reason, "into a output_text part"));
+    expect_reason(text, BIT(STREAM_INV_ORDER), STREAM_INV_ORDER, "into a output_text part");
     free(text);
     free(refusal2);
     free(refusal);
-    free(b);
-    free(a);
 }
 END_TEST
 
@@ -724,9 +696,7 @@ START_TEST(terminal_status_and_id_fail_final)
                  0, BIT(STREAM_INV_FINAL));
     /* a consistent response.incomplete: a failure for respsmoke, which asked for
      * an answer, but a valid end for a caller that expects any end */
-    run_responses(incomplete, &r);
-    expect_only(&r, BIT(STREAM_INV_FINAL));
-    ck_assert_ptr_nonnull(strstr(r.inv[STREAM_INV_FINAL].reason, "ended with"));
+    expect_reason(incomplete, BIT(STREAM_INV_FINAL), STREAM_INV_FINAL, "ended with");
     run_expecting(STREAM_RESPONSES, STREAM_EXPECT_ANY_END, incomplete, &r);
     expect_only(&r, 0);
     free(incomplete);
@@ -1019,9 +989,11 @@ START_TEST(chat_usage_rules)
                                    "\"finish_reason\":null}],\"usage\":null}");
     char *with_nulls2 = replace(with_nulls, "\"finish_reason\":\"stop\"}]}",
                                 "\"finish_reason\":\"stop\"}],\"usage\":null}");
-    char *usage_early = replace(good_chat, "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}",
-                                "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}],\"usage\":"
-                                "{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}");
+    char *usage_early = replace(good_chat,
+                                "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}",
+                                "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}],"
+                                "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
+                                "\"total_tokens\":2}}");
     const char *usage_chunk = strstr(good_chat, "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat."
                                                 "completion.chunk\",\"created\":1,\"model\":\"m\","
                                                 "\"choices\":[],");
