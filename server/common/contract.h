@@ -1,7 +1,8 @@
 /* contract: the names the Responses and Chat Completions contract fixes,
  * written once for the server, the respsmoke client and the tests: stream
- * event types and which of them end a stream, response statuses, output
- * item types, generated-id prefixes, content types and error types.
+ * event types and which of them end a stream, object names and the chat
+ * [DONE] sentinel, message roles, response statuses, output item and
+ * content part types, generated-id prefixes, content types and error types.
  *
  * Only names and the relations between them live here (a terminal event and
  * the status it carries, an item type and its id prefix); what a document

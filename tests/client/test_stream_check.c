@@ -967,9 +967,9 @@ START_TEST(chat_identity_and_order_are_checked)
     ck_assert_ptr_nonnull(usage);
     ck_assert_ptr_nonnull(finish);
     ck_assert_ptr_nonnull(usage_early);
-    sprintf(usage_early, "%.*s%.*s%.*s%s", (int)(finish - good_chat), good_chat,
-            (int)(strlen(usage) - strlen("data: [DONE]\n\n")), usage, (int)(usage - finish),
-            finish, "data: [DONE]\n\n");
+    snprintf(usage_early, strlen(good_chat) + 1, "%.*s%.*s%.*s%s", (int)(finish - good_chat),
+             good_chat, (int)(strlen(usage) - strlen("data: [DONE]\n\n")), usage,
+             (int)(usage - finish), finish, "data: [DONE]\n\n");
     expect_chat(created, 0, BIT(STREAM_INV_ORDER));
     expect_chat(model, 0, BIT(STREAM_INV_ORDER));
     expect_chat(no_role, 0, BIT(STREAM_INV_ORDER));
