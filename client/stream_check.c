@@ -665,13 +665,19 @@ static void check_chat_identity(struct stream_check *s, json_t *doc)
                  s->chunks);
 }
 
-/* A chunk with no choices: the usage chunk. */
+/* A chunk with no choices: the usage chunk. Without one, it is not part of
+ * the completion: tolerated (and counted) unless the caller said whether it
+ * asked for usage. */
 static void on_usage_chunk(struct stream_check *s, const json_t *doc)
 {
     json_t *usage = json_object_get(doc, "usage");
 
     if (!json_is_object(usage)) {
-        inv_fail(s, STREAM_INV_FINAL, "chunk %zu has no choices and no usage object", s->chunks);
+        if (s->expect & (STREAM_EXPECT_USAGE | STREAM_EXPECT_NO_USAGE))
+            inv_fail(s, STREAM_INV_FINAL, "chunk %zu has no choices and no usage object",
+                     s->chunks);
+        else if (!s->rep.unknown_events++)
+            keep(s->rep.first_unknown, sizeof(s->rep.first_unknown), "chunk without choices");
         return;
     }
     if (s->usage_chunks++)
@@ -786,13 +792,16 @@ static void on_chat_event(struct stream_check *s, const struct sse_event *ev)
     }
     if (s->usage_chunks)
         inv_fail(s, STREAM_INV_ORDER, "chunk %zu follows the usage chunk", s->chunks);
+    /* OpenAI's usage rules hold when the caller says what it asked for; some
+     * gateways put usage on the finishing chunk unasked, which is tolerated */
     usage = json_object_get(doc, "usage");
-    if (usage && !json_is_null(usage))
-        inv_fail(s, STREAM_INV_FINAL, "chunk %zu carries usage before the usage chunk",
+    if ((s->expect & STREAM_EXPECT_USAGE) && !json_is_null(usage))
+        inv_fail(s, STREAM_INV_FINAL, "chunk %zu has %s", s->chunks,
+                 usage ? "usage before the usage chunk"
+                       : "no \"usage\": null although include_usage was asked");
+    else if ((s->expect & STREAM_EXPECT_NO_USAGE) && usage && !json_is_null(usage))
+        inv_fail(s, STREAM_INV_FINAL, "chunk %zu has usage although include_usage was not asked",
                  s->chunks);
-    else if (!usage && (s->expect & STREAM_EXPECT_USAGE))
-        inv_fail(s, STREAM_INV_FINAL, "chunk %zu has no \"usage\": null although include_usage "
-                                      "was asked", s->chunks);
     for (i = 0; i < json_array_size(choices); i++)
         on_chat_choice(s, json_array_get(choices, i));
 out_count:

@@ -19,14 +19,16 @@
  * chat.completion.chunk framing, one id/created/model, role "assistant"
  * first, tool-call deltas with an index (id and name on the first of each),
  * one finish_reason per choice, a usage chunk (choices []) only last, one
- * final data: [DONE].
+ * final data: [DONE]; and, when the caller says whether it asked for
+ * include_usage (stream_check_expect), OpenAI's usage rules.
  *
  * Tolerated, because real endpoints send them (and counted where it helps a
  * report): an extra "data: [DONE]", events of unknown types (numbered or
  * not), gaps in sequence_number, a missing event: line, content parts of
  * other types than output_text/refusal (reasoning_text) whose events are not
- * followed, Azure-style prompt_filter_results chunks. No network, no
- * globals: unit-testable. */
+ * followed, Azure-style prompt_filter_results chunks, chunks with neither
+ * choices nor usage, and usage on a chunk with choices when nothing was said
+ * about include_usage. No network, no globals: unit-testable. */
 #ifndef RS_STREAM_CHECK_H
 #define RS_STREAM_CHECK_H
 

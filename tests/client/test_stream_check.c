@@ -989,8 +989,9 @@ START_TEST(chat_usage_rules)
                                    "\"finish_reason\":null}],\"usage\":null}");
     char *with_nulls2 = replace(with_nulls, "\"finish_reason\":\"stop\"}]}",
                                 "\"finish_reason\":\"stop\"}],\"usage\":null}");
-    char *usage_early = replace(good_chat,
-                                "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}",
+    char *usage_early = replace(with_nulls2,
+                                "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}],"
+                                "\"usage\":null}",
                                 "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}],"
                                 "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
                                 "\"total_tokens\":2}}");
@@ -1006,10 +1007,15 @@ START_TEST(chat_usage_rules)
     expect_chat(good_chat, STREAM_EXPECT_NO_USAGE, BIT(STREAM_INV_FINAL));
     expect_chat(good_chat, STREAM_EXPECT_USAGE, BIT(STREAM_INV_FINAL)); /* no usage: null */
     expect_chat(with_nulls2, STREAM_EXPECT_USAGE, 0);
-    expect_chat(usage_early, 0, BIT(STREAM_INV_FINAL));
+    /* usage on a chunk with choices: against include_usage, tolerated unasked */
+    expect_chat(usage_early, STREAM_EXPECT_USAGE, BIT(STREAM_INV_FINAL));
+    expect_chat(usage_early, STREAM_EXPECT_NO_USAGE, BIT(STREAM_INV_FINAL));
+    expect_chat(usage_early, 0, 0);
     expect_chat(no_usage, STREAM_EXPECT_NO_USAGE, 0);
     expect_chat(no_usage, STREAM_EXPECT_USAGE, BIT(STREAM_INV_FINAL));
-    expect_chat(empty, 0, BIT(STREAM_INV_FINAL));
+    /* a chunk with neither choices nor usage */
+    expect_chat(empty, STREAM_EXPECT_USAGE, BIT(STREAM_INV_FINAL));
+    expect_chat(empty, 0, 0);
     free(empty);
     free(no_usage);
     free(usage_early);

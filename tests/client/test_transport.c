@@ -220,7 +220,7 @@ END_TEST
 
 START_TEST(long_bearer_token_is_sent_whole)
 {
-    static char key[1601];
+    char key[1601];
     const char *args[] = {"--api-key", key, NULL};
     struct rig g;
     struct transport_request req;
