@@ -227,6 +227,7 @@ START_TEST(long_bearer_token_is_sent_whole)
     struct transport_reply rep;
 
     memset(key, 'k', sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
     memcpy(key, "eyJ-jwt-", 8);
     key[sizeof(key) - 2] = 'Z'; /* a truncated key would lose this */
     start_with(&g, args, key, 0);
