@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contract.h"
 #include "json_util.h"
 #include "redact.h"
 #include "shape.h"
@@ -24,7 +25,7 @@
 #define MARK(name) " [respsmoke:" name "]"
 
 #define BAD_KEY "sk-respsmoke-invalid-key-0000000000000000"
-#define UNKNOWN_PREVIOUS_ID "resp_respsmoke_unknown_0000000000"
+#define UNKNOWN_PREVIOUS_ID RM_ID_RESPONSE "respsmoke_unknown_0000000000"
 #define TOOL_NAME "get_weather"
 #define TOOL_OUTPUT "{\"location\":\"Boston\",\"temperature_c\":21,\"note\":\"respsmoke:tool_output\"}"
 #define TINY_PNG                                                                               \
@@ -363,8 +364,8 @@ static int valid_shape(struct ctx *c, const json_t *doc, char *why, size_t n)
 static json_t *body_text(struct ctx *c, const char *text)
 {
     if (c->api == SMOKE_API_CHAT)
-        return json_pack("{s:s, s:[{s:s, s:s}]}", "model", c->model, "messages", "role", "user",
-                         "content", text);
+        return json_pack("{s:s, s:[{s:s, s:s}]}", "model", c->model, "messages", "role",
+                         RM_ROLE_USER, "content", text);
     return json_pack("{s:s, s:s}", "model", c->model, "input", text);
 }
 
@@ -525,13 +526,13 @@ static void area_endpoint(struct ctx *c)
         status_why(b, why, sizeof(why));
         add(c, SMOKE_AREA_ENDPOINT, "create_path", CHECK_FAIL, b->rep.status, "POST %s: %s",
             path, why);
-    } else if (strcmp(b->rep.content_type, "application/json") != 0)
+    } else if (strcmp(b->rep.content_type, RM_CT_JSON) != 0)
         add(c, SMOKE_AREA_ENDPOINT, "create_path", CHECK_FAIL, 200,
-            "POST %s: HTTP 200 but content-type is %s, expected application/json", path,
+            "POST %s: HTTP 200 but content-type is %s, expected " RM_CT_JSON, path,
             b->rep.content_type[0] ? b->rep.content_type : "missing");
     else
         add(c, SMOKE_AREA_ENDPOINT, "create_path", CHECK_PASS, 200,
-            "POST %s: HTTP 200 application/json", path);
+            "POST %s: HTTP 200 " RM_CT_JSON, path);
 
     m = models(c);
     if (c->run->aborted)
@@ -610,10 +611,10 @@ static void area_required(struct ctx *c)
 
     if (c->api == SMOKE_API_CHAT)
         body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "model", c->model, "messages",
-                         "role", "system", "content", "You are terse.", "role", "user",
+                         "role", RM_ROLE_SYSTEM, "content", "You are terse.", "role", RM_ROLE_USER,
                          "content", text);
     else /* message item without "type", as real clients send it */
-        body = json_pack("{s:s, s:[{s:s, s:s}]}", "model", c->model, "input", "role", "user",
+        body = json_pack("{s:s, s:[{s:s, s:s}]}", "model", c->model, "input", "role", RM_ROLE_USER,
                          "content", text);
     exchange(c, "POST", path, body, NULL, TRANSPORT_AUTH_KEY, &x);
     expect_created(c, SMOKE_AREA_REQUIRED, "message_array_input", &x, 0,
@@ -625,7 +626,7 @@ static void area_required(struct ctx *c)
         return;
 
     if (c->api == SMOKE_API_CHAT)
-        body = json_pack("{s:[{s:s, s:s}]}", "messages", "role", "user", "content", text);
+        body = json_pack("{s:[{s:s, s:s}]}", "messages", "role", RM_ROLE_USER, "content", text);
     else
         body = json_pack("{s:s}", "input", text);
     expect_error(c, SMOKE_AREA_REQUIRED, "missing_model", "POST", path, body, NULL,
@@ -641,8 +642,8 @@ static void area_optional(struct ctx *c)
 
     if (c->api == SMOKE_API_CHAT)
         body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:i, s:i, s:i, s:{s:s}}",
-                         "model", c->model, "messages", "role", "system", "content",
-                         instructions, "role", "user", "content", text, "temperature", 1,
+                         "model", c->model, "messages", "role", RM_ROLE_SYSTEM, "content",
+                         instructions, "role", RM_ROLE_USER, "content", text, "temperature", 1,
                          "top_p", 1, "max_completion_tokens", 256, "n", 1, "response_format",
                          "type", "text");
     else
@@ -744,7 +745,7 @@ static void area_shape(struct ctx *c)
         const char *status = json_util_str(b->doc, "status");
         buf_init(&text, SMOKE_MAX_BODY);
         parts = shape_output_text(b->doc, &text);
-        if (strcmp(status, "completed") != 0)
+        if (strcmp(status, RM_STATUS_COMPLETED) != 0)
             add(c, SMOKE_AREA_SHAPE, "output_text", CHECK_FAIL, s,
                 "status is not \"completed\"");
         else if (parts <= 0 || text.len == 0)
@@ -838,13 +839,13 @@ static void area_streaming(struct ctx *c)
     if (!x.ok)
         add(c, SMOKE_AREA_STREAMING, "transfer", CHECK_FAIL, 200, "%s after %zu bytes", x.fail,
             x.rep.stream_bytes);
-    else if (strcmp(x.rep.content_type, "text/event-stream") != 0)
+    else if (strcmp(x.rep.content_type, RM_MEDIA_SSE) != 0)
         add(c, SMOKE_AREA_STREAMING, "transfer", CHECK_FAIL, 200,
-            "HTTP 200 but content-type is %s, expected text/event-stream",
+            "HTTP 200 but content-type is %s, expected " RM_MEDIA_SSE,
             x.rep.content_type[0] ? x.rep.content_type : "missing");
     else
         add(c, SMOKE_AREA_STREAMING, "transfer", CHECK_PASS, 200,
-            "HTTP 200 text/event-stream, %zu bytes, complete", x.rep.stream_bytes);
+            "HTTP 200 " RM_MEDIA_SSE ", %zu bytes, complete", x.rep.stream_bytes);
     stream_check_finish(&sc, &rep);
     for (i = 0; i < STREAM_INV_COUNT; i++) {
         const struct stream_verdict *v = &rep.inv[i];
@@ -883,7 +884,7 @@ static json_t *weather_tools(struct ctx *c)
 /* Validate the tool call of a Responses answer; returns the item or NULL. */
 static json_t *responses_call(struct ctx *c, const json_t *doc, char *why, size_t n)
 {
-    json_t *item = shape_find_item(doc, "function_call");
+    json_t *item = shape_find_item(doc, RM_ITEM_FUNCTION_CALL);
     const char *call_id = json_util_str(item, "call_id");
     const char *name = json_util_str(item, "name");
     const char *status = json_util_str(doc, "status");
@@ -897,7 +898,7 @@ static json_t *responses_call(struct ctx *c, const json_t *doc, char *why, size_
         snprintf(why, n, "function_call name is not the requested tool");
     else if (!shape_is_json_object_text(json_object_get(item, "arguments")))
         snprintf(why, n, "function_call arguments is not a string holding a JSON object");
-    else if (strcmp(status, "completed") != 0)
+    else if (strcmp(status, RM_STATUS_COMPLETED) != 0)
         snprintf(why, n, "response status is not \"completed\" (Responses has no "
                          "requires_action)");
     else
@@ -959,9 +960,9 @@ static void area_tools(struct ctx *c)
         json_t *call = json_array_get(calls, 0);
         if (calls)
             follow = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:n, s:O}, {s:s, s:s, s:s}]}",
-                               "model", c->model, "messages", "role", "user", "content", ask,
-                               "role", "assistant", "content", "tool_calls", calls, "role",
-                               "tool", "tool_call_id", json_util_str(call, "id"), "content",
+                               "model", c->model, "messages", "role", RM_ROLE_USER, "content", ask,
+                               "role", RM_ROLE_ASSISTANT, "content", "tool_calls", calls, "role",
+                               RM_ROLE_TOOL, "tool_call_id", json_util_str(call, "id"), "content",
                                TOOL_OUTPUT);
     } else {
         json_t *item = responses_call(c, doc, why, sizeof(why));
@@ -969,7 +970,7 @@ static void area_tools(struct ctx *c)
         if (item)
             follow = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "model", c->model,
                                "previous_response_id", id, "input", "type",
-                               "function_call_output", "call_id",
+                               RM_ITEM_FUNCTION_CALL_OUTPUT, "call_id",
                                json_util_str(item, "call_id"), "output", TOOL_OUTPUT);
     }
     if (!follow) {
@@ -1000,11 +1001,11 @@ static void area_multimodal(struct ctx *c)
 
     if (c->api == SMOKE_API_CHAT)
         body = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}]}", "model", c->model, "messages",
-                         "role", "user", "content", "type", "text", "text",
+                         "role", RM_ROLE_USER, "content", "type", "text", "text",
                          "Say hello." MARK("multimodal_text"));
     else
         body = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}]}", "model", c->model, "input", "role",
-                         "user", "content", "type", "input_text", "text",
+                         RM_ROLE_USER, "content", "type", RM_PART_INPUT_TEXT, "text",
                          "Say hello." MARK("multimodal_text"));
     exchange(c, "POST", checks_api_path(c->api), body, NULL, TRANSPORT_AUTH_KEY, &x);
     expect_created(c, SMOKE_AREA_MULTIMODAL, "text_parts", &x, 1,
@@ -1015,13 +1016,14 @@ static void area_multimodal(struct ctx *c)
 
     if (c->api == SMOKE_API_CHAT)
         body = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:{s:s, s:s}}]}]}", "model",
-                         c->model, "messages", "role", "user", "content", "type", "text", "text",
-                         text, "type", "image_url", "image_url", "url", TINY_PNG, "detail",
-                         "low");
+                         c->model, "messages", "role", RM_ROLE_USER, "content", "type", "text",
+                         "text", text, "type", "image_url", "image_url", "url", TINY_PNG,
+                         "detail", "low");
     else
         body = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s, s:s}]}]}", "model", c->model,
-                         "input", "role", "user", "content", "type", "input_text", "text", text,
-                         "type", "input_image", "image_url", TINY_PNG, "detail", "low");
+                         "input", "role", RM_ROLE_USER, "content", "type", RM_PART_INPUT_TEXT,
+                         "text", text, "type", RM_PART_INPUT_IMAGE, "image_url", TINY_PNG,
+                         "detail", "low");
     exchange(c, "POST", checks_api_path(c->api), body, NULL, TRANSPORT_AUTH_KEY, &x);
     expect_created(c, SMOKE_AREA_MULTIMODAL, "image_input", &x, 1,
                    "text + base64 image input accepted, text reply");

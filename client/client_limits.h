@@ -23,5 +23,6 @@
 #define SMOKE_STREAM_ITEMS 32                 /* output items tracked per stream */
 #define SMOKE_STREAM_PARTS 8                  /* content parts tracked per item */
 #define SMOKE_STREAM_CHOICES 8                /* chat choices tracked per stream */
+#define SMOKE_STREAM_TOOL_CALLS 16            /* chat tool calls tracked per choice */
 
 #endif

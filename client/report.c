@@ -112,13 +112,54 @@ static json_t *tri_json(int v)
     return v < 0 ? json_null() : json_boolean(v);
 }
 
+/* The row of area 'a' in the area table: its title, one cell per selected
+ * API with its result ("n/a" where the area does not apply), and the
+ * evidence of those APIs; padded columns for the text report ('text'), where
+ * evidence is joined by " | " and given only where the area applies, or a
+ * Markdown row for the record, evidence joined by "; ". Returns 0 or -1 as
+ * buf_appendf. */
+static int area_row(const struct smoke_run *run, const struct smoke_config *cfg, int a,
+                    int text, struct buf *out)
+{
+    char ev[SMOKE_REASON_MAX], evidence[2 * SMOKE_REASON_MAX + 16] = "";
+    int api, rc = 0;
+
+    if (text)
+        rc |= buf_appendf(out, "%-26s", checks_area_title(a));
+    else
+        rc |= buf_appendf(out, "| %s |", checks_area_title(a));
+    for (api = 0; api < SMOKE_API_COUNT; api++) {
+        enum check_status st;
+        const char *word;
+        size_t el = strlen(evidence);
+
+        if (!selected(cfg, api))
+            continue;
+        st = checks_area_status(run, cfg, a, api, ev, sizeof(ev));
+        word = checks_area_applies(a, api) ? status_word(st) : "n/a";
+        if (text)
+            rc |= buf_appendf(out, " %-10s", word);
+        else
+            rc |= buf_appendf(out, " %s |", word);
+        if (text && !checks_area_applies(a, api))
+            continue;
+        snprintf(evidence + el, sizeof(evidence) - el, "%s%s%s", el ? (text ? " | " : "; ") : "",
+                 both_apis(cfg) ? (api ? "chat: " : "responses: ") : "", ev);
+    }
+    if (text)
+        rc |= buf_appendf(out, " %s\n", evidence);
+    else
+        rc |= buf_appendf(out, " %s |\n", evidence);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------
  * Text
  * ------------------------------------------------------------------------- */
 
 int report_text(const struct smoke_run *run, const struct smoke_config *cfg, struct buf *out)
 {
-    char base[512], ev[SMOKE_REASON_MAX], name[96];
+    char base[512], name[96];
     size_t i, pass = 0, fail = 0, skip = 0;
     int a, api, rc = 0;
 
@@ -139,23 +180,8 @@ int report_text(const struct smoke_run *run, const struct smoke_config *cfg, str
         if (selected(cfg, api))
             rc |= buf_appendf(out, " %-10s", checks_api_name(api));
     rc |= buf_appendf(out, " EVIDENCE\n");
-    for (a = 0; a < SMOKE_AREA_COUNT; a++) {
-        char evidence[2 * SMOKE_REASON_MAX + 16] = "";
-        rc |= buf_appendf(out, "%-26s", checks_area_title(a));
-        for (api = 0; api < SMOKE_API_COUNT; api++) {
-            enum check_status st;
-            size_t el = strlen(evidence);
-            if (!selected(cfg, api))
-                continue;
-            st = checks_area_status(run, cfg, a, api, ev, sizeof(ev));
-            rc |= buf_appendf(out, " %-10s",
-                              !checks_area_applies(a, api) ? "n/a" : status_word(st));
-            if (checks_area_applies(a, api))
-                snprintf(evidence + el, sizeof(evidence) - el, "%s%s%s", el ? " | " : "",
-                         both_apis(cfg) ? (api ? "chat: " : "responses: ") : "", ev);
-        }
-        rc |= buf_appendf(out, " %s\n", evidence);
-    }
+    for (a = 0; a < SMOKE_AREA_COUNT; a++)
+        rc |= area_row(run, cfg, a, 1, out);
     rc |= buf_appendf(out, "\nnotes: %s\n", notes_text(&run->notes));
     if (run->aborted)
         rc |= buf_appendf(out, "aborted: %s\n", run->abort_reason);
@@ -170,9 +196,9 @@ int report_text(const struct smoke_run *run, const struct smoke_config *cfg, str
 int report_record(const struct smoke_run *run, const struct smoke_config *cfg, struct buf *out)
 {
     struct fields f;
-    char ev[SMOKE_REASON_MAX], notes[SMOKE_MAX_NOTES + SMOKE_REASON_MAX + 32];
+    char notes[SMOKE_MAX_NOTES + SMOKE_REASON_MAX + 32];
     char tmp[SMOKE_MAX_NOTES + SMOKE_REASON_MAX + 32], reviewer[256];
-    int a, api, rc = 0;
+    int a, rc = 0;
 
     fields_fill(run, cfg, &f);
     snprintf(tmp, sizeof(tmp), "%s%s%s", notes_text(&run->notes),
@@ -198,21 +224,8 @@ int report_record(const struct smoke_run *run, const struct smoke_config *cfg, s
         rc |= buf_appendf(out, "| area | responses | chat | evidence |\n|---|---|---|---|\n");
     else
         rc |= buf_appendf(out, "| area | result | evidence |\n|---|---|---|\n");
-    for (a = 0; a < SMOKE_AREA_COUNT; a++) {
-        char evidence[2 * SMOKE_REASON_MAX + 16] = "";
-        rc |= buf_appendf(out, "| %s |", checks_area_title(a));
-        for (api = 0; api < SMOKE_API_COUNT; api++) {
-            enum check_status st;
-            size_t el = strlen(evidence);
-            if (!selected(cfg, api))
-                continue;
-            st = checks_area_status(run, cfg, a, api, ev, sizeof(ev));
-            rc |= buf_appendf(out, " %s |", !checks_area_applies(a, api) ? "n/a" : status_word(st));
-            snprintf(evidence + el, sizeof(evidence) - el, "%s%s%s", el ? "; " : "",
-                     both_apis(cfg) ? (api ? "chat: " : "responses: ") : "", ev);
-        }
-        rc |= buf_appendf(out, " %s |\n", evidence);
-    }
+    for (a = 0; a < SMOKE_AREA_COUNT; a++)
+        rc |= area_row(run, cfg, a, 0, out);
     rc |= buf_appendf(out, "\n");
     return rc ? -1 : 0;
 }

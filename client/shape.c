@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contract.h"
 #include "json_util.h"
 #include "redact.h"
 
@@ -40,14 +41,6 @@ static const char *type_name(const json_t *v)
     return "unknown";
 }
 
-static int in_list(const char *s, const char *const *list)
-{
-    for (; s && *list; list++)
-        if (strcmp(s, *list) == 0)
-            return 1;
-    return 0;
-}
-
 /* Check one content part of an output message. */
 static int shape_part(const json_t *part, size_t i, size_t j, char *why, size_t n)
 {
@@ -59,7 +52,7 @@ static int shape_part(const json_t *part, size_t i, size_t j, char *why, size_t 
     if (!type)
         return problem(why, n, "output[%zu].content[%zu].type is %s, expected a string", i, j,
                        type_name(json_object_get(part, "type")));
-    if (strcmp(type, "output_text") == 0) {
+    if (strcmp(type, RM_PART_OUTPUT_TEXT) == 0) {
         json_t *ann = json_object_get(part, "annotations");
         if (!json_is_string(json_object_get(part, "text")))
             return problem(why, n, "output[%zu].content[%zu].text is %s, expected a string", i,
@@ -68,7 +61,7 @@ static int shape_part(const json_t *part, size_t i, size_t j, char *why, size_t 
             return problem(why, n,
                            "output[%zu].content[%zu].annotations is %s, expected an array", i, j,
                            type_name(ann));
-    } else if (strcmp(type, "refusal") == 0) {
+    } else if (strcmp(type, RM_PART_REFUSAL) == 0) {
         if (!json_is_string(json_object_get(part, "refusal")))
             return problem(why, n, "output[%zu].content[%zu].refusal is %s, expected a string",
                            i, j, type_name(json_object_get(part, "refusal")));
@@ -88,7 +81,7 @@ static int shape_item(const json_t *item, size_t i, char *why, size_t n)
     if (!type)
         return problem(why, n, "output[%zu].type is %s, expected a string", i,
                        type_name(json_object_get(item, "type")));
-    if (strcmp(type, "message") == 0) {
+    if (strcmp(type, RM_ITEM_MESSAGE) == 0) {
         if (!json_is_string(json_object_get(item, "role")))
             return problem(why, n, "output[%zu].role is %s, expected a string", i,
                            type_name(json_object_get(item, "role")));
@@ -99,7 +92,7 @@ static int shape_item(const json_t *item, size_t i, char *why, size_t n)
         for (j = 0; j < json_array_size(v); j++)
             if (shape_part(json_array_get(v, j), i, j, why, n))
                 return -1;
-    } else if (strcmp(type, "function_call") == 0) {
+    } else if (strcmp(type, RM_ITEM_FUNCTION_CALL) == 0) {
         static const char *const keys[] = {"call_id", "name", "arguments", NULL};
         const char *const *k;
         for (k = keys; *k; k++) {
@@ -108,7 +101,7 @@ static int shape_item(const json_t *item, size_t i, char *why, size_t n)
                 return problem(why, n, "output[%zu].%s is %s, expected a string", i, *k,
                                type_name(v));
         }
-    } else if (strcmp(type, "reasoning") == 0) {
+    } else if (strcmp(type, RM_ITEM_REASONING) == 0) {
         v = json_object_get(item, "summary");
         if (v && !json_is_array(v))
             return problem(why, n, "output[%zu].summary is %s, expected an array", i,
@@ -117,10 +110,24 @@ static int shape_item(const json_t *item, size_t i, char *why, size_t n)
     return 0;
 }
 
+/* Check a usage object 'v' whose 'keys' must be integers; 'expected' says
+ * what usage may be in the problem text. */
+static int shape_usage(const json_t *v, const char *const *keys, const char *expected,
+                       char *why, size_t n)
+{
+    const char *const *k;
+
+    if (!json_is_object(v))
+        return problem(why, n, "usage is %s, expected %s", type_name(v), expected);
+    for (k = keys; *k; k++)
+        if (!json_is_integer(json_object_get(v, *k)))
+            return problem(why, n, "usage.%s is %s, expected an integer", *k,
+                           type_name(json_object_get(v, *k)));
+    return 0;
+}
+
 int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
 {
-    static const char *const statuses[] = {"queued",     "in_progress", "completed", "incomplete",
-                                           "failed",     "cancelled",   NULL};
     static const char *const more_keys[] = {"incomplete_details", "instructions", "tools",
                                             "parallel_tool_calls", "metadata", "tool_choice",
                                             "temperature", "top_p", NULL};
@@ -132,15 +139,15 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
     if (!json_is_object(r))
         return problem(why, n, "body is %s, expected an object", type_name(r));
     s = json_util_str(r, "object");
-    if (!s || strcmp(s, "response") != 0)
-        return problem(why, n, "object is %s, expected \"response\"",
+    if (!s || strcmp(s, RM_RESPONSE_OBJECT) != 0)
+        return problem(why, n, "object is %s, expected \"" RM_RESPONSE_OBJECT "\"",
                        s ? "another string" : type_name(json_object_get(r, "object")));
     s = json_util_str(r, "id");
     if (!s || !s[0])
         return problem(why, n, "id is %s, expected a non-empty string",
                        type_name(json_object_get(r, "id")));
-    if (notes && strncmp(s, "resp_", 5) != 0)
-        notes_add(notes, "response ids do not start with resp_");
+    if (notes && strncmp(s, RM_ID_RESPONSE, strlen(RM_ID_RESPONSE)) != 0)
+        notes_add(notes, "response ids do not start with " RM_ID_RESPONSE);
     if (!json_is_number(json_object_get(r, "created_at")))
         return problem(why, n, "created_at is %s, expected a number",
                        type_name(json_object_get(r, "created_at")));
@@ -148,7 +155,7 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
     if (!s)
         return problem(why, n, "status is %s, expected a string",
                        type_name(json_object_get(r, "status")));
-    if (!in_list(s, statuses))
+    if (!contract_status_known(s))
         return problem(why, n, "status is not one of the documented values");
     if (!json_is_string(json_object_get(r, "model")))
         return problem(why, n, "model is %s, expected a string",
@@ -167,12 +174,8 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
     v = json_object_get(r, "usage");
     if (v && !json_is_null(v)) {
         static const char *const ukeys[] = {"input_tokens", "output_tokens", "total_tokens", NULL};
-        if (!json_is_object(v))
-            return problem(why, n, "usage is %s, expected an object or null", type_name(v));
-        for (k = ukeys; *k; k++)
-            if (!json_is_integer(json_object_get(v, *k)))
-                return problem(why, n, "usage.%s is %s, expected an integer", *k,
-                               type_name(json_object_get(v, *k)));
+        if (shape_usage(v, ukeys, "an object or null", why, n))
+            return -1;
     }
     if ((v = json_object_get(r, "tools")) && !json_is_array(v))
         return problem(why, n, "tools is %s, expected an array", type_name(v));
@@ -194,10 +197,6 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
 int shape_error(const json_t *doc, char *why, size_t n, struct notes *notes,
                 struct shape_error_info *info)
 {
-    static const char *const openai_types[] = {
-        "invalid_request_error", "authentication_error", "permission_error", "not_found_error",
-        "rate_limit_error", "server_error", "service_unavailable_error", "requests", "tokens",
-        "insufficient_quota", "api_error", NULL};
     json_t *e, *code;
     const char *type;
     char tok[72];
@@ -221,7 +220,7 @@ int shape_error(const json_t *doc, char *why, size_t n, struct notes *notes,
     redact_token(type, tok, sizeof(tok));
     if (info)
         snprintf(info->type, sizeof(info->type), "%s", tok);
-    if (notes && !in_list(type, openai_types))
+    if (notes && !contract_error_type_known(type))
         notes_add(notes, "gateway variant: error type %s", tok);
     code = json_object_get(e, "code");
     if (info) {
@@ -254,8 +253,8 @@ int shape_chat_completion(const json_t *c, char *why, size_t n, struct notes *no
     if (!json_is_object(c))
         return problem(why, n, "body is %s, expected an object", type_name(c));
     s = json_util_str(c, "object");
-    if (!s || strcmp(s, "chat.completion") != 0)
-        return problem(why, n, "object is %s, expected \"chat.completion\"",
+    if (!s || strcmp(s, RM_CHAT_OBJECT) != 0)
+        return problem(why, n, "object is %s, expected \"" RM_CHAT_OBJECT "\"",
                        s ? "another string" : type_name(json_object_get(c, "object")));
     if (!json_is_string(json_object_get(c, "id")))
         return problem(why, n, "id is %s, expected a string", type_name(json_object_get(c, "id")));
@@ -312,13 +311,8 @@ int shape_chat_completion(const json_t *c, char *why, size_t n, struct notes *no
     if (v && !json_is_null(v)) {
         static const char *const ukeys[] = {"prompt_tokens", "completion_tokens", "total_tokens",
                                             NULL};
-        const char *const *k;
-        if (!json_is_object(v))
-            return problem(why, n, "usage is %s, expected an object", type_name(v));
-        for (k = ukeys; *k; k++)
-            if (!json_is_integer(json_object_get(v, *k)))
-                return problem(why, n, "usage.%s is %s, expected an integer", *k,
-                               type_name(json_object_get(v, *k)));
+        if (shape_usage(v, ukeys, "an object", why, n))
+            return -1;
     } else if (notes) {
         notes_add(notes, "chat completion has no usage object");
     }
@@ -334,8 +328,8 @@ int shape_chat_chunk(const json_t *c, char *why, size_t n)
     if (!json_is_object(c))
         return problem(why, n, "chunk is %s, expected an object", type_name(c));
     s = json_util_str(c, "object");
-    if (!s || strcmp(s, "chat.completion.chunk") != 0)
-        return problem(why, n, "chunk object is %s, expected \"chat.completion.chunk\"",
+    if (!s || strcmp(s, RM_CHAT_CHUNK_OBJECT) != 0)
+        return problem(why, n, "chunk object is %s, expected \"" RM_CHAT_CHUNK_OBJECT "\"",
                        s ? "another string" : type_name(json_object_get(c, "object")));
     if (!json_is_string(json_object_get(c, "id")))
         return problem(why, n, "chunk id is %s, expected a string",
@@ -390,13 +384,13 @@ int shape_output_text(const json_t *r, struct buf *out)
         json_t *item = json_array_get(output, i);
         json_t *content = json_object_get(item, "content");
         const char *type = json_util_str(item, "type");
-        if (!type || strcmp(type, "message") != 0)
+        if (!type || strcmp(type, RM_ITEM_MESSAGE) != 0)
             continue;
         for (j = 0; j < json_array_size(content); j++) {
             json_t *part = json_array_get(content, j);
             const char *ptype = json_util_str(part, "type");
             const char *text = json_util_str(part, "text");
-            if (!ptype || strcmp(ptype, "output_text") != 0 || !text)
+            if (!ptype || strcmp(ptype, RM_PART_OUTPUT_TEXT) != 0 || !text)
                 continue;
             if (buf_append_str(out, text))
                 return -1;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "client_limits.h"
+#include "contract.h"
 
 /* Per-attempt state shared with the libcurl callbacks. */
 struct attempt {
@@ -233,8 +234,8 @@ static CURLcode perform(struct transport *t, const struct transport_request *req
         free(auth);
     }
     if (req->body)
-        hl = curl_slist_append(hl, "Content-Type: application/json");
-    hl = curl_slist_append(hl, "Accept: application/json");
+        hl = curl_slist_append(hl, "Content-Type: " RM_CT_JSON);
+    hl = curl_slist_append(hl, "Accept: " RM_CT_JSON);
     hl = curl_slist_append(hl, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "respsmoke/" RM_VERSION);

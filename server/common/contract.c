@@ -80,6 +80,37 @@ int contract_event_known(const char *type)
     return 0;
 }
 
+int contract_is_chat_done(const char *data, size_t len)
+{
+    size_t n = sizeof(RM_CHAT_DONE) - 1;
+
+    if (!data)
+        return 0;
+    while (len && (data[len - 1] == ' ' || data[len - 1] == '\t'))
+        len--;
+    return len == n && memcmp(data, RM_CHAT_DONE, n) == 0;
+}
+
+int contract_status_known(const char *status)
+{
+    static const char *const all[] = {RM_STATUS_QUEUED,     RM_STATUS_IN_PROGRESS,
+                                      RM_STATUS_COMPLETED,  RM_STATUS_INCOMPLETE,
+                                      RM_STATUS_FAILED,     RM_STATUS_CANCELLED, NULL};
+
+    return status && in_list(status, all);
+}
+
+int contract_error_type_known(const char *type)
+{
+    static const char *const all[] = {
+        RM_ERRTYPE_INVALID_REQUEST, RM_ERRTYPE_AUTHENTICATION, RM_ERRTYPE_PERMISSION,
+        RM_ERRTYPE_NOT_FOUND,       RM_ERRTYPE_RATE_LIMIT,     RM_ERRTYPE_SERVER,
+        RM_ERRTYPE_SERVICE_UNAVAILABLE, RM_ERRTYPE_INSUFFICIENT_QUOTA, RM_ERRTYPE_API,
+        RM_ERRTYPE_REQUESTS,        RM_ERRTYPE_TOKENS,         NULL};
+
+    return type && in_list(type, all);
+}
+
 int contract_status_is_final(const char *status)
 {
     static const char *const final[] = {RM_STATUS_COMPLETED, RM_STATUS_INCOMPLETE,

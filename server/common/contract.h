@@ -1,7 +1,8 @@
 /* contract: the names the Responses and Chat Completions contract fixes,
  * written once for the server, the respsmoke client and the tests: stream
- * event types and which of them end a stream, response statuses, output
- * item types, generated-id prefixes, content types and error types.
+ * event types and which of them end a stream, object names and the chat
+ * [DONE] sentinel, message roles, response statuses, output item and
+ * content part types, generated-id prefixes, content types and error types.
  *
  * Only names and the relations between them live here (a terminal event and
  * the status it carries, an item type and its id prefix); what a document
@@ -59,10 +60,24 @@ const char *contract_terminal_status(const char *type);
  * receive; false for anything else. */
 int contract_event_known(const char *type);
 
+/* ---- Object names and chat streams ------------------------------------ */
+
 /* The data-only sentinel that ends a Chat Completions stream. */
 #define RM_CHAT_DONE "[DONE]"
 #define RM_CHAT_CHUNK_OBJECT "chat.completion.chunk"
 #define RM_CHAT_OBJECT "chat.completion"
+#define RM_RESPONSE_OBJECT "response"
+
+/* True when the data of an SSE event, 'len' bytes, is RM_CHAT_DONE (trailing
+ * blanks and tabs allowed, as the SDKs accept them). */
+int contract_is_chat_done(const char *data, size_t len);
+
+/* ---- Message roles ---------------------------------------------------- */
+
+#define RM_ROLE_USER "user"
+#define RM_ROLE_ASSISTANT "assistant"
+#define RM_ROLE_SYSTEM "system"
+#define RM_ROLE_TOOL "tool"
 
 /* ---- Response statuses ----------------------------------------------- */
 
@@ -77,6 +92,9 @@ int contract_event_known(const char *type);
  * cancelled). */
 int contract_status_is_final(const char *status);
 
+/* True for any of the statuses above. */
+int contract_status_known(const char *status);
+
 /* ---- Output and input item types ------------------------------------- */
 
 #define RM_ITEM_MESSAGE "message"
@@ -85,6 +103,7 @@ int contract_status_is_final(const char *status);
 #define RM_ITEM_REASONING "reasoning"
 #define RM_PART_OUTPUT_TEXT "output_text"
 #define RM_PART_INPUT_TEXT "input_text"
+#define RM_PART_INPUT_IMAGE "input_image"
 #define RM_PART_REFUSAL "refusal"
 #define RM_PART_SUMMARY_TEXT "summary_text"
 
@@ -140,7 +159,20 @@ size_t contract_id_prefix_len(const char *id);
 /* ---- Error envelope types and codes ---------------------------------- */
 
 #define RM_ERRTYPE_INVALID_REQUEST "invalid_request_error"
+#define RM_ERRTYPE_AUTHENTICATION "authentication_error"
+#define RM_ERRTYPE_PERMISSION "permission_error"
+#define RM_ERRTYPE_NOT_FOUND "not_found_error"
+#define RM_ERRTYPE_RATE_LIMIT "rate_limit_error"
 #define RM_ERRTYPE_SERVER "server_error"
+#define RM_ERRTYPE_SERVICE_UNAVAILABLE "service_unavailable_error"
+#define RM_ERRTYPE_INSUFFICIENT_QUOTA "insufficient_quota"
+#define RM_ERRTYPE_API "api_error"
+#define RM_ERRTYPE_REQUESTS "requests" /* rate limit on requests per minute */
+#define RM_ERRTYPE_TOKENS "tokens"     /* rate limit on tokens per minute */
 #define RM_ERRCODE_SERVER "server_error"
+
+/* True for an error.type the OpenAI API sends (the types above); a gateway
+ * may send others. */
+int contract_error_type_known(const char *type);
 
 #endif

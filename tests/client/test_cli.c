@@ -1,10 +1,13 @@
 /* test_cli: flags and environment of respsmoke (client/cli.c): precedence of
  * base URL, key and model sources, the key is never a flag, area selection,
- * and usage errors. Each test runs in its own process (Check fork mode is
- * assumed for the environment changes). */
+ * and usage errors (which the real binary prints without echoing a key).
+ * Each test runs in its own process (Check fork mode is assumed for the
+ * environment changes). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cli.h"
 #include "test_support.h"
@@ -208,6 +211,24 @@ START_TEST(loopback_detection)
 }
 END_TEST
 
+START_TEST(usage_error_does_not_echo_a_key)
+{
+    char out[4096];
+    size_t len;
+    FILE *fp = popen("env -i " RM_RESPSMOKE_BIN " --api_key=sk-live-abcdef1234567890XYZ 2>&1",
+                     "r");
+    int rc;
+
+    ck_assert_ptr_nonnull(fp);
+    len = fread(out, 1, sizeof(out) - 1, fp);
+    out[len] = '\0';
+    rc = pclose(fp);
+    ck_assert_int_eq(WEXITSTATUS(rc), 2);
+    ck_assert_ptr_nonnull(strstr(out, "unknown argument"));
+    ck_assert_msg(strstr(out, "abcdef1234567890") == NULL, "key echoed: %s", out);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -223,6 +244,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, area_and_endpoint_selection);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, loopback_detection);
+    tcase_add_test(tc, usage_error_does_not_echo_a_key);
     suite_add_tcase(s, tc);
     return s;
 }

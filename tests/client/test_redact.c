@@ -83,6 +83,17 @@ START_TEST(token_is_printable_and_bounded)
 }
 END_TEST
 
+START_TEST(url_password_with_at_sign_is_removed)
+{
+    char out[256];
+
+    ck_assert_str_eq(redact_url("https://user:p@ss@gw.example.com/v1", out, sizeof(out)),
+                     "https://gw.example.com/v1");
+    ck_assert_str_eq(redact_url("https://gw.example.com/v1/a@b", out, sizeof(out)),
+                     "https://gw.example.com/v1/a@b");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -93,6 +104,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, scrub_removes_key_bearer_and_sk_tokens);
     tcase_add_test(tc, scrub_catches_a_key_without_known_shape);
     tcase_add_test(tc, url_loses_credentials_and_query);
+    tcase_add_test(tc, url_password_with_at_sign_is_removed);
     tcase_add_test(tc, token_is_printable_and_bounded);
     suite_add_tcase(s, tc);
     return s;

@@ -1,7 +1,8 @@
 /* test_report: the record, JSON and JUnit writers of respsmoke
  * (client/report.c): the record has exactly the documented keys in order,
- * JSON mirrors it with proper types, JUnit counts and escapes, and a canary
- * key planted in check reasons and notes never reaches an emitted file. */
+ * JSON mirrors it with proper types, JUnit counts and escapes, a canary
+ * key planted in check reasons and notes never reaches an emitted file, and
+ * values with line breaks cannot forge record lines. */
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -286,6 +287,42 @@ START_TEST(record_appends)
 }
 END_TEST
 
+START_TEST(record_values_cannot_forge_lines)
+{
+    struct smoke_config cfg;
+    struct smoke_run *run = malloc(sizeof(*run));
+    struct buf out;
+    const char *p;
+    int notes_lines = 0;
+
+    ck_assert_ptr_nonnull(run);
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.base_url, sizeof(cfg.base_url), "http://127.0.0.1:4010/v1\nenv: production");
+    cfg.api_key = "sk-review-canary-000000000000";
+    cfg.api_key_source = "RESPSMOKE_API_KEY";
+    cfg.env = "local";
+    cfg.areas = (1u << SMOKE_AREA_COUNT) - 1;
+    cfg.apis = 1u << SMOKE_API_RESPONSES;
+    cfg.reviewed_by = "Dana\nnotes: forged\r\nreviewed_by: Eve";
+    smoke_run_init(run);
+    buf_init(&out, 1 << 20);
+    ck_assert_int_eq(report_record(run, &cfg, &out), 0);
+    for (p = out.data; p; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (strncmp(p, "notes:", 6) == 0)
+            notes_lines++;
+        ck_assert_msg(strncmp(p, "env: production", 15) != 0, "forged env line:\n%s", out.data);
+        ck_assert_msg(strncmp(p, "reviewed_by: Eve", 16) != 0, "forged line:\n%s", out.data);
+    }
+    ck_assert_int_eq(notes_lines, 1);
+    ck_assert_ptr_null(strchr(out.data, '\r'));
+    buf_release(&out);
+    smoke_run_release(run);
+    free(run);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("report");
@@ -302,6 +339,7 @@ Suite *make_suite(void)
     tc = tcase_create("redaction");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, canary_key_never_reaches_an_output);
+    tcase_add_test(tc, record_values_cannot_forge_lines);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 /* test_transport: the libcurl side of respsmoke (client/transport.c): the
- * retry-delay rules (pure), and against a respmock child process retries on
- * 503/429 honouring retry-after-ms / retry-after / x-should-retry, streamed
- * bodies going to the callback, and an unreachable endpoint. */
+ * retry-delay rules (pure, fractions of seconds included), and against a
+ * respmock child process retries on 503/429 honouring retry-after-ms /
+ * retry-after / x-should-retry, streamed bodies going to the callback, a
+ * long bearer token sent whole, and an unreachable endpoint. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,19 @@ START_TEST(delay_falls_back_to_backoff_and_caps)
 }
 END_TEST
 
+START_TEST(retry_after_fractions_are_honoured)
+{
+    ck_assert_int_eq(transport_retry_delay_ms(NULL, "1.5", 0, 0), 1500);
+    ck_assert_int_eq(transport_retry_delay_ms(NULL, "2", 3, 0), 2000);
+    ck_assert_int_eq(transport_retry_delay_ms("0.5", NULL, 3, 0), 1);
+    ck_assert_int_eq(transport_retry_delay_ms(NULL, "-1", 0, 0), 500);
+    ck_assert_int_eq(transport_retry_delay_ms(NULL, "nan", 0, 0), 500);
+    ck_assert_int_eq(transport_retry_delay_ms(NULL, "Sun, 06 Nov 1994 08:49:47 GMT", 0,
+                                              784111777L),
+                     10000);
+}
+END_TEST
+
 /* A respmock child and a transport pointed at it. */
 struct rig {
     struct test_server server;
@@ -51,20 +65,28 @@ struct rig {
     char base[96];
 };
 
-static void start(struct rig *g, int retries)
+/* Start respmock with 'args' and a transport sending 'key' with 'retries'. */
+static void start_with(struct rig *g, const char *const *args, const char *key, int retries)
 {
-    static const char *const args[] = {"--fixtures", RM_SOURCE_DIR "/tests/data/broken/retry",
-                                       NULL};
     struct transport_config cfg;
 
     ck_assert_int_eq(test_server_start(&g->server, args), 0);
     snprintf(g->base, sizeof(g->base), "%s/v1", g->server.base);
     cfg.base_url = g->base;
-    cfg.api_key = "sk-transport-test-key-000000";
+    cfg.api_key = key;
     cfg.timeout_s = 20;
     cfg.retries = retries;
     ck_assert_int_eq(transport_global_init(), 0);
     ck_assert_int_eq(transport_init(&g->tr, &cfg), 0);
+}
+
+/* respmock with the retry fixtures. */
+static void start(struct rig *g, int retries)
+{
+    static const char *const args[] = {"--fixtures", RM_SOURCE_DIR "/tests/data/broken/retry",
+                                       NULL};
+
+    start_with(g, args, "sk-transport-test-key-000000", retries);
 }
 
 static void stop(struct rig *g)
@@ -196,6 +218,31 @@ START_TEST(stream_goes_to_the_callback)
 }
 END_TEST
 
+START_TEST(long_bearer_token_is_sent_whole)
+{
+    char key[1601];
+    const char *args[] = {"--api-key", key, NULL};
+    struct rig g;
+    struct transport_request req;
+    struct transport_reply rep;
+
+    memset(key, 'k', sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
+    memcpy(key, "eyJ-jwt-", 8);
+    key[sizeof(key) - 2] = 'Z'; /* a truncated key would lose this */
+    start_with(&g, args, key, 0);
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = "/models";
+    req.auth = TRANSPORT_AUTH_KEY;
+    transport_send(&g.tr, &req, &rep);
+    ck_assert_int_eq(rep.fail, TRANSPORT_OK);
+    ck_assert_int_eq(rep.status, 200);
+    transport_reply_release(&rep);
+    stop(&g);
+}
+END_TEST
+
 START_TEST(unreachable_endpoint_is_classified)
 {
     struct transport_config cfg = {"http://127.0.0.1:1/v1", "k", 5, 2};
@@ -225,6 +272,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, delay_prefers_retry_after_ms);
     tcase_add_test(tc, delay_reads_http_dates);
     tcase_add_test(tc, delay_falls_back_to_backoff_and_caps);
+    tcase_add_test(tc, retry_after_fractions_are_honoured);
     suite_add_tcase(s, tc);
     tc = tcase_create("against_mock");
     tcase_set_timeout(tc, 60);
@@ -232,6 +280,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, retries_429_after_retry_after_seconds);
     tcase_add_test(tc, no_retry_when_server_says_so_or_retries_zero);
     tcase_add_test(tc, stream_goes_to_the_callback);
+    tcase_add_test(tc, long_bearer_token_is_sent_whole);
     tcase_add_test(tc, unreachable_endpoint_is_classified);
     suite_add_tcase(s, tc);
     return s;

@@ -1,10 +1,11 @@
-/* Unit tests for the shared helpers: bounded buffer, located errors and
- * the error envelope's JSON helpers. */
+/* test_buf: the bounded byte buffer (server/common/buf.c): growth up to its
+ * limit and never past it, large appends, take and reset, and SIZE_MAX as
+ * "no limit" without size wrap-around. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-#include "json_util.h"
-#include "mock_error.h"
 #include "test_support.h"
 
 START_TEST(buf_grows_up_to_its_limit)
@@ -54,60 +55,38 @@ START_TEST(buf_large_appends)
 }
 END_TEST
 
-START_TEST(error_keeps_the_first)
+/* A limit of SIZE_MAX means no limit: the buffer still grows, and a size
+ * that cannot be represented with its NUL is refused, not wrapped. */
+START_TEST(buf_without_a_limit)
 {
-    struct mock_error e;
-    char out[256];
+    struct buf b;
+    char big[1000];
 
-    mock_error_clear(&e);
-    mock_error_set(&e, "f.json", 3, 7, "bad %s", "thing");
-    mock_error_set(&e, "g.json", 1, 1, "later");
-    ck_assert_str_eq(mock_error_format(&e, out, sizeof(out)), "f.json:3:7: bad thing");
-    mock_error_clear(&e);
-    mock_error_set(&e, NULL, 0, 0, "plain");
-    ck_assert_str_eq(mock_error_format(&e, out, sizeof(out)), "plain");
-    mock_error_clear(&e);
-    mock_error_set(&e, "dir", 0, 0, "cannot open");
-    ck_assert_str_eq(mock_error_format(&e, out, sizeof(out)), "dir: cannot open");
-    mock_error_set(NULL, "x", 1, 1, "ignored"); /* NULL is accepted */
-}
-END_TEST
-
-START_TEST(json_load_reports_position)
-{
-    struct mock_error e;
-    json_t *v;
-
-    mock_error_clear(&e);
-    v = json_util_loadb("{\n  \"a\": [1,\n  }", 15, "x.json", &e);
-    ck_assert_ptr_null(v);
-    ck_assert_str_eq(e.file, "x.json");
-    ck_assert_int_eq(e.line, 3);
-    mock_error_clear(&e);
-    v = json_util_loadb("{\"a\":1,\"a\":2}", 13, "d.json", &e); /* duplicates rejected */
-    ck_assert_ptr_null(v);
-    ck_assert(e.set);
-    v = json_util_loadb("{\"s\":\"x\",\"t\":true}", 18, "ok.json", &e);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_str_eq(json_util_str(v, "s"), "x");
-    ck_assert_ptr_null(json_util_str(v, "t"));
-    ck_assert(json_util_true(v, "t"));
-    ck_assert(!json_util_true(v, "s"));
-    json_decref(v);
+    buf_init(&b, SIZE_MAX);
+    ck_assert_int_eq(buf_append_str(&b, "hello"), 0);
+    ck_assert_uint_ge(b.cap, 6);
+    ck_assert_str_eq(b.data, "hello");
+    memset(big, 'x', sizeof(big));
+    ck_assert_int_eq(buf_append(&b, big, sizeof(big)), 0);
+    ck_assert_uint_eq(b.len, 1005);
+    ck_assert_uint_ge(b.cap, 1006);
+    ck_assert_int_eq(buf_appendf(&b, "%d", 42), 0);
+    ck_assert_uint_eq(b.len, 1007);
+    /* A size that cannot be represented with its NUL is refused, not wrapped. */
+    ck_assert_int_eq(buf_append(&b, big, SIZE_MAX - b.len), -1);
+    ck_assert_uint_eq(b.len, 1007);
+    buf_release(&b);
 }
 END_TEST
 
 Suite *make_suite(void)
 {
-    Suite *s = suite_create("common");
+    Suite *s = suite_create("buf");
     TCase *tc = tcase_create("buf");
 
     tcase_add_test(tc, buf_grows_up_to_its_limit);
     tcase_add_test(tc, buf_large_appends);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("mock_error");
-    tcase_add_test(tc, error_keeps_the_first);
-    tcase_add_test(tc, json_load_reports_position);
+    tcase_add_test(tc, buf_without_a_limit);
     suite_add_tcase(s, tc);
     return s;
 }

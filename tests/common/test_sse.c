@@ -210,6 +210,47 @@ START_TEST(frame_writer_round_trips)
 }
 END_TEST
 
+/* Frame 'data' as one event of 'type' (NULL: data only), parse it back and
+ * expect one event with 'expect_data'. */
+static void frame_round_trip(const char *type, const char *data, const char *expect_data)
+{
+    struct buf b;
+    struct seen s;
+
+    buf_init(&b, 4096);
+    ck_assert_int_eq(sse_frame_append(&b, type, data), 0);
+    ck_assert_int_eq(parse(b.data, 0, 4096, &s), 0);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_int_eq(s.has_event[0], type != NULL);
+    ck_assert_str_eq(s.event[0], type ? type : "");
+    ck_assert_str_eq(s.data[0], expect_data);
+    buf_release(&b);
+}
+
+/* A value with line breaks is written one data: line per line and reads
+ * back whole (CR and CRLF become LF). */
+START_TEST(frame_writer_splits_multiline_data)
+{
+    struct buf b;
+
+    frame_round_trip("x", "{\"a\":1}", "{\"a\":1}");
+    frame_round_trip("response.created", "{\n  \"type\": \"response.created\"\n}",
+                     "{\n  \"type\": \"response.created\"\n}");
+    frame_round_trip(NULL, "a\r\nb\rc\nd", "a\nb\nc\nd");
+    frame_round_trip("x", "trailing\n", "trailing\n");
+    frame_round_trip("x", "", "");
+    buf_init(&b, 4096);
+    ck_assert_int_eq(sse_frame_append(&b, "e", "1\n2"), 0);
+    ck_assert_str_eq(b.data, "event: e\ndata: 1\ndata: 2\n\n");
+    buf_release(&b);
+    /* still all or nothing when full */
+    buf_init(&b, 20);
+    ck_assert_int_eq(sse_frame_append(&b, "e", "1\n2"), -1);
+    ck_assert_uint_eq(b.len, 0);
+    buf_release(&b);
+}
+END_TEST
+
 START_TEST(frame_writer_never_leaves_half_a_frame)
 {
     struct buf out;
@@ -242,6 +283,7 @@ Suite *make_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, frame_writer_round_trips);
     tcase_add_test(tc, frame_writer_never_leaves_half_a_frame);
+    tcase_add_test(tc, frame_writer_splits_multiline_data);
     suite_add_tcase(s, tc);
     return s;
 }

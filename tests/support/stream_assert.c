@@ -1,4 +1,6 @@
-/* stream_assert: SSE capture and stream invariant checks (see stream_assert.h). */
+/* stream_assert: SSE capture, and stream assertions that run the one stream
+ * checker (client/stream_check.c) plus respmock's own promises (see
+ * stream_assert.h). */
 #include "stream_assert.h"
 #include "test_support.h"
 
@@ -10,7 +12,10 @@
 #include <time.h>
 
 #include "buf.h"
+#include "contract.h"
+#include "json_util.h"
 #include "sse.h"
+#include "stream_check.h"
 
 #define SA_MAX_EVENT (16u * 1024 * 1024)
 #define SA_MAX_BODY (256u * 1024 * 1024)
@@ -100,19 +105,12 @@ size_t sse_capture_count(const struct sse_capture *c, const char *type)
     return n;
 }
 
-/* ---- Responses invariants --------------------------------------------- */
+/* ---- Stream invariants ------------------------------------------------ */
 
-static int is_terminal(const char *t)
-{
-    return strcmp(t, "response.completed") == 0 || strcmp(t, "response.incomplete") == 0 ||
-           strcmp(t, "response.failed") == 0;
-}
-
-static const char *str(const json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
+/* The invariants themselves are client/stream_check.c's: the one checker
+ * that respsmoke also runs against real endpoints. What follows feeds it the
+ * captured events and then asserts, on top, only what respmock promises
+ * beyond the contract (exact numbering, one-line frames, empty snapshots). */
 
 static long integer(const json_t *o, const char *k, const char *where, size_t i)
 {
@@ -122,22 +120,50 @@ static long integer(const json_t *o, const char *k, const char *where, size_t i)
     return (long)json_integer_value(v);
 }
 
-/* obj[key] += s */
-static void acc(json_t *obj, const char *key, const char *s)
+/* Run stream_check over the captured events of 'c' (only those whose data
+ * is a JSON object when 'json_only') and finish it into 'rep'; the caller
+ * releases 'sc'. */
+static void check_captured(struct stream_check *sc, struct stream_report *rep,
+                           enum stream_kind kind, unsigned expect, const struct sse_capture *c,
+                           int json_only)
 {
-    const char *old = str(obj, key);
-    size_t a = old ? strlen(old) : 0, b = strlen(s);
-    char *n = malloc(a + b + 1);
+    size_t i;
 
-    ck_assert_ptr_nonnull(n);
-    memcpy(n, old ? old : "", a);
-    memcpy(n + a, s, b + 1);
-    json_object_set_new(obj, key, json_string(n));
-    free(n);
+    stream_check_init(sc, kind);
+    stream_check_expect(sc, expect);
+    for (i = 0; i < c->n; i++) {
+        struct sse_event ev;
+
+        if (json_only && !c->ev[i].json)
+            continue;
+        ev.event = c->ev[i].event;
+        ev.data = c->ev[i].data;
+        ev.data_len = strlen(c->ev[i].data);
+        ev.raw_bytes = 0;
+        stream_check_event(sc, &ev);
+    }
+    stream_check_finish(sc, rep);
 }
 
-size_t assert_responses_framing(const struct sse_capture *c, int allow_malformed,
-                                const char *where)
+#define ALL_INVARIANTS ((1u << STREAM_INV_COUNT) - 1)
+
+/* Assert that every invariant of 'mask' (bits of enum stream_inv) held. */
+static void assert_verdicts(const struct stream_report *rep, unsigned mask, const char *where)
+{
+    int i;
+
+    for (i = 0; i < STREAM_INV_COUNT; i++)
+        if (mask & (1u << i))
+            ck_assert_msg(rep->inv[i].state != 0, "%s: %s: %s", where,
+                          stream_check_inv_name((enum stream_inv)i), rep->inv[i].reason);
+}
+
+/* respmock's framing beyond the contract: an event: line on every event,
+ * one-line JSON data, sequence_number exactly 0..n-1 and no [DONE]; events
+ * that are not JSON objects are skipped when 'allow_malformed'. Returns the
+ * number of JSON events. */
+static size_t assert_respmock_framing(const struct sse_capture *c, int allow_malformed,
+                                      const char *where)
 {
     size_t i, seq = 0;
 
@@ -145,17 +171,15 @@ size_t assert_responses_framing(const struct sse_capture *c, int allow_malformed
     for (i = 0; i < c->n; i++) {
         const struct sse_captured *e = &c->ev[i];
 
-        ck_assert_msg(strcmp(e->data, "[DONE]") != 0, "%s: Responses stream sent [DONE]", where);
+        ck_assert_msg(!contract_is_chat_done(e->data, strlen(e->data)),
+                      "%s: Responses stream sent " RM_CHAT_DONE, where);
         if (!e->json) {
             ck_assert_msg(allow_malformed, "%s: event %zu: data is not a JSON object: %.200s",
                           where, i, e->data);
             continue;
         }
         ck_assert_msg(strchr(e->data, '\n') == NULL, "%s: event %zu: data spans lines", where, i);
-        ck_assert_msg(ev_type(e), "%s: event %zu: no type", where, i);
-        ck_assert_msg(e->event && strcmp(e->event, ev_type(e)) == 0,
-                      "%s: event %zu: event line '%s' != type '%s'", where, i,
-                      e->event ? e->event : "(none)", ev_type(e));
+        ck_assert_msg(e->event != NULL, "%s: event %zu: no event: line", where, i);
         ck_assert_msg(integer(e->json, "sequence_number", where, i) == (long)seq,
                       "%s: event %zu: sequence_number %ld, want %zu", where, i,
                       integer(e->json, "sequence_number", where, i), seq);
@@ -164,369 +188,188 @@ size_t assert_responses_framing(const struct sse_capture *c, int allow_malformed
     return seq;
 }
 
-/* The state of the item an item-scoped event names. */
-static json_t *scoped_item(json_t *items, const json_t *ev, const char *where, size_t i)
+size_t assert_responses_framing(const struct sse_capture *c, int allow_malformed,
+                                const char *where)
 {
-    long oi = integer(ev, "output_index", where, i);
-    json_t *st;
+    struct stream_check sc;
+    struct stream_report rep;
+    size_t n = assert_respmock_framing(c, allow_malformed, where);
 
-    ck_assert_msg(oi >= 0 && (size_t)oi < json_array_size(items),
-                  "%s: event %zu: output_index %ld was never added", where, i, oi);
-    st = json_array_get(items, (size_t)oi);
-    if (json_object_get(ev, "item_id"))
-        ck_assert_msg(str(ev, "item_id") && strcmp(str(ev, "item_id"), str(st, "id")) == 0,
-                      "%s: event %zu: item_id %s != %s of output_index %ld", where, i,
-                      str(ev, "item_id") ? str(ev, "item_id") : "(none)", str(st, "id"), oi);
-    ck_assert_msg(!json_is_true(json_object_get(st, "done")),
-                  "%s: event %zu: item %ld is already done", where, i, oi);
-    return st;
+    if (n == 0)
+        return 0;
+    check_captured(&sc, &rep, STREAM_RESPONSES, STREAM_EXPECT_ANY_END, c, 1);
+    stream_check_release(&sc);
+    assert_verdicts(&rep, (1u << STREAM_INV_FRAMING) | (1u << STREAM_INV_SEQUENCE), where);
+    return n;
 }
 
-static json_t *indexed(json_t *st, const char *list, const json_t *ev, const char *idx_key,
-                       const char *where, size_t i)
+static int is_snapshot(const char *t)
 {
-    json_t *arr = json_object_get(st, list);
-    long k = integer(ev, idx_key, where, i);
-
-    ck_assert_msg(k >= 0 && (size_t)k < json_array_size(arr),
-                  "%s: event %zu: %s %ld was not announced (added) first", where, i, idx_key, k);
-    return json_array_get(arr, (size_t)k);
+    return strcmp(t, RM_EV_CREATED) == 0 || strcmp(t, RM_EV_QUEUED) == 0 ||
+           strcmp(t, RM_EV_IN_PROGRESS) == 0;
 }
 
-static void check_snapshot(const json_t *r, const char *where, size_t i, int first)
+/* respmock's Responses stream beyond the contract, per event: snapshots with
+ * a resp_ id, output [] and usage null; response.in_progress before anything
+ * else; every other non-terminal event item-scoped; added items empty and
+ * in_progress; items done in output order; function_call_arguments.done
+ * naming its function. */
+static void assert_respmock_events(const struct sse_capture *c, const struct stream_check *sc,
+                                   const char *where)
 {
-    const char *status = str(r, "status");
+    size_t i, done = 0;
+    int in_progress = 0;
 
-    ck_assert_msg(json_is_object(r), "%s: event %zu: no response object", where, i);
-    ck_assert_msg(str(r, "id") && strncmp(str(r, "id"), "resp_", 5) == 0,
-                  "%s: event %zu: response.id", where, i);
-    ck_assert_msg(status && (strcmp(status, "in_progress") == 0 ||
-                             (first && strcmp(status, "queued") == 0)),
-                  "%s: event %zu: snapshot status %s", where, i, status ? status : "(none)");
-    ck_assert_msg(json_is_array(json_object_get(r, "output")) &&
-                      json_array_size(json_object_get(r, "output")) == 0,
-                  "%s: event %zu: snapshot output is not []", where, i);
-    ck_assert_msg(json_is_null(json_object_get(r, "usage")), "%s: event %zu: usage not null",
-                  where, i);
+    for (i = 0; i < c->n; i++) {
+        const json_t *ev = c->ev[i].json;
+        const char *t = json_util_str(ev, "type");
+        json_t *r = json_object_get(ev, "response"), *item = json_object_get(ev, "item");
+        const char *id = json_util_str(r, "id");
+        long oi;
+
+        if (is_snapshot(t)) {
+            ck_assert_msg(id && strncmp(id, RM_ID_RESPONSE, strlen(RM_ID_RESPONSE)) == 0,
+                          "%s: event %zu: response.id", where, i);
+            ck_assert_msg(json_is_array(json_object_get(r, "output")) &&
+                              json_array_size(json_object_get(r, "output")) == 0,
+                          "%s: event %zu: snapshot output is not []", where, i);
+            ck_assert_msg(json_is_null(json_object_get(r, "usage")),
+                          "%s: event %zu: usage not null", where, i);
+            in_progress |= strcmp(t, RM_EV_IN_PROGRESS) == 0;
+            continue;
+        }
+        ck_assert_msg(in_progress, "%s: event %zu: %s before " RM_EV_IN_PROGRESS, where, i, t);
+        if (contract_event_ends_stream(t))
+            continue;
+        oi = integer(ev, "output_index", where, i);
+        if (strcmp(t, RM_EV_ITEM_ADDED) == 0) {
+            if (strcmp(json_util_str(item, "type"), RM_ITEM_MESSAGE) == 0)
+                ck_assert_msg(json_array_size(json_object_get(item, "content")) == 0,
+                              "%s: event %zu: added message has content", where, i);
+            if (json_util_str(item, "status"))
+                ck_assert_msg(strcmp(json_util_str(item, "status"), RM_STATUS_IN_PROGRESS) == 0,
+                              "%s: event %zu: added item status %s", where, i,
+                              json_util_str(item, "status"));
+        } else if (strcmp(t, RM_EV_ITEM_DONE) == 0) {
+            ck_assert_msg(oi == (long)done++, "%s: event %zu: output_item.done of output_index "
+                          "%ld out of order", where, i, oi);
+        } else if (strcmp(t, RM_EV_ARGS_DONE) == 0 && oi >= 0 && oi < SMOKE_STREAM_ITEMS &&
+                   sc->items[oi].name[0]) {
+            ck_assert_msg(json_util_str(ev, "name"), "%s: event %zu: arguments.done has no name",
+                          where, i);
+        }
+    }
+}
+
+/* respmock's items beyond the contract, from what the checker built: no
+ * more than it tracks (so nothing went unchecked), content parts only on
+ * messages and only output_text or refusal parts. */
+static void assert_respmock_items(const struct stream_check *sc, const char *where)
+{
+    size_t i, j;
+
+    ck_assert_msg(sc->n_items <= SMOKE_STREAM_ITEMS, "%s: %zu items, more than the checker "
+                  "tracks", where, sc->n_items);
+    for (i = 0; i < sc->n_items; i++) {
+        const struct stream_item *it = &sc->items[i];
+
+        ck_assert_msg(it->n_parts <= SMOKE_STREAM_PARTS && it->n_summary <= SMOKE_STREAM_PARTS,
+                      "%s: output[%zu] has more parts than the checker tracks", where, i);
+        ck_assert_msg(it->n_parts == 0 || strcmp(it->type, RM_ITEM_MESSAGE) == 0,
+                      "%s: output[%zu]: content part on a %s", where, i, it->type);
+        for (j = 0; j < it->n_parts; j++)
+            ck_assert_msg(strcmp(it->parts[j].type, RM_PART_OUTPUT_TEXT) == 0 ||
+                              strcmp(it->parts[j].type, RM_PART_REFUSAL) == 0,
+                          "%s: output[%zu].content[%zu] is a %s part", where, i, j,
+                          it->parts[j].type);
+    }
 }
 
 json_t *assert_responses_stream(const struct sse_capture *c, const char *where)
 {
-    json_t *items = json_array(), *done = json_array(), *terminal = NULL;
-    size_t i, terminals = 0;
-    int in_progress = 0;
+    struct stream_check sc;
+    struct stream_report rep;
+    json_t *terminal;
 
     ck_assert_msg(!c->unterminated, "%s: the last event has no trailing blank line", where);
     ck_assert_msg(c->n >= 3, "%s: only %zu events", where, c->n);
-    assert_responses_framing(c, 0, where);
-    for (i = 0; i < c->n; i++) {
-        const json_t *ev = c->ev[i].json;
-        const char *t = ev_type(&c->ev[i]);
-        json_t *st, *part;
-
-        if (i == 0) {
-            ck_assert_msg(strcmp(t, "response.created") == 0, "%s: first event is %s", where, t);
-            check_snapshot(json_object_get(ev, "response"), where, i, 1);
-            continue;
-        }
-        ck_assert_msg(strcmp(t, "error") != 0, "%s: event %zu: error event", where, i);
-        ck_assert_msg(terminals == 0, "%s: event %zu (%s) after the terminal event", where, i, t);
-        if (strcmp(t, "response.queued") == 0 || strcmp(t, "response.in_progress") == 0) {
-            ck_assert_msg(json_array_size(items) == 0, "%s: event %zu: %s after items", where, i,
-                          t);
-            check_snapshot(json_object_get(ev, "response"), where, i,
-                           strcmp(t, "response.queued") == 0);
-            in_progress |= strcmp(t, "response.in_progress") == 0;
-            continue;
-        }
-        ck_assert_msg(in_progress, "%s: event %zu: %s before response.in_progress", where, i, t);
-        if (is_terminal(t)) {
-            terminals++;
-            terminal = json_object_get(ev, "response");
-            continue;
-        }
-        if (strcmp(t, "response.output_item.added") == 0) {
-            json_t *item = json_object_get(ev, "item"), *o;
-            const char *id = str(item, "id"), *itype = str(item, "type");
-            size_t k;
-
-            ck_assert_msg(integer(ev, "output_index", where, i) == (long)json_array_size(items),
-                          "%s: event %zu: output_index %ld, want %zu (appended in order)", where,
-                          i, integer(ev, "output_index", where, i), json_array_size(items));
-            ck_assert_msg(id && *id, "%s: event %zu: item without id", where, i);
-            ck_assert_msg(itype, "%s: event %zu: item without type", where, i);
-            json_array_foreach(items, k, o) {
-                ck_assert_msg(strcmp(str(o, "id"), id) != 0, "%s: event %zu: duplicate id %s",
-                              where, i, id);
-                if (strcmp(itype, "function_call") == 0 && str(o, "call_id"))
-                    ck_assert_msg(strcmp(str(o, "call_id"), str(item, "call_id")) != 0,
-                                  "%s: event %zu: duplicate call_id", where, i);
-            }
-            if (strcmp(itype, "function_call") == 0)
-                ck_assert_msg(str(item, "call_id") && *str(item, "call_id"),
-                              "%s: event %zu: function_call without call_id", where, i);
-            if (strcmp(itype, "message") == 0)
-                ck_assert_msg(json_array_size(json_object_get(item, "content")) == 0,
-                              "%s: event %zu: added message has content", where, i);
-            if (str(item, "status"))
-                ck_assert_msg(strcmp(str(item, "status"), "in_progress") == 0,
-                              "%s: event %zu: added item status %s", where, i,
-                              str(item, "status"));
-            json_array_append_new(
-                items, json_pack("{s:s, s:s, s:O, s:[], s:[], s:s, s:b, s:b}", "id", id, "type",
-                                 itype, "call_id",
-                                 json_object_get(item, "call_id") ? json_object_get(item, "call_id")
-                                                                   : json_null(),
-                                 "parts", "summary", "args", "", "args_done", 0, "done", 0));
-            if (str(item, "name"))
-                json_object_set_new(json_array_get(items, json_array_size(items) - 1), "name",
-                                    json_string(str(item, "name")));
-            continue;
-        }
-        st = scoped_item(items, ev, where, i);
-        if (strcmp(t, "response.content_part.added") == 0) {
-            json_t *p = json_object_get(ev, "part");
-            ck_assert_msg(strcmp(str(st, "type"), "message") == 0,
-                          "%s: event %zu: content part on a %s", where, i, str(st, "type"));
-            ck_assert_msg(integer(ev, "content_index", where, i) ==
-                              (long)json_array_size(json_object_get(st, "parts")),
-                          "%s: event %zu: content_index out of order", where, i);
-            ck_assert_msg(str(p, "type"), "%s: event %zu: part without type", where, i);
-            json_array_append_new(json_object_get(st, "parts"),
-                                  json_pack("{s:s, s:s, s:b, s:b}", "type", str(p, "type"),
-                                            "acc", "", "text_done", 0, "done", 0));
-        } else if (strcmp(t, "response.output_text.delta") == 0 ||
-                   strcmp(t, "response.refusal.delta") == 0) {
-            const char *want = strstr(t, "refusal") ? "refusal" : "output_text";
-            part = indexed(st, "parts", ev, "content_index", where, i);
-            ck_assert_msg(strcmp(str(part, "type"), want) == 0,
-                          "%s: event %zu: %s into a %s part", where, i, t, str(part, "type"));
-            ck_assert_msg(!json_is_true(json_object_get(part, "text_done")),
-                          "%s: event %zu: delta after .done", where, i);
-            ck_assert_msg(str(ev, "delta"), "%s: event %zu: no delta", where, i);
-            acc(part, "acc", str(ev, "delta"));
-        } else if (strcmp(t, "response.output_text.done") == 0 ||
-                   strcmp(t, "response.refusal.done") == 0) {
-            const char *key = strstr(t, "refusal") ? "refusal" : "text";
-            part = indexed(st, "parts", ev, "content_index", where, i);
-            ck_assert_msg(str(ev, key) && strcmp(str(ev, key), str(part, "acc")) == 0,
-                          "%s: event %zu: %s '%s' != concatenated deltas '%s'", where, i, t,
-                          str(ev, key) ? str(ev, key) : "(none)", str(part, "acc"));
-            json_object_set_new(part, "text_done", json_true());
-        } else if (strcmp(t, "response.content_part.done") == 0) {
-            json_t *p = json_object_get(ev, "part");
-            const char *key;
-            part = indexed(st, "parts", ev, "content_index", where, i);
-            key = strcmp(str(part, "type"), "refusal") == 0 ? "refusal" : "text";
-            ck_assert_msg(json_is_true(json_object_get(part, "text_done")),
-                          "%s: event %zu: content_part.done before the text .done", where, i);
-            ck_assert_msg(str(p, key) && strcmp(str(p, key), str(part, "acc")) == 0,
-                          "%s: event %zu: content_part.done text differs", where, i);
-            json_object_set_new(part, "done", json_true());
-        } else if (strcmp(t, "response.function_call_arguments.delta") == 0) {
-            ck_assert_msg(strcmp(str(st, "type"), "function_call") == 0,
-                          "%s: event %zu: argument delta on a %s", where, i, str(st, "type"));
-            ck_assert_msg(str(ev, "delta"), "%s: event %zu: no delta", where, i);
-            acc(st, "args", str(ev, "delta"));
-        } else if (strcmp(t, "response.function_call_arguments.done") == 0) {
-            ck_assert_msg(strcmp(str(st, "type"), "function_call") == 0,
-                          "%s: event %zu: arguments.done on a %s", where, i, str(st, "type"));
-            ck_assert_msg(str(ev, "arguments") &&
-                              strcmp(str(ev, "arguments"), str(st, "args")) == 0,
-                          "%s: event %zu: arguments != concatenated deltas", where, i);
-            if (str(st, "name"))
-                ck_assert_msg(str(ev, "name") && strcmp(str(ev, "name"), str(st, "name")) == 0,
-                              "%s: event %zu: arguments.done name", where, i);
-            json_object_set_new(st, "args_done", json_true());
-        } else if (strcmp(t, "response.reasoning_summary_part.added") == 0) {
-            ck_assert_msg(integer(ev, "summary_index", where, i) ==
-                              (long)json_array_size(json_object_get(st, "summary")),
-                          "%s: event %zu: summary_index out of order", where, i);
-            json_array_append_new(json_object_get(st, "summary"),
-                                  json_pack("{s:s, s:s, s:b, s:b}", "type", "summary_text", "acc",
-                                            "", "text_done", 0, "done", 0));
-        } else if (strcmp(t, "response.reasoning_summary_text.delta") == 0) {
-            part = indexed(st, "summary", ev, "summary_index", where, i);
-            ck_assert_msg(!json_is_true(json_object_get(part, "text_done")),
-                          "%s: event %zu: delta after .done", where, i);
-            acc(part, "acc", str(ev, "delta") ? str(ev, "delta") : "");
-        } else if (strcmp(t, "response.reasoning_summary_text.done") == 0) {
-            part = indexed(st, "summary", ev, "summary_index", where, i);
-            ck_assert_msg(str(ev, "text") && strcmp(str(ev, "text"), str(part, "acc")) == 0,
-                          "%s: event %zu: summary text != deltas", where, i);
-            json_object_set_new(part, "text_done", json_true());
-        } else if (strcmp(t, "response.reasoning_summary_part.done") == 0) {
-            part = indexed(st, "summary", ev, "summary_index", where, i);
-            ck_assert_msg(str(json_object_get(ev, "part"), "text") &&
-                              strcmp(str(json_object_get(ev, "part"), "text"),
-                                     str(part, "acc")) == 0,
-                          "%s: event %zu: summary part.done text", where, i);
-            json_object_set_new(part, "done", json_true());
-        } else if (strcmp(t, "response.output_item.done") == 0) {
-            json_t *item = json_object_get(ev, "item"), *p;
-            size_t k;
-
-            ck_assert_msg(str(item, "id") && strcmp(str(item, "id"), str(st, "id")) == 0,
-                          "%s: event %zu: output_item.done id differs from added", where, i);
-            ck_assert_msg(str(item, "type") && strcmp(str(item, "type"), str(st, "type")) == 0,
-                          "%s: event %zu: output_item.done type differs", where, i);
-            json_array_foreach(json_object_get(st, "parts"), k, p) {
-                json_t *cp = json_array_get(json_object_get(item, "content"), k);
-                const char *key = strcmp(str(p, "type"), "refusal") == 0 ? "refusal" : "text";
-                ck_assert_msg(json_is_true(json_object_get(p, "done")),
-                              "%s: event %zu: part %zu never done", where, i, k);
-                ck_assert_msg(str(cp, key) && strcmp(str(cp, key), str(p, "acc")) == 0,
-                              "%s: event %zu: item content %zu != streamed text", where, i, k);
-            }
-            json_array_foreach(json_object_get(st, "summary"), k, p) {
-                json_t *sp = json_array_get(json_object_get(item, "summary"), k);
-                ck_assert_msg(json_is_true(json_object_get(p, "done")),
-                              "%s: event %zu: summary part %zu never done", where, i, k);
-                ck_assert_msg(str(sp, "text") && strcmp(str(sp, "text"), str(p, "acc")) == 0,
-                              "%s: event %zu: summary %zu != streamed text", where, i, k);
-            }
-            if (json_is_true(json_object_get(st, "args_done")))
-                ck_assert_msg(str(item, "arguments") &&
-                                  strcmp(str(item, "arguments"), str(st, "args")) == 0,
-                              "%s: event %zu: item arguments != streamed", where, i);
-            if (strcmp(str(st, "type"), "function_call") == 0)
-                ck_assert_msg(json_is_string(json_object_get(item, "arguments")),
-                              "%s: event %zu: arguments must be a JSON string", where, i);
-            json_object_set_new(st, "done", json_true());
-            json_array_append(done, item);
-        }
-        /* Other item-scoped events (built-in tools) only need a valid item. */
-    }
-    ck_assert_msg(terminals == 1, "%s: %zu terminal events", where, terminals);
-    ck_assert_msg(is_terminal(ev_type(&c->ev[c->n - 1])), "%s: the last event is %s", where,
-                  ev_type(&c->ev[c->n - 1]));
-    ck_assert_msg(json_is_object(terminal), "%s: terminal event without response", where);
-    {
-        const char *t = ev_type(&c->ev[c->n - 1]), *status = str(terminal, "status");
-        const char *want = strcmp(t, "response.completed") == 0    ? "completed"
-                           : strcmp(t, "response.incomplete") == 0 ? "incomplete"
-                                                                   : "failed";
-        ck_assert_msg(status && strcmp(status, want) == 0, "%s: %s with status %s", where, t,
-                      status ? status : "(none)");
-        if (strcmp(want, "completed") == 0)
-            ck_assert_msg(json_is_object(json_object_get(terminal, "usage")),
-                          "%s: completed without usage", where);
-    }
-    ck_assert_msg(json_array_size(done) == json_array_size(items),
-                  "%s: %zu items added, %zu done", where, json_array_size(items),
-                  json_array_size(done));
-    ck_assert_msg(json_equal(json_object_get(terminal, "output"), done),
-                  "%s: terminal response.output != the output_item.done items", where);
-    json_decref(items);
-    json_decref(done);
+    assert_respmock_framing(c, 0, where);
+    check_captured(&sc, &rep, STREAM_RESPONSES, STREAM_EXPECT_ANY_END, c, 0);
+    assert_verdicts(&rep, ALL_INVARIANTS, where);
+    ck_assert_msg(rep.unknown_events == 0, "%s: %zu events of unknown type, the first %s", where,
+                  rep.unknown_events, rep.first_unknown);
+    assert_respmock_events(c, &sc, where);
+    assert_respmock_items(&sc, where);
+    stream_check_release(&sc);
+    terminal = json_object_get(c->ev[c->n - 1].json, "response");
+    if (strcmp(json_util_str(terminal, "status"), RM_STATUS_COMPLETED) == 0)
+        ck_assert_msg(json_is_object(json_object_get(terminal, "usage")),
+                      "%s: completed without usage", where);
     return terminal;
 }
 
-/* ---- Chat invariants -------------------------------------------------- */
+/* respmock's chat stream beyond the contract: data-only frames, a chatcmpl-
+ * id, one choice at index 0, nothing but the usage chunk after the finishing
+ * chunk, and no usage key at all without include_usage. */
+static void assert_respmock_chunks(const struct sse_capture *c, int include_usage,
+                                   const char *where)
+{
+    size_t i;
+    int finished = 0;
+
+    for (i = 0; i + 1 < c->n; i++) {
+        const json_t *ch = c->ev[i].json;
+        json_t *choices = json_object_get(ch, "choices");
+        json_t *choice = json_array_get(choices, 0);
+
+        ck_assert_msg(c->ev[i].event == NULL, "%s: chunk %zu has an event: line", where, i);
+        if (i == 0)
+            ck_assert_msg(strncmp(json_util_str(ch, "id"), RM_ID_CHAT, strlen(RM_ID_CHAT)) == 0,
+                          "%s: chunk id", where);
+        if (!include_usage)
+            ck_assert_msg(json_object_get(ch, "usage") == NULL,
+                          "%s: chunk %zu: usage without include_usage", where, i);
+        if (json_array_size(choices) == 0)
+            continue;
+        ck_assert_msg(json_array_size(choices) == 1 &&
+                          json_integer_value(json_object_get(choice, "index")) == 0,
+                      "%s: chunk %zu: choice index", where, i);
+        ck_assert_msg(!finished, "%s: chunk %zu after the finish_reason chunk", where, i);
+        finished = json_util_str(choice, "finish_reason") != NULL;
+    }
+}
 
 void assert_chat_stream(const struct sse_capture *c, int include_usage,
                         struct chat_stream_summary *s, const char *where)
 {
-    struct buf content, refusal;
-    const char *id = NULL;
-    json_t *created = NULL, *model = NULL;
-    size_t i, finishes = 0;
-    int have_refusal = 0;
+    struct stream_check sc;
+    struct stream_report rep;
+    const struct stream_choice *c0 = &sc.choices[0];
+    size_t k;
 
     memset(s, 0, sizeof(*s));
-    s->tool_calls = json_array();
-    buf_init(&content, SA_MAX_BODY);
-    buf_init(&refusal, SA_MAX_BODY);
     ck_assert_msg(!c->parse_error && !c->unterminated, "%s: bad SSE framing", where);
     ck_assert_msg(c->n >= 3, "%s: only %zu events", where, c->n);
-    ck_assert_msg(strcmp(c->ev[c->n - 1].data, "[DONE]") == 0, "%s: last data is not [DONE]",
-                  where);
-    for (i = 0; i + 1 < c->n; i++) {
-        const json_t *ch = c->ev[i].json;
-        json_t *choices = json_object_get(ch, "choices"), *delta, *tc;
-        size_t k;
-
-        ck_assert_msg(c->ev[i].event == NULL, "%s: chunk %zu has an event: line", where, i);
-        ck_assert_msg(ch, "%s: chunk %zu is not JSON: %.200s", where, i, c->ev[i].data);
-        ck_assert_msg(str(ch, "object") && strcmp(str(ch, "object"), "chat.completion.chunk") == 0,
-                      "%s: chunk %zu object", where, i);
-        if (!id) {
-            id = str(ch, "id");
-            created = json_object_get(ch, "created");
-            model = json_object_get(ch, "model");
-            ck_assert_msg(id && strncmp(id, "chatcmpl-", 9) == 0, "%s: chunk id", where);
-        } else {
-            ck_assert_msg(str(ch, "id") && strcmp(str(ch, "id"), id) == 0,
-                          "%s: chunk %zu: id changed", where, i);
-            ck_assert_msg(json_equal(json_object_get(ch, "created"), created) &&
-                              json_equal(json_object_get(ch, "model"), model),
-                          "%s: chunk %zu: created/model changed", where, i);
-        }
-        if (include_usage)
-            ck_assert_msg(json_object_get(ch, "usage") != NULL,
-                          "%s: chunk %zu: no usage key with include_usage", where, i);
-        else
-            ck_assert_msg(json_object_get(ch, "usage") == NULL,
-                          "%s: chunk %zu: usage without include_usage", where, i);
-        ck_assert_msg(json_is_array(choices), "%s: chunk %zu: choices", where, i);
-        if (json_array_size(choices) == 0) {
-            ck_assert_msg(include_usage && i + 2 == c->n,
-                          "%s: chunk %zu: empty choices outside the final usage chunk", where, i);
-            ck_assert_msg(json_is_object(json_object_get(ch, "usage")),
-                          "%s: usage chunk without usage", where);
-            s->usage = json_incref(json_object_get(ch, "usage"));
-            continue;
-        }
-        if (include_usage)
-            ck_assert_msg(json_is_null(json_object_get(ch, "usage")),
-                          "%s: chunk %zu: usage before the end", where, i);
-        ck_assert_msg(json_integer_value(json_object_get(json_array_get(choices, 0), "index")) == 0,
-                      "%s: chunk %zu: choice index", where, i);
-        delta = json_object_get(json_array_get(choices, 0), "delta");
-        ck_assert_msg(json_is_object(delta), "%s: chunk %zu: no delta", where, i);
-        if (i == 0)
-            ck_assert_msg(str(delta, "role") && strcmp(str(delta, "role"), "assistant") == 0,
-                          "%s: first delta has no role", where);
-        ck_assert_msg(finishes == 0, "%s: chunk %zu after the finish_reason chunk", where, i);
-        if (str(json_array_get(choices, 0), "finish_reason")) {
-            finishes++;
-            s->finish_reason = strdup(str(json_array_get(choices, 0), "finish_reason"));
-        }
-        if (str(delta, "content"))
-            buf_append_str(&content, str(delta, "content"));
-        if (str(delta, "refusal")) {
-            have_refusal = 1;
-            buf_append_str(&refusal, str(delta, "refusal"));
-        }
-        json_array_foreach(json_object_get(delta, "tool_calls"), k, tc) {
-            json_t *idx = json_object_get(tc, "index"), *fn = json_object_get(tc, "function");
-            json_t *slot;
-            size_t n;
-
-            ck_assert_msg(json_is_integer(idx), "%s: chunk %zu: tool call without index", where,
-                          i);
-            n = (size_t)json_integer_value(idx);
-            ck_assert_msg(n <= json_array_size(s->tool_calls),
-                          "%s: chunk %zu: tool call index %zu skips", where, i, n);
-            if (n == json_array_size(s->tool_calls)) {
-                ck_assert_msg(str(tc, "id") && str(fn, "name"),
-                              "%s: chunk %zu: first delta of tool call %zu lacks id/name", where,
-                              i, n);
-                json_array_append_new(s->tool_calls,
-                                      json_pack("{s:s, s:s, s:s}", "id", str(tc, "id"), "name",
-                                                str(fn, "name"), "arguments", ""));
-            }
-            slot = json_array_get(s->tool_calls, n);
-            if (str(fn, "arguments"))
-                acc(slot, "arguments", str(fn, "arguments"));
-        }
-        s->chunks++;
-    }
-    ck_assert_msg(finishes == 1, "%s: %zu finish_reason chunks", where, finishes);
-    ck_assert_msg(!include_usage || s->usage, "%s: include_usage but no usage chunk", where);
-    s->content = buf_take(&content, NULL);
-    s->refusal = have_refusal ? buf_take(&refusal, NULL) : NULL;
-    buf_release(&refusal);
+    check_captured(&sc, &rep, STREAM_CHAT,
+                   include_usage ? STREAM_EXPECT_USAGE : STREAM_EXPECT_NO_USAGE, c, 0);
+    assert_verdicts(&rep, ALL_INVARIANTS, where);
+    ck_assert_msg(rep.unknown_events == 0, "%s: %zu chunks that are not part of the completion",
+                  where, rep.unknown_events);
+    assert_respmock_chunks(c, include_usage, where);
+    ck_assert_msg(c0->n_tools <= SMOKE_STREAM_TOOL_CALLS,
+                  "%s: %zu tool calls, more than the checker tracks", where, c0->n_tools);
+    s->content = strdup(c0->text.data ? c0->text.data : "");
+    s->refusal = c0->refusal_deltas ? strdup(c0->refusal.data ? c0->refusal.data : "") : NULL;
+    s->finish_reason = strdup(c0->finish_reason);
+    s->tool_calls = json_array();
+    for (k = 0; k < c0->n_tools; k++)
+        json_array_append_new(s->tool_calls,
+                              json_pack("{s:s, s:s, s:s}", "id", c0->tools[k].id, "name",
+                                        c0->tools[k].name, "arguments",
+                                        c0->tools[k].args.data ? c0->tools[k].args.data : ""));
+    s->usage = json_incref(sc.usage);
+    s->chunks = sc.chunks - sc.usage_chunks;
+    stream_check_release(&sc);
 }
 
 void chat_stream_summary_release(struct chat_stream_summary *s)
@@ -541,8 +384,16 @@ void chat_stream_summary_release(struct chat_stream_summary *s)
 
 /* ---- Normalising ------------------------------------------------------ */
 
-static const char *const gen_prefixes[] = {"resp_", "msg_", "fc_", "call_", "rs_",
-                                           "chatcmpl-", "req_", NULL};
+/* The generated-id prefix 's' starts with (a response's ids, or req_), or NULL. */
+static const char *generated_prefix(const char *s)
+{
+    const char *const *p;
+
+    for (p = contract_response_id_prefixes; *p; p++)
+        if (strncmp(s, *p, strlen(*p)) == 0)
+            return *p;
+    return strncmp(s, RM_ID_REQUEST, strlen(RM_ID_REQUEST)) == 0 ? RM_ID_REQUEST : NULL;
+}
 
 static json_t *normalise(const json_t *v, json_t *map)
 {
@@ -569,23 +420,21 @@ static json_t *normalise(const json_t *v, json_t *map)
     }
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        const char *const *p;
+        const char *p = generated_prefix(s);
+        size_t n = p ? strlen(p) : 0, j;
 
-        for (p = gen_prefixes; *p; p++) {
-            size_t n = strlen(*p), j;
-            if (strncmp(s, *p, n) != 0 || !s[n])
-                continue;
+        if (p && s[n]) {
             for (j = n; s[j] && (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '-');
                  j++)
                 ;
-            if (s[j])
-                continue;
-            if (!json_object_get(map, s)) {
-                char name[64];
-                snprintf(name, sizeof(name), "%s#%zu", *p, json_object_size(map) + 1);
-                json_object_set_new(map, s, json_string(name));
+            if (!s[j]) {
+                if (!json_object_get(map, s)) {
+                    char name[64];
+                    snprintf(name, sizeof(name), "%s#%zu", p, json_object_size(map) + 1);
+                    json_object_set_new(map, s, json_string(name));
+                }
+                return json_incref(json_object_get(map, s));
             }
-            return json_incref(json_object_get(map, s));
         }
     }
     return json_deep_copy(v);

@@ -1,8 +1,10 @@
 /* stream_assert: capture SSE streams (from bytes, or over HTTP with arrival
  * times) with the one shared parser (server/common/sse.h), and assert the
- * Responses / Chat Completions stream invariants of contract §4, §8, §10.
- * Used by the unit tests (render output, no socket) and the integration
- * tests (spawned respmock) alike, so both check exactly the same rules. */
+ * Responses / Chat Completions stream invariants of contract §4, §8, §10 by
+ * running the one stream checker, client/stream_check.h (the same rules
+ * respsmoke holds real endpoints to), then asserting on top only what
+ * respmock promises beyond the contract. Used by the unit tests (render
+ * output, no socket) and the integration tests (spawned respmock) alike. */
 #ifndef RM_STREAM_ASSERT_H
 #define RM_STREAM_ASSERT_H
 
@@ -34,22 +36,24 @@ long sse_capture_find(const struct sse_capture *c, const char *type, size_t from
 /* Number of events whose JSON type is 'type'. */
 size_t sse_capture_count(const struct sse_capture *c, const char *type);
 
-/* Check every invariant of a complete Responses stream and return its
- * terminal Response (borrowed from 'c'): event == data.type, one-line
- * JSON, sequence_number 0..n-1, response.created first (status in_progress
- * or queued, output [], usage null) then response.in_progress, items
- * appended at output_index == count with unique non-empty ids (and
- * call_id), every item-scoped event naming the item at its output_index,
- * parts announced before their deltas, .done text == concatenated deltas,
- * content_part.done / output_item.done carrying the same text, exactly one
- * terminal event and it is last, its output equal to the output_item.done
- * items, its status matching its type, and no [DONE]. 'where' prefixes
- * failure messages. */
+/* Assert that a complete Responses stream passes every stream_check
+ * invariant (any terminal event accepted: completed, incomplete or failed)
+ * and return its terminal Response (borrowed from 'c'). On top, respmock's
+ * own promises: every event known to the contract, an event: line and
+ * one-line JSON on each, sequence_number exactly 0..n-1, no [DONE], the
+ * response.created / .queued / .in_progress snapshots with a resp_ id,
+ * output [] and usage null, response.in_progress before any other event,
+ * every other non-terminal event item-scoped, added items empty and
+ * in_progress, content parts (output_text or refusal) only on messages,
+ * function_call_arguments.done naming its function, and usage on a
+ * completed response. 'where' prefixes failure messages. */
 json_t *assert_responses_stream(const struct sse_capture *c, const char *where);
 
-/* Only the framing invariants (event == type, seq 0..n-1, no [DONE]) for
- * streams a fault cut short; events that are not JSON are skipped when
- * 'allow_malformed'. Returns the number of JSON events. */
+/* For streams a fault cut short: stream_check's framing and sequence_number
+ * invariants, and on top respmock's framing (an event: line, one-line JSON,
+ * sequence_number exactly 0..n-1, no [DONE]); events that are not JSON
+ * objects are skipped when 'allow_malformed'. Returns the number of JSON
+ * events. */
 size_t assert_responses_framing(const struct sse_capture *c, int allow_malformed,
                                 const char *where);
 
@@ -63,20 +67,20 @@ struct chat_stream_summary {
     size_t chunks;          /* chat.completion.chunk events */
 };
 
-/* Check a complete chat stream: data-only frames (no "event:" lines),
- * every chunk object "chat.completion.chunk" with the same id/created/
- * model, the first delta carrying role "assistant", tool-call deltas with
- * "index" (id and name on the first of each index), exactly one
- * finish_reason, an optional usage chunk with choices [] right before the
- * end ('include_usage' says whether it must be there, and then every other
- * chunk has "usage": null), and data: [DONE] last. Fills 's'. */
+/* Assert that a complete chat stream passes every stream_check invariant,
+ * held to what 'include_usage' asked for (a usage chunk with choices []
+ * last and "usage": null on every other chunk; or no usage chunk), and fill
+ * 's' from what the checker built. On top, respmock's own promises:
+ * data-only frames, a chatcmpl- id, one choice at index 0, nothing but the
+ * usage chunk after the finishing chunk, no usage key at all without
+ * include_usage, and no chunk outside the completion. */
 void assert_chat_stream(const struct sse_capture *c, int include_usage,
                         struct chat_stream_summary *s, const char *where);
 
 void chat_stream_summary_release(struct chat_stream_summary *s);
 
-/* A copy of 'v' with generated ids (resp_, msg_, fc_, call_, rs_,
- * chatcmpl-, req_ values) renamed in order of first appearance
+/* A copy of 'v' with generated ids (values starting with one of
+ * contract_response_id_prefixes, or req_) renamed in order of first appearance
  * ("<prefix>#1", ...) and created_at / completed_at / created set to 0, so
  * two renders of one fixture compare equal. New reference. */
 json_t *normalise_generated(const json_t *v);

@@ -1,0 +1,94 @@
+/* test_json_util: the jansson helpers (server/common/json_util.c): loading
+ * with a located error and duplicate keys refused, typed member access,
+ * compact dumps that keep key order and UTF-8, and locating a path in the
+ * text (line and column in characters) for fixture messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+#include "mock_error.h"
+#include "test_support.h"
+
+START_TEST(json_load_reports_position)
+{
+    struct mock_error e;
+    json_t *v;
+
+    mock_error_clear(&e);
+    v = json_util_loadb("{\n  \"a\": [1,\n  }", 15, "x.json", &e);
+    ck_assert_ptr_null(v);
+    ck_assert_str_eq(e.file, "x.json");
+    ck_assert_int_eq(e.line, 3);
+    mock_error_clear(&e);
+    v = json_util_loadb("{\"a\":1,\"a\":2}", 13, "d.json", &e); /* duplicates rejected */
+    ck_assert_ptr_null(v);
+    ck_assert(e.set);
+    v = json_util_loadb("{\"s\":\"x\",\"t\":true}", 18, "ok.json", &e);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(json_util_str(v, "s"), "x");
+    ck_assert_ptr_null(json_util_str(v, "t"));
+    ck_assert(json_util_true(v, "t"));
+    ck_assert(!json_util_true(v, "s"));
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(dumps_is_compact_ordered_and_utf8)
+{
+    json_t *v = json_pack("{s:i, s:[i, s], s:n}", "b", 1, "a", 2, "\xc3\xa9", "z");
+    json_t *scalar = json_string("caf\xc3\xa9");
+    char *text = json_util_dumps(v), *one = json_util_dumps(scalar);
+
+    ck_assert_str_eq(text, "{\"b\":1,\"a\":[2,\"\xc3\xa9\"],\"z\":null}");
+    ck_assert_str_eq(one, "\"caf\xc3\xa9\"");
+    free(one);
+    free(text);
+    json_decref(scalar);
+    json_decref(v);
+}
+END_TEST
+
+/* Locate 'path' in 'text' and expect 'line':'col' (or -1 when 'found' is 0). */
+static void expect_at(const char *text, const char *path, int found, int line, int col)
+{
+    int l = 0, c = 0;
+
+    ck_assert_int_eq(json_util_locate(text, strlen(text), path, &l, &c), found ? 0 : -1);
+    if (found) {
+        ck_assert_msg(l == line && c == col, "%s at %d:%d, want %d:%d", path, l, c, line, col);
+    }
+}
+
+START_TEST(locate_finds_paths)
+{
+    static const char text[] = "{\n  \"a\": [1,\n    {\"b\": \"x]y\"}],\n  \"c\": 2\n}";
+    static const char utf8[] = "{\"\xc3\xa9\": 1, \"k\": \"\xc3\xa9\xc3\xa9\", \"n\": true}";
+
+    expect_at(text, "", 1, 1, 1);
+    expect_at(text, ".a", 1, 2, 8);
+    expect_at(text, ".a[0]", 1, 2, 9);
+    expect_at(text, ".a[1].b", 1, 3, 11);
+    expect_at(text, ".c", 1, 4, 8); /* past a string holding ']' */
+    expect_at(text, ".zz", 0, 0, 0);
+    expect_at(text, ".a[2]", 0, 0, 0);
+    expect_at(text, "[0]", 0, 0, 0);
+    expect_at(text, ".c.d", 0, 0, 0);
+    /* columns count characters, not bytes */
+    expect_at(utf8, ".\xc3\xa9", 1, 1, 7);
+    expect_at(utf8, ".n", 1, 1, 26);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("json_util");
+    TCase *tc = tcase_create("json_util");
+
+    tcase_add_test(tc, json_load_reports_position);
+    tcase_add_test(tc, dumps_is_compact_ordered_and_utf8);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("locate");
+    tcase_add_test(tc, locate_finds_paths);
+    suite_add_tcase(s, tc);
+    return s;
+}
