@@ -2,6 +2,8 @@
 // its own time limit; it prints "PASS name" or "FAIL name: reason", and on a
 // failure the HTTP exchanges the step's client had with respmock (through the
 // recording proxy), trimmed to the fields that decide compatibility.
+import fs from "node:fs";
+
 export class AssertionError extends Error {}
 
 export function assert(cond, msg) {
@@ -39,6 +41,9 @@ export class Runner {
     this.passed = 0;
     this.failed = 0;
     this.verbose = process.env.COMPAT_TRACE === "1";
+    // COMPAT_DUMP=FILE writes every step's full exchanges there as JSON.
+    this.dumpFile = process.env.COMPAT_DUMP || null;
+    this.dump = [];
   }
 
   // fn receives a context: { signal, exchanges() } — exchanges() is what the
@@ -57,6 +62,7 @@ export class Runner {
       ac.abort();
     }
     const ms = Date.now() - started;
+    if (this.dumpFile) this.dump.push({ step: name, ok: !error, error: error ? reason(error) : null, exchanges: ctx.exchanges() });
     if (!error) {
       this.passed++;
       console.log(`PASS ${name} (${ms} ms)`);
@@ -70,6 +76,7 @@ export class Runner {
   }
 
   summary() {
+    if (this.dumpFile) fs.writeFileSync(this.dumpFile, JSON.stringify(this.dump, null, 1));
     console.log(`${this.passed} passed, ${this.failed} failed`);
     return this.failed === 0;
   }
@@ -106,9 +113,9 @@ export function summarizeRequest(body) {
   try {
     b = JSON.parse(body);
   } catch {
-    return body ? `body (not JSON): ${show(body, 200)}` : "";
+    return body ? `body (not JSON): ${cut(body, 200)}` : "";
   }
-  if (!b || typeof b !== "object") return show(b);
+  if (!b || typeof b !== "object") return cut(b);
   const out = {};
   for (const k of BODY_FIELDS) {
     if (b[k] === undefined) continue;
@@ -124,6 +131,13 @@ export function summarizeRequest(body) {
   const other = Object.keys(b).filter((k) => !known.has(k));
   if (other.length) out.other_fields = Object.fromEntries(other.map((k) => [k, trimValue(b[k])]));
   return JSON.stringify(out);
+}
+
+// A string cut to n characters (raw, not re-quoted), for use inside JSON summaries.
+function cut(v, n = 300) {
+  const t = typeof v === "string" ? v : JSON.stringify(v);
+  if (t === undefined) return t;
+  return t.length > n ? `${t.slice(0, n)}…(${t.length} chars)` : t;
 }
 
 function trimValue(v) {
@@ -156,8 +170,8 @@ function paramSummary(p) {
 }
 
 function inputSummary(input) {
-  if (typeof input === "string") return show(input, 120);
-  if (!Array.isArray(input)) return show(input, 120);
+  if (typeof input === "string") return cut(input, 120);
+  if (!Array.isArray(input)) return cut(input, 120);
   return input.map(itemSummary);
 }
 
@@ -169,12 +183,12 @@ function itemSummary(it) {
   if (it.id) s.id = it.id;
   if (it.call_id) s.call_id = it.call_id;
   if (it.name) s.name = it.name;
-  if (it.arguments) s.arguments = show(it.arguments, 160);
-  if (it.output !== undefined) s.output = show(it.output, 160);
+  if (it.arguments) s.arguments = cut(it.arguments, 160);
+  if (it.output !== undefined) s.output = cut(it.output, 160);
   if (it.encrypted_content) s.encrypted_content = "…";
   if (it.content !== undefined) {
-    if (typeof it.content === "string") s.content = show(it.content, 120);
-    else if (Array.isArray(it.content)) s.content = it.content.map((p) => p.type + (p.text ? `:${show(p.text, 80)}` : ""));
+    if (typeof it.content === "string") s.content = cut(it.content, 120);
+    else if (Array.isArray(it.content)) s.content = it.content.map((p) => p.type + (p.text ? `:${cut(p.text, 80)}` : ""));
     else s.content = it.content;
   }
   const extra = Object.keys(it).filter((k) => !["type", "role", "id", "call_id", "name", "arguments", "output", "content", "encrypted_content"].includes(k));
@@ -184,43 +198,43 @@ function itemSummary(it) {
 
 function messageSummary(m) {
   const s = { role: m.role };
-  if (typeof m.content === "string") s.content = show(m.content, 100);
+  if (typeof m.content === "string") s.content = cut(m.content, 100);
   else if (Array.isArray(m.content)) s.content = m.content.map((p) => p.type);
   else if (m.content === null) s.content = null;
-  if (m.tool_calls) s.tool_calls = m.tool_calls.map((c) => ({ id: c.id, name: c.function && c.function.name, arguments: show(c.function && c.function.arguments, 120) }));
+  if (m.tool_calls) s.tool_calls = m.tool_calls.map((c) => ({ id: c.id, name: c.function && c.function.name, arguments: cut(c.function && c.function.arguments, 120) }));
   if (m.tool_call_id) s.tool_call_id = m.tool_call_id;
   return s;
 }
 
 export function summarizeReply(ex) {
   const r = ex.reply || "";
-  if (ex.websocket) return show(r.split("\r\n")[0], 200);
-  if (ex.status >= 400) return show(r, 500);
+  if (ex.websocket) return cut(r.split("\r\n")[0], 200);
+  if (ex.status >= 400) return cut(r, 500);
   if ((ex.replyType || "").includes("text/event-stream")) return summarizeSse(r);
   try {
     const o = JSON.parse(r);
     return summarizeObject(o);
   } catch {
-    return show(r, 300);
+    return cut(r, 300);
   }
 }
 
 function summarizeObject(o) {
-  if (!o || typeof o !== "object") return show(o);
+  if (!o || typeof o !== "object") return cut(o);
   if (o.object === "response") {
-    return `response ${o.status} output=${show((o.output || []).map(outputItemSummary), 700)}`;
+    return `response ${o.status} output=${cut((o.output || []).map(outputItemSummary), 700)}`;
   }
   if (o.object === "chat.completion") {
     const c = (o.choices || [])[0] || {};
     const m = c.message || {};
-    return `chat.completion finish=${c.finish_reason} content=${show(m.content, 300)} tool_calls=${show((m.tool_calls || []).map((t) => ({ name: t.function.name, arguments: t.function.arguments })), 300)}`;
+    return `chat.completion finish=${c.finish_reason} content=${cut(m.content, 300)} tool_calls=${cut((m.tool_calls || []).map((t) => ({ name: t.function.name, arguments: t.function.arguments })), 300)}`;
   }
-  return show(o, 400);
+  return cut(o, 400);
 }
 
 function outputItemSummary(it) {
-  if (it.type === "message") return { type: "message", content: (it.content || []).map((p) => ({ type: p.type, text: show(p.text ?? p.refusal, 200) })) };
-  if (it.type === "function_call") return { type: it.type, name: it.name, arguments: show(it.arguments, 200) };
+  if (it.type === "message") return { type: "message", content: (it.content || []).map((p) => ({ type: p.type, text: cut(p.text ?? p.refusal, 200) })) };
+  if (it.type === "function_call") return { type: it.type, name: it.name, arguments: cut(it.arguments, 200) };
   if (it.type === "reasoning") return { type: it.type, summary: (it.summary || []).length, encrypted_content: !!it.encrypted_content };
   return { type: it.type };
 }
@@ -254,7 +268,7 @@ function summarizeSse(text) {
     if (o.type === "error") final = { error: o };
   }
   if (finish !== null || chatContent || chatTools.length) {
-    return `chat SSE finish=${finish} content=${show(chatContent, 300)} tool_calls=${show(chatTools, 300)}`;
+    return `chat SSE finish=${finish} content=${cut(chatContent, 300)} tool_calls=${cut(chatTools, 300)}`;
   }
   const counts = [];
   for (const e of events) {
@@ -263,9 +277,9 @@ function summarizeSse(text) {
   }
   const seq = counts.map(([e, n]) => (n > 1 ? `${e}×${n}` : e)).join(", ");
   let fin = "";
-  if (final && final.error) fin = ` error=${show(final.error, 300)}`;
-  else if (final) fin = ` final ${final.status} output=${show((final.output || []).map(outputItemSummary), 700)}`;
-  return `SSE [${show(seq, 500)}]${fin}`;
+  if (final && final.error) fin = ` error=${cut(final.error, 300)}`;
+  else if (final) fin = ` final ${final.status} output=${cut((final.output || []).map(outputItemSummary), 700)}`;
+  return `SSE [${cut(seq, 500)}]${fin}`;
 }
 
 export function formatExchanges(list) {

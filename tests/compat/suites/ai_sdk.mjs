@@ -27,7 +27,9 @@ function posts(ctx, path) {
 // The tool loop's common checks: a call to lookupOrder with valid input, the
 // result sent back, then a text step that ends the loop.
 function checkToolLoop(result, calls, what) {
-  assert(calls.length >= 1, `${what}: lookupOrder was never executed (steps: ${show(result.steps.map((s) => s.finishReason))})`);
+  const stepInfo = () => show(result.steps.map((s) => ({ finishReason: s.finishReason,
+    toolCalls: s.toolCalls.map((c) => c.toolName), text: s.text })), 500);
+  assert(calls.length >= 1, `${what}: lookupOrder was never executed (steps: ${stepInfo()})`);
   for (const c of calls) mustMatch(LookupOrderArgs, c, "lookupOrder input");
   const first = result.steps[0];
   assertEq(first.finishReason, "tool-calls", `${what}: finishReason of step 1`);
