@@ -21,6 +21,7 @@ const proxy = await startProxy(Number(upstream.port));
 const runner = new Runner(proxy);
 for (const s of wanted) {
   const { default: suite } = await import(`./suites/${s}.mjs`);
+  runner.deadline = Date.now() + Number(process.env.COMPAT_SUITE_BUDGET_MS || 100000);
   await suite(runner, proxy.url);
 }
 await proxy.close();

@@ -44,11 +44,21 @@ export class Runner {
     // COMPAT_DUMP=FILE writes every step's full exchanges there as JSON.
     this.dumpFile = process.env.COMPAT_DUMP || null;
     this.dump = [];
+    // A suite's steps share one time budget, so a mock that hangs costs a
+    // bounded time, not a step limit per step.
+    this.deadline = Date.now() + Number(process.env.COMPAT_SUITE_BUDGET_MS || 100000);
   }
 
   // fn receives a context: { signal, exchanges() } — exchanges() is what the
   // client sent so far in this step.
-  async step(name, fn, { timeoutMs = 30000 } = {}) {
+  async step(name, fn, { timeoutMs = 15000 } = {}) {
+    const left = this.deadline - Date.now();
+    if (left < 1000) {
+      this.failed++;
+      console.log(`FAIL ${name}: not run, the suite's time budget is spent`);
+      return false;
+    }
+    timeoutMs = Math.min(timeoutMs, left);
     const mark = this.proxy.mark();
     const ac = new AbortController();
     const ctx = { signal: ac.signal, exchanges: () => this.proxy.since(mark) };

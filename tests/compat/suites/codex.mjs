@@ -32,14 +32,14 @@ function configToml(baseUrl) {
     // A mock answers at once or not at all: fail fast instead of backing off.
     `request_max_retries = 1`,
     `stream_max_retries = 1`,
-    `stream_idle_timeout_ms = 20000`,
+    `stream_idle_timeout_ms = 10000`,
     ``,
   ].join("\n");
 }
 
 // Run `codex exec ARGS PROMPT` in a fresh CODEX_HOME and work dir; resolves
 // with { code, stdout, stderr, lastMessage } (never rejects on exit status).
-function runCodex(baseUrl, args, prompt, { timeoutMs = 45000 } = {}) {
+function runCodex(baseUrl, args, prompt, { timeoutMs = 35000, signal } = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "respmock-codex-home-"));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "respmock-codex-work-"));
   const last = path.join(home, "last-message.txt");
@@ -54,17 +54,24 @@ function runCodex(baseUrl, args, prompt, { timeoutMs = 45000 } = {}) {
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
     child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      stderr += `\n[compat] codex exec still running after ${timeoutMs} ms: killed`;
+    // Codex runs in its own process group: end the whole group (its shell
+    // commands too) when it overstays or the step is abandoned.
+    const kill = (why) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      stderr += `\n[compat] codex exec ${why}: killed`;
       try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ }
-    }, timeoutMs);
-    child.on("close", (code, signal) => {
+    };
+    const timer = setTimeout(() => kill(`still running after ${timeoutMs} ms`), timeoutMs);
+    const onAbort = () => kill("abandoned by its step");
+    if (signal) signal.addEventListener("abort", onAbort, { once: true });
+    child.on("close", (code, sig) => {
       clearTimeout(timer);
+      if (signal) signal.removeEventListener("abort", onAbort);
       let lastMessage = null;
       try { lastMessage = fs.readFileSync(last, "utf8"); } catch { /* not written */ }
       fs.rmSync(home, { recursive: true, force: true });
       fs.rmSync(work, { recursive: true, force: true });
-      resolve({ code, signal, stdout, stderr, lastMessage, work });
+      resolve({ code, signal: sig, stdout, stderr, lastMessage, work });
     });
   });
 }
@@ -101,7 +108,8 @@ function finalAnswer(http) {
 
 export default async function codex(runner, baseUrl) {
   await runner.step("codex.exec_text_turn", async (ctx) => {
-    const r = await runCodex(baseUrl, [], "Reply with one short friendly sentence. Do not run any commands.");
+    const r = await runCodex(baseUrl, [], "Reply with one short friendly sentence. Do not run any commands.",
+      { signal: ctx.signal });
     const { ws, http } = responsesExchanges(ctx);
     assertEq(r.code, 0, `codex exec exit status (stderr: ${tail(r.stderr)})`);
     assert(!/^ERROR:/m.test(r.stderr), `codex printed an error: ${tail(r.stderr)}`);
@@ -115,11 +123,11 @@ export default async function codex(runner, baseUrl) {
     // What `codex exec` prints on stdout is the final agent message alone.
     assertEq(r.stdout.trim(), want.trim(), "the final message codex exec printed");
     assertEq((r.lastMessage || "").trim(), want.trim(), "the message written by --output-last-message");
-  }, { timeoutMs: 60000 });
+  }, { timeoutMs: 40000 });
 
   await runner.step("codex.exec_shell_tool_loop", async (ctx) => {
     const r = await runCodex(baseUrl, ["--json"],
-      "Run the shell command `echo respmock-compat` and tell me what it printed.");
+      "Run the shell command `echo respmock-compat` and tell me what it printed.", { signal: ctx.signal });
     const { http } = responsesExchanges(ctx);
     const events = [];
     for (const line of r.stdout.split("\n")) {
@@ -179,5 +187,5 @@ export default async function codex(runner, baseUrl) {
     assertEq(messages[messages.length - 1].item.text.trim(), want.trim(), "the final agent_message");
     assertEq((r.lastMessage || "").trim(), want.trim(), "the message written by --output-last-message");
     assert(events.some((e) => e.type === "turn.completed"), "no turn.completed event");
-  }, { timeoutMs: 60000 });
+  }, { timeoutMs: 40000 });
 }
