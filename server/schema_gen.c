@@ -336,13 +336,12 @@ static json_t *gen_number(const json_t *s, int integer, unsigned variant)
         m = json_number_value(mul);
     if (integer && m == 0)
         m = 1;
-    /* The smallest allowed value, else 1 (or the largest allowed below it). */
-    if (isfinite(lo))
+    /* 1 when allowed, else the allowed value nearest to it. */
+    v = 1;
+    if (isfinite(lo) && v < lo)
         v = lo;
-    else if (isfinite(hi) && hi < 1)
+    if (isfinite(hi) && v > hi)
         v = hi;
-    else
-        v = 1;
     if (m > 0) {
         double k = ceil(v / m);
         v = k * m;
@@ -432,8 +431,11 @@ static json_t *gen_object(const struct gen *g, const json_t *s, int depth)
     const char *k;
     size_t i, n;
 
+    /* With a "required" list only those members: an optional one may
+     * change what the client does (a tool's options), and strict schemas
+     * list every member anyway. Without one, every member, as an example. */
     json_object_foreach(props, k, v) {
-        if (depth >= SCHEMA_GEN_MAX_DEPTH && !in_required(req, k))
+        if ((json_is_array(req) || depth >= SCHEMA_GEN_MAX_DEPTH) && !in_required(req, k))
             continue;
         json_object_set_new(out, k, gen(g, v, k, 0, depth + 1));
     }

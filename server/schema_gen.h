@@ -10,9 +10,10 @@
  * time, duration, email, hostname, ipv4, ipv6, uri, uuid), numbers and
  * integers (minimum / maximum, exclusive bounds, multipleOf), $ref to
  * "#", "#/$defs/..." and "#/definitions/...", anyOf / oneOf (the first
- * branch that is not null), allOf (merged), default and examples (used
- * when valid-looking). Every property of an object is generated, so strict
- * mode (all properties required) is always met. A pattern is not
+ * branch that is not null), allOf (merged), default (for scalars). An object
+ * gets its required members (strict schemas require every member), or every
+ * member when it has no "required" list. Numbers are 1 when allowed, else
+ * the allowed value nearest to it. A pattern is not
  * interpreted: strings under one are the empty string when minLength
  * allows, which most anchored optional patterns accept. Recursion through
  * $ref stops at SCHEMA_GEN_MAX_DEPTH with the smallest valid value. */
