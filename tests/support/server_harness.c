@@ -125,6 +125,33 @@ char *harness_reply_bytes(const struct rm_reply *r, size_t *len)
     return bytes;
 }
 
+json_t *jload(const char *text)
+{
+    char *copy = strdup(text), *p;
+    json_error_t e;
+    json_t *v;
+
+    for (p = copy; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    v = json_loads(copy, JSON_DECODE_ANY, &e);
+    ck_assert_msg(v != NULL, "jload: %s: %s", e.text, copy);
+    free(copy);
+    return v;
+}
+
+int harness_is_id(const char *id, const char *prefix, size_t hex_len)
+{
+    size_t n = strlen(prefix), i;
+
+    if (!id || strncmp(id, prefix, n) != 0 || strlen(id) != n + hex_len)
+        return 0;
+    for (i = n; id[i]; i++)
+        if (!strchr("0123456789abcdef", id[i]))
+            return 0;
+    return 1;
+}
+
 void load(struct fixture_set *set, const char *text)
 {
     char *copy = strdup(text), *p;

@@ -64,6 +64,14 @@ const char *harness_header(const struct rm_reply *r, const char *name);
  * HTTP glue would send them. */
 char *harness_reply_bytes(const struct rm_reply *r, size_t *len);
 
+/* A JSON value from text written with ' for " (asserts it parses). New
+ * reference. */
+json_t *jload(const char *text);
+
+/* True when 'id' is 'prefix' followed by exactly 'hex_len' lower-case hex
+ * digits (the form server_new_id writes). */
+int harness_is_id(const char *id, const char *prefix, size_t hex_len);
+
 /* Fixtures from JSON text written with ' for " (asserts they load). */
 void load(struct fixture_set *set, const char *text);
 
