@@ -513,6 +513,75 @@ START_TEST(cancel_running)
 }
 END_TEST
 
+/* A background stream that a fault failed is stored as the failed response
+ * the client saw, like any other stream: GET at the end of the schedule and
+ * the replay agree with the stream (regression: it was stored "completed"). */
+START_TEST(background_stream_fault_is_stored_failed)
+{
+    static const struct {
+        const char *fault, *code;
+    } cases[] = {
+        {"failed;after_events=3", "server_error"},
+        {"error;after_events=3", "server_error"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rm_reply r;
+        struct stored st;
+        struct api_error err;
+        struct event_list *l;
+        json_t *got, *last;
+        char id[96];
+
+        json_decref(call_h("POST", "/v1/responses",
+                           "{\"model\":\"plain\",\"input\":\"hi\",\"background\":true,"
+                           "\"stream\":true}",
+                           NULL, cases[i].fault, &r));
+        ck_assert_ptr_nonnull(r.events);
+        snprintf(id, sizeof(id), "%s",
+                 json_util_str(json_object_get(r.events->v[0].json, "response"), "id"));
+        reply_release(&r);
+        backdate(id, 200000); /* past the schedule */
+        got = call_ok("GET", pathf("/v1/responses/%s", id), NULL);
+        ck_assert_msg(strcmp(json_util_str(got, "status"), "failed") == 0, "%s: stored %s",
+                      cases[i].fault, json_util_str(got, "status"));
+        ck_assert_str_eq(json_util_str(json_object_get(got, "error"), "code"), cases[i].code);
+        ck_assert(json_is_null(json_object_get(got, "usage")));
+        ck_assert(json_is_true(json_object_get(got, "background")));
+        /* the replay ends as the stream did, on this very response when it carries one */
+        ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+        l = lifecycle_replay(bench_srv, &st, -1, &err);
+        last = event_list_last_response(l);
+        if (strncmp(cases[i].fault, "failed", 6) == 0)
+            ck_assert(json_equal(last, got));
+        else
+            ck_assert_str_eq(event_type(&l->v[l->n - 1]), RM_EV_ERROR);
+        event_list_unref(l);
+        stored_release(&st);
+        json_decref(got);
+    }
+    /* A transport fault does not change what the server finished. */
+    {
+        struct rm_reply r;
+        json_t *got;
+        char id[96];
+
+        json_decref(call_h("POST", "/v1/responses",
+                           "{\"model\":\"plain\",\"input\":\"hi\",\"background\":true,"
+                           "\"stream\":true}",
+                           NULL, "drop;after_events=3", &r));
+        snprintf(id, sizeof(id), "%s",
+                 json_util_str(json_object_get(r.events->v[0].json, "response"), "id"));
+        reply_release(&r);
+        backdate(id, 200000);
+        got = call_ok("GET", pathf("/v1/responses/%s", id), NULL);
+        ck_assert_str_eq(json_util_str(got, "status"), "completed");
+        json_decref(got);
+    }
+}
+END_TEST
+
 /* ---- lifecycle_create_begin ------------------------------------------- */
 
 /* Request bodies of the running test, kept until its end (lc->prev_id
@@ -703,6 +772,8 @@ Suite *make_suite(void)
               replay_rendered_again_from_the_fixture, replay_running_on_its_schedule);
     add_tcase(s, tcase_create("cancel"), 30, bg_setup, bg_teardown, cancel_needs_background,
               cancel_terminal_is_unchanged, cancel_running);
+    add_tcase(s, tcase_create("background_store"), 30, bg_setup, bg_teardown,
+              background_stream_fault_is_stored_failed);
     add_tcase(s, tcase_create("create_begin"), 30, begin_setup, begin_teardown,
               create_begin_rules, create_begin_pending_calls_and_size);
     return s;
