@@ -421,8 +421,8 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     entry.input_items = json_incref((json_t *)items);
     entry.context = json_incref((json_t *)context);
     entry.events = event_list_ref(events);
-    entry.response = events && !lc->background ? stored_final(final, events)
-                                               : json_incref((json_t *)final);
+    /* Background streams too: the schedule only paces what the stream says. */
+    entry.response = events ? stored_final(final, events) : json_incref((json_t *)final);
     /* What this entry adds to memory: the context it shares with the chain
      * is counted where it was first stored. */
     entry.bytes = json_dumpb(entry.response, NULL, 0, JSON_COMPACT) +

@@ -75,12 +75,16 @@ void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, 
                    size_t out_len)
 {
     uint64_t n = atomic_fetch_add(&srv->id_counter, 1);
-    uint64_t a = mix64(srv->id_seed ^ n), b = mix64(a ^ srv->id_seed);
-    char hex[33];
+    uint64_t w = mix64(srv->id_seed ^ n); /* distinct for distinct n */
+    char hex[RM_MAX_ID_HEX + 1];
+    unsigned i;
 
-    snprintf(hex, sizeof(hex), "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
-    if (hex_len > 32)
-        hex_len = 32;
+    for (i = 0; i < RM_MAX_ID_HEX / 16; i++) {
+        snprintf(hex + 16 * i, 17, "%016llx", (unsigned long long)w);
+        w = mix64(w ^ srv->id_seed);
+    }
+    if (hex_len > RM_MAX_ID_HEX)
+        hex_len = RM_MAX_ID_HEX;
     snprintf(out, out_len, "%s%.*s", prefix, (int)hex_len, hex);
 }
 

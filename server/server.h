@@ -57,7 +57,8 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
 /* Free everything; stops listening first if needed. Accepts NULL. */
 void server_free(struct rm_server *srv);
 
-/* Write a fresh id "<prefix><hex>" of 'hex_len' hex digits into 'out'. */
+/* Write a fresh id "<prefix><hex>" of 'hex_len' hex digits (at most
+ * RM_MAX_ID_HEX) into 'out'. */
 void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, char *out,
                    size_t out_len);
 

@@ -2,10 +2,12 @@
 #include "server_harness.h"
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "limits.h"
 #include "render_chat.h"
@@ -46,16 +48,38 @@ json_t *harness_call(struct rm_server *srv, const char *method, const char *path
                      struct rm_reply *out)
 {
     struct rm_request req;
+    char *copy = strdup(path), *q = strchr(copy, '?');
 
     memset(&req, 0, sizeof(req));
     req.method = method;
-    req.path = path;
+    req.path = copy;
+    if (q) {
+        /* "k=v&k2" as the HTTP glue gets it from MHD (already unescaped):
+         * a key without '=' has a NULL value. */
+        char *arg = q + 1;
+
+        *q = '\0';
+        while (*arg && req.nquery < RM_MAX_QUERY_ARGS) {
+            char *next = arg + strcspn(arg, "&"), *eq;
+
+            if (*next)
+                *next++ = '\0';
+            eq = strchr(arg, '=');
+            if (eq)
+                *eq = '\0';
+            req.query[req.nquery].key = arg;
+            req.query[req.nquery].value = eq ? eq + 1 : NULL;
+            req.nquery++;
+            arg = next;
+        }
+    }
     req.authorization = auth;
     req.fixture = fixture;
     req.fault = fault;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     router_handle(srv, &req, out);
+    free(copy);
     return out->body ? json_loadb(out->body, out->body_len, 0, NULL) : NULL;
 }
 
@@ -102,6 +126,53 @@ json_t *expect_error(json_t *doc, const struct rm_reply *r, int status)
     return assert_error_envelope(doc);
 }
 
+const char *pathf(const char *fmt, ...)
+{
+    static char buf[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+json_t *call_ok(const char *method, const char *path, const char *body)
+{
+    struct rm_reply r;
+    json_t *doc = call(method, path, body, &r);
+
+    ck_assert_msg(r.status == 200 && doc != NULL, "%s %s: %d %s", method, path, r.status,
+                  r.body ? r.body : "(no body)");
+    reply_release(&r);
+    return doc;
+}
+
+void call_fails(const char *method, const char *path, const char *body, int status,
+                const char *code, const char *param)
+{
+    struct rm_reply r;
+    json_t *doc = call(method, path, body, &r), *e;
+
+    e = expect_error(doc, &r, status);
+    if (code)
+        ck_assert_msg(json_is_string(json_object_get(e, "code")) &&
+                          strcmp(json_string_value(json_object_get(e, "code")), code) == 0,
+                      "%s %s: code, want %s: %s", method, path, code, r.body);
+    else
+        ck_assert_msg(json_is_null(json_object_get(e, "code")), "%s %s: code not null: %s",
+                      method, path, r.body);
+    if (param)
+        ck_assert_msg(json_is_string(json_object_get(e, "param")) &&
+                          strcmp(json_string_value(json_object_get(e, "param")), param) == 0,
+                      "%s %s: param, want %s: %s", method, path, param, r.body);
+    else
+        ck_assert_msg(json_is_null(json_object_get(e, "param")), "%s %s: param not null: %s",
+                      method, path, r.body);
+    json_decref(doc);
+    reply_release(&r);
+}
+
 const char *harness_header(const struct rm_reply *r, const char *name)
 {
     unsigned i;
@@ -123,6 +194,33 @@ char *harness_reply_bytes(const struct rm_reply *r, size_t *len)
     bytes = stream_concat(s, len);
     stream_free(s);
     return bytes;
+}
+
+json_t *jload(const char *text)
+{
+    char *copy = strdup(text), *p;
+    json_error_t e;
+    json_t *v;
+
+    for (p = copy; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    v = json_loads(copy, JSON_DECODE_ANY, &e);
+    ck_assert_msg(v != NULL, "jload: %s: %s", e.text, copy);
+    free(copy);
+    return v;
+}
+
+int harness_is_id(const char *id, const char *prefix, size_t hex_len)
+{
+    size_t n = strlen(prefix), i;
+
+    if (!id || strncmp(id, prefix, n) != 0 || strlen(id) != n + hex_len)
+        return 0;
+    for (i = n; id[i]; i++)
+        if (!strchr("0123456789abcdef", id[i]))
+            return 0;
+    return 1;
 }
 
 void load(struct fixture_set *set, const char *text)
@@ -156,6 +254,34 @@ struct fx_fault fault_of(const char *spec)
 
     ck_assert_msg(fault_parse_spec(spec, &f, why, sizeof(why)) == 0, "%s: %s", spec, why);
     return f;
+}
+
+#define HARNESS_FIXTURE_FILE "fixtures.json"
+
+char *harness_fixture_dir(const char *text)
+{
+    char *dir = strdup("/tmp/rm-harness-XXXXXX"), path[256];
+    const char *c;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, HARNESS_FIXTURE_FILE);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (c = text; *c; c++)
+        fputc(*c == '\'' ? '"' : *c, f);
+    ck_assert_int_eq(fclose(f), 0);
+    return dir;
+}
+
+void harness_remove_fixture_dir(char *dir)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, HARNESS_FIXTURE_FILE);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
 }
 
 char *harness_long_name_fixture(size_t n)

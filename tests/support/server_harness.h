@@ -44,6 +44,19 @@ json_t *call_auth(const char *method, const char *path, const char *body, const 
 json_t *call_h(const char *method, const char *path, const char *body, const char *fixture,
                const char *fault, struct rm_reply *out);
 
+/* printf into a buffer of the harness that the next call overwrites: a
+ * path for one call, e.g. call_ok("GET", pathf("/v1/responses/%s", id), NULL). */
+const char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* call() that must answer 200 with a JSON body: returns the body (new
+ * reference); the reply is released. */
+json_t *call_ok(const char *method, const char *path, const char *body);
+
+/* call() that must answer 'status' with an error envelope whose code and
+ * param are 'code' and 'param' (NULL: JSON null); the reply is released. */
+void call_fails(const char *method, const char *path, const char *body, int status,
+                const char *code, const char *param);
+
 /* The reply is 'status' with a parseable four-key envelope; returns the
  * inner error (borrowed from 'doc'). */
 json_t *expect_error(json_t *doc, const struct rm_reply *r, int status);
@@ -51,8 +64,10 @@ json_t *expect_error(json_t *doc, const struct rm_reply *r, int status);
 /* ---- Plain calls ------------------------------------------------------- */
 
 /* Route one request (no socket) and fill 'out'; 'auth', 'fixture' and
- * 'fault' are header values or NULL. Returns the body parsed as JSON (new
- * reference) or NULL (no body, or not JSON). */
+ * 'fault' are header values or NULL. A "?k=v&k2=v2" after the path becomes
+ * the query arguments (taken as given, not unescaped; "k" alone has a NULL
+ * value), as for call(), call_auth() and call_h(). Returns the body parsed
+ * as JSON (new reference) or NULL (no body, or not JSON). */
 json_t *harness_call(struct rm_server *srv, const char *method, const char *path,
                      const char *body, const char *auth, const char *fixture, const char *fault,
                      struct rm_reply *out);
@@ -64,6 +79,14 @@ const char *harness_header(const struct rm_reply *r, const char *name);
  * HTTP glue would send them. */
 char *harness_reply_bytes(const struct rm_reply *r, size_t *len);
 
+/* A JSON value from text written with ' for " (asserts it parses). New
+ * reference. */
+json_t *jload(const char *text);
+
+/* True when 'id' is 'prefix' followed by exactly 'hex_len' lower-case hex
+ * digits (the form server_new_id writes). */
+int harness_is_id(const char *id, const char *prefix, size_t hex_len);
+
 /* Fixtures from JSON text written with ' for " (asserts they load). */
 void load(struct fixture_set *set, const char *text);
 
@@ -72,6 +95,14 @@ const struct fixture *named(const struct fixture_set *set, const char *name);
 
 /* A fault from an x-respmock-fault spec (asserts it parses). */
 struct fx_fault fault_of(const char *spec);
+
+/* A new directory under /tmp holding one fixture file made of 'text' (' for
+ * ", as load() takes it). Returns its path (new allocation); pass it to
+ * harness_restart() and finally to harness_remove_fixture_dir(). */
+char *harness_fixture_dir(const char *text);
+
+/* Remove what harness_fixture_dir() made and free 'dir'. */
+void harness_remove_fixture_dir(char *dir);
 
 /* A fixture document whose name is 'n' bytes of 'n' (new allocation). */
 char *harness_long_name_fixture(size_t n);
