@@ -234,7 +234,7 @@ START_TEST(response_from_a_response_fixture)
 
     ctx(&rc, named(&srv->fixtures, "first"), req);
     /* Without stream: the Response only. */
-    ck_assert_int_eq(generate_response(&rc, 0, NULL, 0, &g, &err), 0);
+    ck_assert_int_eq(generate_response(&rc, NULL, 0, NULL, 0, &g, &err), 0);
     ck_assert_ptr_nonnull(g.final);
     ck_assert_ptr_null(g.events);
     ck_assert_str_eq(json_util_str(g.final, "object"), "response");
@@ -244,7 +244,7 @@ START_TEST(response_from_a_response_fixture)
 
     /* With stream: its events, ending in response.completed carrying the very
      * final object. */
-    ck_assert_int_eq(generate_response(&rc, 1, NULL, 0, &g, &err), 0);
+    ck_assert_int_eq(generate_response(&rc, NULL, 1, NULL, 0, &g, &err), 0);
     ck_assert_ptr_nonnull(g.events);
     ck_assert_str_eq(event_type(&g.events->v[0]), RM_EV_CREATED);
     ck_assert_str_eq(event_type(&g.events->v[g.events->n - 1]), RM_EV_COMPLETED);
@@ -254,7 +254,7 @@ START_TEST(response_from_a_response_fixture)
     ck_assert_ptr_null(g.events);
 
     /* queued (background): response.created is queued, then response.queued. */
-    ck_assert_int_eq(generate_response(&rc, 1, NULL, 1, &g, &err), 0);
+    ck_assert_int_eq(generate_response(&rc, NULL, 1, NULL, 1, &g, &err), 0);
     ck_assert_str_eq(json_util_str(json_object_get(g.events->v[0].json, "response"), "status"),
                      "queued");
     ck_assert_str_eq(event_type(&g.events->v[1]), RM_EV_QUEUED);
@@ -264,7 +264,7 @@ START_TEST(response_from_a_response_fixture)
     {
         struct fx_fault f = fault_of("failed;after_events=2");
 
-        ck_assert_int_eq(generate_response(&rc, 1, &f, 0, &g, &err), 0);
+        ck_assert_int_eq(generate_response(&rc, NULL, 1, &f, 0, &g, &err), 0);
         ck_assert_uint_eq(g.events->n, 3);
         ck_assert_str_eq(event_type(&g.events->v[2]), RM_EV_FAILED);
         ck_assert_str_eq(json_util_str(g.final, "status"), "completed");
@@ -283,7 +283,7 @@ START_TEST(response_from_a_transcript)
 
     ctx(&rc, named(&srv->fixtures, "rec"), req);
     /* stream: the recorded frames; final = the last response they carry */
-    ck_assert_int_eq(generate_response(&rc, 1, NULL, 0, &g, &err), 0);
+    ck_assert_int_eq(generate_response(&rc, NULL, 1, NULL, 0, &g, &err), 0);
     ck_assert_uint_eq(g.events->n, 2);
     ck_assert_int_eq(g.events->v[0].kind, EVENT_RAW);
     ck_assert_ptr_eq(g.final, event_list_last_response(g.events));
@@ -291,7 +291,7 @@ START_TEST(response_from_a_transcript)
     ck_assert_str_eq(json_util_str(g.final, "id"), "resp_rec");
     generation_release(&g);
     /* no stream: the same last response, no events */
-    ck_assert_int_eq(generate_response(&rc, 0, NULL, 0, &g, &err), 0);
+    ck_assert_int_eq(generate_response(&rc, NULL, 0, NULL, 0, &g, &err), 0);
     ck_assert_ptr_null(g.events);
     ck_assert_str_eq(json_util_str(g.final, "status"), "completed");
     ck_assert_str_eq(json_util_str(g.final, "id"), "resp_rec");
@@ -300,13 +300,13 @@ START_TEST(response_from_a_transcript)
     /* A transcript without any response cannot answer without a stream. */
     ctx(&rc, named(&srv->fixtures, "noresp"), req);
     memset(&err, 0, sizeof(err));
-    ck_assert_int_eq(generate_response(&rc, 0, NULL, 0, &g, &err), -1);
+    ck_assert_int_eq(generate_response(&rc, NULL, 0, NULL, 0, &g, &err), -1);
     ck_assert_int_eq(err.status, 500);
     ck_assert_ptr_nonnull(strstr(err.message, "'noresp'"));
     ck_assert_ptr_null(g.final);
     ck_assert_ptr_null(g.events);
     /* ... but streams (its final is then NULL). */
-    ck_assert_int_eq(generate_response(&rc, 1, NULL, 0, &g, &err), 0);
+    ck_assert_int_eq(generate_response(&rc, NULL, 1, NULL, 0, &g, &err), 0);
     ck_assert_uint_eq(g.events->n, 2);
     ck_assert_ptr_null(g.final);
     generation_release(&g);
@@ -323,7 +323,7 @@ START_TEST(chat_from_fixtures)
     json_t *choice;
 
     ctx(&rc, named(&srv->fixtures, "first"), req);
-    ck_assert_int_eq(generate_chat(&rc, 0, NULL, &g, &err), 0);
+    ck_assert_int_eq(generate_chat(&rc, NULL, 0, NULL, &g, &err), 0);
     ck_assert_ptr_null(g.events);
     ck_assert_str_eq(json_util_str(g.final, "object"), RM_CHAT_OBJECT);
     choice = json_array_get(json_object_get(g.final, "choices"), 0);
@@ -332,7 +332,7 @@ START_TEST(chat_from_fixtures)
     ck_assert_str_eq(json_util_str(choice, "finish_reason"), "stop");
     generation_release(&g);
 
-    ck_assert_int_eq(generate_chat(&rc, 1, NULL, &g, &err), 0);
+    ck_assert_int_eq(generate_chat(&rc, NULL, 1, NULL, &g, &err), 0);
     ck_assert_ptr_nonnull(g.final);
     ck_assert_ptr_nonnull(g.events);
     ck_assert_int_eq(g.events->v[g.events->n - 1].kind, EVENT_DONE);
@@ -343,12 +343,12 @@ START_TEST(chat_from_fixtures)
 
     /* Transcripts answer chat streams only. */
     ctx(&rc, named(&srv->fixtures, "noresp"), req);
-    ck_assert_int_eq(generate_chat(&rc, 1, NULL, &g, &err), 0);
+    ck_assert_int_eq(generate_chat(&rc, NULL, 1, NULL, &g, &err), 0);
     ck_assert_ptr_null(g.final);
     ck_assert_uint_eq(g.events->n, 2);
     generation_release(&g);
     memset(&err, 0, sizeof(err));
-    ck_assert_int_eq(generate_chat(&rc, 0, NULL, &g, &err), -1);
+    ck_assert_int_eq(generate_chat(&rc, NULL, 0, NULL, &g, &err), -1);
     ck_assert_int_eq(err.status, 500);
     ck_assert_ptr_nonnull(strstr(err.message, "streaming"));
     ck_assert_ptr_null(g.final);
