@@ -24,7 +24,9 @@
 /* Marker in each request's text, so a fixture can target one check. */
 #define MARK(name) " [respsmoke:" name "]"
 
-#define BAD_KEY "sk-respsmoke-invalid-key-0000000000000000"
+/* A key of the shape respmock always refuses (contract.h) and no real
+ * endpoint has issued: a real 401 check against either. */
+#define BAD_KEY RM_REJECTED_KEY_PREFIX "respsmoke-0000000000000000"
 #define UNKNOWN_PREVIOUS_ID RM_ID_RESPONSE "respsmoke_unknown_0000000000"
 #define TOOL_NAME "get_weather"
 #define TOOL_OUTPUT "{\"location\":\"Boston\",\"temperature_c\":21,\"note\":\"respsmoke:tool_output\"}"

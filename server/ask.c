@@ -49,6 +49,20 @@ static const char *result_text(const json_t *content)
     return NULL;
 }
 
+/* The content of the last message with role "user" in 'items', or NULL. */
+static const json_t *last_user(const json_t *items)
+{
+    size_t i;
+
+    for (i = json_array_size(items); i > 0; i--) {
+        const json_t *it = json_array_get(items, i - 1);
+        const char *role = json_util_str(it, "role");
+        if (role && strcmp(role, "user") == 0)
+            return json_object_get(it, "content");
+    }
+    return NULL;
+}
+
 static void read_responses(struct ask *a, const json_t *body)
 {
     const json_t *choice = json_object_get(body, "tool_choice");
@@ -94,6 +108,7 @@ static void read_responses(struct ask *a, const json_t *body)
         a->after_tools = type && (strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0 ||
                                   strcmp(type, "custom_tool_call_output") == 0);
     }
+    a->prompt = json_is_string(input) ? input : last_user(input);
     if (ftype && strcmp(ftype, "json_schema") == 0) {
         a->schema = json_object_get(format, "schema");
         a->schema_name = json_util_str(format, "name");
@@ -159,6 +174,7 @@ static void read_chat(struct ask *a, const json_t *body)
         const char *role = json_util_str(json_array_get(messages, n - 1), "role");
         a->after_tools = role && (strcmp(role, "tool") == 0 || strcmp(role, "function") == 0);
     }
+    a->prompt = last_user(messages);
     if (ftype && strcmp(ftype, "json_schema") == 0) {
         const json_t *js = json_object_get(format, "json_schema");
         a->schema = json_object_get(js, "schema");

@@ -33,6 +33,8 @@ struct ask {
     int reasoning;         /* reasoning was asked for (or the model reasons) */
     int summary;           /* a reasoning summary was asked for */
     int encrypted;         /* include has "reasoning.encrypted_content" */
+    const json_t *prompt;  /* the user's prompt: the input string, or the content of the
+                            * last user message (borrowed), or NULL */
 };
 
 /* Read 'body' (borrowed; must outlive 'a') of 'api'. */

@@ -260,7 +260,8 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
 {
     static const char *const keys[] = {"path", "model", "input_contains", "tools", "stream",
                                        "turn", "tool_output", "has_param", "tool",
-                                       "after_tools", "previous_fixture", NULL};
+                                       "after_tools", "previous_fixture", "prompt_contains",
+                                       NULL};
     unsigned turn = 0;
     int rc = 0;
 
@@ -273,6 +274,7 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
     rc |= fxp_str(p, path, m, "path", &fx->m_path);
     rc |= fxp_str(p, path, m, "model", &fx->m_model);
     rc |= fxp_str(p, path, m, "input_contains", &fx->m_input);
+    rc |= fxp_str(p, path, m, "prompt_contains", &fx->m_prompt);
     rc |= fxp_tri(p, path, m, "tools", &fx->m_tools);
     rc |= fxp_tri(p, path, m, "stream", &fx->m_stream);
     rc |= fxp_uint(p, path, m, "turn", &turn, 100000);
@@ -644,6 +646,7 @@ static void fixture_release(struct fixture *fx)
     free(fx->m_path);
     free(fx->m_model);
     free(fx->m_input);
+    free(fx->m_prompt);
     free(fx->m_tool_output);
     free(fx->m_has_param);
     free(fx->m_tool);
@@ -956,6 +959,8 @@ static int fixture_rejects(const struct fixture *fx, const struct match_facts *f
         REJECT("model does not match '%.100s'", fx->m_model);
     if (fx->m_input && (!f->text || !strstr(f->text, fx->m_input)))
         REJECT("input does not contain '%.60s'", fx->m_input);
+    if (fx->m_prompt && (!f->prompt || !strstr(f->prompt, fx->m_prompt)))
+        REJECT("prompt does not contain '%.60s'", fx->m_prompt);
     if (fx->m_tools >= 0 && fx->m_tools != (f->tools != 0))
         REJECT(fx->m_tools ? "no function tools" : "function tools sent");
     if (fx->m_stream >= 0 && fx->m_stream != (f->stream != 0))

@@ -76,6 +76,7 @@ struct fixture {
     char *m_path;           /* exact path, e.g. "/v1/responses" */
     char *m_model;          /* fnmatch glob */
     char *m_input;          /* substring of the request text */
+    char *m_prompt;         /* substring of the user's prompt (the last user message) */
     int m_tools;            /* function tools present */
     int m_stream;           /* stream requested */
     int m_turn;             /* chain depth, 1 = first turn; 0 = any */
@@ -123,6 +124,7 @@ struct match_facts {
     const char *path;
     const char *model;      /* NULL when absent */
     const char *text;       /* request text: input/messages/instructions joined */
+    const char *prompt;     /* the text of the last user message (or input string), or NULL */
     int tools;              /* function tools were sent */
     const json_t *tool_names; /* borrowed array of their names, may be NULL */
     int stream;

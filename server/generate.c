@@ -27,12 +27,14 @@ int generate_parse_fault(const char *header, struct fx_fault *out, struct api_er
 }
 
 void generate_facts(struct match_facts *f, const char *path, const json_t *body,
-                    const struct ask *a, const char *text, int stream, int turn)
+                    const struct ask *a, const char *text, const char *prompt, int stream,
+                    int turn)
 {
     memset(f, 0, sizeof(*f));
     f->path = path;
     f->model = json_util_str(body, "model");
     f->text = text ? text : "";
+    f->prompt = prompt;
     f->tools = json_array_size(a->tool_names) > 0;
     f->tool_names = a->tool_names;
     f->stream = stream;

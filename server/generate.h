@@ -30,9 +30,11 @@ struct generation {
 int generate_parse_fault(const char *header, struct fx_fault *out, struct api_error *err);
 
 /* The match facts of a request to 'path' with 'body', read through 'a'
- * (tools, tool results) and 'text' (what input_contains looks at). */
+ * (tools, tool results), 'text' (what input_contains looks at) and
+ * 'prompt' (the last user message's text, for prompt_contains). */
 void generate_facts(struct match_facts *f, const char *path, const json_t *body,
-                    const struct ask *a, const char *text, int stream, int turn);
+                    const struct ask *a, const char *text, const char *prompt, int stream,
+                    int turn);
 
 /* The fixture that answers: the one 'forced' names (x-respmock-fixture),
  * else the first whose "match" accepts 'facts'. Borrowed; NULL with 'err'

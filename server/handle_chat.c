@@ -18,12 +18,13 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     struct api_error err;
     const struct fixture *fx;
     json_t *body;
-    struct buf text;
+    struct buf text, prompt;
     int stream;
 
     (void)arg;
     memset(&ask, 0, sizeof(ask));
     buf_init(&text, RM_MAX_MATCH_TEXT);
+    buf_init(&prompt, RM_MAX_MATCH_TEXT);
     body = request_json(req, &err);
     if (!body || validate_chat_create(body, &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
@@ -31,7 +32,9 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     stream = json_util_true(body, "stream");
     request_collect_text(json_object_get(body, "messages"), &text);
     ask_read(&ask, ASK_CHAT, body);
-    generate_facts(&facts, "/v1/chat/completions", body, &ask, text.data, stream, 1);
+    request_collect_text(ask.prompt, &prompt);
+    generate_facts(&facts, "/v1/chat/completions", body, &ask, text.data,
+                   ask.prompt ? prompt.data : NULL, stream, 1);
     fx = generate_pick(srv, req->fixture, &facts, &err);
     if (!fx)
         goto out_error;
@@ -58,4 +61,5 @@ out:
     ask_release(&ask);
     json_decref(body);
     buf_release(&text);
+    buf_release(&prompt);
 }

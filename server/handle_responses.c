@@ -51,13 +51,14 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     struct api_error err;
     const struct fixture *fx;
     json_t *body, *input, *items = NULL, *context = NULL;
-    struct buf text;
+    struct buf text, prompt;
     int stream;
 
     (void)arg;
     memset(&lc, 0, sizeof(lc));
     memset(&ask, 0, sizeof(ask));
     buf_init(&text, RM_MAX_MATCH_TEXT);
+    buf_init(&prompt, RM_MAX_MATCH_TEXT);
     body = request_json(req, &err);
     if (!body || validate_body(srv, body, 0, out, &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
@@ -74,7 +75,9 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
 
     request_collect_text(json_object_get(body, "instructions"), &text);
     request_collect_text(input, &text);
-    generate_facts(&facts, "/v1/responses", body, &ask, text.data, stream, lc.turn);
+    request_collect_text(ask.prompt, &prompt);
+    generate_facts(&facts, "/v1/responses", body, &ask, text.data, ask.prompt ? prompt.data : NULL,
+                   stream, lc.turn);
     facts.prev_fixture = lc.prev_fixture[0] ? lc.prev_fixture : NULL;
     fx = generate_pick(srv, req->fixture, &facts, &err);
     if (!fx)
@@ -127,6 +130,7 @@ out:
     json_decref(body);
     lifecycle_create_release(&lc);
     buf_release(&text);
+    buf_release(&prompt);
 }
 
 void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
