@@ -248,6 +248,47 @@ START_TEST(replay_of_an_auto_answer)
 }
 END_TEST
 
+/* "parallel_calls" calls every callable tool, unless the request forbids
+ * parallel calls. */
+START_TEST(parallel_calls)
+{
+    char *dir = harness_fixture_dir("{'name':'par','response':{'auto':true,'parallel_calls':true,"
+                                    "'output':[{'type':'message','text':'ok'}]}}");
+    json_t *r;
+
+    harness_restart(0, dir);
+    r = create("{\"model\":\"gpt-4.1\",\"input\":\"x\",\"tools\":[" TOOL("a") "," TOOL(
+        "b") "]}");
+    ck_assert_str_eq(types(r), "function_call function_call");
+    ck_assert_str_eq(json_util_str(item(r, 1), "name"), "b");
+    ck_assert_str_ne(json_util_str(item(r, 0), "call_id"), json_util_str(item(r, 1), "call_id"));
+    json_decref(r);
+    r = create("{\"model\":\"gpt-4.1\",\"input\":\"x\",\"parallel_tool_calls\":false,"
+               "\"tools\":[" TOOL("a") "," TOOL("b") "]}");
+    ck_assert_str_eq(types(r), "function_call");
+    json_decref(r);
+    harness_remove_fixture_dir(dir);
+}
+END_TEST
+
+/* The shipped examples key on the user's prompt, never on instructions. */
+START_TEST(prompt_not_instructions)
+{
+    json_t *r;
+
+    r = create("{\"model\":\"gpt-4.1\",\"instructions\":\"think first, refuse nothing\","
+               "\"input\":[{\"role\":\"developer\",\"content\":\"think\"},"
+               "{\"role\":\"user\",\"content\":\"hello\"}]}");
+    ck_assert_str_eq(types(r), "message");
+    ck_assert_str_eq(text_of(r, 0), "Hello! This is respmock, an offline stand-in for the Responses API.");
+    json_decref(r);
+    r = create("{\"model\":\"gpt-4.1\",\"input\":[{\"role\":\"user\",\"content\":"
+               "[{\"type\":\"input_text\",\"text\":\"please think\"}]}]}");
+    ck_assert_str_eq(types(r), "reasoning message");
+    json_decref(r);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("auto_answer");
@@ -259,6 +300,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, tool_choice_is_honoured);
     tcase_add_test(tc, answer_after_tool_results);
     tcase_add_test(tc, chat_tool_loop_ends);
+    tcase_add_test(tc, parallel_calls);
+    tcase_add_test(tc, prompt_not_instructions);
     suite_add_tcase(s, tc);
     tc = tcase_create("formats");
     tcase_add_checked_fixture(tc, harness_setup, harness_teardown);

@@ -7,7 +7,9 @@
 #include <check.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "contract.h"
 #include "json_util.h"
@@ -357,6 +359,53 @@ START_TEST(chat_from_fixtures)
 }
 END_TEST
 
+/* --log-level debug explains the match: one line per fixture passed over
+ * (its first unmet condition), then the one that answers; the request's
+ * text and key never appear. Runs in the forked test process, so stderr
+ * can be taken over. */
+START_TEST(debug_log_explains_the_match)
+{
+    char path[] = "/tmp/rm-debug-log-XXXXXX", buf[8192];
+    struct rm_reply r;
+    json_t *doc;
+    FILE *f;
+    size_t n;
+    int fd = mkstemp(path), saved = dup(2);
+
+    ck_assert_int_ge(fd, 0);
+    harness_setup();
+    bench_srv->cfg.log_level = LOG_DEBUG;
+    dup2(fd, 2);
+    doc = call_auth("POST", "/v1/responses",
+                    "{\"model\":\"gpt-4.1\",\"input\":\"my secret words\"}",
+                    "Bearer sk-do-not-log-me", &r);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ck_assert_int_eq(r.status, 200);
+    json_decref(doc);
+    reply_release(&r);
+    f = fdopen(fd, "r");
+    rewind(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(path);
+    ck_assert_ptr_nonnull(strstr(buf, "fixture 'error-401' passed over: model does not match"));
+    ck_assert_ptr_nonnull(strstr(buf, "fixture 'default' answers"));
+    ck_assert_ptr_null(strstr(buf, "secret words"));
+    ck_assert_ptr_null(strstr(buf, "do-not-log-me"));
+    {
+        size_t lines = 0;
+        char *p;
+        for (p = buf; (p = strstr(p, "passed over")); p++)
+            lines++;
+        ck_assert_uint_eq(lines, 5); /* the first few, one line each */
+    }
+    harness_teardown();
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("generate");
@@ -366,6 +415,7 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("reply_start"), 30, gen_setup, gen_teardown,
               reply_start_headers_and_latency, reply_start_error_fixture_is_the_answer,
               parse_fault_header);
+    add_tcase(s, tcase_create("debug_log"), 30, NULL, NULL, debug_log_explains_the_match);
     add_tcase(s, tcase_create("render"), 30, gen_setup, gen_teardown,
               response_from_a_response_fixture, response_from_a_transcript, chat_from_fixtures);
     return s;

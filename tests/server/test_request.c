@@ -95,6 +95,25 @@ START_TEST(fallback_500_is_not_retried)
 }
 END_TEST
 
+/* An error reply notes its type, code and param for the debug log, never
+ * its message (which may quote the request). */
+START_TEST(error_note_for_the_debug_log)
+{
+    struct rm_reply r;
+    struct api_error err;
+
+    memset(&r, 0, sizeof(r));
+    api_error_invalid(&err, "invalid_value", "temperature", "bad value 'sk-secret'");
+    reply_error(&r, &err);
+    ck_assert_str_eq(r.note, "invalid_request_error code=invalid_value param=temperature");
+    reply_release(&r);
+    api_error_not_found(&err, NULL, "No response found with id 'x'.");
+    reply_error(&r, &err);
+    ck_assert_str_eq(r.note, "invalid_request_error code=null param=null");
+    reply_release(&r);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("request");
@@ -109,6 +128,7 @@ Suite *make_suite(void)
     tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
     tcase_add_test(tc, scalar_json_body_is_invalid_type);
     tcase_add_test(tc, fallback_500_is_not_retried);
+    tcase_add_test(tc, error_note_for_the_debug_log);
     suite_add_tcase(s, tc);
     return s;
 }
