@@ -132,14 +132,34 @@ int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
     return 1;
 }
 
+/* A response fixture's answer for either API ('chat'): the items it
+ * answers with, the final object, and its events when streamed. */
+static int render_answer(const struct render_ctx *rc0, const struct ask *a, int chat, int stream,
+                         const struct fx_fault *fault, int queued, struct generation *out,
+                         struct api_error *err)
+{
+    struct render_ctx rc;
+    struct fx_items items;
+
+    if (answer_items(rc0, a, &rc, &items) != 0)
+        return api_error_oom(err);
+    out->final = chat ? render_chat(&rc) : render_response(&rc);
+    if (out->final && stream)
+        out->events = chat ? render_chat_events(&rc, out->final, fault)
+                           : render_response_events(&rc, out->final, fault, queued);
+    fx_items_release(&items);
+    if (!out->final || (stream && !out->events)) {
+        generation_release(out);
+        return api_error_oom(err);
+    }
+    return 0;
+}
+
 int generate_response(const struct render_ctx *rc0, const struct ask *a, int stream,
                       const struct fx_fault *fault, int queued, struct generation *out,
                       struct api_error *err)
 {
     const struct fixture *fx = rc0->fx;
-    struct render_ctx ctx;
-    const struct render_ctx *rc = &ctx;
-    struct fx_items items;
 
     memset(out, 0, sizeof(*out));
     if (fx->kind == FX_TRANSCRIPT) {
@@ -158,26 +178,13 @@ int generate_response(const struct render_ctx *rc0, const struct ask *a, int str
         }
         return 0;
     }
-    if (answer_items(rc0, a, &ctx, &items) != 0)
-        return api_error_oom(err);
-    out->final = render_response(rc);
-    if (out->final && stream)
-        out->events = render_response_events(rc, out->final, fault, queued);
-    fx_items_release(&items);
-    if (!out->final || (stream && !out->events)) {
-        generation_release(out);
-        return api_error_oom(err);
-    }
-    return 0;
+    return render_answer(rc0, a, 0, stream, fault, queued, out, err);
 }
 
 int generate_chat(const struct render_ctx *rc0, const struct ask *a, int stream,
                   const struct fx_fault *fault, struct generation *out, struct api_error *err)
 {
     const struct fixture *fx = rc0->fx;
-    struct render_ctx ctx;
-    const struct render_ctx *rc = &ctx;
-    struct fx_items items;
 
     memset(out, 0, sizeof(*out));
     if (fx->kind == FX_TRANSCRIPT) {
@@ -189,17 +196,7 @@ int generate_chat(const struct render_ctx *rc0, const struct ask *a, int stream,
         out->events = render_transcript_events(rc0->srv, fx, fault);
         return out->events ? 0 : api_error_oom(err);
     }
-    if (answer_items(rc0, a, &ctx, &items) != 0)
-        return api_error_oom(err);
-    out->final = render_chat(rc);
-    if (out->final && stream)
-        out->events = render_chat_events(rc, out->final, fault);
-    fx_items_release(&items);
-    if (!out->final || (stream && !out->events)) {
-        generation_release(out);
-        return api_error_oom(err);
-    }
-    return 0;
+    return render_answer(rc0, a, 1, stream, fault, 0, out, err);
 }
 
 void generation_release(struct generation *g)

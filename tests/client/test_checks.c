@@ -235,21 +235,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("checks");
-    TCase *tc = tcase_create("names");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, area_names_round_trip);
-    tcase_add_test(tc, areas_apply_per_api);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("area_status");
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, area_status_aggregates_results);
-    tcase_add_test(tc, area_status_of_unselected_areas);
-    tcase_add_test(tc, run_init_stamps_date_and_id);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("error_checks");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, rejected_key_is_not_a_validation_error);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("names"), 10, NULL, NULL, area_names_round_trip, areas_apply_per_api);
+    add_tcase(s, tcase_create("area_status"), 10, NULL, NULL, area_status_aggregates_results,
+              area_status_of_unselected_areas, run_init_stamps_date_and_id);
+    add_tcase(s, tcase_create("error_checks"), 60, NULL, NULL,
+              rejected_key_is_not_a_validation_error);
     return s;
 }

@@ -232,19 +232,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("cli");
-    TCase *tc = tcase_create("parse");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, defaults_target_the_local_mock);
-    tcase_add_test(tc, base_url_precedence);
-    tcase_add_test(tc, key_precedence_and_empty_values);
-    tcase_add_test(tc, remote_endpoint_without_key_is_refused);
-    tcase_add_test(tc, key_is_never_a_flag);
-    tcase_add_test(tc, model_sources);
-    tcase_add_test(tc, area_and_endpoint_selection);
-    tcase_add_test(tc, usage_errors);
-    tcase_add_test(tc, loopback_detection);
-    tcase_add_test(tc, usage_error_does_not_echo_a_key);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("parse"), 10, NULL, NULL, defaults_target_the_local_mock,
+              base_url_precedence, key_precedence_and_empty_values,
+              remote_endpoint_without_key_is_refused, key_is_never_a_flag, model_sources,
+              area_and_endpoint_selection, usage_errors, loopback_detection,
+              usage_error_does_not_echo_a_key);
     return s;
 }

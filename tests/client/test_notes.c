@@ -69,11 +69,7 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("notes");
-    TCase *tc = tcase_create("notes");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, entries_join_and_deduplicate);
-    tcase_add_test(tc, an_entry_that_does_not_fit_is_dropped_whole);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("notes"), 10, NULL, NULL, entries_join_and_deduplicate,
+              an_entry_that_does_not_fit_is_dropped_whole);
     return s;
 }

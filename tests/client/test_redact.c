@@ -97,15 +97,9 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("redact");
-    TCase *tc = tcase_create("redact");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, fingerprint_shows_prefix_and_last_four);
-    tcase_add_test(tc, scrub_removes_key_bearer_and_sk_tokens);
-    tcase_add_test(tc, scrub_catches_a_key_without_known_shape);
-    tcase_add_test(tc, url_loses_credentials_and_query);
-    tcase_add_test(tc, url_password_with_at_sign_is_removed);
-    tcase_add_test(tc, token_is_printable_and_bounded);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("redact"), 10, NULL, NULL, fingerprint_shows_prefix_and_last_four,
+              scrub_removes_key_bearer_and_sk_tokens, scrub_catches_a_key_without_known_shape,
+              url_loses_credentials_and_query, url_password_with_at_sign_is_removed,
+              token_is_printable_and_bounded);
     return s;
 }

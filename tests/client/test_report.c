@@ -326,20 +326,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("report");
-    TCase *tc = tcase_create("writers");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, record_has_exactly_the_documented_keys);
-    tcase_add_test(tc, record_side_by_side_for_both);
-    tcase_add_test(tc, json_mirrors_the_record);
-    tcase_add_test(tc, junit_counts_and_escapes);
-    tcase_add_test(tc, junit_reports_an_aborted_run_as_error);
-    tcase_add_test(tc, record_appends);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("redaction");
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, canary_key_never_reaches_an_output);
-    tcase_add_test(tc, record_values_cannot_forge_lines);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("writers"), 10, NULL, NULL, record_has_exactly_the_documented_keys,
+              record_side_by_side_for_both, json_mirrors_the_record, junit_counts_and_escapes,
+              junit_reports_an_aborted_run_as_error, record_appends);
+    add_tcase(s, tcase_create("redaction"), 10, NULL, NULL, canary_key_never_reaches_an_output,
+              record_values_cannot_forge_lines);
     return s;
 }

@@ -196,20 +196,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("shape");
-    TCase *tc = tcase_create("response");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, contract_example_passes);
-    tcase_add_test(tc, wrong_types_fail_with_a_path);
-    tcase_add_test(tc, missing_optional_keys_are_noted);
-    tcase_add_test(tc, chat_completion_shapes);
-    tcase_add_test(tc, models_list);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("error_envelope");
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, openai_error_envelope_passes);
-    tcase_add_test(tc, cometapi_error_variant_passes_with_notes);
-    tcase_add_test(tc, broken_error_envelopes_fail);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("response"), 10, NULL, NULL, contract_example_passes,
+              wrong_types_fail_with_a_path, missing_optional_keys_are_noted, chat_completion_shapes,
+              models_list);
+    add_tcase(s, tcase_create("error_envelope"), 10, NULL, NULL, openai_error_envelope_passes,
+              cometapi_error_variant_passes_with_notes, broken_error_envelopes_fail);
     return s;
 }

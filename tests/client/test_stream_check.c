@@ -1072,56 +1072,27 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stream_check");
-    TCase *tc = tcase_create("responses");
-
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, good_stream_passes);
-    tcase_add_test(tc, good_stream_byte_by_byte);
-    tcase_add_test(tc, crlf_stream_passes);
-    tcase_add_test(tc, extra_done_and_unknown_events_are_tolerated);
-    tcase_add_test(tc, missing_sequence_number_fails_sequence_only);
-    tcase_add_test(tc, decreasing_sequence_number_fails);
-    tcase_add_test(tc, gaps_are_noted_not_failed);
-    tcase_add_test(tc, done_only_fails_structure);
-    tcase_add_test(tc, empty_body_fails_framing);
-    tcase_add_test(tc, delta_before_part_added_fails_order);
-    tcase_add_test(tc, created_not_first_fails_order);
-    tcase_add_test(tc, no_terminal_fails_terminal_and_final);
-    tcase_add_test(tc, two_terminals_fail_terminal);
-    tcase_add_test(tc, known_event_after_terminal_fails_terminal);
-    tcase_add_test(tc, delta_mismatch_fails_deltas);
-    tcase_add_test(tc, final_text_differs_fails_deltas);
-    tcase_add_test(tc, failed_terminal_fails_final);
-    tcase_add_test(tc, error_event_fails_final);
-    tcase_add_test(tc, malformed_json_and_event_mismatch_fail_framing);
-    tcase_add_test(tc, unterminated_last_event_fails_framing);
-    tcase_add_test(tc, function_call_stream_passes);
-    tcase_add_test(tc, events_fed_one_by_one_match_bytes);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("items");
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, item_scope_breaks_fail_order);
-    tcase_add_test(tc, part_order_breaks_fail_order);
-    tcase_add_test(tc, snapshot_status_is_checked);
-    tcase_add_test(tc, done_copies_of_the_text_must_match);
-    tcase_add_test(tc, terminal_status_and_id_fail_final);
-    tcase_add_test(tc, function_call_identity_fails_order);
-    tcase_add_test(tc, reasoning_summary_is_followed);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("tolerance");
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, reasoning_text_content_is_not_a_delta_mismatch);
-    tcase_add_test(tc, unknown_events_without_sequence_number_are_tolerated);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("chat");
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, chat_stream_passes);
-    tcase_add_test(tc, chat_stream_without_done_fails_terminal);
-    tcase_add_test(tc, chat_stream_wrong_object_fails_framing);
-    tcase_add_test(tc, chat_prompt_filter_chunk_is_tolerated);
-    tcase_add_test(tc, chat_identity_and_order_are_checked);
-    tcase_add_test(tc, chat_usage_rules);
-    tcase_add_test(tc, chat_tool_call_deltas);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("responses"), 20, NULL, NULL, good_stream_passes,
+              good_stream_byte_by_byte, crlf_stream_passes,
+              extra_done_and_unknown_events_are_tolerated,
+              missing_sequence_number_fails_sequence_only, decreasing_sequence_number_fails,
+              gaps_are_noted_not_failed, done_only_fails_structure, empty_body_fails_framing,
+              delta_before_part_added_fails_order, created_not_first_fails_order,
+              no_terminal_fails_terminal_and_final, two_terminals_fail_terminal,
+              known_event_after_terminal_fails_terminal, delta_mismatch_fails_deltas,
+              final_text_differs_fails_deltas, failed_terminal_fails_final, error_event_fails_final,
+              malformed_json_and_event_mismatch_fail_framing, unterminated_last_event_fails_framing,
+              function_call_stream_passes, events_fed_one_by_one_match_bytes);
+    add_tcase(s, tcase_create("items"), 20, NULL, NULL, item_scope_breaks_fail_order,
+              part_order_breaks_fail_order, snapshot_status_is_checked,
+              done_copies_of_the_text_must_match, terminal_status_and_id_fail_final,
+              function_call_identity_fails_order, reasoning_summary_is_followed);
+    add_tcase(s, tcase_create("tolerance"), 10, NULL, NULL,
+              reasoning_text_content_is_not_a_delta_mismatch,
+              unknown_events_without_sequence_number_are_tolerated);
+    add_tcase(s, tcase_create("chat"), 10, NULL, NULL, chat_stream_passes,
+              chat_stream_without_done_fails_terminal, chat_stream_wrong_object_fails_framing,
+              chat_prompt_filter_chunk_is_tolerated, chat_identity_and_order_are_checked,
+              chat_usage_rules, chat_tool_call_deltas);
     return s;
 }

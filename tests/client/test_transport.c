@@ -266,22 +266,12 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("transport");
-    TCase *tc = tcase_create("retry_delay");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, delay_prefers_retry_after_ms);
-    tcase_add_test(tc, delay_reads_http_dates);
-    tcase_add_test(tc, delay_falls_back_to_backoff_and_caps);
-    tcase_add_test(tc, retry_after_fractions_are_honoured);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("against_mock");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, retries_503_with_retry_after_ms);
-    tcase_add_test(tc, retries_429_after_retry_after_seconds);
-    tcase_add_test(tc, no_retry_when_server_says_so_or_retries_zero);
-    tcase_add_test(tc, stream_goes_to_the_callback);
-    tcase_add_test(tc, long_bearer_token_is_sent_whole);
-    tcase_add_test(tc, unreachable_endpoint_is_classified);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("retry_delay"), 10, NULL, NULL, delay_prefers_retry_after_ms,
+              delay_reads_http_dates, delay_falls_back_to_backoff_and_caps,
+              retry_after_fractions_are_honoured);
+    add_tcase(s, tcase_create("against_mock"), 60, NULL, NULL, retries_503_with_retry_after_ms,
+              retries_429_after_retry_after_seconds, no_retry_when_server_says_so_or_retries_zero,
+              stream_goes_to_the_callback, long_bearer_token_is_sent_whole,
+              unreachable_endpoint_is_classified);
     return s;
 }

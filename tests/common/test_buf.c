@@ -82,11 +82,7 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("buf");
-    TCase *tc = tcase_create("buf");
-
-    tcase_add_test(tc, buf_grows_up_to_its_limit);
-    tcase_add_test(tc, buf_large_appends);
-    tcase_add_test(tc, buf_without_a_limit);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("buf"), 60, NULL, NULL, buf_grows_up_to_its_limit, buf_large_appends,
+              buf_without_a_limit);
     return s;
 }

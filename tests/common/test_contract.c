@@ -143,16 +143,8 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("contract");
-    TCase *tc = tcase_create("events");
-
-    tcase_add_test(tc, terminal_events_and_their_statuses);
-    tcase_add_test(tc, known_events_one_by_one_and_by_family);
-    tcase_add_test(tc, chat_done_sentinel);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("names");
-    tcase_add_test(tc, statuses);
-    tcase_add_test(tc, id_prefixes);
-    tcase_add_test(tc, error_types);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("events"), 60, NULL, NULL, terminal_events_and_their_statuses,
+              known_events_one_by_one_and_by_family, chat_done_sentinel);
+    add_tcase(s, tcase_create("names"), 60, NULL, NULL, statuses, id_prefixes, error_types);
     return s;
 }

@@ -82,13 +82,8 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("json_util");
-    TCase *tc = tcase_create("json_util");
-
-    tcase_add_test(tc, json_load_reports_position);
-    tcase_add_test(tc, dumps_is_compact_ordered_and_utf8);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("locate");
-    tcase_add_test(tc, locate_finds_paths);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("json_util"), 60, NULL, NULL, json_load_reports_position,
+              dumps_is_compact_ordered_and_utf8);
+    add_tcase(s, tcase_create("locate"), 60, NULL, NULL, locate_finds_paths);
     return s;
 }

@@ -52,10 +52,7 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("mock_error");
-    TCase *tc = tcase_create("mock_error");
-
-    tcase_add_test(tc, error_keeps_the_first);
-    tcase_add_test(tc, long_values_are_cut_and_terminated);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("mock_error"), 60, NULL, NULL, error_keeps_the_first,
+              long_values_are_cut_and_terminated);
     return s;
 }

@@ -266,24 +266,11 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("sse");
-    TCase *tc = tcase_create("parser");
-
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, lf_events);
-    tcase_add_test(tc, crlf_and_cr_endings);
-    tcase_add_test(tc, crlf_raw_bytes_per_event);
-    tcase_add_test(tc, split_feeds_give_the_same_events);
-    tcase_add_test(tc, comments_multiline_data_and_fields);
-    tcase_add_test(tc, data_only_chat_stream);
-    tcase_add_test(tc, unterminated_last_event_is_reported);
-    tcase_add_test(tc, event_over_limit_fails);
-    tcase_add_test(tc, callback_can_stop);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("writer");
-    tcase_set_timeout(tc, 10);
-    tcase_add_test(tc, frame_writer_round_trips);
-    tcase_add_test(tc, frame_writer_never_leaves_half_a_frame);
-    tcase_add_test(tc, frame_writer_splits_multiline_data);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("parser"), 10, NULL, NULL, lf_events, crlf_and_cr_endings,
+              crlf_raw_bytes_per_event, split_feeds_give_the_same_events,
+              comments_multiline_data_and_fields, data_only_chat_stream,
+              unterminated_last_event_is_reported, event_over_limit_fails, callback_can_stop);
+    add_tcase(s, tcase_create("writer"), 10, NULL, NULL, frame_writer_round_trips,
+              frame_writer_never_leaves_half_a_frame, frame_writer_splits_multiline_data);
     return s;
 }

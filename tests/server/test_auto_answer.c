@@ -224,20 +224,12 @@ END_TEST
 START_TEST(replay_of_an_auto_answer)
 {
     json_t *r = create("{\"model\":\"gpt-4.1\",\"input\":\"x\",\"tools\":[" TOOL("lookupOrder") "]}");
-    struct rm_request req;
     struct rm_reply rep;
-    char path[128], *bytes;
+    char *bytes;
     size_t len;
 
-    snprintf(path, sizeof(path), "/v1/responses/%s", json_util_str(r, "id"));
-    memset(&req, 0, sizeof(req));
-    req.method = "GET";
-    req.path = path;
-    req.authorization = "Bearer k";
-    req.query[0].key = "stream";
-    req.query[0].value = "true";
-    req.nquery = 1;
-    router_handle(bench_srv, &req, &rep);
+    json_decref(call("GET", pathf("/v1/responses/%s?stream=true", json_util_str(r, "id")), NULL,
+                     &rep));
     ck_assert_int_eq(rep.status, 200);
     bytes = harness_reply_bytes(&rep, &len);
     ck_assert_ptr_nonnull(strstr(bytes, "response.function_call_arguments.delta"));
@@ -292,22 +284,11 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("auto_answer");
-    TCase *tc;
 
-    tc = tcase_create("tools");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, calls_the_requests_own_tool);
-    tcase_add_test(tc, tool_choice_is_honoured);
-    tcase_add_test(tc, answer_after_tool_results);
-    tcase_add_test(tc, chat_tool_loop_ends);
-    tcase_add_test(tc, parallel_calls);
-    tcase_add_test(tc, prompt_not_instructions);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("formats");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, structured_output);
-    tcase_add_test(tc, reasoning_items);
-    tcase_add_test(tc, replay_of_an_auto_answer);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("tools"), 60, harness_setup, harness_teardown,
+              calls_the_requests_own_tool, tool_choice_is_honoured, answer_after_tool_results,
+              chat_tool_loop_ends, parallel_calls, prompt_not_instructions);
+    add_tcase(s, tcase_create("formats"), 60, harness_setup, harness_teardown, structured_output,
+              reasoning_items, replay_of_an_auto_answer);
     return s;
 }

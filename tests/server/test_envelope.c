@@ -41,10 +41,8 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("envelope");
-    TCase *tc;
 
-    tc = tcase_create("envelope_utf8");
-    tcase_add_test(tc, envelope_build_never_fails_on_bytes);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("envelope_utf8"), 60, NULL, NULL,
+              envelope_build_never_fails_on_bytes);
     return s;
 }

@@ -314,19 +314,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("fault");
-    TCase *tc;
 
-    tc = tcase_create("faults");
-    tcase_add_test(tc, fault_drop_after_events);
-    tcase_add_test(tc, fault_drop_after_bytes);
-    tcase_add_test(tc, fault_stall);
-    tcase_add_test(tc, fault_malformed);
-    tcase_add_test(tc, fault_no_terminal);
-    tcase_add_test(tc, fault_error_events);
-    tcase_add_test(tc, fault_non_stream_kinds_ignored);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("fault_specs");
-    tcase_add_test(tc, fault_specs);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("faults"), 60, NULL, NULL, fault_drop_after_events,
+              fault_drop_after_bytes, fault_stall, fault_malformed, fault_no_terminal,
+              fault_error_events, fault_non_stream_kinds_ignored);
+    add_tcase(s, tcase_create("fault_specs"), 60, NULL, NULL, fault_specs);
     return s;
 }

@@ -336,31 +336,16 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("fixture");
-    {
-        TCase *tc;
-        tc = tcase_create("golden_bad_fixtures");
-        tcase_add_test(tc, golden_bad_fixtures);
-        suite_add_tcase(s, tc);
-        tc = tcase_create("shipped_fixtures_load");
-        tcase_add_test(tc, shipped_fixtures_load);
-        suite_add_tcase(s, tc);
-        tc = tcase_create("matching_first_match_wins");
-        tcase_add_test(tc, matching_first_match_wins);
-        tcase_add_test(tc, matching_tool_loops);
-        suite_add_tcase(s, tc);
-        tc = tcase_create("chunking_words_and_chars");
-        tcase_add_test(tc, chunking_words_and_chars);
-        tcase_add_test(tc, function_arguments_become_a_string);
-        suite_add_tcase(s, tc);
-        tc = tcase_create("check_reports_every_file");
-        tcase_add_test(tc, check_reports_every_file);
-        suite_add_tcase(s, tc);
-        tc = tcase_create("fixture_names");
-        tcase_add_test(tc, fixture_name_too_long_is_a_lint_error);
-        suite_add_tcase(s, tc);
-        tc = tcase_create("locate_paths");
-        tcase_add_test(tc, locate_paths);
-        suite_add_tcase(s, tc);
-    }
+    add_tcase(s, tcase_create("golden_bad_fixtures"), 60, NULL, NULL, golden_bad_fixtures);
+    add_tcase(s, tcase_create("shipped_fixtures_load"), 60, NULL, NULL, shipped_fixtures_load);
+    add_tcase(s, tcase_create("matching_first_match_wins"), 60, NULL, NULL,
+              matching_first_match_wins, matching_tool_loops);
+    add_tcase(s, tcase_create("chunking_words_and_chars"), 60, NULL, NULL,
+              chunking_words_and_chars, function_arguments_become_a_string);
+    add_tcase(s, tcase_create("check_reports_every_file"), 60, NULL, NULL,
+              check_reports_every_file);
+    add_tcase(s, tcase_create("fixture_names"), 60, NULL, NULL,
+              fixture_name_too_long_is_a_lint_error);
+    add_tcase(s, tcase_create("locate_paths"), 60, NULL, NULL, locate_paths);
     return s;
 }

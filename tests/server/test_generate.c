@@ -398,7 +398,7 @@ START_TEST(debug_log_explains_the_match)
     {
         size_t lines = 0;
         char *p;
-        for (p = buf; (p = strstr(p, "passed over")); p++)
+        for (p = buf; (p = strstr(p, "passed over: ")); p++)
             lines++;
         ck_assert_uint_eq(lines, 5); /* the first few, one line each */
     }

@@ -146,18 +146,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("handle_responses");
-    TCase *tc;
 
-    tc = tcase_create("create");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, create_without_socket);
-    tcase_add_test(tc, stream_reply_is_a_stream);
-    tcase_add_test(tc, fixture_errors_and_headers);
-    tcase_add_test(tc, fault_header_per_request);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("envelope_utf8");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, truncated_utf8_in_messages_is_still_400);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("create"), 60, harness_setup, harness_teardown, create_without_socket,
+              stream_reply_is_a_stream, fixture_errors_and_headers, fault_header_per_request);
+    add_tcase(s, tcase_create("envelope_utf8"), 60, harness_setup, harness_teardown,
+              truncated_utf8_in_messages_is_still_400);
     return s;
 }

@@ -34,25 +34,13 @@ START_TEST(longest_fixture_name_replays)
     name[127] = '\0';
     body = call_h("POST", "/v1/responses", "{\"model\":\"m\",\"input\":\"x\"}", name, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    snprintf(path, sizeof(path), "/v1/responses/%s", json_util_str(body, "id"));
+    snprintf(path, sizeof(path), "/v1/responses/%s?stream=true", json_util_str(body, "id"));
     json_decref(body);
     reply_release(&r);
-
-    {
-        struct rm_request req;
-
-        memset(&req, 0, sizeof(req));
-        req.method = "GET";
-        req.path = path;
-        req.authorization = "Bearer k";
-        req.query[0].key = "stream";
-        req.query[0].value = "true";
-        req.nquery = 1;
-        router_handle(bench_srv, &req, &r);
-        ck_assert_msg(r.status == 200 && r.events != NULL, "replay: %d %s", r.status,
-                      r.body ? r.body : "");
-        reply_release(&r);
-    }
+    json_decref(call("GET", path, NULL, &r));
+    ck_assert_msg(r.status == 200 && r.events != NULL, "replay: %d %s", r.status,
+                  r.body ? r.body : "");
+    reply_release(&r);
     unlink(file);
     rmdir(dir);
     free(doc);
@@ -62,11 +50,8 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("handle_stored");
-    TCase *tc;
 
-    tc = tcase_create("fixture_names");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, longest_fixture_name_replays);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("fixture_names"), 60, harness_setup, harness_teardown,
+              longest_fixture_name_replays);
     return s;
 }

@@ -759,12 +759,9 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("lifecycle");
-    TCase *tc;
 
-    tc = tcase_create("background_speed");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, tiny_speed_makes_background_terminal);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("background_speed"), 60, harness_setup, harness_teardown,
+              tiny_speed_makes_background_terminal);
     add_tcase(s, tcase_create("pace_events"), 30, harness_setup, harness_teardown,
               pace_events_schedule, background_stream_is_paced);
     add_tcase(s, tcase_create("replay"), 30, harness_setup, harness_teardown,

@@ -149,11 +149,7 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("render_chat");
-    TCase *tc;
 
-    tc = tcase_create("chat");
-    tcase_add_test(tc, chat_json_and_stream);
-    tcase_add_test(tc, chat_faults);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("chat"), 60, NULL, NULL, chat_json_and_stream, chat_faults);
     return s;
 }

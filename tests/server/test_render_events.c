@@ -354,18 +354,10 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("render_events");
-    TCase *tc;
 
-    tc = tcase_create("shipped");
-    tcase_add_test(tc, shipped_fixtures_stream_invariants);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("order");
-    tcase_add_test(tc, event_order_per_kind);
-    tcase_add_test(tc, snapshots_and_queued);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("timing");
-    tcase_add_test(tc, chunking_words_and_chars);
-    tcase_add_test(tc, timing_fixed_and_jitter);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("shipped"), 60, NULL, NULL, shipped_fixtures_stream_invariants);
+    add_tcase(s, tcase_create("order"), 60, NULL, NULL, event_order_per_kind, snapshots_and_queued);
+    add_tcase(s, tcase_create("timing"), 60, NULL, NULL, chunking_words_and_chars,
+              timing_fixed_and_jitter);
     return s;
 }

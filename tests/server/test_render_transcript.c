@@ -151,12 +151,8 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("render_transcript");
-    TCase *tc;
 
-    tc = tcase_create("transcript");
-    tcase_add_test(tc, transcript_verbatim);
-    tcase_add_test(tc, transcript_fresh_ids);
-    tcase_add_test(tc, transcript_faults);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("transcript"), 60, NULL, NULL, transcript_verbatim,
+              transcript_fresh_ids, transcript_faults);
     return s;
 }

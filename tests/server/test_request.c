@@ -117,18 +117,11 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("request");
-    TCase *tc;
 
-    tc = tcase_create("request_helpers");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, query_lookup);
-    tcase_add_test(tc, normalise_input_items);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("replies");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, scalar_json_body_is_invalid_type);
-    tcase_add_test(tc, fallback_500_is_not_retried);
-    tcase_add_test(tc, error_note_for_the_debug_log);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("request_helpers"), 60, harness_setup, harness_teardown, query_lookup,
+              normalise_input_items);
+    add_tcase(s, tcase_create("replies"), 60, harness_setup, harness_teardown,
+              scalar_json_body_is_invalid_type, fallback_500_is_not_retried,
+              error_note_for_the_debug_log);
     return s;
 }

@@ -181,20 +181,11 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("router");
-    TCase *tc;
 
-    tc = tcase_create("auth_and_routing");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, auth_checked_before_the_handler);
-    tcase_add_test(tc, api_keys_from_config);
-    tcase_add_test(tc, reserved_key_shape_always_rejected);
-    tcase_add_test(tc, routing);
-    tcase_add_test(tc, too_large_is_413);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("hostile_paths");
-    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
-    tcase_add_test(tc, very_long_path_is_404);
-    tcase_add_test(tc, unknown_id_with_invalid_utf8_is_404);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("auth_and_routing"), 60, harness_setup, harness_teardown,
+              auth_checked_before_the_handler, api_keys_from_config,
+              reserved_key_shape_always_rejected, routing, too_large_is_413);
+    add_tcase(s, tcase_create("hostile_paths"), 60, harness_setup, harness_teardown,
+              very_long_path_is_404, unknown_id_with_invalid_utf8_is_404);
     return s;
 }

@@ -173,13 +173,7 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("schema_gen");
-    TCase *tc = tcase_create("keywords");
-
-    tcase_add_test(tc, scalars_and_types);
-    tcase_add_test(tc, number_bounds);
-    tcase_add_test(tc, strings_formats_patterns);
-    tcase_add_test(tc, objects_arrays_and_refs);
-    tcase_add_test(tc, deterministic);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("keywords"), 60, NULL, NULL, scalars_and_types, number_bounds,
+              strings_formats_patterns, objects_arrays_and_refs, deterministic);
     return s;
 }

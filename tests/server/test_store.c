@@ -391,27 +391,14 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("store");
-    TCase *tc;
 
-    tc = tcase_create("basics");
-    tcase_add_test(tc, put_get_delete);
-    tcase_add_test(tc, put_without_id_fails);
-    tcase_add_test(tc, replace_same_id);
-    tcase_add_test(tc, settle_compare_and_swap);
-    tcase_add_test(tc, clear_and_growth);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("basics"), 60, NULL, NULL, put_get_delete, put_without_id_fails,
+              replace_same_id, settle_compare_and_swap, clear_and_growth);
 
-    tc = tcase_create("eviction");
-    tcase_add_test(tc, evict_oldest_first);
-    tcase_add_test(tc, evict_by_bytes);
-    tcase_add_test(tc, capacity_zero_means_one);
-    tcase_add_test(tc, references_outlive_eviction);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("eviction"), 60, NULL, NULL, evict_oldest_first, evict_by_bytes,
+              capacity_zero_means_one, references_outlive_eviction);
 
-    tc = tcase_create("concurrency");
-    tcase_add_test(tc, concurrent_put_get_delete);
-    tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("concurrency"), 120, NULL, NULL, concurrent_put_get_delete);
 
     return s;
 }

@@ -290,27 +290,13 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stream");
-    TCase *tc;
 
-    tc = tcase_create("pacing");
-    tcase_add_test(tc, pacing_wait_and_wake);
-    tcase_add_test(tc, several_frames_per_call);
-    tcase_add_test(tc, frame_split_across_calls);
-    tcase_add_test(tc, zero_length_frame_holds_the_end);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("abort");
-    tcase_add_test(tc, abort_after_bytes);
-    tcase_add_test(tc, end_with_error);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("speed");
-    tcase_add_test(tc, speed_factor);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("limits");
-    tcase_add_test(tc, limit_and_concat);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("pacing"), 60, NULL, NULL, pacing_wait_and_wake,
+              several_frames_per_call, frame_split_across_calls, zero_length_frame_holds_the_end);
+    add_tcase(s, tcase_create("abort"), 60, NULL, NULL, abort_after_bytes, end_with_error);
+    add_tcase(s, tcase_create("speed"), 60, NULL, NULL, speed_factor);
+    add_tcase(s, tcase_create("limits"), 60, NULL, NULL, limit_and_concat);
 
-    tc = tcase_create("sse_writer");
-    tcase_add_test(tc, sse_writer_frames_events);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("sse_writer"), 60, NULL, NULL, sse_writer_frames_events);
     return s;
 }

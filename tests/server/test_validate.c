@@ -640,57 +640,29 @@ END_TEST
 Suite *make_suite(void)
 {
     Suite *s = suite_create("validate");
-    TCase *tc;
 
-    tc = tcase_create("missing_model");
-    tcase_add_test(tc, body_not_object);
-    tcase_add_test(tc, model_required);
-    tcase_add_test(tc, input_required);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("missing_model"), 60, NULL, NULL, body_not_object, model_required,
+              input_required);
 
-    tc = tcase_create("unknown_params");
-    tcase_add_test(tc, unknown_keys_rejected);
-    tcase_add_test(tc, every_spec_key_accepted);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("unknown_params"), 60, NULL, NULL, unknown_keys_rejected,
+              every_spec_key_accepted);
 
-    tc = tcase_create("types");
-    tcase_add_test(tc, field_types);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("types"), 60, NULL, NULL, field_types);
 
-    tc = tcase_create("ranges");
-    tcase_add_test(tc, numeric_ranges);
-    tcase_add_test(tc, metadata_limits);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("ranges"), 60, NULL, NULL, numeric_ranges, metadata_limits);
 
-    tc = tcase_create("enums");
-    tcase_add_test(tc, enum_values);
-    tcase_add_test(tc, text_format);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("enums"), 60, NULL, NULL, enum_values, text_format);
 
-    tc = tcase_create("input_items");
-    tcase_add_test(tc, input_messages);
-    tcase_add_test(tc, input_tool_items);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("input_items"), 60, NULL, NULL, input_messages, input_tool_items);
 
-    tc = tcase_create("multimodal");
-    tcase_add_test(tc, input_content_parts);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("multimodal"), 60, NULL, NULL, input_content_parts);
 
-    tc = tcase_create("tools");
-    tcase_add_test(tc, tools_function);
-    tcase_add_test(tc, tools_builtin);
-    tcase_add_test(tc, tool_choice_objects);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("tools"), 60, NULL, NULL, tools_function, tools_builtin,
+              tool_choice_objects);
 
-    tc = tcase_create("input_tokens");
-    tcase_add_test(tc, input_tokens_body);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("input_tokens"), 60, NULL, NULL, input_tokens_body);
 
-    tc = tcase_create("chat");
-    tcase_add_test(tc, chat_required);
-    tcase_add_test(tc, chat_messages);
-    tcase_add_test(tc, chat_fields);
-    suite_add_tcase(s, tc);
+    add_tcase(s, tcase_create("chat"), 60, NULL, NULL, chat_required, chat_messages, chat_fields);
 
     return s;
 }
