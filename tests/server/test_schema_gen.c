@@ -146,7 +146,6 @@ START_TEST(objects_arrays_and_refs)
     json_decref(v);
 
     /* Without a "required" list every member is given, as an example. */
-    json_decref(v);
     v = gen_for("{'type':'object','properties':{'p':{'type':'integer','minimum':-5}}}");
     ck_assert_int_eq(json_integer_value(json_object_get(v, "p")), 1); /* 1 when allowed */
     /* A recursive schema ends: the optional recursion stops at the depth limit. */
