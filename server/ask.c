@@ -63,6 +63,30 @@ static const json_t *last_user(const json_t *items)
     return NULL;
 }
 
+/* Note the system/developer content and the media parts of 'items'. */
+static void scan_items(struct ask *a, const json_t *items)
+{
+    const json_t *it, *part;
+    size_t i, j;
+
+    json_array_foreach(items, i, it) {
+        const char *role = json_util_str(it, "role");
+        const json_t *content = json_object_get(it, "content");
+
+        if (role && (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0))
+            json_array_append(a->instructions, (json_t *)content);
+        json_array_foreach(content, j, part) {
+            const char *type = json_util_str(part, "type");
+            if (!type)
+                continue;
+            if (strcmp(type, "input_image") == 0 || strcmp(type, "image_url") == 0)
+                a->has_image = 1;
+            if (strcmp(type, "input_file") == 0 || strcmp(type, "file") == 0)
+                a->has_file = 1;
+        }
+    }
+}
+
 static void read_responses(struct ask *a, const json_t *body)
 {
     const json_t *choice = json_object_get(body, "tool_choice");
@@ -109,6 +133,10 @@ static void read_responses(struct ask *a, const json_t *body)
                                   strcmp(type, "custom_tool_call_output") == 0);
     }
     a->prompt = json_is_string(input) ? input : last_user(input);
+    if (json_object_get(body, "instructions"))
+        json_array_append(a->instructions, json_object_get(body, "instructions"));
+    scan_items(a, input);
+    a->text_format = ftype;
     if (ftype && strcmp(ftype, "json_schema") == 0) {
         a->schema = json_object_get(format, "schema");
         a->schema_name = json_util_str(format, "name");
@@ -175,6 +203,8 @@ static void read_chat(struct ask *a, const json_t *body)
         a->after_tools = role && (strcmp(role, "tool") == 0 || strcmp(role, "function") == 0);
     }
     a->prompt = last_user(messages);
+    scan_items(a, messages);
+    a->text_format = ftype;
     if (ftype && strcmp(ftype, "json_schema") == 0) {
         const json_t *js = json_object_get(format, "json_schema");
         a->schema = json_object_get(js, "schema");
@@ -195,6 +225,7 @@ void ask_read(struct ask *a, enum ask_api api, const json_t *body)
     a->tools = json_array();
     a->tool_names = json_array();
     a->tool_outputs = json_array();
+    a->instructions = json_array();
     a->choice = "auto";
     a->parallel = !json_is_false(json_object_get(body, "parallel_tool_calls"));
     if (api == ASK_CHAT)
@@ -248,5 +279,6 @@ void ask_release(struct ask *a)
     json_decref(a->tool_names);
     json_decref(a->allowed);
     json_decref(a->tool_outputs);
+    json_decref(a->instructions);
     memset(a, 0, sizeof(*a));
 }

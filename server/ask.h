@@ -35,6 +35,11 @@ struct ask {
     int encrypted;         /* include has "reasoning.encrypted_content" */
     const json_t *prompt;  /* the user's prompt: the input string, or the content of the
                             * last user message (borrowed), or NULL */
+    json_t *instructions;  /* 'instructions' and the content of system/developer messages
+                            * (new reference: an array) */
+    int has_image;         /* an image input part (input_image, image_url) */
+    int has_file;          /* a file input part (input_file, file) */
+    const char *text_format; /* text.format / response_format type (borrowed), or NULL */
 };
 
 /* Read 'body' (borrowed; must outlive 'a') of 'api'. */

@@ -30,6 +30,8 @@ struct fxp {
     struct mock_error *err;
     FILE *all;   /* --check: print every problem here */
     int nerr;
+    size_t shadow;          /* fixtures 0..shadow-1 of the set replace later ones by name */
+    const json_t *removed;  /* names to leave out (an object used as a set), or NULL */
 };
 
 static int fxp_fail(struct fxp *p, const char *path, const char *fmt, ...)
@@ -256,21 +258,91 @@ static int fxp_fault(struct fxp *p, const char *path, json_t *obj, struct fx_fau
 
 /* ---- Sections --------------------------------------------------------- */
 
+/* An optional object of string values into '*out' (new reference); with
+ * 'lower_keys' the keys are lower-cased (header names). */
+static int fxp_string_map(struct fxp *p, const char *path, json_t *v, json_t **out,
+                          int lower_keys)
+{
+    const char *key;
+    json_t *val;
+    char sub[FXP_PATH_MAX];
+
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!json_is_object(v))
+        return fxp_fail(p, path, "expected an object of string values");
+    *out = json_object();
+    json_object_foreach(v, key, val) {
+        char name[256];
+        size_t i;
+
+        if (!json_is_string(val))
+            return fxp_fail(p, fxp_join(sub, path, key), "expected a string");
+        snprintf(name, sizeof(name), "%s", key);
+        for (i = 0; lower_keys && name[i]; i++)
+            if (name[i] >= 'A' && name[i] <= 'Z')
+                name[i] = (char)(name[i] - 'A' + 'a');
+        json_object_set(*out, name, val);
+    }
+    return 0;
+}
+
 static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture *fx)
 {
-    static const char *const keys[] = {"path", "model", "input_contains", "tools", "stream",
-                                       "turn", "tool_output", "has_param", "tool",
-                                       "after_tools", "previous_fixture", "prompt_contains",
-                                       NULL};
+    static const char *const keys[] = {
+        "path",         "model",         "input_contains", "tools",       "stream",
+        "turn",         "tool_output",   "has_param",      "tool",        "after_tools",
+        "previous_fixture", "prompt_contains", "instructions_contains", "input_matches",
+        "tool_choice",  "background",    "metadata",       "header",      "has_image",
+        "has_file",     "text_format",   "state",          NULL};
+    static const char *const formats[] = {"text", "json_schema", "json_object", NULL};
+    char sub[FXP_PATH_MAX];
+    const char *re;
     unsigned turn = 0;
     int rc = 0;
 
     fx->m_tools = fx->m_stream = fx->m_after_tools = -1;
+    fx->m_background = fx->m_has_image = fx->m_has_file = -1;
     if (!m)
         return 0;
     if (!json_is_object(m))
         return fxp_fail(p, path, "expected an object");
+    fx->has_match = json_object_size(m) > 0;
+    fx->match_json = json_incref(m);
     rc |= fxp_keys(p, path, m, keys);
+    rc |= fxp_str(p, path, m, "instructions_contains", &fx->m_instructions);
+    rc |= fxp_str(p, path, m, "tool_choice", &fx->m_tool_choice);
+    rc |= fxp_tri(p, path, m, "background", &fx->m_background);
+    rc |= fxp_tri(p, path, m, "has_image", &fx->m_has_image);
+    rc |= fxp_tri(p, path, m, "has_file", &fx->m_has_file);
+    rc |= fxp_str(p, path, m, "text_format", &fx->m_text_format);
+    rc |= fxp_str(p, path, m, "state", &fx->m_state);
+    if (fx->m_text_format) {
+        const char *const *f;
+        for (f = formats; *f && strcmp(*f, fx->m_text_format) != 0; f++)
+            ;
+        if (!*f)
+            rc |= fxp_fail(p, fxp_join(sub, path, "text_format"),
+                           "expected \"text\", \"json_schema\" or \"json_object\"");
+    }
+    rc |= fxp_string_map(p, fxp_join(sub, path, "metadata"), json_object_get(m, "metadata"),
+                         &fx->m_metadata, 0);
+    rc |= fxp_string_map(p, fxp_join(sub, path, "header"), json_object_get(m, "header"),
+                         &fx->m_headers, 1);
+    if ((re = json_util_str(m, "input_matches"))) {
+        int e = regcomp(&fx->m_regex, re, REG_EXTENDED | REG_NOSUB);
+        if (e != 0) {
+            char msg[160];
+            regerror(e, &fx->m_regex, msg, sizeof(msg));
+            rc |= fxp_fail(p, fxp_join(sub, path, "input_matches"),
+                           "not a POSIX extended regular expression: %s", msg);
+        } else {
+            fx->has_regex = 1;
+        }
+    } else if (json_object_get(m, "input_matches")) {
+        rc |= fxp_fail(p, fxp_join(sub, path, "input_matches"), "expected a string");
+    }
     rc |= fxp_str(p, path, m, "path", &fx->m_path);
     rc |= fxp_str(p, path, m, "model", &fx->m_model);
     rc |= fxp_str(p, path, m, "input_contains", &fx->m_input);
@@ -651,6 +723,19 @@ static void fixture_release(struct fixture *fx)
     free(fx->m_has_param);
     free(fx->m_tool);
     free(fx->m_prev_fixture);
+    free(fx->m_instructions);
+    if (fx->has_regex)
+        regfree(&fx->m_regex);
+    free(fx->m_tool_choice);
+    json_decref(fx->m_metadata);
+    json_decref(fx->m_headers);
+    free(fx->m_text_format);
+    free(fx->m_state);
+    json_decref(fx->match_json);
+    free(fx->next_state);
+    for (i = 0; i < fx->nsteps; i++)
+        fixture_release(&fx->steps[i]);
+    free(fx->steps);
     for (i = 0; i < fx->nitems; i++)
         fx_item_release(&fx->items[i]);
     free(fx->items);
@@ -672,11 +757,46 @@ static void fixture_release(struct fixture *fx)
 }
 
 static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixture *fx,
-                       json_t *models, const char *default_name)
+                       json_t *models, const char *default_name, int step);
+
+/* "sequence": the answers of 'fx' in turn, each parsed as a fixture of its
+ * own named "NAME#N" (N from 1). */
+static int fxp_sequence(struct fxp *p, const char *path, json_t *seq, struct fixture *fx,
+                        json_t *models)
+{
+    char sub[FXP_PATH_MAX], name[RM_MAX_FIXTURE_NAME + 16];
+    size_t i;
+    int rc = 0;
+
+    if (!json_is_array(seq) || json_array_size(seq) == 0)
+        return fxp_fail(p, path, "expected a non-empty array of answers");
+    if (json_array_size(seq) > RM_MAX_SEQUENCE_STEPS)
+        return fxp_fail(p, path, "more than %d steps", RM_MAX_SEQUENCE_STEPS);
+    fx->steps = calloc(json_array_size(seq), sizeof(*fx->steps));
+    if (!fx->steps)
+        return fxp_fail(p, path, "out of memory");
+    for (i = 0; i < json_array_size(seq); i++) {
+        snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+        snprintf(name, sizeof(name), "%s#%zu", fx->name ? fx->name : "", i + 1);
+        rc |= fxp_fixture(p, sub, json_array_get(seq, i), &fx->steps[i], models, name, 1);
+        fx->nsteps = i + 1;
+    }
+    if (rc == 0)
+        fx->kind = fx->steps[0].kind;
+    return rc;
+}
+
+/* One fixture at 'path' of the document; a sequence 'step' is an answer
+ * only (no name, match or scenario keys of its own). */
+static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixture *fx,
+                       json_t *models, const char *default_name, int step)
 {
     static const char *const keys[] = {"name", "description", "match", "response", "error",
                                        "transcript", "stream", "headers", "latency_ms",
-                                       "models", NULL};
+                                       "models", "priority", "times", "next_state",
+                                       "sequence", "sequence_end", NULL};
+    static const char *const step_keys[] = {"description", "response", "error", "transcript",
+                                            "stream", "headers", "latency_ms", NULL};
     char sub[FXP_PATH_MAX];
     json_t *m;
     size_t i;
@@ -688,10 +808,31 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
     json_util_locate(p->text, p->len, path, &fx->line, &fx->column);
     if (!json_is_object(obj))
         return fxp_fail(p, path, "expected a fixture object");
-    rc |= fxp_keys(p, path, obj, keys);
+    rc |= fxp_keys(p, path, obj, step ? step_keys : keys);
     rc |= fxp_str(p, path, obj, "name", &fx->name);
     if (!fx->name)
         fx->name = strdup(default_name);
+    {
+        long prio = 0;
+        json_t *pv = json_object_get(obj, "priority");
+        const char *end = json_util_str(obj, "sequence_end");
+
+        if (pv && (!json_is_integer(pv) || json_integer_value(pv) < -1000000 ||
+                   json_integer_value(pv) > 1000000))
+            rc |= fxp_fail(p, fxp_join(sub, path, "priority"),
+                           "expected an integer from -1000000 to 1000000");
+        else if (pv)
+            prio = (long)json_integer_value(pv);
+        fx->priority = (int)prio;
+        rc |= fxp_uint(p, path, obj, "times", &fx->times, 1000000000u);
+        rc |= fxp_str(p, path, obj, "next_state", &fx->next_state);
+        if (end && strcmp(end, "cycle") == 0)
+            fx->cycle = 1;
+        else if ((end && strcmp(end, "repeat") != 0) ||
+                 (!end && json_object_get(obj, "sequence_end")))
+            rc |= fxp_fail(p, fxp_join(sub, path, "sequence_end"),
+                           "expected \"repeat\" or \"cycle\"");
+    }
     /* The name is kept in fixed buffers (struct stored.fixture, the access
      * log): a longer one would be cut, and a stored response could then no
      * longer find its fixture to replay. */
@@ -721,9 +862,17 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
         rc |= fxp_transcript(p, fxp_join(sub, path, "transcript"),
                              json_object_get(obj, "transcript"), fx);
     }
+    if (!step && json_object_get(obj, "sequence")) {
+        if (kinds)
+            return fxp_fail(p, fxp_join(sub, path, "sequence"),
+                            "a sequence replaces \"response\", \"error\" and \"transcript\"");
+        kinds = 1;
+        rc |= fxp_sequence(p, fxp_join(sub, path, "sequence"), json_object_get(obj, "sequence"),
+                           fx, models);
+    }
     if (kinds != 1)
-        return fxp_fail(p, path, "a fixture needs exactly one of \"response\", \"error\" or "
-                                 "\"transcript\"");
+        return fxp_fail(p, path, "a fixture needs exactly one of \"response\", \"error\", "
+                                 "\"transcript\" or \"sequence\"");
     rc |= fxp_headers(p, fxp_join(sub, path, "headers"), json_object_get(obj, "headers"), fx);
     m = json_object_get(obj, "models");
     if (m && !json_is_array(m))
@@ -785,7 +934,7 @@ static int fx_load_doc(struct fixture_set *set, struct fxp *p)
             snprintf(name, sizeof(name), "%.*s#%zu", (int)(strcspn(base, ".")), base, i);
         else
             snprintf(name, sizeof(name), "%.*s", (int)(strcspn(base, ".")), base);
-        if (fxp_fixture(p, path, list ? json_array_get(list, i) : doc, fx, set->models, name)) {
+        if (fxp_fixture(p, path, list ? json_array_get(list, i) : doc, fx, set->models, name, 0)) {
             fixture_release(fx);
             rc = -1;
             continue;
@@ -793,6 +942,10 @@ static int fx_load_doc(struct fixture_set *set, struct fxp *p)
         for (j = 0; j < set->n; j++)
             if (strcmp(set->v[j].name, fx->name) == 0)
                 break;
+        if ((j < set->n && j < p->shadow) || (p->removed && json_object_get(p->removed, fx->name))) {
+            fixture_release(fx); /* replaced or removed at run time */
+            continue;
+        }
         if (j < set->n) {
             char npath[64];
             snprintf(npath, sizeof(npath), "%s.name", path);
@@ -811,7 +964,7 @@ static int fx_load_doc(struct fixture_set *set, struct fxp *p)
 int fixture_set_load_text(struct fixture_set *set, const char *text, size_t len,
                           const char *source, struct mock_error *err)
 {
-    struct fxp p = {text, len, source, err, NULL, 0};
+    struct fxp p = {text, len, source, err, NULL, 0, 0, NULL};
     size_t before = set->n;
 
     if (!set->models)
@@ -851,8 +1004,47 @@ static char *read_file(const char *path, size_t *len, struct mock_error *err)
     return buf_take(&b, len);
 }
 
-int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error *err,
-                     FILE *all_errors)
+int fixture_docs_add(struct fixture_docs *docs, const char *source, const char *text, size_t len)
+{
+    struct fixture_doc *d;
+
+    if (docs->n == docs->cap) {
+        size_t cap = docs->cap ? docs->cap * 2 : 16;
+        struct fixture_doc *v = realloc(docs->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        docs->v = v;
+        docs->cap = cap;
+    }
+    d = &docs->v[docs->n];
+    d->source = strdup(source);
+    d->text = malloc(len + 1);
+    if (!d->source || !d->text) {
+        free(d->source);
+        free(d->text);
+        return -1;
+    }
+    memcpy(d->text, text, len);
+    d->text[len] = '\0';
+    d->len = len;
+    docs->n++;
+    return 0;
+}
+
+void fixture_docs_release(struct fixture_docs *docs)
+{
+    size_t i;
+
+    for (i = 0; i < docs->n; i++) {
+        free(docs->v[i].source);
+        free(docs->v[i].text);
+    }
+    free(docs->v);
+    memset(docs, 0, sizeof(*docs));
+}
+
+int fixture_docs_read_dir(struct fixture_docs *docs, const char *dir, struct mock_error *err,
+                          FILE *all_errors)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -860,8 +1052,7 @@ int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error
     size_t n = 0, cap = 0, i;
     int rc = 0;
 
-    memset(set, 0, sizeof(*set));
-    set->models = json_array();
+    memset(docs, 0, sizeof(*docs));
     if (!d) {
         mock_error_set(err, dir, 0, 0, "cannot open fixture directory");
         if (all_errors)
@@ -883,7 +1074,8 @@ int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_names);
     for (i = 0; i < n; i++) {
         char path[MOCK_ERROR_FILE_MAX];
         size_t len = 0;
@@ -899,15 +1091,11 @@ int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error
                 fprintf(all_errors, "%s\n", mock_error_format(&local, line, sizeof(line)));
             mock_error_set(err, local.file, local.line, local.column, "%s", local.text);
             rc = -1;
-        } else {
-            struct fxp p = {text, len, path, &local, all_errors, 0};
-
-            if (fx_load_doc(set, &p) != 0 || p.nerr) {
-                mock_error_set(err, local.file, local.line, local.column, "%s", local.text);
-                rc = -1;
-            }
-            free(text);
+        } else if (fixture_docs_add(docs, path, text, len) != 0) {
+            mock_error_set(err, path, 0, 0, "out of memory");
+            rc = -1;
         }
+        free(text);
         free(names[i]);
         if (rc != 0 && !all_errors) {
             size_t j;
@@ -917,14 +1105,87 @@ int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error
         }
     }
     free(names);
-    if (rc == 0 && set->n == 0) {
+    if (rc == 0 && docs->n == 0) {
         mock_error_set(err, dir, 0, 0, "no *.json fixture files found");
         if (all_errors)
             fprintf(all_errors, "%s: no *.json fixture files found\n", dir);
         rc = -1;
     }
     if (rc != 0)
+        fixture_docs_release(docs);
+    return rc;
+}
+
+/* Empty 'set' (which holds nothing), keeping its reference count. */
+static void set_clear(struct fixture_set *set)
+{
+    int refs = atomic_load(&set->refs);
+
+    memset(set, 0, sizeof(*set));
+    atomic_init(&set->refs, refs);
+}
+
+/* Higher priority first; ties keep their order (files, then array order). */
+static int cmp_priority(const void *a, const void *b)
+{
+    const struct fixture *x = a, *y = b;
+
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int fixture_set_build(struct fixture_set *set, const struct fixture_docs *docs, size_t replaceable,
+                      const json_t *removed, struct mock_error *err, FILE *all_errors)
+{
+    size_t i, runtime_n = 0;
+    int rc = 0;
+
+    set_clear(set);
+    set->models = json_array();
+    for (i = 0; i < docs->n; i++) {
+        const struct fixture_doc *d = &docs->v[i];
+        struct mock_error local;
+        struct fxp p = {d->text, d->len, d->source, &local, all_errors, 0, 0, NULL};
+
+        mock_error_clear(&local);
+        if (i == replaceable)
+            runtime_n = set->n;
+        p.shadow = i >= replaceable ? runtime_n : 0;
+        p.removed = removed;
+        if (fx_load_doc(set, &p) != 0 || p.nerr) {
+            mock_error_set(err, local.file, local.line, local.column, "%s", local.text);
+            rc = -1;
+            if (!all_errors)
+                break;
+        }
+    }
+    if (rc != 0) {
         fixture_set_release(set);
+        return -1;
+    }
+    for (i = 0; i < set->n; i++) {
+        set->v[i].order = i;
+        if (set->v[i].m_state)
+            set->has_states = 1;
+    }
+    qsort(set->v, set->n, sizeof(*set->v), cmp_priority);
+    return 0;
+}
+
+int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error *err,
+                     FILE *all_errors)
+{
+    struct fixture_docs docs;
+    int rc;
+
+    set_clear(set);
+    if (fixture_docs_read_dir(&docs, dir, err, all_errors) != 0) {
+        set->models = json_array();
+        return -1;
+    }
+    rc = fixture_set_build(set, &docs, docs.n, NULL, err, all_errors);
+    fixture_docs_release(&docs);
     return rc;
 }
 
@@ -936,57 +1197,106 @@ void fixture_set_release(struct fixture_set *set)
         fixture_release(&set->v[i]);
     free(set->v);
     json_decref(set->models);
-    memset(set, 0, sizeof(*set));
+    set_clear(set);
 }
 
 /* Why 'fx' does not accept 'f': the first condition that fails, written to
- * 'why' ('n' bytes) when it is non-NULL. Returns 1 when it rejects, 0 when
- * it accepts. Only the
- * fixture's own conditions are quoted, never the request's text. */
-#define REJECT(...)                                                                        \
+ * 'why' ('n' bytes) when it is non-NULL; '*met' (may be NULL) counts the
+ * conditions that held before it. Returns 1 when it rejects, 0 when it
+ * accepts. Only the fixture's own conditions are quoted, never the
+ * request's text. */
+#define CHECK(cond, ...)                                                                   \
     do {                                                                                   \
-        if (why)                                                                           \
-            snprintf(why, n, __VA_ARGS__);                                                 \
-        return 1;                                                                          \
+        if (!(cond)) {                                                                     \
+            if (why)                                                                       \
+                snprintf(why, n, __VA_ARGS__);                                             \
+            if (met)                                                                       \
+                *met = held;                                                               \
+            return 1;                                                                      \
+        }                                                                                  \
+        held++;                                                                            \
     } while (0)
 
-static int fixture_rejects(const struct fixture *fx, const struct match_facts *f, char *why,
-                           size_t n)
+static int name_in(const json_t *names, const char *name)
 {
-    if (fx->m_path && (!f->path || strcmp(fx->m_path, f->path) != 0))
-        REJECT("path is not %.100s", fx->m_path);
-    if (fx->m_model && (!f->model || fnmatch(fx->m_model, f->model, 0) != 0))
-        REJECT("model does not match '%.100s'", fx->m_model);
-    if (fx->m_input && (!f->text || !strstr(f->text, fx->m_input)))
-        REJECT("input does not contain '%.60s'", fx->m_input);
-    if (fx->m_prompt && (!f->prompt || !strstr(f->prompt, fx->m_prompt)))
-        REJECT("prompt does not contain '%.60s'", fx->m_prompt);
-    if (fx->m_tools >= 0 && fx->m_tools != (f->tools != 0))
-        REJECT(fx->m_tools ? "no function tools" : "function tools sent");
-    if (fx->m_stream >= 0 && fx->m_stream != (f->stream != 0))
-        REJECT(fx->m_stream ? "not streaming" : "streaming");
-    if (fx->m_turn > 0 && fx->m_turn != f->turn)
-        REJECT("turn %d, not %d", f->turn, fx->m_turn);
-    if (fx->m_after_tools >= 0 && fx->m_after_tools != (f->after_tools != 0))
-        REJECT(fx->m_after_tools ? "input does not end with tool results"
-                                                  : "input ends with tool results");
-    if (fx->m_prev_fixture && (!f->prev_fixture || strcmp(fx->m_prev_fixture, f->prev_fixture)))
-        REJECT("previous response not from fixture '%.100s'",
-                        fx->m_prev_fixture);
-    if (fx->m_tool) {
-        size_t i;
-        int hit = 0;
+    size_t i;
 
-        for (i = 0; i < json_array_size(f->tool_names); i++)
-            if (strcmp(json_string_value(json_array_get(f->tool_names, i)), fx->m_tool) == 0)
-                hit = 1;
-        if (!hit)
-            REJECT("no tool '%.100s'", fx->m_tool);
+    for (i = 0; i < json_array_size(names); i++)
+        if (strcmp(json_string_value(json_array_get(names, i)), name) == 0)
+            return 1;
+    return 0;
+}
+
+static int fixture_rejects(const struct fixture *fx, const struct match_facts *f, char *why,
+                           size_t n, unsigned *met)
+{
+    unsigned held = 0;
+    const char *key;
+    json_t *v;
+
+    if (fx->m_path)
+        CHECK(f->path && strcmp(fx->m_path, f->path) == 0, "path is not %.100s", fx->m_path);
+    if (fx->m_model)
+        CHECK(f->model && fnmatch(fx->m_model, f->model, 0) == 0,
+              "model does not match '%.100s'", fx->m_model);
+    if (fx->m_input)
+        CHECK(f->text && strstr(f->text, fx->m_input), "input does not contain '%.60s'",
+              fx->m_input);
+    if (fx->m_prompt)
+        CHECK(f->prompt && strstr(f->prompt, fx->m_prompt), "prompt does not contain '%.60s'",
+              fx->m_prompt);
+    if (fx->m_instructions)
+        CHECK(f->instructions && strstr(f->instructions, fx->m_instructions),
+              "instructions do not contain '%.60s'", fx->m_instructions);
+    if (fx->has_regex)
+        CHECK(f->text && regexec(&fx->m_regex, f->text, 0, NULL, 0) == 0,
+              "input does not match the input_matches expression");
+    if (fx->m_tools >= 0)
+        CHECK(fx->m_tools == (f->tools != 0), fx->m_tools ? "no function tools" : "function tools sent");
+    if (fx->m_stream >= 0)
+        CHECK(fx->m_stream == (f->stream != 0), fx->m_stream ? "not streaming" : "streaming");
+    if (fx->m_turn > 0)
+        CHECK(fx->m_turn == f->turn, "turn %d, not %d", f->turn, fx->m_turn);
+    if (fx->m_after_tools >= 0)
+        CHECK(fx->m_after_tools == (f->after_tools != 0),
+              fx->m_after_tools ? "input does not end with tool results"
+                                : "input ends with tool results");
+    if (fx->m_prev_fixture)
+        CHECK(f->prev_fixture && strcmp(fx->m_prev_fixture, f->prev_fixture) == 0,
+              "previous response not from fixture '%.100s'", fx->m_prev_fixture);
+    if (fx->m_tool)
+        CHECK(name_in(f->tool_names, fx->m_tool), "no tool '%.100s'", fx->m_tool);
+    if (fx->m_tool_choice)
+        CHECK((f->forced_tool && strcmp(f->forced_tool, fx->m_tool_choice) == 0) ||
+                  (!f->forced_tool && f->tool_choice &&
+                   strcmp(f->tool_choice, fx->m_tool_choice) == 0),
+              "tool_choice is not '%.60s'", fx->m_tool_choice);
+    if (fx->m_background >= 0)
+        CHECK(fx->m_background == json_is_true(json_object_get(f->body, "background")),
+              fx->m_background ? "not background" : "background");
+    if (fx->m_has_image >= 0)
+        CHECK(fx->m_has_image == (f->has_image != 0),
+              fx->m_has_image ? "no image input" : "image input present");
+    if (fx->m_has_file >= 0)
+        CHECK(fx->m_has_file == (f->has_file != 0),
+              fx->m_has_file ? "no file input" : "file input present");
+    if (fx->m_text_format)
+        CHECK(strcmp(f->text_format ? f->text_format : "text", fx->m_text_format) == 0,
+              "text format is not %.40s", fx->m_text_format);
+    json_object_foreach(fx->m_metadata, key, v) {
+        const char *got = json_util_str(json_object_get(f->body, "metadata"), key);
+        CHECK(got && strcmp(got, json_string_value(v)) == 0, "metadata '%.60s' is not '%.60s'",
+              key, json_string_value(v));
+    }
+    json_object_foreach(fx->m_headers, key, v) {
+        const char *got = f->header ? f->header(f->header_ctx, key) : NULL;
+        CHECK(got && (strcmp(json_string_value(v), "*") == 0 ||
+                      strcmp(got, json_string_value(v)) == 0),
+              "header '%.60s' is not '%.60s'", key, json_string_value(v));
     }
     if (fx->m_has_param) {
-        json_t *v = json_object_get(f->body, fx->m_has_param);
-        if (!v || json_is_null(v))
-            REJECT("no '%.100s' parameter", fx->m_has_param);
+        json_t *pv = json_object_get(f->body, fx->m_has_param);
+        CHECK(pv && !json_is_null(pv), "no '%.100s' parameter", fx->m_has_param);
     }
     if (fx->m_tool_output) {
         size_t i;
@@ -997,42 +1307,99 @@ static int fixture_rejects(const struct fixture *fx, const struct match_facts *f
             if (strcmp(fx->m_tool_output, "*") == 0 || (id && !strcmp(id, fx->m_tool_output)))
                 hit = 1;
         }
-        if (!hit)
-            REJECT("no function_call_output for '%.100s'", fx->m_tool_output);
+        CHECK(hit, "no function_call_output for '%.100s'", fx->m_tool_output);
     }
+    if (fx->m_state)
+        CHECK(strcmp(f->state ? f->state : RM_SCENARIO_START, fx->m_state) == 0,
+              "scenario state is not '%.60s'", fx->m_state);
+    if (fx->times && f->uses)
+        CHECK(f->uses(f->uses_ctx, fx) < fx->times, "answered its %u times", fx->times);
+    if (met)
+        *met = held;
     return 0;
 }
 
-#undef REJECT
+#undef CHECK
 
 const struct fixture *fixture_match(const struct fixture_set *set,
                                     const struct match_facts *facts)
 {
-    return fixture_match_explain(set, facts, NULL, NULL);
+    return fixture_match_explain(set, facts, 0, NULL, NULL, NULL, NULL, NULL, 0);
 }
 
 const struct fixture *fixture_match_explain(const struct fixture_set *set,
-                                            const struct match_facts *facts,
-                                            fixture_skip_fn skipped, void *user)
+                                            const struct match_facts *facts, int strict,
+                                            fixture_skip_fn skipped, fixture_claim_fn claim,
+                                            void *user, const struct fixture **closest,
+                                            char *closest_why, size_t closest_len)
 {
     char why[256];
+    unsigned met, best = 0;
     size_t i;
 
+    if (closest)
+        *closest = NULL;
     for (i = 0; i < set->n; i++) {
-        if (!fixture_rejects(&set->v[i], facts, skipped ? why : NULL, sizeof(why)))
-            return &set->v[i];
+        const struct fixture *fx = &set->v[i];
+        int want_why = skipped || closest;
+
+        if (strict && !fx->has_match)
+            continue; /* --strict: no catch-all */
+        if (!fixture_rejects(fx, facts, want_why ? why : NULL, sizeof(why), &met)) {
+            if (!claim || claim(user, fx) == 0)
+                return fx;
+            snprintf(why, sizeof(why), "answered its %u times", fx->times);
+        }
         if (skipped)
-            skipped(user, &set->v[i], why);
+            skipped(user, fx, why);
+        if (closest && (!*closest || met > best)) {
+            *closest = fx;
+            best = met;
+            if (closest_why)
+                snprintf(closest_why, closest_len, "%s", why);
+        }
     }
     return NULL;
 }
 
+const struct fixture *fixture_step(const struct fixture *fx, unsigned long n)
+{
+    if (!fx->nsteps)
+        return fx;
+    if (fx->cycle)
+        return &fx->steps[n % fx->nsteps];
+    return &fx->steps[n < fx->nsteps ? n : fx->nsteps - 1];
+}
+
+struct fixture_set *fixture_set_new(void)
+{
+    struct fixture_set *set = calloc(1, sizeof(*set));
+
+    if (!set)
+        return NULL;
+    set->models = json_array();
+    atomic_init(&set->refs, 1);
+    return set;
+}
+
+void fixture_set_unref(struct fixture_set *set)
+{
+    if (!set || atomic_fetch_sub(&set->refs, 1) != 1)
+        return;
+    fixture_set_release(set);
+    free(set);
+}
+
 const struct fixture *fixture_find(const struct fixture_set *set, const char *name)
 {
-    size_t i;
+    size_t i, j;
 
-    for (i = 0; i < set->n; i++)
+    for (i = 0; i < set->n; i++) {
         if (strcmp(set->v[i].name, name) == 0)
             return &set->v[i];
+        for (j = 0; j < set->v[i].nsteps; j++)
+            if (strcmp(set->v[i].steps[j].name, name) == 0)
+                return &set->v[i].steps[j];
+    }
     return NULL;
 }

@@ -10,6 +10,8 @@
 #define RM_FIXTURE_H
 
 #include <jansson.h>
+#include <regex.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +87,19 @@ struct fixture {
     char *m_tool;           /* a function tool of this name was sent */
     int m_after_tools;      /* the input ends with tool results (-1 = any) */
     char *m_prev_fixture;   /* the previous_response_id was answered by this fixture */
+    char *m_instructions;   /* substring of the instructions (and system/developer text) */
+    regex_t m_regex;        /* "input_matches": POSIX ERE over the request text */
+    int has_regex;
+    char *m_tool_choice;    /* "auto", "none", "required", or a forced function's name */
+    int m_background;       /* background:true (-1 = any) */
+    json_t *m_metadata;     /* metadata keys with these string values (new ref) */
+    json_t *m_headers;      /* request headers with these values, "*" any (new ref) */
+    int m_has_image;        /* an image input part is present (-1 = any) */
+    int m_has_file;         /* a file input part is present (-1 = any) */
+    char *m_text_format;    /* text.format / response_format type */
+    char *m_state;          /* the scenario is in this state */
+    int has_match;          /* any condition at all (a catch-all has none) */
+    json_t *match_json;     /* "match" as written, for the admin listing (new ref) */
 
     /* FX_RESPONSE */
     struct fx_item *items;
@@ -95,6 +110,8 @@ struct fixture {
     long usage_in, usage_out, usage_reasoning, usage_cached; /* -1 = computed */
     unsigned background_ms; /* background: queued -> in_progress -> terminal pacing */
     int auto_answer;        /* "auto": answer from the request (tools, schema, reasoning) */
+    int priority;           /* higher matches first (default 0) */
+    size_t order;           /* position before the priority sort */
     int parallel_calls;     /* "parallel_calls": one call per allowed tool when allowed */
 
     /* FX_ERROR */
@@ -106,6 +123,14 @@ struct fixture {
     size_t nframes;
     int fresh_ids;          /* rewrite recorded resp_/msg_/fc_/call_ ids per request */
 
+    /* scenarios (all kinds) */
+    unsigned times;         /* answers at most this often per scenario (0 = no limit) */
+    char *next_state;       /* the scenario moves to this state after an answer */
+    struct fixture *steps;  /* "sequence": answers in turn, each a fixture of its own */
+    size_t nsteps;
+    int cycle;              /* after the last step start again (else repeat the last) */
+    atomic_ulong calls;     /* answers given (the admin listing) */
+
     /* all kinds */
     struct fx_header *headers;
     size_t nheaders;
@@ -114,9 +139,23 @@ struct fixture {
 };
 
 struct fixture_set {
-    struct fixture *v;
+    struct fixture *v;      /* in match order: priority, then files and array order */
     size_t n;
     json_t *models;         /* array of model ids named by the fixtures (new ref) */
+    atomic_int refs;        /* a set shared by requests in flight (catalog.c) */
+    int has_states;         /* some fixture matches on a scenario state */
+};
+
+/* One fixture document: a file's text, or a fixture added at run time. */
+struct fixture_doc {
+    char *source;           /* file path or "admin:NAME" */
+    char *text;
+    size_t len;
+};
+
+struct fixture_docs {
+    struct fixture_doc *v;
+    size_t n, cap;
 };
 
 /* What matching looks at, computed once per request by the handler. */
@@ -132,8 +171,40 @@ struct match_facts {
     json_t *tool_outputs;   /* borrowed array of call_id strings, may be NULL */
     int after_tools;        /* the input ends with tool results */
     const char *prev_fixture; /* fixture of the previous response in the chain, or NULL */
+    const char *instructions; /* instructions and system/developer text, or NULL */
+    const char *tool_choice;  /* "auto", "none", "required" */
+    const char *forced_tool;  /* the function tool_choice names, or NULL */
+    int has_image, has_file;  /* image / file input parts present */
+    const char *text_format;  /* text.format / response_format type, or NULL */
+    const char *state;        /* the scenario's state ("started" when never moved) */
+    /* Request header 'name' (lower-case), or NULL; may be NULL itself. */
+    const char *(*header)(const void *ctx, const char *name);
+    const void *header_ctx;
+    /* Answers 'fx' gave in this scenario so far (for "times"); may be NULL. */
+    unsigned long (*uses)(void *ctx, const struct fixture *fx);
+    void *uses_ctx;
     const json_t *body;     /* the request body (borrowed), may be NULL */
 };
+
+/* Append a copy of document 'text' named 'source'. Returns 0 or -1 (OOM). */
+int fixture_docs_add(struct fixture_docs *docs, const char *source, const char *text, size_t len);
+
+void fixture_docs_release(struct fixture_docs *docs);
+
+/* Read every *.json file of 'dir', in byte order of their names. Returns 0,
+ * or -1 with the first problem in 'err' (with 'all_errors' every problem is
+ * printed and reading goes on). */
+int fixture_docs_read_dir(struct fixture_docs *docs, const char *dir, struct mock_error *err,
+                          FILE *all_errors);
+
+/* Parse 'docs' into 'set' (zeroed first), in order. A fixture of a document
+ * at index 'replaceable' or later whose name an earlier document already
+ * defines is left out (replaced at run time); so is any fixture whose name
+ * is a key of 'removed' (may be NULL). Other duplicate names are errors.
+ * Then the set is sorted by "priority" (higher first; ties keep their
+ * order). Returns 0, or -1 with 'err' (nothing is half-loaded). */
+int fixture_set_build(struct fixture_set *set, const struct fixture_docs *docs, size_t replaceable,
+                      const json_t *removed, struct mock_error *err, FILE *all_errors);
 
 /* Load every *.json file of 'dir'. Returns 0, or -1 with the first problem
  * in 'err'. When 'all_errors' is non-NULL every problem is printed to it
@@ -167,13 +238,35 @@ void fx_items_release(struct fx_items *items);
  * first of its conditions the request does not meet. */
 typedef void (*fixture_skip_fn)(void *user, const struct fixture *fx, const char *why);
 
-/* fixture_match, telling 'skipped' (may be NULL) why each fixture before the
- * one that matches was passed over. */
-const struct fixture *fixture_match_explain(const struct fixture_set *set,
-                                            const struct match_facts *facts,
-                                            fixture_skip_fn skipped, void *user);
+/* Called for a fixture that matches: returns 0 to take it, -1 to pass it
+ * over (e.g. its "times" ran out meanwhile). */
+typedef int (*fixture_claim_fn)(void *user, const struct fixture *fx);
 
-/* Fixture named 'name', or NULL. Borrowed. */
+/* fixture_match, telling 'skipped' (may be NULL) why each fixture before the
+ * one that matches was passed over, and letting 'claim' (may be NULL) take
+ * or refuse a match. With 'strict' a fixture without conditions (a
+ * catch-all) never matches; '*closest' (may be NULL) gets the fixture that
+ * met the most conditions before failing one. */
+const struct fixture *fixture_match_explain(const struct fixture_set *set,
+                                            const struct match_facts *facts, int strict,
+                                            fixture_skip_fn skipped, fixture_claim_fn claim,
+                                            void *user, const struct fixture **closest,
+                                            char *closest_why, size_t closest_len);
+
+/* The answer a sequence fixture gives on its 'n'th use (0-based): its step
+ * n, the last one after the end (or step n mod count with "cycle"); 'fx'
+ * itself when it has no sequence. */
+const struct fixture *fixture_step(const struct fixture *fx, unsigned long n);
+
+/* Fixture named 'name' (a sequence step is "NAME#STEP", from 1), or NULL.
+ * Borrowed. */
 const struct fixture *fixture_find(const struct fixture_set *set, const char *name);
+
+/* A new empty set with one reference. NULL on OOM. */
+struct fixture_set *fixture_set_new(void);
+
+/* Drop a reference to a set made by fixture_set_new; the last frees it.
+ * Accepts NULL. */
+void fixture_set_unref(struct fixture_set *set);
 
 #endif

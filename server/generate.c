@@ -12,6 +12,7 @@
 #include "render_chat.h"
 #include "render_events.h"
 #include "render_transcript.h"
+#include "scenario.h"
 
 int generate_parse_fault(const char *header, struct fx_fault *out, struct api_error *err)
 {
@@ -26,15 +27,28 @@ int generate_parse_fault(const char *header, struct fx_fault *out, struct api_er
     return 0;
 }
 
-void generate_facts(struct match_facts *f, const char *path, const json_t *body,
-                    const struct ask *a, const char *text, const char *prompt, int stream,
-                    int turn)
+void generate_facts(struct match_facts *f, struct match_texts *t, const char *path,
+                    const json_t *body, const struct ask *a, const json_t *extra,
+                    const json_t *input, int stream, int turn)
 {
+    buf_init(&t->all, RM_MAX_MATCH_TEXT);
+    buf_init(&t->prompt, RM_MAX_MATCH_TEXT);
+    buf_init(&t->instructions, RM_MAX_MATCH_TEXT);
+    request_collect_text(extra, &t->all);
+    request_collect_text(input, &t->all);
+    request_collect_text(a->prompt, &t->prompt);
+    request_collect_text(a->instructions, &t->instructions);
     memset(f, 0, sizeof(*f));
     f->path = path;
     f->model = json_util_str(body, "model");
-    f->text = text ? text : "";
-    f->prompt = prompt;
+    f->text = t->all.data ? t->all.data : "";
+    f->prompt = a->prompt ? (t->prompt.data ? t->prompt.data : "") : NULL;
+    f->instructions = t->instructions.data;
+    f->tool_choice = a->choice;
+    f->forced_tool = a->forced;
+    f->has_image = a->has_image;
+    f->has_file = a->has_file;
+    f->text_format = a->text_format;
     f->tools = json_array_size(a->tool_names) > 0;
     f->tool_names = a->tool_names;
     f->stream = stream;
@@ -42,6 +56,13 @@ void generate_facts(struct match_facts *f, const char *path, const json_t *body,
     f->turn = turn;
     f->tool_outputs = a->tool_outputs;
     f->after_tools = a->after_tools;
+}
+
+void generate_texts_release(struct match_texts *t)
+{
+    buf_release(&t->all);
+    buf_release(&t->prompt);
+    buf_release(&t->instructions);
 }
 
 /* 'rc' with the items an "auto" fixture answers 'a' with, in 'items'
@@ -62,56 +83,119 @@ static int answer_items(const struct render_ctx *rc, const struct ask *a, struct
     return 0;
 }
 
-/* The --log-level debug account of a match: one line for each of the
- * first fixtures passed over. */
-struct skips {
+/* One pick: the scenario it runs in, and the debug account of the match
+ * (one line for each of the first fixtures passed over). */
+struct picking {
     struct rm_server *srv;
     const char *path;
-    unsigned n;
+    const char *key;        /* scenario key, "" for the default */
+    unsigned skipped;
+    long step;              /* the claimed use of the matching fixture, -1 when not counted */
+    int debug;
 };
 
 #define SKIPS_SHOWN 5
 
 static void note_skip(void *user, const struct fixture *fx, const char *why)
 {
-    struct skips *k = user;
+    struct picking *k = user;
 
-    if (k->n++ < SKIPS_SHOWN)
+    if (k->debug && k->skipped < SKIPS_SHOWN)
         server_log(k->srv, LOG_DEBUG, "%s: fixture '%s' passed over: %s", k->path, fx->name,
                    why);
+    k->skipped++;
 }
 
-const struct fixture *generate_pick(struct rm_server *srv, const char *forced,
-                                    const struct match_facts *facts, struct api_error *err)
+static unsigned long uses_of(void *user, const struct fixture *fx)
 {
-    const struct fixture *fx;
-    struct skips k;
+    struct picking *k = user;
 
-    if (forced) {
-        fx = fixture_find(&srv->fixtures, forced);
+    return scenarios_uses(k->srv->scenarios, k->key, fx->name);
+}
+
+/* Take a match: a fixture with "times" or a "sequence" counts its use in
+ * the scenario, atomically (two racing requests get different steps; one
+ * over its times is passed over). */
+static int claim(void *user, const struct fixture *fx)
+{
+    struct picking *k = user;
+
+    k->step = -1;
+    if (!fx->times && !fx->nsteps)
+        return 0;
+    k->step = scenarios_take(k->srv->scenarios, k->key, fx->name, fx->times);
+    return k->step < 0 ? -1 : 0;
+}
+
+static const char *header_of(const void *ctx, const char *name)
+{
+    const struct rm_request *req = ctx;
+
+    return req->header ? req->header(req->header_ctx, name) : NULL;
+}
+
+const struct fixture *generate_pick(struct rm_server *srv, const struct rm_request *req,
+                                    struct match_facts *facts, struct rm_reply *out,
+                                    struct api_error *err)
+{
+    const struct fixture_set *set = req->fixtures;
+    const struct fixture *fx, *closest = NULL;
+    struct picking k;
+    char state[RM_MAX_SCENARIO_KEY + 1], why[256];
+
+    memset(&k, 0, sizeof(k));
+    k.srv = srv;
+    k.path = facts->path;
+    k.key = req->scenario ? req->scenario : "";
+    k.step = -1;
+    k.debug = srv->cfg.log_level >= LOG_DEBUG;
+    facts->uses = uses_of;
+    facts->uses_ctx = &k;
+    facts->header = header_of;
+    facts->header_ctx = req;
+    if (set->has_states) {
+        scenarios_state(srv->scenarios, k.key, state, sizeof(state));
+        facts->state = state;
+    }
+    if (req->fixture) {
+        fx = fixture_find(set, req->fixture);
         if (!fx)
-            api_error_invalid(err, "unknown_fixture", NULL,
-                              "respmock: no fixture is named '%.200s' (x-respmock-fixture).",
-                              forced);
-        return fx;
-    }
-    if (srv->cfg.log_level < LOG_DEBUG) {
-        fx = fixture_match(&srv->fixtures, facts);
+            return api_error_invalid(err, "unknown_fixture", NULL,
+                                     "respmock: no fixture is named '%.200s' "
+                                     "(x-respmock-fixture).",
+                                     req->fixture),
+                   NULL;
+        claim(&k, fx);
     } else {
-        k.srv = srv;
-        k.path = facts->path;
-        k.n = 0;
-        fx = fixture_match_explain(&srv->fixtures, facts, note_skip, &k);
-        server_log(srv, LOG_DEBUG, "%s: fixture '%s' answers (%u passed over before it)",
-                   facts->path, fx ? fx->name : "(none)", k.n);
+        why[0] = '\0';
+        fx = fixture_match_explain(set, facts, srv->cfg.strict, note_skip, claim, &k,
+                                   srv->cfg.strict ? &closest : NULL, why, sizeof(why));
+        if (k.debug)
+            server_log(srv, LOG_DEBUG, "%s: fixture '%s' answers (%u passed over before it)",
+                       facts->path, fx ? fx->name : "(none)", k.skipped);
     }
+    if (!fx && srv->cfg.strict)
+        return api_error_not_found(err, NULL,
+                                   "respmock: no fixture matched %s (--strict)%s%s%s%s.",
+                                   facts->path, closest ? "; the closest is '" : "",
+                                   closest ? closest->name : "", closest ? "', but " : "",
+                                   closest ? why : ""),
+               NULL;
     if (!fx)
-        api_error_server(err, "no_fixture_matched",
-                         "respmock: no fixture matched %s (model '%.100s', stream %s); add a "
-                         "fixture without \"match\" as the default.",
-                         facts->path, facts->model ? facts->model : "",
-                         facts->stream ? "on" : "off");
-    return fx;
+        return api_error_server(err, "no_fixture_matched",
+                                "respmock: no fixture matched %s (model '%.100s', stream %s); "
+                                "add a fixture without \"match\" as the default.",
+                                facts->path, facts->model ? facts->model : "",
+                                facts->stream ? "on" : "off"),
+               NULL;
+    atomic_fetch_add((atomic_ulong *)&fx->calls, 1);
+    if (fx->next_state)
+        scenarios_set_state(srv->scenarios, k.key, fx->next_state);
+    if (fx->times || fx->nsteps || set->has_states) {
+        snprintf(out->scenario, sizeof(out->scenario), "%s", k.key);
+        scenarios_state(srv->scenarios, k.key, out->state, sizeof(out->state));
+    }
+    return fixture_step(fx, k.step < 0 ? 0 : (unsigned long)k.step);
 }
 
 int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,

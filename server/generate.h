@@ -29,18 +29,35 @@ struct generation {
  * Returns 0, or -1 with a 400 in 'err'. */
 int generate_parse_fault(const char *header, struct fx_fault *out, struct api_error *err);
 
-/* The match facts of a request to 'path' with 'body', read through 'a'
- * (tools, tool results), 'text' (what input_contains looks at) and
- * 'prompt' (the last user message's text, for prompt_contains). */
-void generate_facts(struct match_facts *f, const char *path, const json_t *body,
-                    const struct ask *a, const char *text, const char *prompt, int stream,
-                    int turn);
+/* The texts a request is matched on: all of it (input_contains), the
+ * user's prompt (prompt_contains) and the instructions
+ * (instructions_contains). Release with generate_texts_release. */
+struct match_texts {
+    struct buf all, prompt, instructions;
+};
 
-/* The fixture that answers: the one 'forced' names (x-respmock-fixture),
- * else the first whose "match" accepts 'facts'. Borrowed; NULL with 'err'
- * (400 unknown_fixture, or 500 no_fixture_matched). */
-const struct fixture *generate_pick(struct rm_server *srv, const char *forced,
-                                    const struct match_facts *facts, struct api_error *err);
+/* The match facts of a request to 'path' with 'body', read through 'a'
+ * (tools, tool results, formats, media) with its texts collected into 't'
+ * ('all' is the text of 'input', e.g. input or messages, plus 'extra', e.g.
+ * instructions, either may be NULL). */
+void generate_facts(struct match_facts *f, struct match_texts *t, const char *path,
+                    const json_t *body, const struct ask *a, const json_t *extra,
+                    const json_t *input, int stream, int turn);
+
+void generate_texts_release(struct match_texts *t);
+
+/* The fixture that answers 'req' (from req->fixtures): the one
+ * x-respmock-fixture names, else the first whose "match" accepts 'facts'
+ * (its scenario state, answer counts and request headers are filled in
+ * here). A fixture with "times" or a "sequence" counts the answer in the
+ * request's scenario (x-respmock-scenario, else the default one) and a
+ * sequence answers with its step for that count; "next_state" moves the
+ * scenario on. 'out' notes the scenario and state for the journal.
+ * Borrowed; NULL with 'err' (400 unknown_fixture; 500 no_fixture_matched;
+ * 404 with --strict, naming the closest fixture and what it lacked). */
+const struct fixture *generate_pick(struct rm_server *srv, const struct rm_request *req,
+                                    struct match_facts *facts, struct rm_reply *out,
+                                    struct api_error *err);
 
 /* Start answering with 'fx': its headers and latency ('fault' may set the
  * latency instead). An error fixture is the whole answer: returns 1 then,

@@ -18,24 +18,21 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     struct api_error err;
     const struct fixture *fx;
     json_t *body;
-    struct buf text, prompt;
+    struct match_texts texts;
     int stream;
 
     (void)arg;
     memset(&ask, 0, sizeof(ask));
-    buf_init(&text, RM_MAX_MATCH_TEXT);
-    buf_init(&prompt, RM_MAX_MATCH_TEXT);
+    memset(&texts, 0, sizeof(texts));
     body = request_json(req, &err);
     if (!body || validate_chat_create(body, &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
         goto out_error;
     stream = json_util_true(body, "stream");
-    request_collect_text(json_object_get(body, "messages"), &text);
     ask_read(&ask, ASK_CHAT, body);
-    request_collect_text(ask.prompt, &prompt);
-    generate_facts(&facts, "/v1/chat/completions", body, &ask, text.data,
-                   ask.prompt ? prompt.data : NULL, stream, 1);
-    fx = generate_pick(srv, req->fixture, &facts, &err);
+    generate_facts(&facts, &texts, "/v1/chat/completions", body, &ask, NULL,
+                   json_object_get(body, "messages"), stream, 1);
+    fx = generate_pick(srv, req, &facts, out, &err);
     if (!fx)
         goto out_error;
     if (generate_reply_start(fx, &fault, out))
@@ -60,6 +57,5 @@ out:
     generation_release(&gen);
     ask_release(&ask);
     json_decref(body);
-    buf_release(&text);
-    buf_release(&prompt);
+    generate_texts_release(&texts);
 }

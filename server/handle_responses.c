@@ -51,14 +51,13 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     struct api_error err;
     const struct fixture *fx;
     json_t *body, *input, *items = NULL, *context = NULL;
-    struct buf text, prompt;
+    struct match_texts texts;
     int stream;
 
     (void)arg;
     memset(&lc, 0, sizeof(lc));
     memset(&ask, 0, sizeof(ask));
-    buf_init(&text, RM_MAX_MATCH_TEXT);
-    buf_init(&prompt, RM_MAX_MATCH_TEXT);
+    memset(&texts, 0, sizeof(texts));
     body = request_json(req, &err);
     if (!body || validate_body(srv, body, 0, out, &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
@@ -73,13 +72,10 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     context = json_copy(lc.prefix); /* shallow: stored items are never changed */
     json_array_extend(context, items);
 
-    request_collect_text(json_object_get(body, "instructions"), &text);
-    request_collect_text(input, &text);
-    request_collect_text(ask.prompt, &prompt);
-    generate_facts(&facts, "/v1/responses", body, &ask, text.data, ask.prompt ? prompt.data : NULL,
-                   stream, lc.turn);
+    generate_facts(&facts, &texts, "/v1/responses", body, &ask,
+                   json_object_get(body, "instructions"), input, stream, lc.turn);
     facts.prev_fixture = lc.prev_fixture[0] ? lc.prev_fixture : NULL;
-    fx = generate_pick(srv, req->fixture, &facts, &err);
+    fx = generate_pick(srv, req, &facts, out, &err);
     if (!fx)
         goto out_error;
     if (generate_reply_start(fx, &fault, out))
@@ -129,8 +125,7 @@ out:
     ask_release(&ask);
     json_decref(body);
     lifecycle_create_release(&lc);
-    buf_release(&text);
-    buf_release(&prompt);
+    generate_texts_release(&texts);
 }
 
 void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "contract.h"
-#include "conversation.h"
 #include "store.h"
 
 /* ---- Models and health ------------------------------------------------ */
@@ -21,9 +20,9 @@ void service_models(struct rm_server *srv, const struct rm_request *req, const c
     json_t *data = json_array(), *m;
     size_t i;
 
-    (void)req;
+    (void)srv;
     (void)arg;
-    json_array_foreach(srv->fixtures.models, i, m)
+    json_array_foreach(req->fixtures->models, i, m)
         json_array_append_new(data, model_object(json_string_value(m)));
     if (json_array_size(data) == 0)
         json_array_append_new(data, model_object("respmock"));
@@ -37,13 +36,13 @@ void service_model(struct rm_server *srv, const struct rm_request *req, const ch
     json_t *m;
     size_t i;
 
-    (void)req;
-    json_array_foreach(srv->fixtures.models, i, m) if (strcmp(json_string_value(m), arg) == 0)
+    (void)srv;
+    json_array_foreach(req->fixtures->models, i, m) if (strcmp(json_string_value(m), arg) == 0)
     {
         reply_json(out, 200, model_object(arg));
         return;
     }
-    if (json_array_size(srv->fixtures.models) == 0 && strcmp(arg, "respmock") == 0) {
+    if (json_array_size(req->fixtures->models) == 0 && strcmp(arg, "respmock") == 0) {
         reply_json(out, 200, model_object(arg));
         return;
     }
@@ -58,16 +57,6 @@ void service_health(struct rm_server *srv, const struct rm_request *req, const c
     (void)req;
     (void)arg;
     reply_json(out, 200, json_pack("{s:s, s:I, s:I}", "status", "ok", "fixtures",
-                                   (json_int_t)srv->fixtures.n, "stored",
+                                   (json_int_t)req->fixtures->n, "stored",
                                    (json_int_t)store_count(srv->store)));
-}
-
-void service_admin_reset(struct rm_server *srv, const struct rm_request *req, const char *arg,
-                         struct rm_reply *out)
-{
-    (void)req;
-    (void)arg;
-    store_clear(srv->store);
-    conversation_store_clear(srv->conversations);
-    reply_json(out, 200, json_pack("{s:b}", "reset", 1));
 }

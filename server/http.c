@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "contract.h"
 #include "envelope.h"
+#include "journal.h"
 #include "router.h"
 #include "stream.h"
 #include "timer.h"
@@ -26,8 +28,14 @@ struct http_req {
     int have_reply;
     struct rm_reply reply;
     int64_t start_ms;
+    int64_t start_unix_ms;
     char method[16];
     char path[256];      /* for the access log only (truncated) */
+    char rid[64];        /* x-request-id of the reply */
+    json_t *headers;     /* for the journal: request headers, secrets redacted (new ref) */
+    json_t *query;       /* for the journal: query arguments (new ref) */
+    int streamed;        /* the reply was a stream */
+    int stream_ended;    /* ... and its reader reached the end cleanly */
 };
 
 /* A streaming reply, owned by the MHD response (freed by its callback). */
@@ -35,7 +43,107 @@ struct http_stream {
     struct rm_server *srv;
     struct MHD_Connection *conn;
     struct stream *st;
+    int *ended;          /* the request's stream_ended (the reader runs before completion) */
 };
+
+/* Headers whose values never reach the journal. */
+static const char *const secret_headers[] = {
+    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key",
+    "openai-organization", "openai-project", "x-respmock-admin-token", NULL};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    json_t *h = cls;
+    char name[128];
+    const char *const *s;
+    size_t i;
+
+    (void)kind;
+    if (json_object_size(h) >= RM_MAX_JOURNAL_HEADERS)
+        return MHD_YES;
+    snprintf(name, sizeof(name), "%s", key);
+    for (i = 0; name[i]; i++)
+        if (name[i] >= 'A' && name[i] <= 'Z')
+            name[i] = (char)(name[i] - 'A' + 'a');
+    for (s = secret_headers; *s && strcmp(*s, name) != 0; s++)
+        ;
+    json_object_set_new(h, name, *s ? json_string("[redacted]")
+                                    : json_stringn(value ? value : "",
+                                                   value && strlen(value) > 1024 ? 1024
+                                                                 : (value ? strlen(value) : 0)));
+    return MHD_YES;
+}
+
+static enum MHD_Result collect_query_json(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    (void)kind;
+    if (json_object_size(cls) < RM_MAX_QUERY_ARGS)
+        json_object_set_new(cls, key, value ? json_string(value) : json_null());
+    return MHD_YES;
+}
+
+/* Header lookup for the matchers (struct rm_request.header). */
+static const char *header_value(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
+
+/* Whether the peer of 'conn' is on loopback (127.0.0.0/8, ::1, or a
+ * v4-mapped 127.x address). */
+static int peer_is_loopback(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (!sa)
+        return 0;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
+/* Keep the request in the journal: what came in, what answered, how it
+ * ended. Never the secrets. */
+static void journal_note(struct rm_server *srv, struct http_req *r,
+                         enum MHD_RequestTerminationCode toe)
+{
+    size_t kept = r->body.len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : r->body.len;
+    json_t *e, *body;
+    size_t bytes;
+
+    while (kept < r->body.len && kept > 0 && ((unsigned char)r->body.data[kept] & 0xC0) == 0x80)
+        kept--; /* never cut a UTF-8 sequence */
+    body = r->body.data ? json_stringn(r->body.data, kept) : json_null();
+    if (!body) /* not UTF-8: not kept as text */
+        body = json_null();
+    e = json_pack("{s:s, s:I, s:s, s:s, s:O, s:O, s:o, s:I, s:b, s:s?, s:s?, s:s?, s:i, s:I, "
+                  "s:b}",
+                  "id", r->rid, "time", (json_int_t)r->start_unix_ms, "method", r->method,
+                  "path", r->path, "query", r->query ? r->query : json_object(), "headers",
+                  r->headers ? r->headers : json_object(), "body", body, "body_bytes",
+                  (json_int_t)(r->too_large ? 0 : r->body.len), "body_truncated",
+                  r->too_large || kept < r->body.len, "fixture",
+                  r->reply.fixture[0] ? r->reply.fixture : NULL, "scenario",
+                  r->reply.scenario[0] || r->reply.state[0] ? r->reply.scenario : NULL, "state",
+                  r->reply.state[0] ? r->reply.state : NULL, "status", r->reply.status,
+                  "duration_ms", (json_int_t)(server_now_ms() - r->start_ms), "stream",
+                  r->streamed);
+    if (!e)
+        return;
+    json_object_set_new(e, "stream_completed",
+                        r->streamed ? json_boolean(r->stream_ended &&
+                                                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+                                    : json_null());
+    bytes = kept + 512 + (r->headers ? 96 * json_object_size(r->headers) : 0);
+    journal_add(srv->journal, e, bytes);
+}
 
 static void wake_connection(void *item)
 {
@@ -75,6 +183,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         return 0;
     case STREAM_END:
+        *hs->ended = 1;
         return MHD_CONTENT_READER_END_OF_STREAM;
     case STREAM_ABORT:
     default:
@@ -129,6 +238,8 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
         hs->srv = srv;
         hs->conn = conn;
         hs->st = st;
+        hs->ended = &r->stream_ended;
+        r->streamed = 1;
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RM_STREAM_BLOCK,
                                                  stream_reader, hs, stream_done);
         if (!resp) {
@@ -144,6 +255,7 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
         rep->body = NULL;
     }
     server_new_id(srv, RM_ID_REQUEST, 32, rid, sizeof(rid));
+    snprintf(r->rid, sizeof(r->rid), "%s", rid);
     snprintf(ms, sizeof(ms), "%lld", (long long)(server_now_ms() - r->start_ms));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             rep->content_type ? rep->content_type : RM_CT_JSON);
@@ -172,6 +284,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         buf_init(&r->body, srv->cfg.max_body);
         r->start_ms = server_now_ms();
+        {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            r->start_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        }
         snprintf(r->method, sizeof(r->method), "%s", method);
         snprintf(r->path, sizeof(r->path), "%s", url);
         *req_cls = r;
@@ -195,6 +312,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         req.fixture = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-fixture");
         req.fault = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-fault");
+        req.scenario = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-scenario");
+        req.admin_token =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-admin-token");
+        req.from_loopback = peer_is_loopback(conn);
+        req.header = header_value;
+        req.header_ctx = conn;
+        if (srv->cfg.journal) {
+            r->headers = json_object();
+            r->query = json_object();
+            MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r->headers);
+            MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query_json,
+                                      r->query);
+        }
         req.body = r->body.data;
         req.body_len = r->body.len;
         req.body_too_large = r->too_large;
@@ -226,6 +356,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (r->reply.note[0])
         server_log(srv, LOG_DEBUG, "%s %s %d: %s", r->method, r->path, r->reply.status,
                    r->reply.note);
+    if (srv->cfg.journal && r->have_reply && strncmp(r->path, "/__admin/", 9) != 0)
+        journal_note(srv, r, toe);
+    json_decref(r->headers);
+    json_decref(r->query);
     reply_release(&r->reply);
     buf_release(&r->body);
     free(r);

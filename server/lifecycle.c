@@ -76,21 +76,23 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
     struct fixture clean;
     struct render_ctx rc;
     struct fx_items items;
-    struct event_list *l;
+    struct event_list *l = NULL;
+    struct fixture_set *set;
 
     if (st->events)
         return event_list_ref(st->events);
-    fx = st->fixture[0] ? fixture_find(&srv->fixtures, st->fixture) : NULL;
+    set = server_fixtures(srv);
+    fx = st->fixture[0] ? fixture_find(set, st->fixture) : NULL;
     if (!fx || fx->kind != FX_RESPONSE)
-        return NULL;
+        goto out;
     /* The response was answered without a stream, so no stream fault ever
      * happened to it: replay the clean stream of what it returned, its
      * items read back from its own output (a request-aware answer has
      * items of its own), paced and chunked as its fixture says. */
-    clean = *fx;
+    memcpy(&clean, fx, sizeof(clean));
     clean.stream.fault.kind = FX_FAULT_NONE;
     if (auto_answer_items_of(json_object_get(st->response, "output"), &fx->stream, &items) != 0)
-        return NULL;
+        goto out;
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
     rc.fx = &clean;
@@ -98,6 +100,8 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
     rc.nitems = items.n;
     l = render_response_events(&rc, st->response, NULL, st->background);
     fx_items_release(&items);
+out:
+    fixture_set_unref(set);
     return l;
 }
 

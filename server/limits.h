@@ -13,6 +13,11 @@
 #define RM_MAX_STORED_CEILING 10000000          /* largest --max-stored accepted */
 #define RM_STORE_SHARDS 16                      /* store shards, one lock each */
 #define RM_DEFAULT_BACKGROUND_MS 2000u          /* background schedule when a fixture sets none */
+#define RM_DEFAULT_JOURNAL 1000                 /* requests kept by the journal, --journal */
+#define RM_DEFAULT_JOURNAL_BYTES (64u * 1024 * 1024) /* their size, --journal-bytes */
+#define RM_MAX_JOURNAL_BODY (64u * 1024)        /* bytes of one request body it keeps */
+#define RM_MAX_JOURNAL_HEADERS 64              /* request headers one journal entry keeps */
+#define RM_MAX_JOURNAL_CEILING 1000000          /* largest --journal accepted */
 #define RM_MAX_CONVERSATIONS 1000               /* conversations kept, oldest evicted */
 #define RM_MAX_CONVERSATION_ITEMS 5000          /* items of one conversation (400 above) */
 #define RM_MAX_CONTEXT_ITEMS 20000              /* context + input items of one turn (400 above) */
@@ -22,6 +27,10 @@
 #define RM_MAX_FIXTURE_NAME 127                /* bytes of a fixture name */
 #define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
 #define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */
+#define RM_MAX_SCENARIO_KEY 127                /* bytes of a scenario key or state name */
+#define RM_MAX_SCENARIOS 1000                  /* scenario keys kept, oldest forgotten */
+#define RM_SCENARIO_START "started"             /* a scenario's state before it moves */
+#define RM_MAX_SEQUENCE_STEPS 64               /* answers of one fixture's sequence */
 #define RM_MAX_FIXTURE_ITEMS 64                 /* output items in one fixture */
 #define RM_MAX_FIXTURE_HEADERS 32               /* extra headers of one fixture */
 #define RM_MAX_TRANSCRIPT_EVENTS 100000         /* events of one raw transcript */

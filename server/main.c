@@ -197,7 +197,11 @@ bad_value:
         server_free(srv);
         return 1;
     }
-    printf("respmock %s: %zu fixtures from %s\n", RM_VERSION, srv->fixtures.n, cfg.fixtures_dir);
+    {
+        struct fixture_set *set = server_fixtures(srv);
+        printf("respmock %s: %zu fixtures from %s\n", RM_VERSION, set->n, cfg.fixtures_dir);
+        fixture_set_unref(set);
+    }
     printf("listening on http://%s%s%s:%d\n", strchr(cfg.host, ':') ? "[" : "", cfg.host,
            strchr(cfg.host, ':') ? "]" : "", srv->bound_port);
     fflush(stdout);

@@ -15,6 +15,7 @@
 #include "envelope.h"
 #include "events.h"
 #include "limits.h"
+#include "fixture.h"
 #include "server.h"
 
 struct rm_kv {
@@ -30,6 +31,14 @@ struct rm_request {
     const char *authorization;   /* raw header, NULL when absent; never logged */
     const char *fixture;         /* x-respmock-fixture: force a fixture by name */
     const char *fault;           /* x-respmock-fault: per-request fault spec */
+    const char *scenario;        /* x-respmock-scenario: the scenario key, NULL for "" */
+    const char *admin_token;     /* x-respmock-admin-token, NULL when absent; never logged */
+    int from_loopback;           /* the client connected from 127.0.0.0/8 or ::1 */
+    /* Request header 'name' (any case), or NULL; NULL when headers are not
+     * available (plain function calls). */
+    const char *(*header)(const void *ctx, const char *name);
+    const void *header_ctx;
+    struct fixture_set *fixtures; /* the set in force for this request (router) */
     const char *body;            /* request body (NUL-terminated), NULL when none */
     size_t body_len;
     int body_too_large;          /* the body went over --max-body */
@@ -51,6 +60,8 @@ struct rm_reply {
     unsigned delay_ms;           /* wait before sending anything (latency fault) */
     char fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture that answered, for the access log */
     char note[192];              /* for --log-level debug: the error's code and param */
+    char scenario[RM_MAX_SCENARIO_KEY + 1]; /* the scenario that answered, "" when none */
+    char state[RM_MAX_SCENARIO_KEY + 1];    /* its state after the answer, "" when none */
 };
 
 /* The signature of every handler in the route table: 'arg' is what the

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "contract.h"
+#include "handle_admin.h"
 #include "handle_chat.h"
 #include "handle_conversations.h"
 #include "handle_responses.h"
@@ -13,26 +14,34 @@
 #include "handle_stored.h"
 
 const struct route router_routes[] = {
-    {"GET", "/healthz", service_health, 0},
-    {"POST", "/v1/responses", responses_create, 1},
-    {"POST", "/v1/responses/input_tokens", responses_input_tokens, 1},
-    {"GET", "/v1/responses/*", stored_get, 1},
-    {"DELETE", "/v1/responses/*", stored_delete, 1},
-    {"POST", "/v1/responses/*/cancel", stored_cancel, 1},
-    {"GET", "/v1/responses/*/input_items", stored_input_items, 1},
-    {"POST", "/v1/chat/completions", chat_create, 1},
-    {"GET", "/v1/models", service_models, 1},
-    {"GET", "/v1/models/*", service_model, 1},
-    {"POST", "/v1/conversations", conversations_create, 1},
-    {"GET", "/v1/conversations/*", conversations_get, 1},
-    {"POST", "/v1/conversations/*", conversations_update, 1},
-    {"DELETE", "/v1/conversations/*", conversations_delete, 1},
-    {"GET", "/v1/conversations/*/items", conversations_items_list, 1},
-    {"POST", "/v1/conversations/*/items", conversations_items_add, 1},
-    {"GET", "/v1/conversations/*/items/*", conversations_item_get, 1},
-    {"DELETE", "/v1/conversations/*/items/*", conversations_item_delete, 1},
-    {"POST", "/__admin/reset", service_admin_reset, 0},
-    {NULL, NULL, NULL, 0},
+    {"GET", "/healthz", service_health, ROUTE_OPEN},
+    {"POST", "/v1/responses", responses_create, ROUTE_BEARER},
+    {"POST", "/v1/responses/input_tokens", responses_input_tokens, ROUTE_BEARER},
+    {"GET", "/v1/responses/*", stored_get, ROUTE_BEARER},
+    {"DELETE", "/v1/responses/*", stored_delete, ROUTE_BEARER},
+    {"POST", "/v1/responses/*/cancel", stored_cancel, ROUTE_BEARER},
+    {"GET", "/v1/responses/*/input_items", stored_input_items, ROUTE_BEARER},
+    {"POST", "/v1/chat/completions", chat_create, ROUTE_BEARER},
+    {"GET", "/v1/models", service_models, ROUTE_BEARER},
+    {"GET", "/v1/models/*", service_model, ROUTE_BEARER},
+    {"POST", "/v1/conversations", conversations_create, ROUTE_BEARER},
+    {"GET", "/v1/conversations/*", conversations_get, ROUTE_BEARER},
+    {"POST", "/v1/conversations/*", conversations_update, ROUTE_BEARER},
+    {"DELETE", "/v1/conversations/*", conversations_delete, ROUTE_BEARER},
+    {"GET", "/v1/conversations/*/items", conversations_items_list, ROUTE_BEARER},
+    {"POST", "/v1/conversations/*/items", conversations_items_add, ROUTE_BEARER},
+    {"GET", "/v1/conversations/*/items/*", conversations_item_get, ROUTE_BEARER},
+    {"DELETE", "/v1/conversations/*/items/*", conversations_item_delete, ROUTE_BEARER},
+    {"POST", "/__admin/reset", admin_reset, ROUTE_ADMIN},
+    {"GET", "/__admin/requests", admin_requests_list, ROUTE_ADMIN},
+    {"DELETE", "/__admin/requests", admin_requests_clear, ROUTE_ADMIN},
+    {"POST", "/__admin/requests/verify", admin_requests_verify, ROUTE_ADMIN},
+    {"GET", "/__admin/fixtures", admin_fixtures_list, ROUTE_ADMIN},
+    {"POST", "/__admin/fixtures", admin_fixtures_put, ROUTE_ADMIN},
+    {"POST", "/__admin/fixtures/reload", admin_fixtures_reload, ROUTE_ADMIN},
+    {"DELETE", "/__admin/fixtures/*", admin_fixtures_delete, ROUTE_ADMIN},
+    {"GET", "/__admin/scenarios", admin_scenarios, ROUTE_ADMIN},
+    {NULL, NULL, NULL, ROUTE_OPEN},
 };
 
 /* Match 'path' against 'pattern'; the "*" segments go to 'arg'. */
@@ -113,10 +122,38 @@ static int check_auth(struct rm_server *srv, const struct rm_request *req, struc
     }
 }
 
+/* The admin API: with --admin-token only that token, from anywhere;
+ * without it, only clients on loopback. */
+static int check_admin(struct rm_server *srv, const struct rm_request *req, struct api_error *err)
+{
+    const char *want = srv->cfg.admin_token, *got = req->admin_token;
+
+    if (want) {
+        size_t n = strlen(want), i;
+        unsigned char diff = 0;
+
+        if (!got || strlen(got) != n)
+            return api_error_set(err, 401, RM_ERRTYPE_INVALID_REQUEST, "invalid_admin_token",
+                                 NULL, "respmock: the admin API needs the x-respmock-admin-token "
+                                       "header with the --admin-token value.");
+        for (i = 0; i < n; i++) /* the same time for every wrong token */
+            diff |= (unsigned char)(want[i] ^ got[i]);
+        return diff ? api_error_set(err, 401, RM_ERRTYPE_INVALID_REQUEST, "invalid_admin_token",
+                                    NULL, "respmock: wrong x-respmock-admin-token.")
+                    : 0;
+    }
+    if (!req->from_loopback)
+        return api_error_set(err, 403, RM_ERRTYPE_INVALID_REQUEST, "admin_not_allowed", NULL,
+                             "respmock: the admin API answers only on loopback unless "
+                             "respmock runs with --admin-token.");
+    return 0;
+}
+
 void router_handle(struct rm_server *srv, const struct rm_request *req, struct rm_reply *out)
 {
     const struct route *r;
     struct api_error err;
+    struct rm_request local;
     char arg[256];
 
     memset(out, 0, sizeof(*out));
@@ -126,7 +163,8 @@ void router_handle(struct rm_server *srv, const struct rm_request *req, struct r
         reply_error(out, &err);
         return;
     }
-    if (r->auth && check_auth(srv, req, &err) != 0) {
+    if ((r->gate == ROUTE_BEARER && check_auth(srv, req, &err) != 0) ||
+        (r->gate == ROUTE_ADMIN && check_admin(srv, req, &err) != 0)) {
         reply_error(out, &err);
         return;
     }
@@ -136,5 +174,8 @@ void router_handle(struct rm_server *srv, const struct rm_request *req, struct r
         reply_error(out, &err);
         return;
     }
-    r->fn(srv, req, arg, out);
+    local = *req;
+    local.fixtures = server_fixtures(srv);
+    r->fn(srv, &local, arg, out);
+    fixture_set_unref(local.fixtures);
 }

@@ -9,11 +9,17 @@
 
 /* One route. A pattern segment "*" captures one path segment, passed to the
  * handler as 'arg'; with two of them 'arg' is "first/second". */
+enum route_gate {
+    ROUTE_OPEN,   /* anyone */
+    ROUTE_BEARER, /* a bearer token (one of --api-key when given) */
+    ROUTE_ADMIN,  /* the admin API: loopback clients only, or --admin-token when set */
+};
+
 struct route {
     const char *method;
     const char *pattern;
     handler_fn fn;
-    int auth;        /* needs a bearer token (one of --api-key when given) */
+    enum route_gate gate;
 };
 
 /* The route table, ending with a {NULL} entry. */
@@ -25,8 +31,10 @@ const struct route *router_match(const char *method, const char *path, char *arg
                                  size_t arg_len);
 
 /* Route 'req' and fill 'out' (always: errors become envelopes): 404 for no
- * route, 401 for a missing or wrong key, 413 for a body over --max-body,
- * else the handler's reply. */
+ * route, 401 for a missing or wrong key (or admin token), 403 for the admin
+ * API from another host without --admin-token, 413 for a body over
+ * --max-body, else the handler's reply. The handler sees the fixture set in
+ * force when the request arrived (req->fixtures) until it returns. */
 void router_handle(struct rm_server *srv, const struct rm_request *req, struct rm_reply *out);
 
 #endif

@@ -8,7 +8,10 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "catalog.h"
 #include "conversation.h"
+#include "journal.h"
+#include "scenario.h"
 #include "store.h"
 
 void server_config_defaults(struct rm_config *cfg)
@@ -22,6 +25,8 @@ void server_config_defaults(struct rm_config *cfg)
     cfg->max_stored = RM_DEFAULT_MAX_STORED;
     cfg->max_stored_bytes = RM_DEFAULT_MAX_STORED_BYTES;
     cfg->speed = 1.0;
+    cfg->journal = RM_DEFAULT_JOURNAL;
+    cfg->journal_bytes = RM_DEFAULT_JOURNAL_BYTES;
 }
 
 struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err)
@@ -38,11 +43,14 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
     atomic_init(&srv->id_counter, 0);
     atomic_init(&srv->stopping, 0);
     srv->started_ms = server_now_ms();
-    if (fixture_set_load(&srv->fixtures, cfg->fixtures_dir, err, NULL) != 0)
+    srv->catalog = catalog_new(cfg->fixtures_dir, err);
+    if (!srv->catalog)
         goto out_free;
     srv->store = store_new(cfg->max_stored, cfg->max_stored_bytes);
     srv->conversations = conversation_store_new(RM_MAX_CONVERSATIONS, RM_MAX_CONVERSATION_ITEMS);
-    if (!srv->store || !srv->conversations) {
+    srv->scenarios = scenarios_new();
+    srv->journal = journal_new(cfg->journal, cfg->journal_bytes);
+    if (!srv->store || !srv->conversations || !srv->scenarios || !srv->journal) {
         mock_error_set(err, NULL, 0, 0, "out of memory");
         goto out_free;
     }
@@ -52,13 +60,20 @@ out_free:
     return NULL;
 }
 
+struct fixture_set *server_fixtures(struct rm_server *srv)
+{
+    return catalog_acquire(srv->catalog);
+}
+
 void server_free(struct rm_server *srv)
 {
     if (!srv)
         return;
+    catalog_free(srv->catalog);
     store_free(srv->store);
     conversation_store_free(srv->conversations);
-    fixture_set_release(&srv->fixtures);
+    scenarios_free(srv->scenarios);
+    journal_free(srv->journal);
     free(srv);
 }
 

@@ -13,6 +13,9 @@
 
 struct store;
 struct conversation_store;
+struct catalog;
+struct scenarios;
+struct journal;
 struct rm_timer;
 struct MHD_Daemon;
 
@@ -31,11 +34,18 @@ struct rm_config {
     size_t max_stored_bytes;   /* their estimated size in all (0 = no limit) */
     double speed;              /* delay factor: 1 = as scripted, 0 = no delays */
     int accept_unknown_params; /* unknown Responses fields: a warning, not a 400 */
+    unsigned journal;          /* requests the journal keeps (0 = none) */
+    size_t journal_bytes;      /* their size in all */
+    int strict;                /* no catch-all: an unmatched request is a 404 */
+    int watch;                 /* reload the fixtures when their files change */
+    const char *admin_token;   /* required by /__admin/ when set; else loopback only */
 };
 
 struct rm_server {
     struct rm_config cfg;
-    struct fixture_set fixtures; /* read-only after load */
+    struct catalog *catalog;     /* the fixtures in force (swapped by the admin API) */
+    struct scenarios *scenarios; /* sequence counts and scenario states */
+    struct journal *journal;     /* the requests received */
     struct store *store;         /* stored responses (internally locked) */
     struct conversation_store *conversations; /* conversations (internally locked) */
     struct rm_timer *timer;      /* wakes suspended connections */
@@ -51,8 +61,12 @@ struct rm_server {
 void server_config_defaults(struct rm_config *cfg);
 
 /* Create a server: load the fixtures (on failure 'err' has file:line:column
- * and NULL is returned) and the store. Does not listen yet. */
+ * and NULL is returned), the stores and the journal. Does not listen yet. */
 struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err);
+
+/* The fixture set in force, with a reference for the caller: release it
+ * with fixture_set_unref (requests keep the set they started with). */
+struct fixture_set *server_fixtures(struct rm_server *srv);
 
 /* Free everything; stops listening first if needed. Accepts NULL. */
 void server_free(struct rm_server *srv);

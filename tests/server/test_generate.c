@@ -36,18 +36,36 @@
     "  {'data':{'object':'chat.completion.chunk','choices':[]}},{'data':'[DONE]'}]}}]"
 
 static struct rm_server *srv;
+static struct fixture_set *set;
 
 static void gen_setup(void)
 {
     srv = fake_server();
-    load(&srv->fixtures, GEN_FIXTURES);
+    set = harness_set(GEN_FIXTURES);
 }
 
 static void gen_teardown(void)
 {
-    fixture_set_release(&srv->fixtures);
+    fixture_set_unref(set);
     free(srv);
     srv = NULL;
+}
+
+/* generate_pick for a request forcing 'forced' (NULL: none) over 'set'. */
+static const struct fixture *pick(const char *forced, struct match_facts *f,
+                                  struct api_error *err)
+{
+    struct rm_request req;
+    struct rm_reply out;
+    const struct fixture *fx;
+
+    memset(&req, 0, sizeof(req));
+    memset(&out, 0, sizeof(out));
+    req.fixture = forced;
+    req.fixtures = set;
+    fx = generate_pick(srv, &req, f, &out, err);
+    reply_release(&out);
+    return fx;
 }
 
 static struct match_facts facts_for(const char *model, int tools)
@@ -70,20 +88,20 @@ START_TEST(pick_forced_and_matched)
     const struct fixture *fx;
 
     /* 'first' and 'second' both match gpt-4.1: the first one wins. */
-    fx = generate_pick(srv, NULL, &f, &err);
+    fx = pick(NULL, &f, &err);
     ck_assert_ptr_nonnull(fx);
     ck_assert_str_eq(fx->name, "first");
     /* A forced name wins over any match, even one whose match fails. */
-    fx = generate_pick(srv, "second", &f, &err);
+    fx = pick("second", &f, &err);
     ck_assert_str_eq(fx->name, "second");
-    fx = generate_pick(srv, "tools", &f, &err);
+    fx = pick("tools", &f, &err);
     ck_assert_str_eq(fx->name, "tools");
     /* The match looks at every fact: tools picks 'tools' only for another model. */
     f = facts_for("other", 1);
-    fx = generate_pick(srv, NULL, &f, &err);
+    fx = pick(NULL, &f, &err);
     ck_assert_str_eq(fx->name, "tools");
     f = facts_for("teacup", 0);
-    fx = generate_pick(srv, NULL, &f, &err);
+    fx = pick(NULL, &f, &err);
     ck_assert_str_eq(fx->name, "teapot");
 }
 END_TEST
@@ -95,7 +113,7 @@ START_TEST(pick_unknown_forced_name_is_400)
     json_t *env, *e;
 
     memset(&err, 0, sizeof(err));
-    ck_assert_ptr_null(generate_pick(srv, "no-such-fixture", &f, &err));
+    ck_assert_ptr_null(pick("no-such-fixture", &f, &err));
     ck_assert_int_eq(err.status, 400);
     ck_assert_str_eq(err.type, RM_ERRTYPE_INVALID_REQUEST);
     ck_assert_str_eq(err.code, "unknown_fixture");
@@ -115,7 +133,7 @@ START_TEST(pick_no_match_is_500)
 
     memset(&err, 0, sizeof(err));
     f.stream = 1;
-    ck_assert_ptr_null(generate_pick(srv, NULL, &f, &err));
+    ck_assert_ptr_null(pick(NULL, &f, &err));
     ck_assert_int_eq(err.status, 500);
     ck_assert_str_eq(err.type, RM_ERRTYPE_SERVER);
     ck_assert_str_eq(err.code, "no_fixture_matched");
@@ -125,7 +143,7 @@ START_TEST(pick_no_match_is_500)
     /* No model at all is reported too, not a crash. */
     f.model = NULL;
     f.stream = 0;
-    ck_assert_ptr_null(generate_pick(srv, NULL, &f, &err));
+    ck_assert_ptr_null(pick(NULL, &f, &err));
     ck_assert_ptr_nonnull(strstr(err.message, "model ''"));
     ck_assert_ptr_nonnull(strstr(err.message, "stream off"));
 }
@@ -138,7 +156,7 @@ START_TEST(reply_start_headers_and_latency)
     struct rm_reply r;
 
     memset(&r, 0, sizeof(r));
-    ck_assert_int_eq(generate_reply_start(named(&srv->fixtures, "first"), &none, &r), 0);
+    ck_assert_int_eq(generate_reply_start(named(set, "first"), &none, &r), 0);
     ck_assert_uint_eq(r.nheaders, 2);
     ck_assert_str_eq(harness_header(&r, "x-one"), "1");
     ck_assert_str_eq(harness_header(&r, "x-two"), "2");
@@ -149,16 +167,16 @@ START_TEST(reply_start_headers_and_latency)
     reply_release(&r);
 
     /* A latency fault replaces the fixture's latency. */
-    ck_assert_int_eq(generate_reply_start(named(&srv->fixtures, "first"), &slow, &r), 0);
+    ck_assert_int_eq(generate_reply_start(named(set, "first"), &slow, &r), 0);
     ck_assert_uint_eq(r.delay_ms, 250);
     reply_release(&r);
     /* No latency anywhere: none. */
-    ck_assert_int_eq(generate_reply_start(named(&srv->fixtures, "second"), NULL, &r), 0);
+    ck_assert_int_eq(generate_reply_start(named(set, "second"), NULL, &r), 0);
     ck_assert_uint_eq(r.delay_ms, 0);
     ck_assert_uint_eq(r.nheaders, 0);
     ck_assert_str_eq(r.fixture, "second");
     reply_release(&r);
-    ck_assert_int_eq(generate_reply_start(named(&srv->fixtures, "second"), &slow, &r), 0);
+    ck_assert_int_eq(generate_reply_start(named(set, "second"), &slow, &r), 0);
     ck_assert_uint_eq(r.delay_ms, 250);
     reply_release(&r);
 }
@@ -166,7 +184,7 @@ END_TEST
 
 START_TEST(reply_start_error_fixture_is_the_answer)
 {
-    const struct fixture *fx = named(&srv->fixtures, "teapot");
+    const struct fixture *fx = named(set, "teapot");
     struct rm_reply r;
     json_t *doc, *e;
 
@@ -234,7 +252,7 @@ START_TEST(response_from_a_response_fixture)
     struct api_error err;
     const json_t *last;
 
-    ctx(&rc, named(&srv->fixtures, "first"), req);
+    ctx(&rc, named(set, "first"), req);
     /* Without stream: the Response only. */
     ck_assert_int_eq(generate_response(&rc, NULL, 0, NULL, 0, &g, &err), 0);
     ck_assert_ptr_nonnull(g.final);
@@ -283,7 +301,7 @@ START_TEST(response_from_a_transcript)
     struct render_ctx rc;
     struct api_error err;
 
-    ctx(&rc, named(&srv->fixtures, "rec"), req);
+    ctx(&rc, named(set, "rec"), req);
     /* stream: the recorded frames; final = the last response they carry */
     ck_assert_int_eq(generate_response(&rc, NULL, 1, NULL, 0, &g, &err), 0);
     ck_assert_uint_eq(g.events->n, 2);
@@ -300,7 +318,7 @@ START_TEST(response_from_a_transcript)
     generation_release(&g);
 
     /* A transcript without any response cannot answer without a stream. */
-    ctx(&rc, named(&srv->fixtures, "noresp"), req);
+    ctx(&rc, named(set, "noresp"), req);
     memset(&err, 0, sizeof(err));
     ck_assert_int_eq(generate_response(&rc, NULL, 0, NULL, 0, &g, &err), -1);
     ck_assert_int_eq(err.status, 500);
@@ -324,7 +342,7 @@ START_TEST(chat_from_fixtures)
     struct api_error err;
     json_t *choice;
 
-    ctx(&rc, named(&srv->fixtures, "first"), req);
+    ctx(&rc, named(set, "first"), req);
     ck_assert_int_eq(generate_chat(&rc, NULL, 0, NULL, &g, &err), 0);
     ck_assert_ptr_null(g.events);
     ck_assert_str_eq(json_util_str(g.final, "object"), RM_CHAT_OBJECT);
@@ -344,7 +362,7 @@ START_TEST(chat_from_fixtures)
     generation_release(&g);
 
     /* Transcripts answer chat streams only. */
-    ctx(&rc, named(&srv->fixtures, "noresp"), req);
+    ctx(&rc, named(set, "noresp"), req);
     ck_assert_int_eq(generate_chat(&rc, NULL, 1, NULL, &g, &err), 0);
     ck_assert_ptr_null(g.final);
     ck_assert_uint_eq(g.events->n, 2);

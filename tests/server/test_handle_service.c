@@ -31,9 +31,9 @@ START_TEST(models_list)
 
     ck_assert_str_eq(json_util_str(l, "object"), "list");
     /* Exactly the models the fixtures name, each once. */
-    ck_assert_uint_eq(json_array_size(data), json_array_size(bench_srv->fixtures.models));
+    ck_assert_uint_eq(json_array_size(data), json_array_size(harness_fixtures(bench_srv)->models));
     json_array_foreach(data, i, m) {
-        assert_model(m, json_string_value(json_array_get(bench_srv->fixtures.models, i)));
+        assert_model(m, json_string_value(json_array_get(harness_fixtures(bench_srv)->models, i)));
         ck_assert(!json_object_get(seen, json_util_str(m, "id")));
         json_object_set_new(seen, json_util_str(m, "id"), json_true());
     }
@@ -79,7 +79,7 @@ START_TEST(models_without_named_models)
     json_t *l, *m;
 
     harness_restart(0, dir);
-    ck_assert_uint_eq(json_array_size(bench_srv->fixtures.models), 0);
+    ck_assert_uint_eq(json_array_size(harness_fixtures(bench_srv)->models), 0);
     l = call_ok("GET", "/v1/models", NULL);
     ck_assert_uint_eq(json_array_size(json_object_get(l, "data")), 1);
     assert_model(json_array_get(json_object_get(l, "data"), 0), "respmock");
@@ -100,7 +100,7 @@ START_TEST(healthz_counts)
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_util_str(h, "status"), "ok");
     ck_assert_int_eq(json_integer_value(json_object_get(h, "fixtures")),
-                     (json_int_t)bench_srv->fixtures.n);
+                     (json_int_t)harness_fixtures(bench_srv)->n);
     ck_assert_int_gt(json_integer_value(json_object_get(h, "fixtures")), 10);
     ck_assert_int_eq(json_integer_value(json_object_get(h, "stored")), 0);
     json_decref(h);

@@ -134,8 +134,8 @@ START_TEST(new_loads_fixtures_and_state)
     srv = server_new(&cfg, &err);
     ck_assert_msg(srv != NULL, "%s", err.text);
     ck_assert_int_eq(err.set, 0);
-    ck_assert_uint_eq(srv->fixtures.n, 10);
-    ck_assert_ptr_nonnull(fixture_find(&srv->fixtures, "bg-long"));
+    ck_assert_uint_eq(harness_fixtures(srv)->n, 10);
+    ck_assert_ptr_nonnull(fixture_find(harness_fixtures(srv), "bg-long"));
     ck_assert_ptr_nonnull(srv->store);
     ck_assert_uint_eq(store_capacity(srv->store), 7);
     ck_assert_uint_eq(store_count(srv->store), 0);

@@ -78,6 +78,7 @@ json_t *harness_call(struct rm_server *srv, const char *method, const char *path
     req.fault = fault;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
+    req.from_loopback = 1; /* as from a local test: the admin API answers */
     router_handle(srv, &req, out);
     free(copy);
     return out->body ? json_loadb(out->body, out->body_len, 0, NULL) : NULL;
@@ -237,6 +238,32 @@ void load(struct fixture_set *set, const char *text)
                   "fixture text rejected: %s:%d:%d: %s", err.file, err.line, err.column,
                   err.text);
     free(copy);
+}
+
+struct fixture_set *harness_set(const char *text)
+{
+    struct fixture_set *set = fixture_set_new();
+    char *copy = strdup(text), *p;
+    struct mock_error err;
+
+    ck_assert_ptr_nonnull(set);
+    for (p = copy; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    mock_error_clear(&err);
+    ck_assert_msg(fixture_set_load_text(set, copy, strlen(copy), "test.json", &err) == 0,
+                  "fixture text rejected: %s:%d:%d: %s", err.file, err.line, err.column,
+                  err.text);
+    free(copy);
+    return set;
+}
+
+struct fixture_set *harness_fixtures(struct rm_server *srv)
+{
+    struct fixture_set *set = server_fixtures(srv);
+
+    fixture_set_unref(set); /* the server still holds one */
+    return set;
 }
 
 const struct fixture *named(const struct fixture_set *set, const char *name)

@@ -90,6 +90,14 @@ int harness_is_id(const char *id, const char *prefix, size_t hex_len);
 /* Fixtures from JSON text written with ' for " (asserts they load). */
 void load(struct fixture_set *set, const char *text);
 
+/* A set (fixture_set_new, release with fixture_set_unref) of the fixtures
+ * in JSON text written with ' for " (asserts they load). */
+struct fixture_set *harness_set(const char *text);
+
+/* The set in force in 'srv', borrowed for the test (the server keeps a
+ * reference while it lives). */
+struct fixture_set *harness_fixtures(struct rm_server *srv);
+
 /* The fixture named 'name' (asserts it exists). */
 const struct fixture *named(const struct fixture_set *set, const char *name);
 

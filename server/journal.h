@@ -1,0 +1,61 @@
+/* journal: what clients sent, for tests to look at and verify.
+ *
+ * A bounded ring of the requests received (most recent --journal entries,
+ * at most --journal-bytes in all; the oldest go first), each a JSON object:
+ *   {"id","time" (unix ms),"method","path","query":{},"headers":{} (secrets
+ *    redacted),"body" (at most RM_MAX_JOURNAL_BODY bytes),"body_bytes",
+ *   "body_truncated","fixture","scenario","state","status","duration_ms",
+ *   "stream","stream_completed"}
+ * Entries are immutable once added; a query gets its own array of
+ * references. One mutex guards the ring. */
+#ifndef RM_JOURNAL_H
+#define RM_JOURNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct journal;
+
+/* What a query keeps (NULL/negative members: any). */
+struct journal_filter {
+    const char *path;      /* exact path */
+    const char *method;
+    const char *model;     /* the body's "model" */
+    const char *fixture;   /* the fixture that answered */
+    int status;            /* HTTP status (0: any) */
+    const char *contains;  /* a substring of the body */
+    const char *tool;      /* a function tool of this name was sent */
+    const char *scenario;  /* x-respmock-scenario */
+    int64_t since_ms;      /* received at or after (unix ms; 0: any) */
+};
+
+/* A journal of at most 'max_entries' (0: nothing is kept) and 'max_bytes'.
+ * NULL on OOM. */
+struct journal *journal_new(unsigned max_entries, size_t max_bytes);
+
+void journal_free(struct journal *j);
+
+/* Keep 'entry' (stolen), which counts 'bytes' against the byte limit. */
+void journal_add(struct journal *j, json_t *entry, size_t bytes);
+
+void journal_clear(struct journal *j);
+
+/* The entries 'f' keeps (NULL: all), oldest first, at most 'limit' (0: all)
+ * of the newest; '*count' (may be NULL) gets how many matched in all. New
+ * array. */
+json_t *journal_query(struct journal *j, const struct journal_filter *f, size_t limit,
+                      size_t *count);
+
+/* Read a filter from query-style key/value pairs; unknown keys are an
+ * error. 'get' returns the value of a key or NULL. Returns 0, or -1 with
+ * the bad key in 'bad' ('n' bytes). */
+int journal_filter_parse(struct journal_filter *f, const char *(*get)(const void *ctx,
+                                                                     const char *key),
+                         const void *ctx, char *bad, size_t n);
+
+/* Number of entries kept and their bytes. */
+size_t journal_count(struct journal *j);
+size_t journal_bytes(struct journal *j);
+
+#endif
