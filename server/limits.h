@@ -16,6 +16,7 @@
 #define RM_DEFAULT_JOURNAL 1000                 /* requests kept by the journal, --journal */
 #define RM_DEFAULT_JOURNAL_BYTES (64u * 1024 * 1024) /* their size, --journal-bytes */
 #define RM_MAX_JOURNAL_BODY (64u * 1024)        /* bytes of one request body it keeps */
+#define RM_WATCH_INTERVAL_MS 250u              /* --watch: how often the directory is looked at */
 #define RM_MAX_JOURNAL_HEADERS 64              /* request headers one journal entry keeps */
 #define RM_MAX_JOURNAL_CEILING 1000000          /* largest --journal accepted */
 #define RM_MAX_CONVERSATIONS 1000               /* conversations kept, oldest evicted */

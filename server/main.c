@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+#include "catalog.h"
 #include "contract.h"
 #include "fixture.h"
 #include "http.h"
@@ -35,12 +36,19 @@ static void usage(FILE *f)
             "  --max-stored-bytes B  their estimated size in all, oldest evicted\n"
             "                     (default %u; 0 = no byte limit)\n"
             "  --speed F          delay factor for latency and streams (default 1; 0 = none)\n"
+            "  --journal N        requests the journal keeps (default %d; 0 = none)\n"
+            "  --journal-bytes B  their size in all (default %u)\n"
+            "  --strict           no catch-all fixture: a request no fixture matches gets 404\n"
+            "  --watch            reload the fixtures when their files change\n"
+            "  --admin-token T    the admin API (/__admin/) needs this token\n"
+            "                     (x-respmock-admin-token); without it, loopback only\n"
             "  --accept-unknown-params  unknown Responses fields are accepted with a\n"
             "                     warning (log and x-respmock-warning) instead of a 400\n"
             "  --check            load and lint the fixtures, print problems, exit 0 or 1\n"
             "  --version          print the version\n"
             "  --help             print this help\n",
-            RM_DEFAULT_MAX_BODY, RM_DEFAULT_MAX_STORED, RM_DEFAULT_MAX_STORED_BYTES);
+            RM_DEFAULT_MAX_BODY, RM_DEFAULT_MAX_STORED, RM_DEFAULT_MAX_STORED_BYTES,
+            RM_DEFAULT_JOURNAL, RM_DEFAULT_JOURNAL_BYTES);
 }
 
 /* Options that take a value, as listed by --help. */
@@ -49,7 +57,8 @@ static int takes_value(const char *opt)
     static const char *const valued[] = {"--host",       "--port",       "--fixtures",
                                          "--threads",    "--log-level",  "--api-key",
                                          "--max-body",   "--max-stored", "--max-stored-bytes",
-                                         "--speed",      NULL};
+                                         "--speed",      "--journal",    "--journal-bytes",
+                                         "--admin-token", NULL};
     const char *const *v;
 
     for (v = valued; *v; v++)
@@ -65,6 +74,12 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
     errno = 0;
     *out = strtoul(s, &end, 10);
     return (errno || end == s || *end || *out > max || s[0] == '-') ? -1 : 0;
+}
+
+/* --watch reports through the log. */
+static void log_line(void *user, const char *line)
+{
+    server_log(user, LOG_WARN, "%s", line);
 }
 
 static int run_check(const char *dir)
@@ -109,6 +124,12 @@ int main(int argc, char **argv)
             takes = 0;
         } else if (!strcmp(a, "--accept-unknown-params")) {
             cfg.accept_unknown_params = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--strict")) {
+            cfg.strict = 1;
+            takes = 0;
+        } else if (!strcmp(a, "--watch")) {
+            cfg.watch = 1;
             takes = 0;
         } else if (!takes_value(a)) {
             fprintf(stderr, "respmock: unknown option '%s' (see --help)\n", a);
@@ -156,6 +177,18 @@ int main(int argc, char **argv)
             if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
                 goto bad_value;
             cfg.max_stored_bytes = v;
+        } else if (!strcmp(a, "--journal")) {
+            if (parse_ulong(val, RM_MAX_JOURNAL_CEILING, &v))
+                goto bad_value;
+            cfg.journal = (unsigned)v;
+        } else if (!strcmp(a, "--journal-bytes")) {
+            if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
+                goto bad_value;
+            cfg.journal_bytes = v;
+        } else if (!strcmp(a, "--admin-token")) {
+            if (!*val)
+                goto bad_value;
+            cfg.admin_token = val;
         } else if (!strcmp(a, "--speed")) {
             char *end;
             cfg.speed = strtod(val, &end);
@@ -169,7 +202,7 @@ int main(int argc, char **argv)
         i += takes;
         continue;
 bad_value:
-        if (!strcmp(a, "--api-key")) /* never echo a key */
+        if (!strcmp(a, "--api-key") || !strcmp(a, "--admin-token")) /* never echo a key */
             fprintf(stderr, "respmock: bad value for %s (see --help)\n", a);
         else
             fprintf(stderr, "respmock: bad value '%s' for %s (see --help)\n", val, a);
@@ -194,6 +227,12 @@ bad_value:
     if (!srv || http_start(srv, &err) != 0) {
         char line[1024];
         fprintf(stderr, "respmock: %s\n", mock_error_format(&err, line, sizeof(line)));
+        server_free(srv);
+        return 1;
+    }
+    if (cfg.watch && catalog_watch(srv->catalog, RM_WATCH_INTERVAL_MS, log_line, srv) != 0) {
+        fprintf(stderr, "respmock: cannot start --watch\n");
+        http_stop(srv);
         server_free(srv);
         return 1;
     }
