@@ -229,6 +229,48 @@ await check("every ResponseCreateParams field of the installed SDK is known", as
   assert(rejected.length === 0, `rejected as unknown: ${rejected.join(", ")}`);
 });
 
+// Testing error handling offline: a sequence answers 429, 429, then 200;
+// the SDK's own retries see both 429s (retry-after-ms keeps it fast) and
+// succeed on the third call; the journal shows what was sent.
+await check("SDK retries through a 429, 429, 200 sequence; the journal verifies it", async () => {
+  const admin = client.baseURL.replace(/\/v1$/, "");
+  const scenario = `retry-${process.pid}`;
+  const put = await fetch(`${admin}/__admin/fixtures`, {
+    method: "POST",
+    body: JSON.stringify({
+      name: "flaky",
+      match: { model: "flaky-model" },
+      sequence: [
+        { error: { status: 429, type: "requests", code: "rate_limit_exceeded", message: "Slow down.", retry_after_ms: 20 } },
+        { error: { status: 429, type: "requests", code: "rate_limit_exceeded", message: "Slow down.", retry_after_ms: 20 } },
+        { response: { output: [{ type: "message", text: "Third time lucky." }] } },
+      ],
+    }),
+  });
+  assert(put.status === 201, `adding the fixture: HTTP ${put.status}`);
+  const retrying = new OpenAI({ apiKey: "sk-respmock-sdk-test", maxRetries: 2, timeout: 20000,
+    defaultHeaders: { "x-respmock-scenario": scenario } });
+  const started = Date.now();
+  const r = await retrying.responses.create({ model: "flaky-model", input: "hi" });
+  assert(r.output_text === "Third time lucky.", `got ${r.output_text}`);
+  assert(Date.now() - started < 5000, "the retries waited far longer than retry-after-ms");
+  const seen = await (await fetch(`${admin}/__admin/requests?scenario=${scenario}`)).json();
+  assert(seen.count === 3, `the journal saw ${seen.count} requests, not 3`);
+  assert(JSON.stringify(seen.data.map((e) => e.status)) === "[429,429,200]", "statuses");
+  assert(seen.data.every((e) => e.headers.authorization === "[redacted]"), "keys are redacted");
+  const verify = await fetch(`${admin}/__admin/requests/verify`, {
+    method: "POST", body: JSON.stringify({ match: { model: "flaky-model", scenario }, count: 3 }),
+  });
+  assert(verify.status === 200, `verify: HTTP ${verify.status}`);
+  // Without retries the same scenario is used up: a fresh one starts at the first 429.
+  const once = new OpenAI({ apiKey: "sk-respmock-sdk-test", maxRetries: 0,
+    defaultHeaders: { "x-respmock-scenario": `${scenario}-b` } });
+  let status = 0;
+  try { await once.responses.create({ model: "flaky-model", input: "hi" }); } catch (e) { status = e.status; }
+  assert(status === 429, `a new scenario starts again at the 429 (got ${status})`);
+  await fetch(`${admin}/__admin/fixtures/flaky`, { method: "DELETE" });
+});
+
 await check("models.list", async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
