@@ -191,10 +191,8 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
     atomic_fetch_add((atomic_ulong *)&fx->calls, 1);
     if (fx->next_state)
         scenarios_set_state(srv->scenarios, k.key, fx->next_state);
-    if (fx->times || fx->nsteps || set->has_states) {
-        snprintf(out->scenario, sizeof(out->scenario), "%s", k.key);
+    if (fx->times || fx->nsteps || set->has_states)
         scenarios_state(srv->scenarios, k.key, out->state, sizeof(out->state));
-    }
     return fixture_step(fx, k.step < 0 ? 0 : (unsigned long)k.step);
 }
 

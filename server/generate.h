@@ -52,7 +52,7 @@ void generate_texts_release(struct match_texts *t);
  * here). A fixture with "times" or a "sequence" counts the answer in the
  * request's scenario (x-respmock-scenario, else the default one) and a
  * sequence answers with its step for that count; "next_state" moves the
- * scenario on. 'out' notes the scenario and state for the journal.
+ * scenario on. 'out' notes the scenario's state for the journal.
  * Borrowed; NULL with 'err' (400 unknown_fixture; 500 no_fixture_matched;
  * 404 with --strict, naming the closest fixture and what it lacked). */
 const struct fixture *generate_pick(struct rm_server *srv, const struct rm_request *req,

@@ -32,10 +32,13 @@ struct http_req {
     char method[16];
     char path[256];      /* for the access log only (truncated) */
     char rid[64];        /* x-request-id of the reply */
+    char scenario[RM_MAX_SCENARIO_KEY + 1]; /* x-respmock-scenario, "" when none */
+    int has_scenario;
     json_t *headers;     /* for the journal: request headers, secrets redacted (new ref) */
     json_t *query;       /* for the journal: query arguments (new ref) */
     int streamed;        /* the reply was a stream */
     int stream_ended;    /* ... and its reader reached the end cleanly */
+    const json_t *journal_entry; /* its journal entry (borrowed), to finish a stream's */
 };
 
 /* A streaming reply, owned by the MHD response (freed by its callback). */
@@ -109,10 +112,10 @@ static int peer_is_loopback(struct MHD_Connection *conn)
     return 0;
 }
 
-/* Keep the request in the journal: what came in, what answered, how it
- * ended. Never the secrets. */
-static void journal_note(struct rm_server *srv, struct http_req *r,
-                         enum MHD_RequestTerminationCode toe)
+/* Keep the request in the journal when its answer is queued (so a client
+ * that has its answer finds it there): what came in and what answered; a
+ * stream's end is noted when it ends. Never the secrets. */
+static void journal_note(struct rm_server *srv, struct http_req *r)
 {
     size_t kept = r->body.len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : r->body.len;
     json_t *e, *body;
@@ -131,18 +134,15 @@ static void journal_note(struct rm_server *srv, struct http_req *r,
                   (json_int_t)(r->too_large ? 0 : r->body.len), "body_truncated",
                   r->too_large || kept < r->body.len, "fixture",
                   r->reply.fixture[0] ? r->reply.fixture : NULL, "scenario",
-                  r->reply.scenario[0] || r->reply.state[0] ? r->reply.scenario : NULL, "state",
+                  r->has_scenario ? r->scenario : NULL, "state",
                   r->reply.state[0] ? r->reply.state : NULL, "status", r->reply.status,
                   "duration_ms", (json_int_t)(server_now_ms() - r->start_ms), "stream",
                   r->streamed);
     if (!e)
         return;
-    json_object_set_new(e, "stream_completed",
-                        r->streamed ? json_boolean(r->stream_ended &&
-                                                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-                                    : json_null());
+    json_object_set_new(e, "stream_completed", json_null()); /* in progress, or not a stream */
     bytes = kept + 512 + (r->headers ? 96 * json_object_size(r->headers) : 0);
-    journal_add(srv->journal, e, bytes);
+    r->journal_entry = journal_add(srv->journal, e, bytes);
 }
 
 static void wake_connection(void *item)
@@ -264,6 +264,8 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
     MHD_add_response_header(resp, "openai-version", "2020-10-01");
     for (i = 0; i < rep->nheaders; i++)
         MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
+    if (srv->cfg.journal && strncmp(r->path, "/__admin/", 9) != 0)
+        journal_note(srv, r);
     ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -313,6 +315,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.fixture = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-fixture");
         req.fault = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-fault");
         req.scenario = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-scenario");
+        if (req.scenario) {
+            snprintf(r->scenario, sizeof(r->scenario), "%s", req.scenario);
+            r->has_scenario = 1;
+        }
         req.admin_token =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-respmock-admin-token");
         req.from_loopback = peer_is_loopback(conn);
@@ -356,8 +362,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (r->reply.note[0])
         server_log(srv, LOG_DEBUG, "%s %s %d: %s", r->method, r->path, r->reply.status,
                    r->reply.note);
-    if (srv->cfg.journal && r->have_reply && strncmp(r->path, "/__admin/", 9) != 0)
-        journal_note(srv, r, toe);
+    if (r->journal_entry && r->streamed)
+        journal_finish(srv->journal, r->journal_entry,
+                       r->stream_ended && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+                       server_now_ms() - r->start_ms);
     json_decref(r->headers);
     json_decref(r->query);
     reply_release(&r->reply);

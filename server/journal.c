@@ -46,14 +46,14 @@ static json_t *drop_oldest(struct journal *j)
     return e;
 }
 
-void journal_add(struct journal *j, json_t *entry, size_t bytes)
+json_t *journal_add(struct journal *j, json_t *entry, size_t bytes)
 {
     json_t *gone[8];
     size_t ngone = 0, i;
 
     if (!j->cap) {
         json_decref(entry);
-        return;
+        return NULL;
     }
     pthread_mutex_lock(&j->lock);
     /* The newest entry is always kept, even alone over the byte limit. */
@@ -71,6 +71,33 @@ void journal_add(struct journal *j, json_t *entry, size_t bytes)
     pthread_mutex_unlock(&j->lock);
     for (i = 0; i < ngone; i++)
         json_decref(gone[i]);
+    return entry;
+}
+
+void journal_finish(struct journal *j, const json_t *entry, int completed, int64_t duration_ms)
+{
+    json_t *old = NULL;
+    size_t i;
+
+    if (!j->cap)
+        return;
+    pthread_mutex_lock(&j->lock);
+    for (i = j->n; i > 0; i--) { /* newest first: it is usually recent */
+        size_t at = (j->head + i - 1) % j->cap;
+
+        if (j->ring[at] == entry) {
+            json_t *copy = json_copy(j->ring[at]);
+            if (copy) {
+                json_object_set_new(copy, "stream_completed", json_boolean(completed));
+                json_object_set_new(copy, "duration_ms", json_integer(duration_ms));
+                old = j->ring[at];
+                j->ring[at] = copy;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&j->lock);
+    json_decref(old);
 }
 
 void journal_clear(struct journal *j)

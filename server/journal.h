@@ -36,8 +36,16 @@ struct journal *journal_new(unsigned max_entries, size_t max_bytes);
 
 void journal_free(struct journal *j);
 
-/* Keep 'entry' (stolen), which counts 'bytes' against the byte limit. */
-void journal_add(struct journal *j, json_t *entry, size_t bytes);
+/* Keep 'entry' (stolen), which counts 'bytes' against the byte limit.
+ * Returns 'entry' (borrowed, for journal_finish), or NULL when nothing is
+ * kept. */
+json_t *journal_add(struct journal *j, json_t *entry, size_t bytes);
+
+/* A streamed request that 'entry' (from journal_add) describes has ended:
+ * its entry is replaced by a copy with "stream_completed" and
+ * "duration_ms" set (readers that hold the old one keep it). Nothing
+ * happens when the entry is gone already. */
+void journal_finish(struct journal *j, const json_t *entry, int completed, int64_t duration_ms);
 
 void journal_clear(struct journal *j);
 

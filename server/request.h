@@ -60,8 +60,8 @@ struct rm_reply {
     unsigned delay_ms;           /* wait before sending anything (latency fault) */
     char fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture that answered, for the access log */
     char note[192];              /* for --log-level debug: the error's code and param */
-    char scenario[RM_MAX_SCENARIO_KEY + 1]; /* the scenario that answered, "" when none */
-    char state[RM_MAX_SCENARIO_KEY + 1];    /* its state after the answer, "" when none */
+    char state[RM_MAX_SCENARIO_KEY + 1]; /* the scenario's state after the answer, for the
+                                          * journal ("" when no fixture used states) */
 };
 
 /* The signature of every handler in the route table: 'arg' is what the

@@ -333,13 +333,148 @@ START_TEST(fixture_name_too_long_is_a_lint_error)
 }
 END_TEST
 
+/* Every newer matcher, each on its own: the fact that meets it and one that
+ * does not. */
+static const char *header_fn(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "x-test-case") == 0 ? "refund" : NULL;
+}
+
+START_TEST(matching_newer_conditions)
+{
+    static const char *doc =
+        "[{\"name\":\"instr\",\"match\":{\"instructions_contains\":\"pirate\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"re\",\"match\":{\"input_matches\":\"order [0-9]+\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"choice\",\"match\":{\"tool_choice\":\"lookup\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"bg\",\"match\":{\"background\":true},\"response\":{\"output\":[]}},"
+        " {\"name\":\"meta\",\"match\":{\"metadata\":{\"suite\":\"billing\"}},\"response\":{\"output\":[]}},"
+        " {\"name\":\"hdr\",\"match\":{\"header\":{\"X-Test-Case\":\"refund\"}},\"response\":{\"output\":[]}},"
+        " {\"name\":\"img\",\"match\":{\"has_image\":true},\"response\":{\"output\":[]}},"
+        " {\"name\":\"file\",\"match\":{\"has_file\":true},\"response\":{\"output\":[]}},"
+        " {\"name\":\"fmt\",\"match\":{\"text_format\":\"json_schema\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"st\",\"match\":{\"state\":\"paid\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"default\",\"response\":{\"output\":[]}}]";
+    struct fixture_set set;
+    struct mock_error err;
+    struct match_facts f;
+    json_t *bg = json_pack("{s:b}", "background", 1);
+    json_t *meta = json_pack("{s:{s:s}}", "metadata", "suite", "billing");
+    json_t *meta2 = json_pack("{s:{s:s}}", "metadata", "suite", "other");
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&set, doc, strlen(doc), "n.json", &err), 0);
+    ck_assert_int_eq(set.has_states, 0); /* only fixture_set_build computes it */
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    f.text = "nothing";
+    f.turn = 1;
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.instructions = "talk like a pirate";
+    ck_assert_str_eq(match_name(&set, &f), "instr");
+    f.instructions = NULL;
+    f.text = "where is order 42?";
+    ck_assert_str_eq(match_name(&set, &f), "re");
+    f.text = "where is order x?";
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.forced_tool = "lookup";
+    ck_assert_str_eq(match_name(&set, &f), "choice");
+    f.forced_tool = NULL;
+    f.tool_choice = "auto"; /* the mode, with no function named */
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.body = bg;
+    ck_assert_str_eq(match_name(&set, &f), "bg");
+    f.body = meta2;
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.body = meta;
+    ck_assert_str_eq(match_name(&set, &f), "meta");
+    f.body = NULL;
+    f.header = header_fn;
+    ck_assert_str_eq(match_name(&set, &f), "hdr");
+    f.header = NULL;
+    f.has_image = 1;
+    ck_assert_str_eq(match_name(&set, &f), "img");
+    f.has_image = 0;
+    f.has_file = 1;
+    ck_assert_str_eq(match_name(&set, &f), "file");
+    f.has_file = 0;
+    f.text_format = "json_schema";
+    ck_assert_str_eq(match_name(&set, &f), "fmt");
+    f.text_format = NULL;
+    f.state = "paid";
+    ck_assert_str_eq(match_name(&set, &f), "st");
+    json_decref(bg);
+    json_decref(meta);
+    json_decref(meta2);
+    fixture_set_release(&set);
+}
+END_TEST
+
+/* Sequences parse into named steps; priority reorders; a bad regex and a
+ * sequence beside a response are load errors; --strict skips catch-alls
+ * and names the closest fixture. */
+START_TEST(sequences_priority_and_strict)
+{
+    static const char *doc =
+        "[{\"name\":\"low\",\"match\":{\"model\":\"m\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"seq\",\"priority\":5,\"match\":{\"model\":\"m\"},\"sequence_end\":\"cycle\","
+        "  \"sequence\":[{\"error\":{\"status\":429}},{\"response\":{\"output\":[]}}]},"
+        " {\"name\":\"catch\",\"response\":{\"output\":[]}}]";
+    static const char *bad_re = "{\"match\":{\"input_matches\":\"(\"},\"response\":{\"output\":[]}}";
+    static const char *both = "{\"sequence\":[{\"response\":{\"output\":[]}}],"
+                              "\"response\":{\"output\":[]}}";
+    struct fixture_docs docs = {NULL, 0, 0};
+    struct fixture_set set, bad;
+    struct mock_error err;
+    struct match_facts f;
+    const struct fixture *seq, *closest;
+    char why[256];
+
+    ck_assert_int_eq(fixture_docs_add(&docs, "p.json", doc, strlen(doc)), 0);
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_build(&set, &docs, docs.n, NULL, &err, NULL), 0);
+    ck_assert_str_eq(set.v[0].name, "seq"); /* priority 5 first */
+    ck_assert_str_eq(set.v[1].name, "low");
+    seq = &set.v[0];
+    ck_assert_uint_eq(seq->nsteps, 2);
+    ck_assert_str_eq(seq->steps[1].name, "seq#2");
+    ck_assert_ptr_eq(fixture_step(seq, 0), &seq->steps[0]);
+    ck_assert_ptr_eq(fixture_step(seq, 3), &seq->steps[1]); /* cycle: 3 mod 2 */
+    ck_assert_ptr_eq(fixture_find(&set, "seq#1"), &seq->steps[0]);
+    ck_assert_int_eq(seq->steps[0].kind, FX_ERROR);
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    f.model = "other";
+    f.text = "";
+    f.turn = 1;
+    ck_assert_ptr_eq(fixture_match_explain(&set, &f, 0, NULL, NULL, NULL, NULL, NULL, 0),
+                     fixture_find(&set, "catch"));
+    ck_assert_ptr_null(
+        fixture_match_explain(&set, &f, 1, NULL, NULL, NULL, &closest, why, sizeof(why)));
+    ck_assert_ptr_nonnull(closest);
+    ck_assert_ptr_nonnull(strstr(why, "model does not match 'm'"));
+    fixture_set_release(&set);
+    fixture_docs_release(&docs);
+    memset(&bad, 0, sizeof(bad));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&bad, bad_re, strlen(bad_re), "r.json", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.text, "input_matches"));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&bad, both, strlen(both), "b.json", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.text, "sequence"));
+    fixture_set_release(&bad);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("fixture");
     add_tcase(s, tcase_create("golden_bad_fixtures"), 60, NULL, NULL, golden_bad_fixtures);
     add_tcase(s, tcase_create("shipped_fixtures_load"), 60, NULL, NULL, shipped_fixtures_load);
     add_tcase(s, tcase_create("matching_first_match_wins"), 60, NULL, NULL,
-              matching_first_match_wins, matching_tool_loops);
+              matching_first_match_wins, matching_tool_loops, matching_newer_conditions,
+              sequences_priority_and_strict);
     add_tcase(s, tcase_create("chunking_words_and_chars"), 60, NULL, NULL,
               chunking_words_and_chars, function_arguments_become_a_string);
     add_tcase(s, tcase_create("check_reports_every_file"), 60, NULL, NULL,

@@ -13,6 +13,7 @@
 
 #include "contract.h"
 #include "json_util.h"
+#include "router.h"
 #include "server_harness.h"
 #include "test_support.h"
 #include "generate.h"
@@ -424,6 +425,94 @@ START_TEST(debug_log_explains_the_match)
 }
 END_TEST
 
+/* ---- Scenarios through the router -------------------------------------- */
+
+#define SCENARIO_FIXTURES                                                                      \
+    "[{'name':'seq','match':{'model':'seq'},'sequence':["                                      \
+    "   {'error':{'status':429,'retry_after_ms':5}},"                                          \
+    "   {'response':{'output':[{'type':'message','text':'second'}]}}]},"                       \
+    " {'name':'twice','match':{'model':'twice'},'times':2,"                                    \
+    "  'response':{'output':[{'type':'message','text':'limited'}]}},"                          \
+    " {'name':'login','match':{'model':'flow','state':'started'},'next_state':'in',"           \
+    "  'response':{'output':[{'type':'message','text':'welcome'}]}},"                          \
+    " {'name':'inside','match':{'model':'flow','state':'in'},"                                 \
+    "  'response':{'output':[{'type':'message','text':'inside'}]}},"                           \
+    " {'name':'default','response':{'output':[{'type':'message','text':'fallback'}]}}]"
+
+/* POST /v1/responses for 'model' in 'scenario' (NULL: the default one);
+ * returns the status and copies the fixture that answered. */
+static int ask_in(const char *model, const char *scenario, char *fixture, size_t n)
+{
+    struct rm_request req;
+    struct rm_reply r;
+    char body[128];
+    int status;
+
+    snprintf(body, sizeof(body), "{\"model\":\"%s\",\"input\":\"hi\"}", model);
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.path = "/v1/responses";
+    req.authorization = "Bearer k";
+    req.scenario = scenario;
+    req.body = body;
+    req.body_len = strlen(body);
+    router_handle(bench_srv, &req, &r);
+    status = r.status;
+    snprintf(fixture, n, "%s", r.fixture);
+    reply_release(&r);
+    return status;
+}
+
+START_TEST(sequences_times_and_states)
+{
+    char *dir = harness_fixture_dir(SCENARIO_FIXTURES), fx[160];
+
+    harness_restart(0, dir);
+    ck_assert_int_eq(ask_in("seq", "a", fx, sizeof(fx)), 429);
+    ck_assert_str_eq(fx, "seq#1");
+    ck_assert_int_eq(ask_in("seq", "b", fx, sizeof(fx)), 429); /* another scenario: its own step */
+    ck_assert_int_eq(ask_in("seq", "a", fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "seq#2");
+    ck_assert_int_eq(ask_in("seq", "a", fx, sizeof(fx)), 200); /* the last step repeats */
+    ck_assert_int_eq(ask_in("twice", NULL, fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "twice");
+    ck_assert_int_eq(ask_in("twice", NULL, fx, sizeof(fx)), 200);
+    ck_assert_int_eq(ask_in("twice", NULL, fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "default"); /* its times are used up: the next fixture answers */
+    ck_assert_int_eq(ask_in("twice", "other", fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "twice");
+    ck_assert_int_eq(ask_in("flow", "s", fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "login");
+    ck_assert_int_eq(ask_in("flow", "s", fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "inside");
+    ck_assert_int_eq(ask_in("flow", "t", fx, sizeof(fx)), 200);
+    ck_assert_str_eq(fx, "login"); /* a state belongs to its scenario */
+    harness_remove_fixture_dir(dir);
+}
+END_TEST
+
+START_TEST(strict_names_the_closest_fixture)
+{
+    char *dir = harness_fixture_dir(SCENARIO_FIXTURES);
+    struct rm_reply r;
+    json_t *doc, *e;
+
+    harness_restart(0, dir);
+    bench_srv->cfg.strict = 1;
+    doc = call("POST", "/v1/responses", "{\"model\":\"nope\",\"input\":\"hi\"}", &r);
+    e = expect_error(doc, &r, 404);
+    ck_assert_ptr_nonnull(strstr(json_util_str(e, "message"), "--strict"));
+    ck_assert_ptr_nonnull(strstr(json_util_str(e, "message"), "model does not match"));
+    json_decref(doc);
+    reply_release(&r);
+    doc = call("POST", "/v1/responses", "{\"model\":\"twice\",\"input\":\"hi\"}", &r);
+    ck_assert_int_eq(r.status, 200); /* a fixture with a match still answers */
+    json_decref(doc);
+    reply_release(&r);
+    harness_remove_fixture_dir(dir);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("generate");
@@ -434,6 +523,8 @@ Suite *make_suite(void)
               reply_start_headers_and_latency, reply_start_error_fixture_is_the_answer,
               parse_fault_header);
     add_tcase(s, tcase_create("debug_log"), 30, NULL, NULL, debug_log_explains_the_match);
+    add_tcase(s, tcase_create("scenarios"), 30, harness_setup, harness_teardown,
+              sequences_times_and_states, strict_names_the_closest_fixture);
     add_tcase(s, tcase_create("render"), 30, gen_setup, gen_teardown,
               response_from_a_response_fixture, response_from_a_transcript, chat_from_fixtures);
     return s;

@@ -1,0 +1,140 @@
+/* Unit tests for server/journal.c: the ring keeps the newest entries
+ * within its count and byte limits (the newest always), every filter,
+ * 'limit' keeping the newest, clearing, and filter parsing. */
+#include <check.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "journal.h"
+#include "test_support.h"
+
+static json_t *entry(const char *id, const char *path, int status, const char *body,
+                     long long time_ms)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:s?, s:s}", "id", id, "time",
+                     (json_int_t)time_ms, "method", "POST", "path", path, "body", body,
+                     "status", status, "fixture", status == 200 ? "default" : NULL,
+                     "scenario", "s1");
+}
+
+static const char *ids(json_t *list)
+{
+    static char out[256];
+    json_t *e;
+    size_t i, n = 0;
+
+    out[0] = '\0';
+    json_array_foreach(list, i, e)
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? " " : "",
+                              json_string_value(json_object_get(e, "id")));
+    json_decref(list);
+    return out;
+}
+
+START_TEST(ring_limits)
+{
+    struct journal *j = journal_new(3, 1000);
+
+    journal_add(j, entry("a", "/v1/responses", 200, "{}", 1), 100);
+    journal_add(j, entry("b", "/v1/responses", 200, "{}", 2), 100);
+    journal_add(j, entry("c", "/v1/responses", 200, "{}", 3), 100);
+    journal_add(j, entry("d", "/v1/responses", 200, "{}", 4), 100);
+    ck_assert_str_eq(ids(journal_query(j, NULL, 0, NULL)), "b c d"); /* by count */
+    journal_add(j, entry("e", "/v1/responses", 200, "{}", 5), 900);
+    ck_assert_str_eq(ids(journal_query(j, NULL, 0, NULL)), "d e"); /* by bytes */
+    journal_add(j, entry("f", "/v1/responses", 200, "{}", 6), 5000);
+    ck_assert_str_eq(ids(journal_query(j, NULL, 0, NULL)), "f"); /* the newest stays */
+    ck_assert_uint_eq(journal_count(j), 1);
+    ck_assert_uint_eq(journal_bytes(j), 5000);
+    journal_clear(j);
+    ck_assert_uint_eq(journal_count(j), 0);
+    journal_free(j);
+    j = journal_new(0, 0); /* off: nothing is kept */
+    journal_add(j, entry("a", "/v1/responses", 200, "{}", 1), 10);
+    ck_assert_uint_eq(journal_count(j), 0);
+    journal_free(j);
+}
+END_TEST
+
+START_TEST(filters)
+{
+    struct journal *j = journal_new(100, 0);
+    struct journal_filter f;
+    size_t n;
+
+    journal_add(j, entry("a", "/v1/responses", 200,
+                         "{\"model\":\"m1\",\"tools\":[{\"type\":\"function\",\"name\":\"t1\"}]}",
+                         10), 1);
+    journal_add(j, entry("b", "/v1/chat/completions", 429,
+                         "{\"model\":\"m2\",\"tools\":[{\"type\":\"function\",\"function\":"
+                         "{\"name\":\"t2\"}}]}",
+                         20), 1);
+    journal_add(j, entry("c", "/v1/responses", 200, "not json, says hello", 30), 1);
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, &n)), "a c");
+    ck_assert_uint_eq(n, 2);
+    memset(&f, 0, sizeof(f));
+    f.model = "m2";
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "b");
+    memset(&f, 0, sizeof(f));
+    f.tool = "t2"; /* Chat's nested function name counts */
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "b");
+    f.tool = "t1";
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "a");
+    memset(&f, 0, sizeof(f));
+    f.status = 429;
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "b");
+    memset(&f, 0, sizeof(f));
+    f.contains = "hello";
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "c");
+    memset(&f, 0, sizeof(f));
+    f.fixture = "default";
+    f.since_ms = 15;
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "c");
+    memset(&f, 0, sizeof(f));
+    f.scenario = "s1";
+    ck_assert_str_eq(ids(journal_query(j, &f, 2, &n)), "b c"); /* limit keeps the newest */
+    ck_assert_uint_eq(n, 3);
+    f.scenario = "s2";
+    ck_assert_str_eq(ids(journal_query(j, &f, 0, NULL)), "");
+    journal_free(j);
+}
+END_TEST
+
+static const char *kv(const void *ctx, const char *key)
+{
+    const char *const *p;
+
+    for (p = ctx; *p; p += 2)
+        if (strcmp(*p, key) == 0)
+            return p[1];
+    return NULL;
+}
+
+START_TEST(filter_parsing)
+{
+    static const char *const good[] = {"status", "404", "since", "123", "path", "/x", NULL};
+    static const char *const bad_status[] = {"status", "4x", NULL};
+    static const char *const bad_since[] = {"since", "-1", NULL};
+    struct journal_filter f;
+    char bad[32];
+
+    ck_assert_int_eq(journal_filter_parse(&f, kv, good, bad, sizeof(bad)), 0);
+    ck_assert_int_eq(f.status, 404);
+    ck_assert_int_eq(f.since_ms, 123);
+    ck_assert_str_eq(f.path, "/x");
+    ck_assert_int_eq(journal_filter_parse(&f, kv, bad_status, bad, sizeof(bad)), -1);
+    ck_assert_str_eq(bad, "status");
+    ck_assert_int_eq(journal_filter_parse(&f, kv, bad_since, bad, sizeof(bad)), -1);
+    ck_assert_str_eq(bad, "since");
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("journal");
+
+    add_tcase(s, tcase_create("ring"), 30, NULL, NULL, ring_limits, filters, filter_parsing);
+    return s;
+}
