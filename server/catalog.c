@@ -200,9 +200,11 @@ int catalog_put(struct catalog *c, const char *text, size_t len, json_t *names,
 
     /* Validate the text alone first, so that errors point into it. */
     memset(&probe, 0, sizeof(probe));
-    if (fixture_set_load_text(&probe, text, len, "request", err) != 0)
-        return -1;
+    rc = fixture_set_load_text(&probe, text, len, "request", err);
     fixture_set_release(&probe);
+    if (rc != 0)
+        return -1;
+    rc = -1;
     doc = json_loadb(text, len, 0, NULL);
     list = json_is_array(doc) ? json_incref(doc) : json_pack("[O]", doc);
     json_array_foreach(list, i, fx) {

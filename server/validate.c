@@ -282,42 +282,44 @@ static int check_enum_member(const json_t *obj, const char *base, const char *ke
     return 0;
 }
 
+/* A number (an integer when 'integer') from 'min' to 'max', reported the
+ * way the API words it: decimal_below_min_value / integer_above_max_value. */
+static int check_range(const json_t *v, const char *param, double min, double max, int integer,
+                       struct api_error *err)
+{
+    const char *what = integer ? "integer" : "decimal";
+    char lo[32], hi[32], got[32];
+    double d;
+
+    if (!v || !(integer ? is_integral(v) : json_is_number(v)))
+        return 0;
+    d = json_number_value(v);
+    if (d >= min && d <= max)
+        return 0;
+    snprintf(lo, sizeof(lo), integer ? "%.0f" : "%g", min);
+    snprintf(hi, sizeof(hi), integer ? "%.0f" : "%g", max);
+    snprintf(got, sizeof(got), integer ? "%.0f" : "%g", d);
+    /* The codes are static strings (struct api_error keeps the pointer). */
+    return api_error_invalid(err, d < min ? (integer ? "integer_below_min_value"
+                                                     : "decimal_below_min_value")
+                                          : (integer ? "integer_above_max_value"
+                                                     : "decimal_above_max_value"),
+                             param, "Invalid '%s': %s %s value. Expected a value %s %s, but got %s "
+                                    "instead.",
+                             param, what, d < min ? "below minimum" : "above maximum",
+                             d < min ? ">=" : "<=", d < min ? lo : hi, got);
+}
+
 static int check_decimal_range(const json_t *v, const char *param, double min, double max,
                                struct api_error *err)
 {
-    double d;
-
-    if (!v || !json_is_number(v))
-        return 0;
-    d = json_number_value(v);
-    if (d < min)
-        return api_error_invalid(err, "decimal_below_min_value", param,
-                                 "Invalid '%s': decimal below minimum value. Expected a value "
-                                 ">= %g, but got %g instead.", param, min, d);
-    if (d > max)
-        return api_error_invalid(err, "decimal_above_max_value", param,
-                                 "Invalid '%s': decimal above maximum value. Expected a value "
-                                 "<= %g, but got %g instead.", param, max, d);
-    return 0;
+    return check_range(v, param, min, max, 0, err);
 }
 
 static int check_integer_range(const json_t *v, const char *param, double min, double max,
                                struct api_error *err)
 {
-    double d;
-
-    if (!v || !is_integral(v))
-        return 0;
-    d = json_number_value(v);
-    if (d < min)
-        return api_error_invalid(err, "integer_below_min_value", param,
-                                 "Invalid '%s': integer below minimum value. Expected a value "
-                                 ">= %.0f, but got %.0f instead.", param, min, d);
-    if (d > max)
-        return api_error_invalid(err, "integer_above_max_value", param,
-                                 "Invalid '%s': integer above maximum value. Expected a value "
-                                 "<= %.0f, but got %.0f instead.", param, max, d);
-    return 0;
+    return check_range(v, param, min, max, 1, err);
 }
 
 static int check_max_length(const json_t *v, const char *param, size_t max,
