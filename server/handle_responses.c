@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "contract.h"
 #include "generate.h"
@@ -148,4 +149,23 @@ void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
     }
     lifecycle_create_release(&lc);
     json_decref(body);
+}
+
+void responses_websocket(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                         struct rm_reply *out)
+{
+    const char *upgrade = req->header ? req->header(req->header_ctx, "upgrade") : NULL;
+    struct api_error err;
+
+    (void)srv;
+    (void)arg;
+    if (upgrade && strcasecmp(upgrade, "websocket") == 0) {
+        api_error_set(&err, 426, RM_ERRTYPE_INVALID_REQUEST, "websocket_not_supported", NULL,
+                      "respmock: WebSocket mode is not available; use HTTP (POST /v1/responses).");
+        reply_error(out, &err);
+        reply_header(out, "x-should-retry", "false");
+        return;
+    }
+    api_error_not_found(&err, NULL, "Invalid URL (GET %.300s)", req->path);
+    reply_error(out, &err);
 }

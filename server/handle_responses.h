@@ -21,4 +21,11 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
 void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
                             const char *arg, struct rm_reply *out);
 
+/* GET /v1/responses: the WebSocket upgrade clients such as Codex CLI try
+ * first. respmock does not speak WebSocket mode yet: an upgrade request
+ * gets 426 at once, so a client falls back to HTTP without retrying; a
+ * plain GET gets the usual 404. */
+void responses_websocket(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                         struct rm_reply *out);
+
 #endif

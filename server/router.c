@@ -16,6 +16,7 @@
 const struct route router_routes[] = {
     {"GET", "/healthz", service_health, ROUTE_OPEN},
     {"POST", "/v1/responses", responses_create, ROUTE_BEARER},
+    {"GET", "/v1/responses", responses_websocket, ROUTE_OPEN}, /* 426 before any auth */
     {"POST", "/v1/responses/input_tokens", responses_input_tokens, ROUTE_BEARER},
     {"GET", "/v1/responses/*", stored_get, ROUTE_BEARER},
     {"DELETE", "/v1/responses/*", stored_delete, ROUTE_BEARER},

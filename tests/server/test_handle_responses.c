@@ -143,12 +143,46 @@ START_TEST(truncated_utf8_in_messages_is_still_400)
 }
 END_TEST
 
+/* A WebSocket upgrade on GET /v1/responses gets 426 at once, before any
+ * auth, so clients fall back to HTTP without retrying; a plain GET is 404. */
+static const char *upgrade_header(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "upgrade") == 0 ? "websocket" : NULL;
+}
+
+START_TEST(websocket_upgrade_is_426)
+{
+    struct rm_request req;
+    struct rm_reply r;
+    json_t *doc;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = "/v1/responses";
+    req.header = upgrade_header;
+    router_handle(bench_srv, &req, &r);
+    ck_assert_int_eq(r.status, 426);
+    ck_assert_str_eq(harness_header(&r, "x-should-retry"), "false");
+    doc = json_loadb(r.body, r.body_len, 0, NULL);
+    ck_assert_str_eq(json_util_str(json_object_get(doc, "error"), "code"), "websocket_not_supported");
+    json_decref(doc);
+    reply_release(&r);
+    req.header = NULL;
+    req.authorization = "Bearer k";
+    router_handle(bench_srv, &req, &r);
+    ck_assert_int_eq(r.status, 404);
+    reply_release(&r);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("handle_responses");
 
     add_tcase(s, tcase_create("create"), 60, harness_setup, harness_teardown, create_without_socket,
-              stream_reply_is_a_stream, fixture_errors_and_headers, fault_header_per_request);
+              stream_reply_is_a_stream, fixture_errors_and_headers, fault_header_per_request,
+              websocket_upgrade_is_426);
     add_tcase(s, tcase_create("envelope_utf8"), 60, harness_setup, harness_teardown,
               truncated_utf8_in_messages_is_still_400);
     return s;
