@@ -7,6 +7,7 @@
 
 #include "contract.h"
 #include "json_util.h"
+#include "limits.h"
 
 static void api_error_fill(struct api_error *err, int status, const char *type,
                            const char *code, const char *param)
@@ -138,13 +139,14 @@ json_t *envelope_build(const struct api_error *err)
 json_t *envelope_build_flavor(const struct api_error *err, enum rm_flavor flavor,
                               const char *request_id)
 {
-    char message[API_ERROR_MESSAGE_MAX + 96];
+    char message[API_ERROR_MESSAGE_MAX + RM_MAX_REQUEST_ID + 32];
     json_t *e, *inner;
 
     if (flavor != RM_FLAVOR_COMETAPI)
         return envelope_build(err);
     if (request_id && request_id[0])
-        snprintf(message, sizeof(message), "%s (request id: %.64s)", err->message, request_id);
+        snprintf(message, sizeof(message), "%s (request id: %.*s)", err->message,
+                 RM_MAX_REQUEST_ID, request_id);
     else
         snprintf(message, sizeof(message), "%s", err->message);
     /* CometAPI: its own type for every error, an empty param (none at all
@@ -182,9 +184,9 @@ const char *envelope_flavor_name(enum rm_flavor flavor)
 int api_error_model_unavailable(struct api_error *err, const char *model)
 {
     return api_error_set(err, 503, RM_ERRTYPE_COMETAPI, "model_not_found", NULL,
-                         "no available channel for group default and model %.200s "
+                         "no available channel for group default and model %.*s "
                          "(distributor)",
-                         model ? model : "");
+                         RM_MAX_QUOTED_MODEL, model ? model : "");
 }
 
 void api_error_chat_validation(struct api_error *err, enum rm_flavor flavor)

@@ -93,11 +93,11 @@ struct chunk_opts {
 
 static void chunk_extras(const struct chunk_opts *o, json_t *ch)
 {
-    char pad[24];
+    char pad[RM_OBFUSCATION_HEX + 1];
 
     if (!o->obfuscation || !ch)
         return;
-    server_new_id(o->srv, "", 12, pad, sizeof(pad));
+    server_new_id(o->srv, "", RM_OBFUSCATION_HEX, pad, sizeof(pad));
     json_object_set_new(ch, "obfuscation", json_string(pad));
 }
 

@@ -63,7 +63,7 @@ struct rm_reply {
     char scenario[RM_MAX_SCENARIO_KEY + 1]; /* the scenario that answered, "" when none */
     char state[RM_MAX_SCENARIO_KEY + 1];    /* its state after the answer, "" when none */
     /* Set by the router before the handler runs, kept by reply_release: */
-    char request_id[64];         /* the x-request-id of the reply ("" : http.c makes one) */
+    char request_id[RM_MAX_REQUEST_ID + 1]; /* its x-request-id ("": http.c makes one) */
     enum rm_flavor flavor;       /* the gateway whose error shape reply_error uses */
 };
 
