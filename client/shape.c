@@ -126,6 +126,37 @@ static int shape_usage(const json_t *v, const char *const *keys, const char *exp
     return 0;
 }
 
+void shape_note_usage_extras(const json_t *usage, int chat, struct notes *notes)
+{
+    static const char *const responses_keys[] = {"input_tokens", "input_tokens_details",
+                                                 "output_tokens", "output_tokens_details",
+                                                 "total_tokens", NULL};
+    static const char *const chat_keys[] = {"prompt_tokens", "prompt_tokens_details",
+                                            "completion_tokens", "completion_tokens_details",
+                                            "total_tokens", NULL};
+    const char *const *known = chat ? chat_keys : responses_keys, *const *k, *key;
+    json_t *v;
+    char tok[72];
+
+    if (!notes || !json_is_object(usage))
+        return;
+    json_object_foreach((json_t *)usage, key, v) {
+        for (k = known; *k && strcmp(*k, key) != 0; k++)
+            ;
+        if (*k)
+            continue;
+        redact_token(key, tok, sizeof(tok));
+        notes_add(notes, "gateway variant: %s usage carries extra key %s (ignored)",
+                  chat ? "chat" : "responses", tok);
+    }
+}
+
+int shape_validation_variant(long status, long lo, long hi, const struct shape_error_info *info)
+{
+    return status == 500 && lo >= 400 && hi <= 499 && lo != hi && info &&
+           strcmp(info->code, "invalid_request") == 0;
+}
+
 int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
 {
     static const char *const more_keys[] = {"incomplete_details", "instructions", "tools",
@@ -176,6 +207,7 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
         static const char *const ukeys[] = {"input_tokens", "output_tokens", "total_tokens", NULL};
         if (shape_usage(v, ukeys, "an object or null", why, n))
             return -1;
+        shape_note_usage_extras(v, 0, notes);
     }
     if ((v = json_object_get(r, "tools")) && !json_is_array(v))
         return problem(why, n, "tools is %s, expected an array", type_name(v));
@@ -240,6 +272,13 @@ int shape_error(const json_t *doc, char *why, size_t n, struct notes *notes,
                       type_name(code));
         if (!json_object_get(e, "param"))
             notes_add(notes, "gateway variant: error.param missing");
+        {
+            const char *msg = json_util_str(e, "message"), *rid = strstr(msg, "(request id: ");
+            size_t len = strlen(msg);
+
+            if (rid && len && msg[len - 1] == ')')
+                notes_add(notes, "gateway variant: error messages end with (request id: ...)");
+        }
     }
     return 0;
 }
@@ -313,6 +352,7 @@ int shape_chat_completion(const json_t *c, char *why, size_t n, struct notes *no
                                             NULL};
         if (shape_usage(v, ukeys, "an object", why, n))
             return -1;
+        shape_note_usage_extras(v, 1, notes);
     } else if (notes) {
         notes_add(notes, "chat completion has no usage object");
     }

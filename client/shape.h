@@ -32,6 +32,18 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes);
 int shape_error(const json_t *doc, char *why, size_t n, struct notes *notes,
                 struct shape_error_info *info);
 
+/* True when an error check that expects a 4xx ('lo'..'hi' inside 400-499)
+ * got a known gateway variant of it instead: CometAPI answers some
+ * validation errors (a missing required Chat field) with HTTP 500 and code
+ * "invalid_request". 'info' is what shape_error read from the body. Any
+ * other 5xx, a 2xx, or an auth check (a single expected status) is not. */
+int shape_validation_variant(long status, long lo, long hi, const struct shape_error_info *info);
+
+/* Note the keys of usage object 'usage' that the OpenAI API does not send
+ * (CometAPI adds e.g. latency_checkpoint); 'chat' picks the Chat
+ * Completions key set. Nothing is noted for a non-object. */
+void shape_note_usage_extras(const json_t *usage, int chat, struct notes *notes);
+
 /* Check a chat.completion object (contract §1 parity). Returns 0 or -1. */
 int shape_chat_completion(const json_t *c, char *why, size_t n, struct notes *notes);
 

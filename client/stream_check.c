@@ -601,6 +601,8 @@ static void on_responses_event(struct stream_check *s, const struct sse_event *e
         inv_fail(s, STREAM_INV_FRAMING, "event %zu: data is not a JSON object", s->rep.events);
         goto out_decref;
     }
+    if (json_object_get(doc, "obfuscation"))
+        s->rep.obfuscated++;
     type = json_util_str(doc, "type");
     if (!type) {
         inv_fail(s, STREAM_INV_FRAMING, "event %zu: data has no string type", s->rep.events);
@@ -773,6 +775,8 @@ static void on_chat_event(struct stream_check *s, const struct sse_event *ev)
         inv_fail(s, STREAM_INV_FINAL, "the stream carried an error object");
         goto out_decref;
     }
+    if (json_object_get(doc, "obfuscation"))
+        s->rep.obfuscated++;
     choices = json_object_get(doc, "choices");
     if (json_object_get(doc, "prompt_filter_results") && json_array_size(choices) == 0) {
         /* Azure-style content-filter chunk (empty id/object, no choices):

@@ -81,6 +81,8 @@ struct stream_report {
     size_t done_sentinels;  /* "data: [DONE]" events */
     size_t text_len;        /* bytes of concatenated text, refusal and argument deltas */
     int gaps;               /* sequence_number skipped values or did not start at 0 */
+    size_t obfuscated;      /* events whose JSON has an "obfuscation" pad (OpenAI deltas,
+                             * CometAPI chat chunks): tolerated, counted for the notes */
 };
 
 /* A content part of an item, or a summary part of a reasoning item. */

@@ -7,6 +7,7 @@
 
 #include "contract.h"
 #include "json_util.h"
+#include "limits.h"
 
 static void api_error_fill(struct api_error *err, int status, const char *type,
                            const char *code, const char *param)
@@ -133,6 +134,68 @@ json_t *envelope_build(const struct api_error *err)
                      "type", err->type ? err->type : RM_ERRTYPE_INVALID_REQUEST,
                      "param", err->param[0] ? envelope_string(err->param) : json_null(),
                      "code", err->code ? json_string(err->code) : json_null());
+}
+
+json_t *envelope_build_flavor(const struct api_error *err, enum rm_flavor flavor,
+                              const char *request_id)
+{
+    char message[API_ERROR_MESSAGE_MAX + RM_MAX_REQUEST_ID + 32];
+    json_t *e, *inner;
+
+    if (flavor != RM_FLAVOR_COMETAPI)
+        return envelope_build(err);
+    if (request_id && request_id[0])
+        snprintf(message, sizeof(message), "%s (request id: %.*s)", err->message,
+                 RM_MAX_REQUEST_ID, request_id);
+    else
+        snprintf(message, sizeof(message), "%s", err->message);
+    /* CometAPI: its own type for every error, an empty param (none at all
+     * for its token check, 401) and a code that is never null. */
+    e = json_pack("{s:{s:o, s:s}}", "error", "message", envelope_string(message), "type",
+                  RM_ERRTYPE_COMETAPI);
+    inner = json_object_get(e, "error");
+    if (inner && err->status != 401)
+        json_object_set_new(inner, "param", json_string(""));
+    if (inner)
+        json_object_set_new(inner, "code",
+                            json_string(err->status != 401 && err->code ? err->code : ""));
+    return e;
+}
+
+enum rm_flavor envelope_flavor_parse(const char *name)
+{
+    if (name && strcmp(name, "openai") == 0)
+        return RM_FLAVOR_OPENAI;
+    if (name && strcmp(name, "cometapi") == 0)
+        return RM_FLAVOR_COMETAPI;
+    return RM_FLAVOR_UNSET;
+}
+
+const char *envelope_flavor_name(enum rm_flavor flavor)
+{
+    switch (flavor) {
+    case RM_FLAVOR_OPENAI: return "openai";
+    case RM_FLAVOR_COMETAPI: return "cometapi";
+    case RM_FLAVOR_UNSET: break;
+    }
+    return "unset";
+}
+
+int api_error_model_unavailable(struct api_error *err, const char *model)
+{
+    return api_error_set(err, 503, RM_ERRTYPE_COMETAPI, "model_not_found", NULL,
+                         "no available channel for group default and model %.*s "
+                         "(distributor)",
+                         RM_MAX_QUOTED_MODEL, model ? model : "");
+}
+
+void api_error_chat_validation(struct api_error *err, enum rm_flavor flavor)
+{
+    if (flavor == RM_FLAVOR_COMETAPI && err->code &&
+        strcmp(err->code, "missing_required_parameter") == 0) {
+        err->status = 500;
+        err->code = "invalid_request";
+    }
 }
 
 char *envelope_dumps(const struct api_error *err)

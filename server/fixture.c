@@ -516,6 +516,25 @@ static int fxp_error(struct fxp *p, const char *path, json_t *e, struct fixture 
         s = json_util_str(e, "message");
         snprintf(ae.message, sizeof(ae.message), "%s", s ? s : "Mock error.");
         fx->err_body = envelope_dumps(&ae);
+        /* For the other flavours (rendered per request, with its request
+         * id): the fields, with copies of the type and code strings, which
+         * belong to the document, in the same block. */
+        {
+            size_t tl = strlen(ae.type) + 1, cl = ae.code ? strlen(ae.code) + 1 : 0;
+            char *strings;
+
+            fx->err_fields = malloc(sizeof(*fx->err_fields) + tl + cl);
+            if (!fx->err_fields)
+                return fxp_fail(p, path, "out of memory");
+            *fx->err_fields = ae;
+            strings = (char *)(fx->err_fields + 1);
+            memcpy(strings, ae.type, tl);
+            fx->err_fields->type = strings;
+            if (ae.code) {
+                memcpy(strings + tl, ae.code, cl);
+                fx->err_fields->code = strings + tl;
+            }
+        }
     }
     if (!fx->err_body)
         return fxp_fail(p, path, "out of memory");
@@ -743,6 +762,7 @@ static void fixture_release(struct fixture *fx)
     free(fx->incomplete_reason);
     free(fx->model);
     free(fx->err_body);
+    free(fx->err_fields);
     for (i = 0; i < fx->nframes; i++) {
         free(fx->frames[i].bytes);
         json_decref(fx->frames[i].data);
@@ -794,9 +814,9 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
     static const char *const keys[] = {"name", "description", "match", "response", "error",
                                        "transcript", "stream", "headers", "latency_ms",
                                        "models", "priority", "times", "next_state",
-                                       "sequence", "sequence_end", NULL};
+                                       "sequence", "sequence_end", "flavor", NULL};
     static const char *const step_keys[] = {"description", "response", "error", "transcript",
-                                            "stream", "headers", "latency_ms", NULL};
+                                            "stream", "headers", "latency_ms", "flavor", NULL};
     char sub[FXP_PATH_MAX];
     json_t *m;
     size_t i;
@@ -804,12 +824,21 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
 
     memset(fx, 0, sizeof(*fx));
     fx->m_tools = fx->m_stream = fx->m_after_tools = -1;
+    fx->flavor = RM_FLAVOR_UNSET;
     fx->file = strdup(p->file);
     json_util_locate(p->text, p->len, path, &fx->line, &fx->column);
     if (!json_is_object(obj))
         return fxp_fail(p, path, "expected a fixture object");
     rc |= fxp_keys(p, path, obj, step ? step_keys : keys);
     rc |= fxp_str(p, path, obj, "name", &fx->name);
+    {
+        json_t *fv = json_object_get(obj, "flavor");
+
+        fx->flavor = envelope_flavor_parse(json_string_value(fv));
+        if (fv && fx->flavor == RM_FLAVOR_UNSET)
+            rc |= fxp_fail(p, fxp_join(sub, path, "flavor"),
+                           "expected \"openai\" or \"cometapi\"");
+    }
     if (!fx->name)
         fx->name = strdup(default_name);
     {
@@ -869,6 +898,9 @@ static int fxp_fixture(struct fxp *p, const char *path, json_t *obj, struct fixt
         kinds = 1;
         rc |= fxp_sequence(p, fxp_join(sub, path, "sequence"), json_object_get(obj, "sequence"),
                            fx, models);
+        for (i = 0; i < fx->nsteps; i++) /* a step without "flavor" answers like its fixture */
+            if (fx->steps[i].flavor == RM_FLAVOR_UNSET)
+                fx->steps[i].flavor = fx->flavor;
     }
     if (kinds != 1)
         return fxp_fail(p, path, "a fixture needs exactly one of \"response\", \"error\", "

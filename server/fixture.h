@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "envelope.h"
 #include "fault.h"
 #include "mock_error.h"
 
@@ -117,6 +118,12 @@ struct fixture {
     /* FX_ERROR */
     int err_status;
     char *err_body;         /* pre-rendered envelope text */
+    struct api_error *err_fields; /* its fields, for other flavours; NULL with "body" */
+
+    /* "flavor": the gateway shape of this fixture's answers (its errors,
+     * Chat chunk extras); RM_FLAVOR_UNSET = the server's --flavor. A
+     * sequence step without one takes its fixture's. */
+    enum rm_flavor flavor;
 
     /* FX_TRANSCRIPT */
     struct fx_frame *frames;

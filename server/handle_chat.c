@@ -25,7 +25,11 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     memset(&ask, 0, sizeof(ask));
     memset(&texts, 0, sizeof(texts));
     body = request_json(req, &err);
-    if (!body || validate_chat_create(body, &err) != 0 ||
+    if (body && validate_chat_create(body, &err) != 0) {
+        api_error_chat_validation(&err, out->flavor); /* CometAPI: 500 for a missing field */
+        goto out_error;
+    }
+    if (!body || request_check_model(req, out, json_util_str(body, "model"), &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
         goto out_error;
     stream = json_util_true(body, "stream");
@@ -35,8 +39,11 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     fx = generate_pick(srv, req, &facts, out, &err);
     if (!fx)
         goto out_error;
-    if (generate_reply_start(fx, &fault, out))
+    if (generate_reply_start(fx, &fault, out)) {
+        reply_fixture_flavor(out, fx);
         goto out;
+    }
+    reply_fixture_flavor(out, fx);
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
     rc.fx = fx;

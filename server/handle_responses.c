@@ -61,6 +61,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     memset(&texts, 0, sizeof(texts));
     body = request_json(req, &err);
     if (!body || validate_body(srv, body, 0, out, &err) != 0 ||
+        request_check_model(req, out, json_util_str(body, "model"), &err) != 0 ||
         generate_parse_fault(req->fault, &fault, &err) != 0)
         goto out_error;
     input = json_object_get(body, "input");
@@ -79,8 +80,11 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     fx = generate_pick(srv, req, &facts, out, &err);
     if (!fx)
         goto out_error;
-    if (generate_reply_start(fx, &fault, out))
+    if (generate_reply_start(fx, &fault, out)) {
+        reply_fixture_flavor(out, fx);
         goto out;
+    }
+    reply_fixture_flavor(out, fx);
 
     /* The final object first; the stream derives from it. */
     memset(&rc, 0, sizeof(rc));

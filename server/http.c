@@ -254,7 +254,10 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
             return MHD_NO;
         rep->body = NULL;
     }
-    server_new_id(srv, RM_ID_REQUEST, 32, rid, sizeof(rid));
+    if (rep->request_id[0]) /* the router chose it, errors may quote it */
+        snprintf(rid, sizeof(rid), "%s", rep->request_id);
+    else
+        server_new_id(srv, RM_ID_REQUEST, 32, rid, sizeof(rid));
     snprintf(r->rid, sizeof(r->rid), "%s", rid);
     snprintf(ms, sizeof(ms), "%lld", (long long)(server_now_ms() - r->start_ms));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,

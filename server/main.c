@@ -42,6 +42,8 @@ static void usage(FILE *f)
             "  --watch            reload the fixtures when their files change\n"
             "  --admin-token T    the admin API (/__admin/) needs this token\n"
             "                     (x-respmock-admin-token); without it, loopback only\n"
+            "  --flavor F         answer errors like the gateway F: openai (default) or\n"
+            "                     cometapi (see server/README.md, Gateway flavours)\n"
             "  --accept-unknown-params  unknown Responses fields are accepted with a\n"
             "                     warning (log and x-respmock-warning) instead of a 400\n"
             "  --check            load and lint the fixtures, print problems, exit 0 or 1\n"
@@ -58,7 +60,7 @@ static int takes_value(const char *opt)
                                          "--threads",    "--log-level",  "--api-key",
                                          "--max-body",   "--max-stored", "--max-stored-bytes",
                                          "--speed",      "--journal",    "--journal-bytes",
-                                         "--admin-token", NULL};
+                                         "--admin-token", "--flavor", NULL};
     const char *const *v;
 
     for (v = valued; *v; v++)
@@ -185,6 +187,10 @@ int main(int argc, char **argv)
             if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
                 goto bad_value;
             cfg.journal_bytes = v;
+        } else if (!strcmp(a, "--flavor")) {
+            cfg.flavor = envelope_flavor_parse(val);
+            if (cfg.flavor == RM_FLAVOR_UNSET)
+                goto bad_value;
         } else if (!strcmp(a, "--admin-token")) {
             if (!*val)
                 goto bad_value;

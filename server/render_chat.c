@@ -9,6 +9,12 @@
 #include "limits.h"
 #include "render_events.h"
 
+/* The gateway flavour of 'rc': the fixture's, else the server's. */
+static enum rm_flavor chat_flavor(const struct render_ctx *rc)
+{
+    return rc->fx->flavor != RM_FLAVOR_UNSET ? rc->fx->flavor : rc->srv->cfg.flavor;
+}
+
 json_t *render_chat(const struct render_ctx *rc)
 {
     const struct fixture *fx = rc->fx;
@@ -69,13 +75,35 @@ json_t *render_chat(const struct render_ctx *rc)
                   0, "accepted_prediction_tokens", 0, "rejected_prediction_tokens", 0,
                   "service_tier", "default", "system_fingerprint", "fp_respmock");
     json_decref(calls);
+    /* CometAPI's usage carries keys of its own; their members are not
+     * documented: respmock's are millisecond counts. */
+    if (c && chat_flavor(rc) == RM_FLAVOR_COMETAPI)
+        json_object_set_new(json_object_get(c, "usage"), "latency_checkpoint",
+                            json_pack("{s:i, s:i}", "first_token_ms", 0, "total_ms", 0));
     return c;
 }
 
 
+/* What every chunk of one stream carries besides its delta. */
+struct chunk_opts {
+    struct rm_server *srv;
+    int include_usage;      /* "usage": null on every chunk with choices */
+    int obfuscation;        /* CometAPI: an "obfuscation" pad on every chunk */
+};
+
+static void chunk_extras(const struct chunk_opts *o, json_t *ch)
+{
+    char pad[RM_OBFUSCATION_HEX + 1];
+
+    if (!o->obfuscation || !ch)
+        return;
+    server_new_id(o->srv, "", RM_OBFUSCATION_HEX, pad, sizeof(pad));
+    json_object_set_new(ch, "obfuscation", json_string(pad));
+}
+
 /* One chunk with the completion's id/created/model around 'delta' (stolen). */
 static void emit_chunk(struct emitter *e, const json_t *base, json_t *delta, const char *finish,
-                       int include_usage)
+                       const struct chunk_opts *o)
 {
     json_t *ch = json_pack("{s:O, s:s, s:O, s:O, s:s, s:[{s:i, s:o, s:n, s:o}]}", "id",
                            json_object_get(base, "id"), "object", RM_CHAT_CHUNK_OBJECT,
@@ -84,8 +112,9 @@ static void emit_chunk(struct emitter *e, const json_t *base, json_t *delta, con
                            "choices", "index", 0, "delta", delta, "logprobs", "finish_reason",
                            finish ? json_string(finish) : json_null());
 
-    if (include_usage)
+    if (o->include_usage && ch)
         json_object_set_new(ch, "usage", json_null());
+    chunk_extras(o, ch);
     emitter_data(e, ch, finish != NULL);
 }
 
@@ -102,13 +131,14 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
     struct emitter e;
     size_t i, call_index = 0, nitems;
     const struct fx_item *items = render_items(rc, &nitems);
+    const struct chunk_opts opts = {rc->srv, usage, chat_flavor(rc) == RM_FLAVOR_COMETAPI};
 
     if (!l)
         return NULL;
     emitter_init(&e, l, &fx->stream, fault, 1);
     emit_chunk(&e, completion,
                json_pack("{s:s, s:s, s:n}", "role", "assistant", "content", "", "refusal"), NULL,
-               usage);
+               &opts);
     for (i = 0; i < nitems; i++) {
         const struct fx_item *it = &items[i];
         size_t c, from = 0;
@@ -120,13 +150,13 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
                                  (json_int_t)call_index, "id", json_object_get(call, "id"),
                                  "type", "function", "function", "name", it->name, "arguments",
                                  ""),
-                       NULL, usage);
+                       NULL, &opts);
             for (c = 0; c < it->chunks.n; c++) {
                 emit_chunk(&e, completion,
                            json_pack("{s:[{s:I, s:{s:o}}]}", "tool_calls", "index",
                                      (json_int_t)call_index, "function", "arguments",
                                      render_slice(it->text, from, it->chunks.ends[c])),
-                           NULL, usage);
+                           NULL, &opts);
                 from = it->chunks.ends[c];
             }
             call_index++;
@@ -135,7 +165,7 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
                 emit_chunk(&e, completion,
                            json_pack("{s:o}", it->type == FX_ITEM_MESSAGE ? "content" : "refusal",
                                      render_slice(it->text, from, it->chunks.ends[c])),
-                           NULL, usage);
+                           NULL, &opts);
                 from = it->chunks.ends[c];
             }
         }
@@ -143,17 +173,19 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
     if (!emitter_skips_terminal(&e)) {
         const char *finish = json_util_str(choice, "finish_reason");
 
-        emit_chunk(&e, completion, json_object(), finish ? finish : "stop", usage);
-        if (usage)
-            emitter_data(&e,
-                      json_pack("{s:O, s:s, s:O, s:O, s:s, s:[], s:O}", "id",
-                                json_object_get(completion, "id"), "object",
-                                RM_CHAT_CHUNK_OBJECT, "created",
-                                json_object_get(completion, "created"), "model",
-                                json_object_get(completion, "model"), "system_fingerprint",
-                                "fp_respmock", "choices", "usage",
-                                json_object_get(completion, "usage")),
-                      0);
+        emit_chunk(&e, completion, json_object(), finish ? finish : "stop", &opts);
+        if (usage) {
+            json_t *ch = json_pack("{s:O, s:s, s:O, s:O, s:s, s:[], s:O}", "id",
+                                   json_object_get(completion, "id"), "object",
+                                   RM_CHAT_CHUNK_OBJECT, "created",
+                                   json_object_get(completion, "created"), "model",
+                                   json_object_get(completion, "model"), "system_fingerprint",
+                                   "fp_respmock", "choices", "usage",
+                                   json_object_get(completion, "usage"));
+
+            chunk_extras(&opts, ch);
+            emitter_data(&e, ch, 0);
+        }
         emitter_data(&e, NULL, 0);
     }
     if (emitter_finish(&e, NULL) != 0) {

@@ -2,6 +2,7 @@
  * request.h). */
 #include "request.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ void reply_error(struct rm_reply *r, const struct api_error *err)
      * quote what the client sent. */
     snprintf(r->note, sizeof(r->note), "%s code=%s param=%.80s", err->type ? err->type : "",
              err->code ? err->code : "null", err->param[0] ? err->param : "null");
-    reply_json(r, err->status, envelope_build(err));
+    reply_json(r, err->status, envelope_build_flavor(err, r->flavor, r->request_id));
     /* The SDKs retry 408/409/429/5xx: tell them not to for our own errors
      * (reply_json already did when it had to answer 500 itself). */
     if (r->nheaders == before &&
@@ -56,8 +57,11 @@ void reply_error(struct rm_reply *r, const struct api_error *err)
 
 void reply_release(struct rm_reply *r)
 {
+    char request_id[sizeof(r->request_id)];
+    enum rm_flavor flavor = r->flavor;
     unsigned i;
 
+    memcpy(request_id, r->request_id, sizeof(request_id));
     free(r->body);
     event_list_unref(r->events);
     for (i = 0; i < r->nheaders; i++) {
@@ -65,6 +69,8 @@ void reply_release(struct rm_reply *r)
         free(r->headers[i].value);
     }
     memset(r, 0, sizeof(*r));
+    memcpy(r->request_id, request_id, sizeof(request_id));
+    r->flavor = flavor;
 }
 
 void reply_fail(struct rm_reply *r, const struct api_error *err)
@@ -82,7 +88,45 @@ void reply_events(struct rm_reply *r, struct event_list *events)
     reply_header(r, "cache-control", "no-cache");
 }
 
+void reply_fixture_flavor(struct rm_reply *r, const struct fixture *fx)
+{
+    char *body;
+    json_t *e;
+
+    if (fx->flavor != RM_FLAVOR_UNSET)
+        r->flavor = fx->flavor;
+    if (fx->kind != FX_ERROR || !fx->err_fields || r->flavor == RM_FLAVOR_OPENAI)
+        return;
+    e = envelope_build_flavor(fx->err_fields, r->flavor, r->request_id);
+    body = e ? json_util_dumps(e) : NULL;
+    json_decref(e);
+    if (!body)
+        return; /* out of memory: the pre-rendered body stays */
+    free(r->body);
+    r->body = body;
+    r->body_len = strlen(body);
+}
+
 /* ---- Request helpers -------------------------------------------------- */
+
+int request_check_model(const struct rm_request *req, const struct rm_reply *out,
+                        const char *model, struct api_error *err)
+{
+    const struct fixture_set *set = req->fixtures;
+    json_t *m;
+    size_t i;
+
+    if (out->flavor != RM_FLAVOR_COMETAPI || !model || req->fixture || !set)
+        return 0;
+    json_array_foreach(set->models, i, m) if (strcmp(json_string_value(m), model) == 0)
+        return 0;
+    if (json_array_size(set->models) == 0 && strcmp(model, "respmock") == 0)
+        return 0; /* what GET /v1/models lists then */
+    for (i = 0; i < set->n; i++)
+        if (set->v[i].m_model && fnmatch(set->v[i].m_model, model, 0) == 0)
+            return 0;
+    return api_error_model_unavailable(err, model);
+}
 
 const char *request_query(const struct rm_request *req, const char *key)
 {

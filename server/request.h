@@ -62,6 +62,9 @@ struct rm_reply {
     char note[192];              /* for --log-level debug: the error's code and param */
     char state[RM_MAX_SCENARIO_KEY + 1]; /* the scenario's state after the answer, for the
                                           * journal ("" when no fixture used states) */
+    /* Set by the router before the handler runs, kept by reply_release: */
+    char request_id[RM_MAX_REQUEST_ID + 1]; /* its x-request-id ("": http.c makes one) */
+    enum rm_flavor flavor;       /* the gateway whose error shape reply_error uses */
 };
 
 /* The signature of every handler in the route table: 'arg' is what the
@@ -72,7 +75,8 @@ typedef void (*handler_fn)(struct rm_server *srv, const struct rm_request *req, 
 
 /* ---- Replies ---------------------------------------------------------- */
 
-/* Free what 'r' owns and zero it; accepts a zeroed reply. */
+/* Free what 'r' owns and zero it, except its request_id and flavor (they
+ * belong to the request, not to one answer); accepts a zeroed reply. */
 void reply_release(struct rm_reply *r);
 
 /* Add a header (copied). Silently ignored past RM_MAX_REPLY_HEADERS. */
@@ -82,8 +86,8 @@ void reply_header(struct rm_reply *r, const char *name, const char *value);
  * respmock's own 500 envelope. */
 void reply_json(struct rm_reply *r, int status, json_t *body);
 
-/* An error envelope reply (408/409/429/5xx with x-should-retry: false, so
- * the SDKs do not retry respmock's own errors). */
+/* An error envelope reply in the shape of r->flavor (408/409/429/5xx with
+ * x-should-retry: false, so the SDKs do not retry respmock's own errors). */
 void reply_error(struct rm_reply *r, const struct api_error *err);
 
 /* Replace whatever 'r' holds by the error 'err'. */
@@ -91,6 +95,12 @@ void reply_fail(struct rm_reply *r, const struct api_error *err);
 
 /* A 200 streamed reply of 'events' (stolen). */
 void reply_events(struct rm_reply *r, struct event_list *events);
+
+/* After fixture 'fx' was picked (and generate_reply_start ran): its
+ * "flavor", when it has one, shapes this reply's errors from now on, and an
+ * error fixture's answer is rendered in that shape (a "body" stays verbatim;
+ * with the openai flavour the pre-rendered body is kept as it is). */
+void reply_fixture_flavor(struct rm_reply *r, const struct fixture *fx);
 
 /* ---- Request helpers -------------------------------------------------- */
 
@@ -100,6 +110,15 @@ const char *request_query(const struct rm_request *req, const char *key);
 /* Parse query value 's' as an integer from 'min' to 'max'. Returns 0, or
  * -1 when absent or malformed. */
 int request_query_long(const char *s, long min, long max, long *out);
+
+/* The gateway's model check, before anything else looks at a generating
+ * request: with the cometapi flavour ('out->flavor') a model that no
+ * fixture names (GET /v1/models does not list it and no fixture's
+ * match.model accepts it) gets 503 model_not_found, unless the request
+ * names its fixture (x-respmock-fixture). Returns 0, or -1 with 'err'.
+ * 'model' NULL (validation reports it) and the openai flavour pass. */
+int request_check_model(const struct rm_request *req, const struct rm_reply *out,
+                        const char *model, struct api_error *err);
 
 /* Parse the body as a JSON object; on failure fills 'err' (400) and
  * returns NULL. New reference. */

@@ -158,7 +158,11 @@ void router_handle(struct rm_server *srv, const struct rm_request *req, struct r
     char arg[256];
 
     memset(out, 0, sizeof(*out));
+    /* Chosen now, so an error can quote it (CometAPI's "(request id: ...)");
+     * the admin API is respmock's own and keeps the OpenAI shape. */
+    server_new_id(srv, RM_ID_REQUEST, 32, out->request_id, sizeof(out->request_id));
     r = router_match(req->method, req->path, arg, sizeof(arg));
+    out->flavor = r && r->gate == ROUTE_ADMIN ? RM_FLAVOR_OPENAI : srv->cfg.flavor;
     if (!r) {
         api_error_not_found(&err, NULL, "Invalid URL (%.16s %.300s)", req->method, req->path);
         reply_error(out, &err);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "envelope.h"
 #include "fixture.h"
 #include "limits.h"
 #include "mock_error.h"
@@ -39,6 +40,7 @@ struct rm_config {
     int strict;                /* no catch-all: an unmatched request is a 404 */
     int watch;                 /* reload the fixtures when their files change */
     const char *admin_token;   /* required by /__admin/ when set; else loopback only */
+    enum rm_flavor flavor;     /* --flavor: the gateway shape of error bodies (0 = openai) */
 };
 
 struct rm_server {
