@@ -24,7 +24,8 @@ void server_config_defaults(struct rm_config *cfg)
     cfg->speed = 1.0;
 }
 
-struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err)
+/* A context without fixtures yet; NULL when out of memory. */
+static struct rm_server *server_alloc(const struct rm_config *cfg, struct mock_error *err)
 {
     struct rm_server *srv = calloc(1, sizeof(*srv));
 
@@ -38,18 +39,47 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
     atomic_init(&srv->id_counter, 0);
     atomic_init(&srv->stopping, 0);
     srv->started_ms = server_now_ms();
-    if (fixture_set_load(&srv->fixtures, cfg->fixtures_dir, err, NULL) != 0)
-        goto out_free;
-    srv->store = store_new(cfg->max_stored, cfg->max_stored_bytes);
+    return srv;
+}
+
+/* The stores, once the fixtures are in; frees 'srv' and returns NULL on failure. */
+static struct rm_server *server_finish(struct rm_server *srv, struct mock_error *err)
+{
+    srv->store = store_new(srv->cfg.max_stored, srv->cfg.max_stored_bytes);
     srv->conversations = conversation_store_new(RM_MAX_CONVERSATIONS, RM_MAX_CONVERSATION_ITEMS);
     if (!srv->store || !srv->conversations) {
         mock_error_set(err, NULL, 0, 0, "out of memory");
-        goto out_free;
+        server_free(srv);
+        return NULL;
     }
     return srv;
-out_free:
-    server_free(srv);
-    return NULL;
+}
+
+struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err)
+{
+    struct rm_server *srv = server_alloc(cfg, err);
+
+    if (!srv)
+        return NULL;
+    if (fixture_set_load(&srv->fixtures, cfg->fixtures_dir, err, NULL) != 0) {
+        server_free(srv);
+        return NULL;
+    }
+    return server_finish(srv, err);
+}
+
+struct rm_server *server_new_with_fixtures(const struct rm_config *cfg,
+                                           struct fixture_set *fixtures, struct mock_error *err)
+{
+    struct rm_server *srv = server_alloc(cfg, err);
+
+    if (!srv) {
+        fixture_set_release(fixtures);
+        return NULL;
+    }
+    srv->fixtures = *fixtures;
+    memset(fixtures, 0, sizeof(*fixtures));
+    return server_finish(srv, err);
 }
 
 void server_free(struct rm_server *srv)

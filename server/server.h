@@ -54,6 +54,11 @@ void server_config_defaults(struct rm_config *cfg);
  * and NULL is returned) and the store. Does not listen yet. */
 struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err);
 
+/* server_new with fixtures already loaded (from JSON texts, say): takes
+ * 'fixtures' (released on failure too); cfg->fixtures_dir is not read. */
+struct rm_server *server_new_with_fixtures(const struct rm_config *cfg,
+                                           struct fixture_set *fixtures, struct mock_error *err);
+
 /* Free everything; stops listening first if needed. Accepts NULL. */
 void server_free(struct rm_server *srv);
 
