@@ -80,7 +80,6 @@ struct cli {
     const char *keys[RM_MAX_API_KEYS + 1]; /* NULL-terminated, into 'owned' */
     char *owned[RM_MAX_API_KEYS];
     unsigned n_keys;
-    int keys_from_flags;  /* a key flag was seen: keys from variables are dropped */
     int check, daemon, version, help;
     const char *pid_file, *ready_file, *log_file;
 };
@@ -225,7 +224,7 @@ out:
 
 /* Apply option 'id' with 'val' (NULL for a switch given as a flag); 'src' is
  * the flag or the variable it came from. Returns 0 or EXIT_USAGE (reported). */
-static int apply(struct cli *c, enum opt_id id, const char *val, const char *src, int from_flag)
+static int apply(struct cli *c, enum opt_id id, const char *val, const char *src)
 {
     struct respmock_options *o = &c->o;
     unsigned long v;
@@ -261,10 +260,6 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
         return 0;
     case OPT_API_KEY:
     case OPT_API_KEY_FILE:
-        if (from_flag && !c->keys_from_flags) {
-            drop_keys(c); /* flags win over RESPMOCK_API_KEY(_FILE) */
-            c->keys_from_flags = 1;
-        }
         if (id == OPT_API_KEY_FILE)
             return read_key_file(c, val, src) ? EXIT_USAGE : 0;
         if (add_key(c, val, strlen(val)) != 0) {
@@ -341,23 +336,27 @@ static void cli_release(struct cli *c)
     drop_keys(c);
 }
 
-/* Read the variables, then the flags. Returns 0 or an exit code (reported). */
-static int parse(struct cli *c, int argc, char **argv)
+/* One option of the command line. */
+struct given {
+    enum opt_id id;
+    char *val; /* NULL for a switch */
+};
+
+/* Split argv into options (reported and EXIT_USAGE when one is unknown or
+ * lacks its value); '*out' is allocated (argc entries at most). */
+static int split_args(int argc, char **argv, struct given **out, int *n)
 {
-    int i, rc;
+    struct given *g = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*g));
+    int i;
 
-    memset(c, 0, sizeof(*c));
-    respmock_options_init(&c->o);
-    c->o.port = RM_DEFAULT_PORT;
-    for (i = 0; i < OPT_COUNT; i++) {
-        const char *val = opts[i].env ? getenv(opts[i].env) : NULL;
-
-        /* an empty variable counts as unset */
-        if (val && *val && (rc = apply(c, (enum opt_id)i, val, opts[i].env, 0)) != 0)
-            return rc;
+    *out = g;
+    *n = 0;
+    if (!g) {
+        fprintf(stderr, "respmock: out of memory\n");
+        return EXIT_START_FAILED;
     }
     for (i = 1; i < argc; i++) {
-        char *a = argv[i], *val = NULL, *eq = NULL;
+        char *a = argv[i], *eq = NULL;
         size_t flen;
         int id;
 
@@ -374,11 +373,12 @@ static int parse(struct cli *c, int argc, char **argv)
             fprintf(stderr, "respmock: unknown option '%.*s' (see --help)\n", (int)flen, a);
             return EXIT_USAGE;
         }
+        g[*n].id = (enum opt_id)id;
         if (opts[id].arg) {
             if (eq)
-                val = eq + 1;
+                g[*n].val = eq + 1;
             else if (i + 1 < argc)
-                val = argv[++i];
+                g[*n].val = argv[++i];
             else {
                 fprintf(stderr, "respmock: %s needs a value (see --help)\n", opts[id].flag);
                 return EXIT_USAGE;
@@ -387,14 +387,42 @@ static int parse(struct cli *c, int argc, char **argv)
             fprintf(stderr, "respmock: %s takes no value (see --help)\n", opts[id].flag);
             return EXIT_USAGE;
         }
-        rc = apply(c, (enum opt_id)id, val, opts[id].flag, 1);
-        if (id == OPT_API_KEY) /* keep the key out of the process list from now on */
-            memset(val, 'x', strlen(val));
-        if (rc)
-            return rc;
+        (*n)++;
     }
-    c->o.api_keys = c->n_keys ? c->keys : NULL;
     return 0;
+}
+
+/* The variables of the options the command line does not give (the key
+ * variables only when no key option is given), then the command line.
+ * Returns 0 or an exit code (reported). */
+static int parse(struct cli *c, int argc, char **argv)
+{
+    struct given *g;
+    int given[OPT_COUNT] = {0};
+    int i, n, rc;
+
+    memset(c, 0, sizeof(*c));
+    respmock_options_init(&c->o);
+    c->o.port = RM_DEFAULT_PORT;
+    rc = split_args(argc, argv, &g, &n);
+    for (i = 0; rc == 0 && i < n; i++)
+        given[g[i].id] = 1;
+    if (given[OPT_API_KEY] || given[OPT_API_KEY_FILE])
+        given[OPT_API_KEY] = given[OPT_API_KEY_FILE] = 1;
+    for (i = 0; rc == 0 && i < OPT_COUNT; i++) {
+        const char *val = opts[i].env && !given[i] ? getenv(opts[i].env) : NULL;
+
+        if (val && *val) /* an empty variable counts as unset */
+            rc = apply(c, (enum opt_id)i, val, opts[i].env);
+    }
+    for (i = 0; rc == 0 && i < n; i++)
+        rc = apply(c, g[i].id, g[i].val, opts[g[i].id].flag);
+    for (i = 0; i < n; i++)
+        if (g[i].id == OPT_API_KEY) /* keep the keys out of the process list from now on */
+            memset(g[i].val, 'x', strlen(g[i].val));
+    free(g);
+    c->o.api_keys = c->n_keys ? c->keys : NULL;
+    return rc;
 }
 
 /* 'path' made absolute against the working directory (the daemon leaves
