@@ -126,7 +126,7 @@ RESPMOCK_API long respmock_check(const char *fixtures_dir, FILE *out);
  * looked at in 'out' when there is no such directory. */
 RESPMOCK_API int respmock_default_fixtures(char *out, size_t out_len);
 
-/* "0.1.0": the version of the library and of the respmock command. */
+/* The version of the library and of the respmock command, e.g. "0.1.0". */
 RESPMOCK_API const char *respmock_version(void);
 
 /* The Responses API snapshot the fixtures follow, e.g.

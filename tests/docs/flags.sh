@@ -5,10 +5,11 @@
 # `respsmoke --help` is in client/README.md and respsmoke(1); every
 # `respmock --x` / `respsmoke --x` written in README.md, server/README.md,
 # client/README.md, fixtures/README.md and the man pages is a real option;
-# every RESPMOCK_* variable they name exists.
-# Usage: flags.sh SOURCE_DIR RESPMOCK RESPSMOKE MAN_DIR
+# every RESPMOCK_* variable they name exists; the versions they show are the
+# project's.
+# Usage: flags.sh SOURCE_DIR RESPMOCK RESPSMOKE MAN_DIR VERSION
 set -euo pipefail
-src=$1 respmock=$2 respsmoke=$3 man=$4
+src=$1 respmock=$2 respsmoke=$3 man=$4 version=$5
 bad=0
 fail() { echo "FAIL: $*" >&2; bad=1; }
 
@@ -62,6 +63,15 @@ for v in $(grep -ohE 'RESPMOCK_[A-Z][A-Z_]*' "$src/README.md" "$src/server/READM
   esac
   grep -qx -- "$v" <<<"$mock_vars" || fail "the documents name $v, which respmock does not read"
 done
+# the version in examples and file names (respmock_V_amd64.deb, "respmock V", librespmock.so.MAJOR.MINOR)
+soname=$(cut -d. -f1,2 <<<"$version")
+while read -r seen; do
+  case $seen in
+    respmock_"$version"_ | "respmock $version" | "respsmoke $version" | "librespmock.so.$soname") ;;
+    *) fail "the documents show '$seen'; the version is $version" ;;
+  esac
+done < <(grep -ohE 'respmock_[0-9]+\.[0-9]+\.[0-9]+_|(respmock|respsmoke) [0-9]+\.[0-9]+\.[0-9]+|librespmock\.so\.[0-9]+(\.[0-9]+)*' \
+           "$src/README.md" "$src/server/README.md" "$src/client/README.md" | sort -u)
 [ "$bad" = 0 ] || exit 1
 echo "ok: respmock ... $(tr '\n' ' ' <<<"$used_mock")and respsmoke ... $(tr '\n' ' ' <<<"$used_smoke")are options"
 echo "ok: $(wc -l <<<"$mock_flags") respmock options, $(wc -l <<<"$mock_vars") variables, $(wc -l <<<"$smoke_flags") respsmoke options documented"
