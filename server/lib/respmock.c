@@ -149,8 +149,10 @@ long respmock_check(const char *fixtures_dir, FILE *out)
         fixtures_dir = dir;
     }
     mock_error_clear(&err);
-    if (fixture_set_load(&set, fixtures_dir, &err, out) != 0)
+    if (fixture_set_load(&set, fixtures_dir, &err, out) != 0) {
+        fixture_set_release(&set); /* a missing directory leaves the model list */
         return -1;
+    }
     n = (long)set.n;
     fixture_set_release(&set);
     return n;
