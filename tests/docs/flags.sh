@@ -43,7 +43,7 @@ uses() { # COMMAND FILES... : the --options written after COMMAND
   shift
   sed -e 's/\\-/-/g' "$@" |
     grep -oE "(^|[ /\`(\"])$cmd( +[^|;&#\`)]*)?" |
-    grep -oE -- ' --[a-z][a-z-]*' | sed 's/^ //' | sort -u
+    grep -oE -- ' --[a-z][a-z-]*' | sed 's/^ //' | sort -u || true
 }
 used_mock=$(uses respmock "${docs[@]}" "$man/respmock.1" "$man/respsmoke.1")
 used_smoke=$(uses respsmoke "${docs[@]}" "$man/respmock.1" "$man/respsmoke.1")

@@ -19,9 +19,9 @@ ls "$prefix/$libdir"/librespmock.so.*.*.* >/dev/null || fail "no versioned libre
 # the library exports its API and nothing of the server's internals
 extra=$(nm -D --defined-only "$prefix/$libdir/librespmock.so" | awk '{print $3}' | grep -v '^respmock_' || true)
 [ -z "$extra" ] || fail "librespmock exports more than respmock_*: $extra"
-nm -D --defined-only "$prefix/$libdir/librespmock.so" | grep -q ' respmock_start$' || fail "respmock_start not exported"
+grep -q ' respmock_start$' <<<"$(nm -D --defined-only "$prefix/$libdir/librespmock.so")" || fail "respmock_start not exported"
 # respmock is built on the library; nothing of the tests or the build tree is installed
-objdump -p "$prefix/bin/respmock" | grep -q 'NEEDED *librespmock\.so' || fail "respmock does not use librespmock"
-if find "$prefix" -name '*test*' | grep -q .; then fail "test files installed"; fi
+grep -q 'NEEDED *librespmock\.so' <<<"$(objdump -p "$prefix/bin/respmock")" || fail "respmock does not use librespmock"
+[ -z "$(find "$prefix" -name '*test*')" ] || fail "test files installed"
 if grep -rqs -- "$build" "$prefix/$libdir/pkgconfig/respmock.pc"; then fail "respmock.pc names the build tree"; fi
 ok "installed into $prefix"

@@ -26,9 +26,9 @@ for p in libc6 libmicrohttpd12 libjansson4 libcurl4; do
   grep -Eq "(^|, )$p( |,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
 if grep -q -- '-dev' <<<"$depends"; then fail "Depends names a -dev package: $depends"; fi
-dpkg-deb -I "$deb" shlibs | grep -q "^librespmock $(cut -d. -f1,2 <<<"$version") respmock" ||
+grep -q "^librespmock $(cut -d. -f1,2 <<<"$version") respmock" <<<"$(dpkg-deb -I "$deb" shlibs)" ||
   fail "no shlibs entry for librespmock"
-dpkg-deb -I "$deb" postinst | grep -q ldconfig || fail "postinst does not run ldconfig"
+grep -q ldconfig <<<"$(dpkg-deb -I "$deb" postinst)" || fail "postinst does not run ldconfig"
 ok "control: $depends"
 
 # contents
@@ -49,10 +49,11 @@ ok "contents ($(wc -l <"$work/contents") entries)"
 # every NEEDED library is librespmock itself or comes from a Depends package
 dpkg-deb -x "$deb" "$work/root"
 for elf in "$work/root/usr/bin/respmock" "$work/root/usr/bin/respsmoke" "$work/root/usr/lib/$multiarch"/librespmock.so.*.*.*; do
-  file "$elf" | grep -q ', stripped' || fail "$elf is not stripped"
+  grep -q ', stripped' <<<"$(file "$elf")" || fail "$elf is not stripped"
   for lib in $(objdump -p "$elf" | awk '$1 == "NEEDED" {print $2}'); do
     if [ -e "$work/root/usr/lib/$multiarch/$lib" ]; then continue; fi
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+    # (awk reads it all: an early exit would make ldconfig die of SIGPIPE under pipefail)
+    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {print $NF; found = 1}')
     [ -n "$path" ] || fail "$lib (needed by $(basename "$elf")) is not on this machine"
     owner=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null) ||
       fail "no package owns $path"
@@ -67,5 +68,5 @@ out=$(cd / && "$work/root/usr/bin/respmock" --check)
 case $out in *"fixtures in $work/root/usr/share/respmock/fixtures are valid"*) ;; *) fail "unpacked --check: $out" ;; esac
 [ "$(PKG_CONFIG_PATH="$work/root/usr/lib/$multiarch/pkgconfig" pkg-config --modversion respmock)" = "$version" ] ||
   fail "pkg-config --modversion of the unpacked tree"
-(cd / && "$work/root/usr/bin/respsmoke" --version) | grep -qx "respsmoke $version" || fail "unpacked respsmoke"
+grep -qx "respsmoke $version" <<<"$(cd / && "$work/root/usr/bin/respsmoke" --version)" || fail "unpacked respsmoke"
 ok "the unpacked package runs: $deb"

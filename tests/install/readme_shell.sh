@@ -10,7 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 readme=$1 debdir=$2
 command -v curl >/dev/null || skip "curl is not installed"
-deb=$(ls "$debdir"/respmock_*.deb 2>/dev/null | head -1)
+deb=$(find "$debdir" -maxdepth 1 -name 'respmock_*.deb' -print -quit 2>/dev/null || true)
 [ -n "$deb" ] || skip "no .deb in $debdir (package.deb builds it)"
 extract_block "$readme" "tests/install/readme_shell.sh runs the next sh block verbatim" sh >"$work/ci-respmock.sh"
 grep -q 'respmock --daemon' "$work/ci-respmock.sh" || fail "no shell example found in $readme"
