@@ -25,6 +25,7 @@
 #define RM_MAX_SPEED 1000                       /* --speed */
 #define RM_MAX_URL 128                          /* a server URL, http://[HOST]:PORT/v1 */
 #define RM_MAX_PATH 4096                        /* a file or directory path */
+#define RM_DAEMON_FD_BATCH 256                  /* descriptors a detaching daemon closes per pass */
 #define RM_MAX_FIXTURE_NAME 127                /* bytes of a fixture name */
 #define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
 #define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */

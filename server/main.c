@@ -24,6 +24,8 @@
 
 #define EXIT_START_FAILED 1
 #define EXIT_USAGE 2
+/* The readiness lines (a fixtures path among them) or a start-up error. */
+#define READY_TEXT_MAX (RM_MAX_PATH + 2 * RM_MAX_URL + 256)
 
 enum opt_id {
     OPT_HOST, OPT_PORT, OPT_FIXTURES, OPT_THREADS, OPT_LOG_LEVEL, OPT_API_KEY, OPT_API_KEY_FILE,
@@ -491,23 +493,28 @@ static long running_pid(const char *path)
     return strcmp(comm, "respmock") == 0 ? pid : 0;
 }
 
-/* In the daemon: close every descriptor above 2 but 'keep'. */
+/* In the daemon: close every descriptor above 2 but 'keep' (listed from
+ * /proc, a batch at a time, until none is left). */
 static void close_other_fds(int keep)
 {
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int fds[1024], n = 0, i;
+    int fds[RM_DAEMON_FD_BATCH], n, i;
 
-    if (!d)
-        return;
-    while ((de = readdir(d)) && n < (int)(sizeof(fds) / sizeof(fds[0]))) {
-        int fd = atoi(de->d_name);
-        if (de->d_name[0] != '.' && fd > 2 && fd != keep && fd != dirfd(d))
-            fds[n++] = fd;
-    }
-    closedir(d);
-    for (i = 0; i < n; i++)
-        close(fds[i]);
+    do {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+
+        if (!d)
+            return;
+        n = 0;
+        while (n < RM_DAEMON_FD_BATCH && (de = readdir(d))) {
+            int fd = atoi(de->d_name);
+            if (de->d_name[0] != '.' && fd > 2 && fd != keep && fd != dirfd(d))
+                fds[n++] = fd;
+        }
+        closedir(d);
+        for (i = 0; i < n; i++)
+            close(fds[i]);
+    } while (n == RM_DAEMON_FD_BATCH);
 }
 
 /* The lines printed once listening (by the daemon's parent with --daemon). */
@@ -527,7 +534,7 @@ static void ready_lines(char *out, size_t n, const respmock *m, long pid)
 /* The parent of a daemon: wait for its word, print it, exit. */
 static int daemon_parent(int fd, pid_t child)
 {
-    char buf[4096];
+    char buf[READY_TEXT_MAX];
     size_t n = 0;
     ssize_t r;
     int status;
@@ -572,7 +579,7 @@ static void say(int fd, const char *text)
 static int serve(struct cli *c)
 {
     char pid_path[RM_MAX_PATH], ready_path[RM_MAX_PATH], fixtures[RM_MAX_PATH], err[1024];
-    char lines[2048], url_line[RM_MAX_URL + 2];
+    char lines[READY_TEXT_MAX], url_line[RM_MAX_URL + 2];
     const char *pid_file = NULL, *ready_file = NULL, *bad_file = NULL;
     int log_fd = -1, notify = -1, term_fd = STDERR_FILENO, sig = 0;
     struct rlimit rl;
