@@ -50,7 +50,7 @@ int main(int argc, char **argv)
         cli_usage(stdout);
         return EXIT_SUCCESS;
     case CLI_VERSION:
-        printf("respsmoke %s\n", RM_VERSION);
+        printf("respsmoke %s\nResponses API snapshot: %s\n", RM_VERSION, RM_API_SNAPSHOT);
         return EXIT_SUCCESS;
     case CLI_USAGE_ERROR: {
         /* the message may quote an argument, e.g. a key pasted as --api_key=sk-...: scrub it */

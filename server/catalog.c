@@ -62,7 +62,7 @@ static struct fixture_set *build(struct catalog *c, const struct fixture_docs *d
     free(all.v);
     if (rc == 0 && set->n == 0) {
         fixture_set_release(set);
-        mock_error_set(err, c->dir, 0, 0, "no fixtures left");
+        mock_error_set(err, c->dir ? c->dir : "", 0, 0, "no fixtures left");
         rc = -1;
     }
     if (rc != 0) {
@@ -118,6 +118,31 @@ struct catalog *catalog_new(const char *dir, struct mock_error *err)
     return c;
 }
 
+struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *err)
+{
+    struct catalog *c = calloc(1, sizeof(*c));
+    struct fixture_set *set;
+
+    if (!c) {
+        fixture_docs_release(docs);
+        mock_error_set(err, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_init(&c->acquiring, 0);
+    atomic_init(&c->stop, 0);
+    c->runtime_names = json_array();
+    c->removed = json_object();
+    c->disk = *docs;
+    memset(docs, 0, sizeof(*docs));
+    if (!(set = build(c, &c->disk, err))) {
+        catalog_free(c);
+        return NULL;
+    }
+    atomic_init(&c->current, set);
+    return c;
+}
+
 void catalog_free(struct catalog *c)
 {
     if (!c)
@@ -145,6 +170,10 @@ static int reload_locked(struct catalog *c, struct mock_error *err)
     struct fixture_docs disk;
     struct fixture_set *set;
 
+    if (!c->dir) {
+        mock_error_set(err, NULL, 0, 0, "these fixtures were not read from a directory");
+        return -1;
+    }
     if (fixture_docs_read_dir(&disk, c->dir, err, NULL) != 0)
         return -1;
     json_object_clear(c->removed); /* a reload brings the files back whole */
@@ -376,6 +405,8 @@ int catalog_watch(struct catalog *c, unsigned interval_ms,
 {
     if (c->watching)
         return 0;
+    if (!c->dir)
+        return -1;
     c->interval_ms = interval_ms ? interval_ms : 500;
     c->log = log;
     c->log_user = user;

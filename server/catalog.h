@@ -22,6 +22,11 @@ struct catalog;
 /* Read 'dir' and build the first set. NULL with 'err' filled on failure. */
 struct catalog *catalog_new(const char *dir, struct mock_error *err);
 
+/* A catalog of documents already read ('docs', taken, released on failure
+ * too) instead of a directory: a reload has nothing to read again (it
+ * answers an error), --watch nothing to watch. NULL with 'err'. */
+struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *err);
+
 /* Free the catalog (stops --watch). Sets still held by readers stay valid
  * until they are released. Accepts NULL. */
 void catalog_free(struct catalog *c);

@@ -25,6 +25,13 @@
 #define RM_LIST_DEFAULT_LIMIT 20                /* list routes: 'limit' default */
 #define RM_LIST_MAX_LIMIT 100                   /* list routes: largest 'limit' */
 #define RM_MAX_API_KEYS 32                      /* --api-key repeats */
+#define RM_MAX_API_KEY_LEN 8192                 /* bytes of one API key (JWTs are long) */
+#define RM_MAX_API_KEY_FILE (64u * 1024)        /* bytes of an --api-key-file */
+#define RM_MAX_THREADS 64                       /* --threads */
+#define RM_MAX_SPEED 1000                       /* --speed */
+#define RM_MAX_URL 128                          /* a server URL, http://[HOST]:PORT/v1 */
+#define RM_MAX_PATH 4096                        /* a file or directory path */
+#define RM_DAEMON_FD_BATCH 256                  /* descriptors a detaching daemon closes per pass */
 #define RM_MAX_FIXTURE_NAME 127                /* bytes of a fixture name */
 #define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
 #define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */

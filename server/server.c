@@ -29,7 +29,8 @@ void server_config_defaults(struct rm_config *cfg)
     cfg->journal_bytes = RM_DEFAULT_JOURNAL_BYTES;
 }
 
-struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err)
+/* A context without fixtures yet; NULL when out of memory. */
+static struct rm_server *server_alloc(const struct rm_config *cfg, struct mock_error *err)
 {
     struct rm_server *srv = calloc(1, sizeof(*srv));
 
@@ -43,21 +44,55 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
     atomic_init(&srv->id_counter, 0);
     atomic_init(&srv->stopping, 0);
     srv->started_ms = server_now_ms();
-    srv->catalog = catalog_new(cfg->fixtures_dir, err);
-    if (!srv->catalog)
-        goto out_free;
+    return srv;
+}
+
+/* The stores, once the fixtures are in; frees 'srv' and returns NULL on failure. */
+static struct rm_server *server_finish(struct rm_server *srv, struct mock_error *err)
+{
+    const struct rm_config *cfg = &srv->cfg;
+
     srv->store = store_new(cfg->max_stored, cfg->max_stored_bytes);
     srv->conversations = conversation_store_new(RM_MAX_CONVERSATIONS, RM_MAX_CONVERSATION_ITEMS);
     srv->scenarios = scenarios_new();
     srv->journal = journal_new(cfg->journal, cfg->journal_bytes);
     if (!srv->store || !srv->conversations || !srv->scenarios || !srv->journal) {
         mock_error_set(err, NULL, 0, 0, "out of memory");
-        goto out_free;
+        server_free(srv);
+        return NULL;
     }
     return srv;
-out_free:
-    server_free(srv);
-    return NULL;
+}
+
+struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err)
+{
+    struct rm_server *srv = server_alloc(cfg, err);
+
+    if (!srv)
+        return NULL;
+    srv->catalog = catalog_new(cfg->fixtures_dir, err);
+    if (!srv->catalog) {
+        server_free(srv);
+        return NULL;
+    }
+    return server_finish(srv, err);
+}
+
+struct rm_server *server_new_with_docs(const struct rm_config *cfg, struct fixture_docs *docs,
+                                       struct mock_error *err)
+{
+    struct rm_server *srv = server_alloc(cfg, err);
+
+    if (!srv) {
+        fixture_docs_release(docs);
+        return NULL;
+    }
+    srv->catalog = catalog_new_docs(docs, err);
+    if (!srv->catalog) {
+        server_free(srv);
+        return NULL;
+    }
+    return server_finish(srv, err);
 }
 
 struct fixture_set *server_fixtures(struct rm_server *srv)

@@ -70,6 +70,12 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
  * with fixture_set_unref (requests keep the set they started with). */
 struct fixture_set *server_fixtures(struct rm_server *srv);
 
+/* server_new from fixture documents already read (JSON texts, say): takes
+ * 'docs' (released on failure too); cfg->fixtures_dir is not read, and a
+ * reload has no directory to read. */
+struct rm_server *server_new_with_docs(const struct rm_config *cfg, struct fixture_docs *docs,
+                                       struct mock_error *err);
+
 /* Free everything; stops listening first if needed. Accepts NULL. */
 void server_free(struct rm_server *srv);
 

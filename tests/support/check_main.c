@@ -5,8 +5,36 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test_support.h"
+
+extern char **environ;
+
+/* respmock reads RESPMOCK_* variables (RESPMOCK_API_KEY, RESPMOCK_PORT, ...):
+ * the servers the tests start must not take them from the developer's
+ * shell. Tests that mean to set one pass it explicitly. */
+static void unset_respmock_variables(void)
+{
+    char name[128];
+    int again = 1;
+
+    while (again) {
+        char **e;
+
+        again = 0;
+        for (e = environ; e && *e; e++) {
+            size_t len = strcspn(*e, "=");
+            if (!strncmp(*e, "RESPMOCK_", 9) && len < sizeof(name)) {
+                memcpy(name, *e, len);
+                name[len] = '\0';
+                unsetenv(name);
+                again = 1;
+                break;
+            }
+        }
+    }
+}
 
 TCase *suite_add_tests(Suite *s, TCase *tc, double timeout_s, void (*setup)(void),
                        void (*teardown)(void), const TTest *const *tests)
@@ -22,9 +50,11 @@ TCase *suite_add_tests(Suite *s, TCase *tc, double timeout_s, void (*setup)(void
 
 int main(void)
 {
-    SRunner *sr = srunner_create(make_suite());
+    SRunner *sr;
     int failed, run;
 
+    unset_respmock_variables();
+    sr = srunner_create(make_suite());
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
     run = srunner_ntests_run(sr);
