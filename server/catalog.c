@@ -95,35 +95,15 @@ struct fixture_set *catalog_acquire(struct catalog *c)
     return set;
 }
 
-struct catalog *catalog_new(const char *dir, struct mock_error *err)
-{
-    struct catalog *c = calloc(1, sizeof(*c));
-    struct fixture_set *set;
-
-    if (!c || !(c->dir = strdup(dir))) {
-        free(c);
-        mock_error_set(err, NULL, 0, 0, "out of memory");
-        return NULL;
-    }
-    pthread_mutex_init(&c->lock, NULL);
-    atomic_init(&c->acquiring, 0);
-    atomic_init(&c->stop, 0);
-    c->runtime_names = json_array();
-    c->removed = json_object();
-    if (fixture_docs_read_dir(&c->disk, dir, err, NULL) != 0 || !(set = build(c, &c->disk, err))) {
-        catalog_free(c);
-        return NULL;
-    }
-    atomic_init(&c->current, set);
-    return c;
-}
-
-struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *err)
+/* A catalog around its on-disk documents (taken over); NULL on error, with
+ * the documents released either way. */
+static struct catalog *catalog_start(char *dir, struct fixture_docs *docs, struct mock_error *err)
 {
     struct catalog *c = calloc(1, sizeof(*c));
     struct fixture_set *set;
 
     if (!c) {
+        free(dir);
         fixture_docs_release(docs);
         mock_error_set(err, NULL, 0, 0, "out of memory");
         return NULL;
@@ -131,6 +111,7 @@ struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *e
     pthread_mutex_init(&c->lock, NULL);
     atomic_init(&c->acquiring, 0);
     atomic_init(&c->stop, 0);
+    c->dir = dir;
     c->runtime_names = json_array();
     c->removed = json_object();
     c->disk = *docs;
@@ -141,6 +122,27 @@ struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *e
     }
     atomic_init(&c->current, set);
     return c;
+}
+
+struct catalog *catalog_new(const char *dir, struct mock_error *err)
+{
+    struct fixture_docs docs = {0};
+    char *copy = strdup(dir);
+
+    if (!copy) {
+        mock_error_set(err, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    if (fixture_docs_read_dir(&docs, dir, err, NULL) != 0) { /* released on error */
+        free(copy);
+        return NULL;
+    }
+    return catalog_start(copy, &docs, err);
+}
+
+struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *err)
+{
+    return catalog_start(NULL, docs, err);
 }
 
 void catalog_free(struct catalog *c)
