@@ -13,6 +13,7 @@
 
 #include "json_util.h"
 #include "server_harness.h"
+#include "stream_assert.h"
 #include "test_support.h"
 #include "contract.h"
 #include "lifecycle.h"
@@ -245,9 +246,10 @@ START_TEST(replay_rendered_again_from_the_fixture)
     ck_assert_ptr_nonnull(l);
     ck_assert_str_eq(event_type(&l->v[0]), RM_EV_CREATED);
     ck_assert_str_eq(event_type(&l->v[l->n - 1]), RM_EV_COMPLETED);
-    /* of the very Response stored: same id, same item ids, equal body */
+    /* of the very Response stored: same id, same item ids, equal body (less
+     * "billing", which the real API sends in JSON bodies only) */
     final = event_list_last_response(l);
-    ck_assert(json_equal(final, st.response));
+    ck_assert(response_equals_body(final, st.response));
     ck_assert_str_eq(json_util_str(json_object_get(l->v[0].json, "response"), "id"),
                      json_util_str(st.response, "id"));
     for (i = 0; i < l->n; i++) {

@@ -85,6 +85,12 @@ void chat_stream_summary_release(struct chat_stream_summary *s);
  * two renders of one fixture compare equal. New reference. */
 json_t *normalise_generated(const json_t *v);
 
+/* True when 'streamed', the Response a stream's terminal event carries, is
+ * the JSON body 'body' less "billing", which the real API sends in JSON
+ * bodies only (tests/conformance/recordings: billing in every JSON body
+ * since 2025-12, in no stream). 'body' must have it. */
+int response_equals_body(const json_t *streamed, const json_t *body);
+
 /* An HTTP exchange whose body is parsed as SSE while it arrives. */
 struct sse_http {
     long status;
