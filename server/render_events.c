@@ -128,8 +128,8 @@ static void emit_function_call(struct emitter *e, const struct fx_item *it, json
          snap, 0);
 }
 
-static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
-                           const json_t *snap, int obf)
+static void emit_reasoning(struct emitter *e, const char *summary, const struct fx_item *it,
+                           json_t *item, size_t oi, const json_t *snap, int obf)
 {
     const char *id = json_util_str(item, "id");
     json_t *added = json_deep_copy(item);
@@ -138,7 +138,7 @@ static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *
     json_object_set_new(added, "summary", json_array());
     emitter_event(e, RM_EV_ITEM_ADDED,
          json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
-    if (!it->text)
+    if (!summary)
         return; /* no summary asked for: no summary events */
     emitter_event(e, RM_EV_SUMMARY_PART_ADDED,
          json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
@@ -209,7 +209,7 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
             emit_function_call(&e, it, item, i, snap, obf);
             break;
         case FX_ITEM_REASONING:
-            emit_reasoning(&e, it, item, i, snap, obf);
+            emit_reasoning(&e, render_summary(rc, it), it, item, i, snap, obf);
             break;
         case FX_ITEM_RAW: {
             json_t *added = json_deep_copy(item);

@@ -15,6 +15,19 @@ const struct fx_item *render_items(const struct render_ctx *rc, size_t *n)
     return rc->items ? rc->items : rc->fx->items;
 }
 
+const char *render_summary(const struct render_ctx *rc, const struct fx_item *it)
+{
+    const json_t *r = json_object_get(rc->req, "reasoning");
+
+    if (it->type != FX_ITEM_REASONING || !it->text)
+        return NULL;
+    /* request-aware answers (rc->items) decided already; a fixture's text is
+     * shown only when the request asks for a summary, as the real API does */
+    if (rc->items)
+        return it->text;
+    return json_is_string(json_object_get(r, "summary")) ? it->text : NULL;
+}
+
 long render_count_tokens(const char *text)
 {
     size_t n = text ? strlen(text) : 0;
@@ -125,7 +138,7 @@ json_t *render_output_text_part(const char *text)
  * as the real API orders them: id, type, status, then the others in byte
  * order. */
 static json_t *render_item(struct rm_server *srv, const struct fx_item *it, const char *status,
-                           const char *segment, const char *phase)
+                           const char *segment, const char *phase, const char *summary)
 {
     char id[96], call[64];
     json_t *m;
@@ -161,10 +174,10 @@ static json_t *render_item(struct rm_server *srv, const struct fx_item *it, cons
             json_object_set_new(r, "encrypted_content", json_string(enc));
         }
         json_object_set_new(r, "summary", json_array());
-        if (it->text)
+        if (summary)
             json_array_append_new(json_object_get(r, "summary"),
                                   json_pack("{s:s, s:s}", "type", RM_PART_SUMMARY_TEXT, "text",
-                                            it->text));
+                                            summary));
         return r;
     }
     case FX_ITEM_RAW: {
@@ -273,7 +286,8 @@ json_t *render_response(const struct render_ctx *rc)
                 if (items[j].type == FX_ITEM_FUNCTION_CALL)
                     ph = "commentary"; /* it narrates the tool call that follows */
         }
-        json_array_append_new(output, render_item(rc->srv, &items[i], item_status, segment, ph));
+        json_array_append_new(output, render_item(rc->srv, &items[i], item_status, segment, ph,
+                                                   render_summary(rc, &items[i])));
         if (items[i].type == FX_ITEM_REASONING)
             reasoning_tokens += t;
         out_tokens += t;

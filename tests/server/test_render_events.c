@@ -125,10 +125,9 @@ START_TEST(event_order_per_kind)
                    "response.content_part.added response.refusal.delta response.refusal.delta "
                    "response.refusal.done response.content_part.done response.output_item.done "
                    "response.completed"},
+        /* no reasoning.summary asked for: as recorded, the reasoning item has
+         * no summary events (with one asked for: summary_and_obfuscation) */
         {"think", "response.created response.in_progress response.output_item.added "
-                  "response.reasoning_summary_part.added response.reasoning_summary_text.delta "
-                  "response.reasoning_summary_text.delta response.reasoning_summary_text.delta "
-                  "response.reasoning_summary_text.done response.reasoning_summary_part.done "
                   "response.output_item.done response.output_item.added "
                   "response.content_part.added response.output_text.delta "
                   "response.output_text.done response.content_part.done "
@@ -199,6 +198,78 @@ START_TEST(event_order_per_kind)
                          "server_error");
         rendered_release(&r);
     }
+    fixture_set_release(&set);
+    free(srv);
+}
+END_TEST
+
+/* A fixture's reasoning summary streams only when the request asks for one;
+ * text, argument and summary deltas carry "obfuscation", unless
+ * stream_options.include_obfuscation is false or the stream is a background
+ * one (as recorded, tests/conformance/recordings). */
+START_TEST(summary_and_obfuscation)
+{
+    struct rm_server *srv = fake_server();
+    struct fixture_set set;
+    struct rendered r;
+    size_t i, deltas = 0;
+
+    load(&set, KINDS_FIXTURES);
+    render_stream_for(&r, srv, named(&set, "think"),
+                      "{'model':'gpt-5','input':'hi','stream':true,"
+                      "'reasoning':{'summary':'auto'}}", 0);
+    assert_responses_stream(&r.cap, "think with summary");
+    ck_assert_str_eq(type_at(&r, 3), "response.reasoning_summary_part.added");
+    ck_assert_str_eq(type_at(&r, 4), "response.reasoning_summary_text.delta");
+    for (i = 0; i < r.cap.n; i++) {
+        const char *t = type_at(&r, i);
+        if (strstr(t, ".delta")) {
+            const char *o = json_string_value(json_object_get(r.cap.ev[i].json, "obfuscation"));
+            ck_assert_msg(o && o[0], "%s without obfuscation", t);
+            deltas++;
+        }
+    }
+    ck_assert_uint_gt(deltas, 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(
+                          json_array_get(json_object_get(r.final, "output"), 0), "summary")),
+                      1);
+    rendered_release(&r);
+
+    render_stream_for(&r, srv, named(&set, "think"), "{'model':'gpt-5','input':'hi'}", 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(
+                          json_array_get(json_object_get(r.final, "output"), 0), "summary")),
+                      0);
+    ck_assert_str_eq(type_at(&r, 3), "response.output_item.done");
+    rendered_release(&r);
+
+    render_stream_for(&r, srv, named(&set, "msg"),
+                      "{'model':'m','input':'hi','stream_options':{'include_obfuscation':false}}",
+                      0);
+    for (i = 0; i < r.cap.n; i++)
+        ck_assert_ptr_null(json_object_get(r.cap.ev[i].json, "obfuscation"));
+    rendered_release(&r);
+    render_stream_for(&r, srv, named(&set, "msg"), "{'model':'m','input':'hi'}", 1);
+    ck_assert_str_eq(type_at(&r, 1), "response.queued");
+    for (i = 0; i < r.cap.n; i++)
+        ck_assert_ptr_null(json_object_get(r.cap.ev[i].json, "obfuscation"));
+    rendered_release(&r);
+    /* every event: "type" first, then its keys in byte order */
+    render_stream_for(&r, srv, named(&set, "fn"), "{'model':'m','input':'hi'}", 0);
+    for (i = 0; i < r.cap.n; i++) {
+        const char *k, *prev = NULL;
+        json_t *v;
+        size_t at = 0;
+        json_object_foreach(r.cap.ev[i].json, k, v) {
+            (void)v;
+            if (at++ == 0)
+                ck_assert_str_eq(k, "type");
+            else if (prev)
+                ck_assert_msg(strcmp(prev, k) < 0, "%s: %s before %s", type_at(&r, i), prev, k);
+            if (at > 1)
+                prev = k;
+        }
+    }
+    rendered_release(&r);
     fixture_set_release(&set);
     free(srv);
 }
@@ -365,7 +436,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("render_events");
 
     add_tcase(s, tcase_create("shipped"), 60, NULL, NULL, shipped_fixtures_stream_invariants);
-    add_tcase(s, tcase_create("order"), 60, NULL, NULL, event_order_per_kind, snapshots_and_queued);
+    add_tcase(s, tcase_create("order"), 60, NULL, NULL, event_order_per_kind, summary_and_obfuscation, snapshots_and_queued);
     add_tcase(s, tcase_create("timing"), 60, NULL, NULL, chunking_words_and_chars,
               timing_fixed_and_jitter);
     return s;
