@@ -493,6 +493,7 @@ START_TEST(stream_replay)
         json_object_get(ev_data(again, json_array_size(again) - 1), "response"), r));
     json_decref(again);
     json_decref(r);
+
     json_decref(replay);
     json_decref(live);
 }

@@ -420,6 +420,19 @@ START_TEST(transcript_byte_exact)
     ck_assert_int_eq(jr.status, 200);
     body = http_json(&jr);
     ck_assert(json_equal(body, completed));
+    /* That stored response replays as a stream too (GET ?stream=true used to
+     * answer 400 "has no stored events to replay"): its own Response,
+     * streamed. */
+    {
+        char path[256];
+        struct sse_http g;
+        snprintf(path, sizeof(path), "/v1/responses/%s?stream=true",
+                 json_string_value(json_object_get(body, "id")));
+        ck_assert_int_eq(sse_http_request("GET", srv_url(path), NULL, NULL, 30, &g), 0);
+        ck_assert_int_eq(g.status, 200);
+        ck_assert(json_equal(assert_responses_stream(&g.cap, "transcript replay"), body));
+        sse_http_release(&g);
+    }
     json_decref(body);
     http_result_free(&jr);
     sse_http_release(&r);

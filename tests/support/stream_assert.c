@@ -483,6 +483,12 @@ static void sh_chunk(const char *ptr, size_t len, void *user)
 int sse_http_post(const char *url, const char *body, const char *const *headers,
                   long timeout_s, struct sse_http *out)
 {
+    return sse_http_request("POST", url, body, headers, timeout_s, out);
+}
+
+int sse_http_request(const char *method, const char *url, const char *body,
+                     const char *const *headers, long timeout_s, struct sse_http *out)
+{
     struct sse_http_ctx h;
     struct http_result hr;
 
@@ -493,7 +499,7 @@ int sse_http_post(const char *url, const char *body, const char *const *headers,
     h.x.c = &out->cap;
     sse_parser_init(&h.p, SA_MAX_EVENT);
     h.t0 = mono_s();
-    http_request_stream("POST", url, body, headers, timeout_s, sh_chunk, &h, &hr);
+    http_request_stream(method, url, body, headers, timeout_s, sh_chunk, &h, &hr);
     out->total_s = mono_s() - h.t0;
     out->curl_rc = hr.curl_rc;
     out->status = hr.status;

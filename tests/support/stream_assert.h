@@ -110,6 +110,10 @@ struct sse_http {
 int sse_http_post(const char *url, const char *body, const char *const *headers,
                   long timeout_s, struct sse_http *out);
 
+/* sse_http_post with another method (GET for a replay; 'body' may be NULL). */
+int sse_http_request(const char *method, const char *url, const char *body,
+                     const char *const *headers, long timeout_s, struct sse_http *out);
+
 void sse_http_release(struct sse_http *r);
 
 /* Read a whole file (new allocation) or NULL. */
