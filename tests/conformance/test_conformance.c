@@ -259,6 +259,229 @@ static void tier_setup(void)
     srv_start(&(struct test_server_opts){.speed = "0"});
 }
 
+/* ---- respsmoke against a replay of each recording -------------------------- */
+
+/* The respsmoke checks a replayed recording fails because the recording
+ * itself breaks the contract respsmoke checks, each with the reason. Every
+ * other check must pass (or be skipped). An entry no run needs fails the
+ * test, like an allow-list entry. */
+static const struct {
+    const char *unit;   /* RECORDING#N */
+    const char *check;  /* area/check */
+    const char *why;
+} replay_expect[] = {
+    {NULL, NULL, NULL},
+};
+
+/* The frames of a recorded SSE body (each with its blank line), or, for a
+ * chunks recording, its lines framed as "event: TYPE\ndata: LINE\n\n".
+ * New array of {"raw": ...} objects. */
+static json_t *frames_of(const json_t *it)
+{
+    const char *sse = json_string_value(json_object_get(it, "sse"));
+    const char *chunks = json_string_value(json_object_get(it, "chunks"));
+    json_t *out = json_array();
+
+    if (sse) {
+        const char *p = sse;
+        while (*p) {
+            const char *end = strstr(p, "\n\n");
+            size_t n = end ? (size_t)(end - p) + 2 : strlen(p);
+            if (strspn(p, "\n") < n)
+                json_array_append_new(out, json_pack("{s:s%}", "raw", p, n));
+            p += n;
+        }
+    } else if (chunks) {
+        json_t *events = conf_parse_chunks(chunks), *ev;
+        size_t i;
+        json_array_foreach(events, i, ev) {
+            char *data = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_array_append_new(out, json_pack("{s:o}", "raw",
+                                                 json_sprintf("event: %s\ndata: %s\n\n",
+                                                              jstr(ev, "type"), data)));
+            free(data);
+        }
+        json_decref(events);
+    } else {
+        /* a JSON body: one frame that carries it (served to non-streaming requests only) */
+        json_t *ev = json_pack("{s:s, s:i, s:O}", "type", "response.completed", "sequence_number",
+                               0, "response", json_object_get(it, "json"));
+        json_array_append_new(out, json_pack("{s:s, s:o}", "event", "response.completed", "data",
+                                             ev));
+    }
+    return out;
+}
+
+/* True when the final Response of a replay unit has a non-empty message text. */
+static int has_text_answer(const json_t *final)
+{
+    json_t *item;
+    size_t i;
+
+    json_array_foreach(json_object_get(final, "output"), i, item) {
+        const char *t = jstr(json_array_get(json_object_get(item, "content"), 0), "text");
+        if (strcmp(jstr(item, "type") ? jstr(item, "type") : "", "message") == 0 && t && t[0])
+            return 1;
+    }
+    return 0;
+}
+
+/* Write the replay fixtures of interaction 'it' into 'dir' (the shipped
+ * fixtures answer every request the recording does not). */
+static void write_replay_fixtures(const char *dir, const json_t *it)
+{
+    json_t *frames = frames_of(it), *fixtures = json_array(), *events = recorded_events(it);
+    const json_t *final = events ? conf_final(events) : json_object_get(it, "json");
+    char path[512];
+    DIR *d;
+    struct dirent *e;
+
+    if (json_object_get(it, "sse") || json_object_get(it, "chunks"))
+        json_array_append_new(fixtures,
+                              json_pack("{s:s, s:{s:s, s:s, s:b}, s:{s:b, s:O}}", "name",
+                                        "replay-stream", "match", "path", "/v1/responses",
+                                        "input_contains", "[respsmoke:streaming]", "stream", 1,
+                                        "transcript", "fresh_ids", 0, "events", frames));
+    if (has_text_answer(final))
+        json_array_append_new(fixtures,
+                              json_pack("{s:s, s:{s:s, s:s, s:b}, s:{s:b, s:O}}", "name",
+                                        "replay-basic", "match", "path", "/v1/responses",
+                                        "input_contains", "[respsmoke:basic]", "stream", 0,
+                                        "transcript", "fresh_ids", 0, "events", frames));
+    snprintf(path, sizeof(path), "%s/00-replay.json", dir);
+    ck_assert_int_eq(json_dump_file(fixtures, path, JSON_INDENT(1)), 0);
+    d = opendir(RM_SOURCE_DIR "/fixtures");
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        char src[512], dst[512];
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        snprintf(src, sizeof(src), RM_SOURCE_DIR "/fixtures/%s", e->d_name);
+        snprintf(dst, sizeof(dst), "%s/%s", dir, e->d_name);
+        ck_assert_int_eq(symlink(src, dst), 0);
+    }
+    closedir(d);
+    json_decref(events);
+    json_decref(frames);
+    json_decref(fixtures);
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[512];
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Run respsmoke (all areas, Responses) against a respmock that replays
+ * interaction 'it'; append "UNIT area/check reason" for every failed check
+ * to 'failures'. Returns the number of checks that ran. */
+static int smoke_replay(const char *unit, const json_t *it, json_t *failures)
+{
+    char dir[] = "/tmp/rm-replay-XXXXXX", fixtures[600], base[128], json_path[600],
+         out_path[600];
+    const char *envp[] = {"PATH=/usr/bin:/bin", "RESPSMOKE_API_KEY=sk-replay-test", NULL};
+    json_t *doc, *c;
+    size_t i;
+    int code, ran = 0;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(fixtures, sizeof(fixtures), "%s/fixtures", dir);
+    ck_assert_int_eq(mkdir(fixtures, 0700), 0);
+    write_replay_fixtures(fixtures, it);
+    srv_start(&(struct test_server_opts){.fixtures = fixtures, .speed = "0", .log_level = "warn"});
+    snprintf(base, sizeof(base), "%s/v1", test_srv.base);
+    snprintf(json_path, sizeof(json_path), "%s/run.json", dir);
+    snprintf(out_path, sizeof(out_path), "%s/out.txt", dir);
+    code = test_run((const char *const[]){RM_RESPSMOKE_BIN, "--base-url", base, "--model",
+                                          "gpt-4.1-mini", "--timeout", "20", "--retries", "0",
+                                          "--json", json_path, NULL},
+                    envp, out_path, out_path, SMOKE_DEADLINE_S);
+    srv_stop();
+    doc = json_load_file(json_path, 0, NULL);
+    ck_assert_msg(doc != NULL, "%s: respsmoke wrote no --json (exit %d)", unit, code);
+    json_array_foreach(json_object_get(doc, "checks"), i, c) {
+        ran++;
+        if (strcmp(jstr(c, "result") ? jstr(c, "result") : "", "FAIL") == 0)
+            json_array_append_new(failures,
+                                  json_sprintf("%s %s/%s %s", unit, jstr(c, "area"),
+                                               jstr(c, "name"), jstr(c, "reason")));
+    }
+    json_decref(doc);
+    {
+        char *out = read_text_file(out_path, NULL);
+        fprintf(stderr, "---- respsmoke against the replay of %s (exit %d)\n%s", unit, code,
+                out ? out : "");
+        free(out);
+    }
+    unlink(json_path);
+    unlink(out_path);
+    remove_dir(fixtures);
+    rmdir(dir);
+    return ran;
+}
+
+START_TEST(respsmoke_passes_against_every_replay)
+{
+    char names[MAX_RECORDINGS][64];
+    size_t n = list_recordings(names), i, j, k;
+    json_t *failures = json_array(), *f;
+    int units = 0, unexpected = 0;
+    int used[sizeof(replay_expect) / sizeof(replay_expect[0])] = {0};
+
+    for (i = 0; i < n; i++) {
+        json_t *rec = load_recording(names[i]), *it;
+        json_array_foreach(json_object_get(rec, "interactions"), j, it) {
+            char unit[128];
+            const char *path = jstr(it, "path");
+            if (strcmp(jstr(it, "method"), "POST") != 0 || strcmp(path, "/v1/responses") != 0 ||
+                json_integer_value(json_object_get(it, "status")) != 200)
+                continue;
+            snprintf(unit, sizeof(unit), "%s#%zu", names[i], j);
+            ck_assert_int_gt(smoke_replay(unit, it, failures), 20);
+            units++;
+        }
+        json_decref(rec);
+    }
+    ck_assert_int_gt(units, 0);
+    json_array_foreach(failures, i, f) {
+        const char *line = json_string_value(f);
+        int ok = 0;
+        for (k = 0; replay_expect[k].unit; k++) {
+            size_t ul = strlen(replay_expect[k].unit), cl = strlen(replay_expect[k].check);
+            if (strncmp(line, replay_expect[k].unit, ul) == 0 && line[ul] == ' ' &&
+                strncmp(line + ul + 1, replay_expect[k].check, cl) == 0 &&
+                line[ul + 1 + cl] == ' ') {
+                ok = 1;
+                used[k]++;
+            }
+        }
+        fprintf(stderr, "%s %s\n", ok ? "expected  " : "UNEXPECTED", line);
+        unexpected += !ok;
+    }
+    for (k = 0; replay_expect[k].unit; k++)
+        ck_assert_msg(used[k], "replay_expect names %s %s, which no longer fails",
+                      replay_expect[k].unit, replay_expect[k].check);
+    fprintf(stderr, "respsmoke: %d replayed recordings, %zu failed checks, %d unexpected\n",
+            units, json_array_size(failures), unexpected);
+    ck_assert_msg(unexpected == 0, "%d respsmoke check(s) failed against real recordings "
+                                   "(UNEXPECTED above)", unexpected);
+    json_decref(failures);
+}
+END_TEST
+
 /* ---- The comparator itself ---------------------------------------------- */
 
 /* The differences between the events of 'a' and 'b' (order compared). */
@@ -404,5 +627,7 @@ Suite *make_suite(void)
               comparator_sees_each_kind_of_difference, allow_list_matches_what_it_names);
     add_tcase(s, tcase_create("respmock"), 120, tier_setup, srv_stop,
               respmock_matches_the_recordings);
+    add_tcase(s, tcase_create("respsmoke"), 170, NULL, srv_stop,
+              respsmoke_passes_against_every_replay);
     return s;
 }

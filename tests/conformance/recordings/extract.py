@@ -8,7 +8,7 @@ AI SDK (one JSON event per line) and writes it as the JSON the tier reads:
      {"method", "path", "request" (the recorded body or null), "status",
       "sse": the recorded event-stream bytes, verbatim   -- or --
       "json": the recorded JSON body (cassettes keep it parsed: key order lost) -- or --
-      "chunks": the recorded lines of a chunks file, verbatim}]}
+      "chunks": the recorded lines of one stream of a chunks file, verbatim}]}
 
 usage: extract.py cassette FILE.yaml OUT.json REPO PATH COMMIT LICENCE
        extract.py chunks FILE.txt OUT.json REPO PATH COMMIT LICENCE
@@ -41,10 +41,20 @@ def main():
                 one["json"] = rs.get("parsed_body")
             interactions.append(one)
     elif kind == "chunks":
+        # one interaction per stream: a chunks file of a multi-step test holds
+        # several streams one after the other, each from its response.created
         with open(src, encoding="utf-8") as f:
-            text = f.read()
-        interactions.append({"method": "POST", "path": "/v1/responses", "request": None,
-                             "status": 200, "chunks": text})
+            lines = f.read().splitlines(keepends=True)
+        streams = []
+        for line in lines:
+            if not line.strip():
+                continue
+            if not streams or json.loads(line).get("type") == "response.created":
+                streams.append("")
+            streams[-1] += line
+        for text in streams:
+            interactions.append({"method": "POST", "path": "/v1/responses", "request": None,
+                                 "status": 200, "chunks": text})
     else:
         sys.exit("kind must be cassette or chunks")
     with open(out, "w", encoding="utf-8") as f:
