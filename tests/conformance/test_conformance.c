@@ -482,6 +482,115 @@ START_TEST(respsmoke_passes_against_every_replay)
 }
 END_TEST
 
+/* ---- respsmoke against real recordings made wrong ---------------------- */
+
+/* Interaction 'n' of recording 'name' as a chunks interaction whose events
+ * 'mutate' changed. New reference. */
+static json_t *mutated(const char *name, size_t n, void (*mutate)(json_t *events))
+{
+    json_t *rec = load_recording(name);
+    json_t *events = recorded_events(json_array_get(json_object_get(rec, "interactions"), n));
+    json_t *ev, *out;
+    char *text = NULL;
+    size_t i, len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    ck_assert_ptr_nonnull(events);
+    mutate(events);
+    json_array_foreach(events, i, ev) {
+        char *line = json_dumps(ev, JSON_COMPACT);
+        fprintf(f, "%s\n", line);
+        free(line);
+    }
+    fclose(f);
+    out = json_pack("{s:s, s:s, s:n, s:i, s:s}", "method", "POST", "path", "/v1/responses",
+                    "request", "status", 200, "chunks", text);
+    free(text);
+    json_decref(events);
+    json_decref(rec);
+    return out;
+}
+
+static void change_a_summary_delta(json_t *events)
+{
+    json_t *ev;
+    size_t i;
+
+    json_array_foreach(events, i, ev) if (strcmp(jstr(ev, "type"),
+                                                 "response.reasoning_summary_text.delta") == 0) {
+        json_object_set_new(ev, "delta", json_string("[not what .done says]"));
+        return;
+    }
+    ck_abort_msg("no summary delta");
+}
+
+static void give_the_empty_message_text(json_t *events)
+{
+    json_t *ev, *item;
+    size_t i, k;
+
+    /* the final response (and the item's done event) say "A cat." that no delta streamed */
+    json_array_foreach(events, i, ev) {
+        json_t *output = json_object_get(json_object_get(ev, "response"), "output");
+        if (strcmp(jstr(ev, "type"), "response.output_item.done") == 0 &&
+            strcmp(jstr(json_object_get(ev, "item"), "type"), "message") == 0)
+            json_object_set_new(json_array_get(json_object_get(json_object_get(ev, "item"),
+                                                               "content"), 0),
+                                "text", json_string("A cat."));
+        json_array_foreach(output, k, item) if (strcmp(jstr(item, "type"), "message") == 0)
+            json_object_set_new(json_array_get(json_object_get(item, "content"), 0), "text",
+                                json_string("A cat."));
+    }
+}
+
+static void drop_the_final_token(json_t *events)
+{
+    json_t *ev;
+    size_t i;
+
+    json_array_foreach(events, i, ev) if (strcmp(jstr(ev, "type"), "response.completed") == 0) {
+        json_t *item = json_array_get(json_object_get(json_object_get(ev, "response"), "output"), 0);
+        ck_assert_str_eq(jstr(item, "type"), "reasoning");
+        json_object_del(item, "encrypted_content");
+    }
+}
+
+static const struct {
+    const char *recording;
+    size_t interaction;
+    void (*mutate)(json_t *events);
+    const char *reason; /* what deltas_concatenate must say */
+} made_wrong[] = {
+    /* summary deltas are compared with their .done text */
+    {"reasoning-summary-chunks", 0, change_a_summary_delta, "differs from the concatenated deltas"},
+    /* an empty message without deltas passes; text without a delta does not */
+    {"image-generation-chunks", 0, give_the_empty_message_text, "no delta streamed"},
+    /* a re-encrypted token passes; a reasoning item that lost its token does not */
+    {"moderation-stream", 0, drop_the_final_token, "differs from its output_item.done"},
+};
+
+START_TEST(respsmoke_fails_on_a_recording_made_wrong)
+{
+    json_t *it = mutated(made_wrong[_i].recording, made_wrong[_i].interaction,
+                         made_wrong[_i].mutate);
+    json_t *failures = json_array(), *f;
+    size_t i;
+    int found = 0;
+
+    smoke_replay(made_wrong[_i].recording, it, failures);
+    json_array_foreach(failures, i, f) {
+        const char *line = json_string_value(f);
+        ck_assert_msg(strstr(line, " streaming/deltas_concatenate ") != NULL,
+                      "another check failed: %s", line);
+        found |= strstr(line, made_wrong[_i].reason) != NULL;
+    }
+    ck_assert_msg(found, "%s made wrong: deltas_concatenate did not fail with \"%s\"",
+                  made_wrong[_i].recording, made_wrong[_i].reason);
+    json_decref(failures);
+    json_decref(it);
+}
+END_TEST
+
 /* ---- The comparator itself ---------------------------------------------- */
 
 /* The differences between the events of 'a' and 'b' (order compared). */
@@ -629,5 +738,9 @@ Suite *make_suite(void)
               respmock_matches_the_recordings);
     add_tcase(s, tcase_create("respsmoke"), 170, NULL, srv_stop,
               respsmoke_passes_against_every_replay);
+    tcase_add_loop_test(suite_add_tests(s, tcase_create("wrong_servers"), 120, NULL, srv_stop,
+                                        NULL),
+                        respsmoke_fails_on_a_recording_made_wrong, 0,
+                        (int)(sizeof(made_wrong) / sizeof(made_wrong[0])));
     return s;
 }
