@@ -95,19 +95,25 @@ static void run_free(struct run *r)
 
 /* The result ("PASS", "FAIL", "SKIP") of check 'name' of the Responses API,
  * and its reason in '*reason'. */
-static const char *result_of(const struct run *r, const char *name, const char **reason)
+static const char *result_api(const struct run *r, const char *api, const char *name,
+                              const char **reason)
 {
     json_t *c;
     size_t i;
 
     json_array_foreach(json_object_get(r->doc, "checks"), i, c) {
-        if (strcmp(jstr(c, "name"), name) == 0 && strcmp(jstr(c, "api"), "responses") == 0) {
+        if (strcmp(jstr(c, "name"), name) == 0 && strcmp(jstr(c, "api"), api) == 0) {
             *reason = jstr(c, "reason");
             return jstr(c, "result");
         }
     }
     ck_abort_msg("no check %s in:\n%s", name, r->out);
     return NULL;
+}
+
+static const char *result_of(const struct run *r, const char *name, const char **reason)
+{
+    return result_api(r, "responses", name, reason);
 }
 
 static void expect(const struct run *r, const char *name, const char *want, const char *needle)
@@ -185,6 +191,47 @@ START_TEST(invalid_value_falls_back_to_max_output_tokens)
     expect(&r, "invalid_value", "PASS", "out-of-range max_output_tokens");
     ck_assert_ptr_nonnull(strstr(r.out, "does not take temperature"));
     ck_assert_int_eq(r.code, 0);
+    run_free(&r);
+}
+END_TEST
+
+/* The same for Chat Completions: n 0 (at least 1) when temperature is
+ * unsupported; "Unsupported value" for every value fails. */
+START_TEST(invalid_value_chat_falls_back_to_n)
+{
+    static const struct script_rule right[] = {
+        {"POST", "/v1/chat/completions", "\"temperature\"", 0, 400, NULL,
+         ENVELOPE("Unsupported value: 'temperature' does not support 5 with this model. Only the "
+                  "default (1) value is supported.",
+                  "\"temperature\"", "\"unsupported_value\"")},
+        {"POST", "/v1/chat/completions", "\"n\":0", 0, 400, NULL,
+         ENVELOPE("Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 "
+                  "instead.",
+                  "\"n\"", "\"integer_below_min_value\"")},
+        {"POST", "/v1/chat/completions", NULL, 0, 400, NULL, BAD_JSON},
+    };
+    static const struct script_rule wrong[] = {
+        {"POST", "/v1/chat/completions", "error_shape", 0, 400, NULL,
+         ENVELOPE("Unsupported value: 'temperature' does not support this value with this model.",
+                  "\"temperature\"", "\"unsupported_value\"")},
+        {"POST", "/v1/chat/completions", NULL, 0, 400, NULL, BAD_JSON},
+    };
+    const char *const chat[] = {"--endpoint", "chat", NULL};
+    struct script_server *srv = script_start(right, 3);
+    const char *reason = NULL;
+    struct run r;
+
+    ck_assert_ptr_nonnull(srv);
+    smoke(script_base(srv), "error_shape", chat, &r);
+    script_stop(srv);
+    ck_assert_str_eq(result_api(&r, "chat", "invalid_value", &reason), "PASS");
+    ck_assert_msg(strstr(reason, "out-of-range n") != NULL, "%s", reason);
+    run_free(&r);
+    srv = script_start(wrong, 2);
+    ck_assert_ptr_nonnull(srv);
+    smoke(script_base(srv), "error_shape", chat, &r);
+    script_stop(srv);
+    ck_assert_str_eq(result_api(&r, "chat", "invalid_value", &reason), "FAIL");
     run_free(&r);
 }
 END_TEST
@@ -289,7 +336,8 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("invalid_value"), 120, NULL, srv_stop,
               invalid_value_fails_on_unsupported_everywhere, invalid_value_fails_on_another_param,
-              invalid_value_falls_back_to_max_output_tokens, invalid_value_passes_against_the_mock);
+              invalid_value_falls_back_to_max_output_tokens, invalid_value_chat_falls_back_to_n,
+              invalid_value_passes_against_the_mock);
     tcase_add_loop_test(suite_add_tests(s, tcase_create("delete"), 120, NULL, NULL, NULL),
                         delete_needs_exactly_404, 0,
                         (int)(sizeof(after_delete) / sizeof(after_delete[0])));
