@@ -108,6 +108,7 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
     rc.fx = &clean;
     rc.items = items.v;
     rc.nitems = items.n;
+    rc.background = st->background; /* a background stream: no obfuscation, as recorded */
     l = render_response_events(&rc, st->response, NULL, st->background);
     fx_items_release(&items);
     return l;

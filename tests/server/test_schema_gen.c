@@ -148,6 +148,7 @@ START_TEST(objects_arrays_and_refs)
     /* Without a "required" list every member is given, as an example. */
     v = gen_for("{'type':'object','properties':{'p':{'type':'integer','minimum':-5}}}");
     ck_assert_int_eq(json_integer_value(json_object_get(v, "p")), 1); /* 1 when allowed */
+    json_decref(v);
     /* A recursive schema ends: the optional recursion stops at the depth limit. */
     v = gen_for("{'type':'object','properties':{'name':{'type':'string'},"
                 "'children':{'type':'array','items':{'$ref':'#'}}},'required':['name']}");
