@@ -264,7 +264,10 @@ static void tier_setup(void)
 /* The respsmoke checks a replayed recording fails because the recording
  * itself breaks the contract respsmoke checks, each with the reason. Every
  * other check must pass (or be skipped). An entry no run needs fails the
- * test, like an allow-list entry. */
+ * test, like an allow-list entry. None today: every recorded stream keeps
+ * the contract (two respsmoke checks were wrong about real streams and were
+ * fixed instead: an empty message without deltas, and a reasoning item's
+ * encrypted_content that the final response carries encrypted again). */
 static const struct {
     const char *unit;   /* RECORDING#N */
     const char *check;  /* area/check */
