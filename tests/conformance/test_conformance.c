@@ -477,7 +477,7 @@ START_TEST(respsmoke_passes_against_every_replay)
     for (k = 0; replay_expect[k].unit; k++)
         ck_assert_msg(used[k], "replay_expect names %s %s, which no longer fails",
                       replay_expect[k].unit, replay_expect[k].check);
-    fprintf(stderr, "respsmoke: %d replayed recordings, %zu failed checks, %d unexpected\n",
+    fprintf(stderr, "respsmoke: %d recorded interactions replayed, %zu failed checks, %d unexpected\n",
             units, json_array_size(failures), unexpected);
     ck_assert_msg(unexpected == 0, "%d respsmoke check(s) failed against real recordings "
                                    "(UNEXPECTED above)", unexpected);
