@@ -403,29 +403,48 @@ static struct exchange *models(struct ctx *c)
     return &c->models;
 }
 
-/* Send a request that must fail with a status in [lo, hi] (OpenAI sends
- * 'usual') and an error envelope; adds the check result. */
-static void expect_error(struct ctx *c, enum smoke_area area, const char *name,
-                         const char *method, const char *path, json_t *body, const char *raw,
-                         enum transport_auth auth, long lo, long hi, long usual)
+/* True when the error of 'x' says its field is not supported at all (a
+ * reasoning model's "Unsupported parameter" or "Unsupported value: ...
+ * only the default (1) value is supported"), which proves nothing about
+ * range checks. */
+static int unsupported_field(const struct exchange *x)
 {
-    struct exchange x;
+    const json_t *e = json_object_get(x->doc, "error");
+    const char *code = json_util_str(e, "code"), *msg = json_util_str(e, "message");
+
+    return (code && (strcmp(code, "unsupported_parameter") == 0 ||
+                     strcmp(code, "unsupported_value") == 0 ||
+                     strcmp(code, "unknown_parameter") == 0)) ||
+           (msg && (strncmp(msg, "Unsupported parameter", 21) == 0 ||
+                    strncmp(msg, "Unsupported value", 17) == 0 ||
+                    strncmp(msg, "Unknown parameter", 17) == 0));
+}
+
+/* Judge 'x', an answer that must be an error with a status in [lo, hi]
+ * (OpenAI sends 'usual') and an error envelope; with 'field', the error must
+ * also be about that field's value: its param (or, without one, its message
+ * naming it), and not "unsupported". Adds the check result. */
+static void judge_error(struct ctx *c, enum smoke_area area, const char *name,
+                        const struct exchange *x, long lo, long hi, long usual, const char *field)
+{
     struct shape_error_info info;
     struct check_result *r;
     char why[SMOKE_REASON_MAX - 40];
-    long s;
+    long s = x->rep.status;
+    json_t *error = json_object_get(x->doc, "error");
+    const char *param = json_util_str(error, "param");
+    const char *message = json_util_str(error, "message");
 
-    exchange(c, method, path, body, raw, auth, &x);
-    if (c->run->aborted)
-        goto out_release;
-    s = x.rep.status;
-    if (!x.ok) {
-        r = add(c, area, name, CHECK_FAIL, s, "%s", x.fail);
-    } else if ((s < lo || s > hi) && shape_error(x.doc, NULL, 0, NULL, &info) == 0 &&
+    /* a gateway that always sends "param": "" (CometAPI) names no param */
+    if (param && !param[0])
+        param = NULL;
+    if (!x->ok) {
+        r = add(c, area, name, CHECK_FAIL, s, "%s", x->fail);
+    } else if ((s < lo || s > hi) && shape_error(x->doc, NULL, 0, NULL, &info) == 0 &&
                shape_validation_variant(s, lo, hi, &info)) {
         /* CometAPI's 500 invalid_request for a request it judged invalid:
          * a noted variant, the envelope checked like any other */
-        if (shape_error(x.doc, why, sizeof(why), &c->run->notes, &info)) {
+        if (shape_error(x->doc, why, sizeof(why), &c->run->notes, &info)) {
             r = add(c, area, name, CHECK_FAIL, s, "HTTP %ld but %s", s, why);
         } else {
             r = add(c, area, name, CHECK_PASS, s,
@@ -439,25 +458,59 @@ static void expect_error(struct ctx *c, enum smoke_area area, const char *name,
         }
     } else if (s < lo || s > hi || (lo != hi && (s == 401 || s == 429))) {
         /* a 401 or a 429 says the request was never judged: not the error asked for */
-        status_why(&x, why, sizeof(why));
+        status_why(x, why, sizeof(why));
         if (lo == hi)
             r = add(c, area, name, CHECK_FAIL, s, "expected HTTP %ld, got %s", lo, why);
         else
             r = add(c, area, name, CHECK_FAIL, s, "expected HTTP 4xx (usually %ld), got %s",
                     usual, why);
-    } else if (shape_error(x.doc, why, sizeof(why), &c->run->notes, &info)) {
+    } else if (shape_error(x->doc, why, sizeof(why), &c->run->notes, &info)) {
         r = add(c, area, name, CHECK_FAIL, s, "HTTP %ld but %s", s, why);
+    } else if (field && unsupported_field(x)) {
+        r = add(c, area, name, CHECK_FAIL, s,
+                "HTTP %ld about '%s' being unsupported (code %s), not about its out-of-range "
+                "value", s, field, info.code);
+        r->error_parseable = 1;
+    } else if (field && param && strcmp(param, field) != 0) {
+        r = add(c, area, name, CHECK_FAIL, s,
+                "HTTP %ld names param '%.60s', not the out-of-range '%s'", s, param, field);
+        r->error_parseable = 1;
+    } else if (field && !param && !strstr(message ? message : "", field)) {
+        r = add(c, area, name, CHECK_FAIL, s,
+                "HTTP %ld but neither error.param nor error.message names the out-of-range "
+                "'%s'", s, field);
+        r->error_parseable = 1;
     } else {
-        r = add(c, area, name, CHECK_PASS, s, "HTTP %ld; error.type %s, error.code %s", s,
-                info.type, info.code);
+        if (field)
+            r = add(c, area, name, CHECK_PASS, s,
+                    "HTTP %ld for out-of-range %s; error.type %s, error.code %s", s, field,
+                    info.type, info.code);
+        else
+            r = add(c, area, name, CHECK_PASS, s, "HTTP %ld; error.type %s, error.code %s", s,
+                    info.type, info.code);
         r->error_parseable = 1;
         if (s != usual)
             notes_add(&c->run->notes, "%s %s: HTTP %ld where OpenAI sends %ld",
                       checks_api_name(c->api), name, s, usual);
+        if (field && !param)
+            notes_add(&c->run->notes, "%s %s: error.param missing; the message names %s",
+                      checks_api_name(c->api), name, field);
     }
     r->error_path = 1;
-    r->seconds = x.rep.seconds;
-out_release:
+    r->seconds = x->rep.seconds;
+}
+
+/* Send a request that must fail with a status in [lo, hi] (OpenAI sends
+ * 'usual') and an error envelope; adds the check result. */
+static void expect_error(struct ctx *c, enum smoke_area area, const char *name,
+                         const char *method, const char *path, json_t *body, const char *raw,
+                         enum transport_auth auth, long lo, long hi, long usual)
+{
+    struct exchange x;
+
+    exchange(c, method, path, body, raw, auth, &x);
+    if (!c->run->aborted)
+        judge_error(c, area, name, &x, lo, hi, usual, NULL);
     exchange_release(&x);
 }
 
@@ -660,6 +713,7 @@ static void area_optional(struct ctx *c)
     json_t *body, *doc;
     const char *text = "Say hello." MARK("optional_fields");
     const char *instructions = "Answer in one short sentence.";
+    int dropped = 0; /* temperature and top_p were rejected and left out */
 
     if (c->api == SMOKE_API_CHAT)
         body = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:i, s:i, s:i, s:{s:s}}",
@@ -677,6 +731,7 @@ static void area_optional(struct ctx *c)
     json_incref(body); /* kept for a retry without sampling parameters */
     exchange(c, "POST", checks_api_path(c->api), body, NULL, TRANSPORT_AUTH_KEY, &x);
     if (rejects_sampling(&x)) {
+        dropped = 1;
         /* Reasoning models (o-series, gpt-5) reject temperature/top_p: a model
          * property, not a contract break. Note it and ask again without them. */
         notes_add(&c->run->notes, "%s: model rejects %s (a reasoning model?); sent again without "
@@ -690,11 +745,18 @@ static void area_optional(struct ctx *c)
                  TRANSPORT_AUTH_KEY, &x);
     }
     json_decref(body);
+    /* the parameters the accepted request actually carried */
     doc = expect_created(c, SMOKE_AREA_OPTIONAL, "optional_fields_accepted", &x, 0,
                          c->api == SMOKE_API_CHAT
-                             ? "temperature, top_p, max_completion_tokens, n, response_format"
-                             : "instructions, temperature, top_p, max_output_tokens, metadata, "
-                               "text.format, truncation, store");
+                             ? (dropped ? "max_completion_tokens, n, response_format (temperature "
+                                          "and top_p rejected by the model, sent without)"
+                                        : "temperature, top_p, max_completion_tokens, n, "
+                                          "response_format")
+                             : (dropped ? "instructions, max_output_tokens, metadata, text.format, "
+                                          "truncation, store (temperature and top_p rejected by "
+                                          "the model, sent without)"
+                                        : "instructions, temperature, top_p, max_output_tokens, "
+                                          "metadata, text.format, truncation, store"));
     if (doc && c->api == SMOKE_API_RESPONSES) {
         const char *meta = json_util_str(json_object_get(doc, "metadata"), "respsmoke");
         const char *inst = json_util_str(doc, "instructions");
@@ -787,11 +849,38 @@ static void area_errors(struct ctx *c)
     json_t *body = body_text(c, text), *model = json_string(c->model);
     char *quoted = json_dumps(model, JSON_ENCODE_ANY);
 
-    json_object_set_new(body, "temperature", json_integer(5));
-    expect_error(c, SMOKE_AREA_ERRORS, "invalid_value", "POST", path, body, NULL,
-                 TRANSPORT_AUTH_KEY, 400, 499, 400);
-    if (c->run->aborted)
-        goto out_free;
+    /* An out-of-range value must be refused as such: temperature 5 (0-2).
+     * A model that does not take temperature at all (reasoning models:
+     * "Unsupported parameter") proves nothing about range checks, so then a
+     * value out of the range of a field every model takes is sent:
+     * max_output_tokens 1 (at least 16), chat n 0 (at least 1). */
+    {
+        struct exchange x;
+        const char *field = "temperature";
+
+        json_object_set_new(body, "temperature", json_integer(5));
+        exchange(c, "POST", path, body, NULL, TRANSPORT_AUTH_KEY, &x);
+        if (c->run->aborted) {
+            exchange_release(&x);
+            goto out_free;
+        }
+        if (x.ok && x.rep.status == 400 && unsupported_field(&x)) {
+            field = c->api == SMOKE_API_CHAT ? "n" : "max_output_tokens";
+            notes_add(&c->run->notes, "%s invalid_value: the model does not take temperature; "
+                                      "sent %s out of range instead",
+                      checks_api_name(c->api), field);
+            exchange_release(&x);
+            body = body_text(c, text);
+            json_object_set_new(body, field, json_integer(c->api == SMOKE_API_CHAT ? 0 : 1));
+            exchange(c, "POST", path, body, NULL, TRANSPORT_AUTH_KEY, &x);
+            if (c->run->aborted) {
+                exchange_release(&x);
+                goto out_free;
+            }
+        }
+        judge_error(c, SMOKE_AREA_ERRORS, "invalid_value", &x, 400, 499, 400, field);
+        exchange_release(&x);
+    }
     /* a JSON body cut off in the middle */
     snprintf(raw, sizeof(raw), "{\"model\": %s, \"%s\": ", quoted ? quoted : "\"x\"",
              c->api == SMOKE_API_CHAT ? "messages" : "input");
@@ -1144,7 +1233,8 @@ static void area_stateful(struct ctx *c)
         if (!y.ok)
             add(c, SMOKE_AREA_STATEFUL, "delete", CHECK_FAIL, y.rep.status,
                 "GET after DELETE: %s", y.fail);
-        else if (y.rep.status < 400 || y.rep.status > 499)
+        else if (y.rep.status != 404)
+            /* exactly 404: a 401, 429 or 400 says nothing about the deletion */
             add(c, SMOKE_AREA_STATEFUL, "delete", CHECK_FAIL, y.rep.status,
                 "DELETE gave 200 but GET afterwards gave HTTP %ld, expected 404", y.rep.status);
         else

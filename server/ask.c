@@ -6,22 +6,13 @@
 #include "contract.h"
 #include "json_util.h"
 
-/* Model families that reason by default (the real API adds a reasoning
- * item for them whether or not 'reasoning' is sent). */
-static const char *const reasoning_families[] = {"o1", "o3", "o4", "gpt-5", "codex", NULL};
-
+/* A model that reasons by default (contract.h) and does not default to
+ * effort "none" when the request names no effort. */
 static int reasoning_model(const char *model)
 {
-    const char *const *f;
+    const char *effort = contract_model_default_effort(model);
 
-    if (!model)
-        return 0;
-    if (strncmp(model, "gpt-5", 5) == 0 && strstr(model, "-chat"))
-        return 0; /* the chat snapshots of gpt-5 do not reason */
-    for (f = reasoning_families; *f; f++)
-        if (strncmp(model, *f, strlen(*f)) == 0)
-            return 1;
-    return 0;
+    return contract_model_reasons(model) && !(effort && strcmp(effort, "none") == 0);
 }
 
 /* Add function tool 'name' with 'parameters' (may be NULL). */

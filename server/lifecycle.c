@@ -83,13 +83,25 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
         return event_list_ref(st->events);
     set = server_fixtures(srv);
     fx = st->fixture[0] ? fixture_find(set, st->fixture) : NULL;
-    if (!fx || fx->kind != FX_RESPONSE)
-        goto out;
     /* The response was answered without a stream, so no stream fault ever
      * happened to it: replay the clean stream of what it returned, its
      * items read back from its own output (a request-aware answer has
-     * items of its own), paced and chunked as its fixture says. */
-    memcpy(&clean, fx, sizeof(clean));
+     * items of its own), paced and chunked as its fixture says. A
+     * transcript's stored response (or one whose fixture is gone) is
+     * replayed the same way with the default stream keys: its recorded
+     * frames carry the recorded ids, not the ones the reply had. */
+    if (fx && fx->kind == FX_RESPONSE) {
+        clean = *fx;
+    } else {
+        memset(&clean, 0, sizeof(clean));
+        clean.name = (char *)(fx ? fx->name : "");
+        clean.kind = FX_RESPONSE;
+        clean.stream.by_words = 1;
+        clean.stream.chunk_size = 1;
+        clean.stream.seed = 1;
+        fault_defaults(&clean.stream.fault);
+        fx = &clean;
+    }
     clean.stream.fault.kind = FX_FAULT_NONE;
     if (auto_answer_items_of(json_object_get(st->response, "output"), &fx->stream, &items) != 0)
         goto out;
@@ -98,6 +110,7 @@ static struct event_list *stored_events(struct rm_server *srv, const struct stor
     rc.fx = &clean;
     rc.items = items.v;
     rc.nitems = items.n;
+    rc.background = st->background; /* a background stream: no obfuscation, as recorded */
     l = render_response_events(&rc, st->response, NULL, st->background);
     fx_items_release(&items);
 out:

@@ -2,10 +2,12 @@
  * render_events.h). */
 #include "render_events.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "contract.h"
 #include "json_util.h"
+#include "limits.h"
 
 /* Text between two chunk boundaries as a new JSON string. */
 json_t *render_slice(const char *text, size_t from, size_t to)
@@ -13,9 +15,43 @@ json_t *render_slice(const char *text, size_t from, size_t to)
     return json_stringn(text + from, to - from);
 }
 
+/* The "obfuscation" of a delta: random-looking characters that pad the
+ * event, as the real API adds to every text, argument and summary delta
+ * (unless stream_options.include_obfuscation is false). Derived from the
+ * item id and the delta's place, so it needs no state. */
+static json_t *obfuscation(const char *id, size_t index, size_t delta_len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    char out[RM_OBFUSCATION_MAX + 1];
+    uint64_t h = 1469598103934665603ull;
+    size_t n = delta_len < RM_OBFUSCATION_MAX - 1 ? RM_OBFUSCATION_MAX - delta_len : 1, i;
+    const char *p;
+
+    for (p = id; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h ^= index * 0x9e3779b97f4a7c15ull;
+    for (i = 0; i < n; i++) {
+        h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+        out[i] = alphabet[(h >> 32) % (sizeof(alphabet) - 1)];
+    }
+    out[n] = '\0';
+    return json_string(out);
+}
+
+/* Add the obfuscation of delta number 'index' of item 'id' to 'ev'. */
+static json_t *obfuscated(json_t *ev, int on, const char *id, size_t index)
+{
+    const char *delta = json_util_str(ev, "delta");
+
+    if (on)
+        json_object_set_new(ev, "obfuscation", obfuscation(id, index, delta ? strlen(delta) : 0));
+    return ev;
+}
+
 /* REQ: stream-content-part-before-delta REQ: stream-done-full-text */
 static void emit_message(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
-                         const json_t *snap)
+                         const json_t *snap, int obf)
 {
     const char *id = json_util_str(item, "id");
     int refusal = it->type == FX_ITEM_REFUSAL;
@@ -42,9 +78,10 @@ static void emit_message(struct emitter *e, const struct fx_item *it, json_t *it
                  snap, 0);
         else
             emitter_event(e, RM_EV_TEXT_DELTA,
-                 json_pack("{s:s, s:I, s:i, s:o, s:[]}", "item_id", id, "output_index",
-                           (json_int_t)oi, "content_index", 0, "delta",
-                           render_slice(it->text, from, to), "logprobs"),
+                 obfuscated(json_pack("{s:s, s:I, s:i, s:o, s:[]}", "item_id", id, "output_index",
+                                      (json_int_t)oi, "content_index", 0, "delta",
+                                      render_slice(it->text, from, to), "logprobs"),
+                            obf, id, c),
                  snap, 0);
         from = to;
     }
@@ -65,7 +102,7 @@ static void emit_message(struct emitter *e, const struct fx_item *it, json_t *it
 }
 
 static void emit_function_call(struct emitter *e, const struct fx_item *it, json_t *item,
-                               size_t oi, const json_t *snap)
+                               size_t oi, const json_t *snap, int obf)
 {
     const char *id = json_util_str(item, "id");
     json_t *added = json_deep_copy(item);
@@ -77,19 +114,22 @@ static void emit_function_call(struct emitter *e, const struct fx_item *it, json
          json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
     for (c = 0; c < it->chunks.n; c++) {
         emitter_event(e, RM_EV_ARGS_DELTA,
-             json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index", (json_int_t)oi, "delta",
-                       render_slice(it->text, from, it->chunks.ends[c])),
+             obfuscated(json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index",
+                                  (json_int_t)oi, "delta",
+                                  render_slice(it->text, from, it->chunks.ends[c])),
+                        obf, id, c),
              snap, 0);
         from = it->chunks.ends[c];
     }
+    /* no "name": the real event carries the arguments only */
     emitter_event(e, RM_EV_ARGS_DONE,
-         json_pack("{s:s, s:I, s:s, s:s}", "item_id", id, "output_index", (json_int_t)oi, "name",
-                   it->name, "arguments", it->text),
+         json_pack("{s:s, s:I, s:s}", "item_id", id, "output_index", (json_int_t)oi, "arguments",
+                   it->text),
          snap, 0);
 }
 
-static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
-                           const json_t *snap)
+static void emit_reasoning(struct emitter *e, const char *summary, const struct fx_item *it,
+                           json_t *item, size_t oi, const json_t *snap, int obf)
 {
     const char *id = json_util_str(item, "id");
     json_t *added = json_deep_copy(item);
@@ -98,7 +138,7 @@ static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *
     json_object_set_new(added, "summary", json_array());
     emitter_event(e, RM_EV_ITEM_ADDED,
          json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
-    if (!it->text)
+    if (!summary)
         return; /* no summary asked for: no summary events */
     emitter_event(e, RM_EV_SUMMARY_PART_ADDED,
          json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
@@ -107,8 +147,10 @@ static void emit_reasoning(struct emitter *e, const struct fx_item *it, json_t *
          snap, 0);
     for (c = 0; c < it->chunks.n; c++) {
         emitter_event(e, RM_EV_SUMMARY_DELTA,
-             json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index", (json_int_t)oi,
-                       "summary_index", 0, "delta", render_slice(it->text, from, it->chunks.ends[c])),
+             obfuscated(json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index",
+                                  (json_int_t)oi, "summary_index", 0, "delta",
+                                  render_slice(it->text, from, it->chunks.ends[c])),
+                        obf, id, c),
              snap, 0);
         from = it->chunks.ends[c];
     }
@@ -129,8 +171,12 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
 {
     const struct fixture *fx = rc->fx;
     struct event_list *l = event_list_new();
-    json_t *snap, *output = json_object_get(final, "output");
+    json_t *snap, *streamed, *output = json_object_get(final, "output");
     const char *status = json_util_str(final, "status");
+    const json_t *so = json_object_get(rc->req, "stream_options");
+    /* background streams of the real API carry no obfuscation (recorded
+     * 2026-02) */
+    int obf = !json_is_false(json_object_get(so, "include_obfuscation")) && !rc->background;
     struct emitter e;
     size_t i, nitems;
     const struct fx_item *items = render_items(rc, &nitems);
@@ -141,11 +187,13 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
     /* Every event keeps its own snapshot: the list is serialised later, so
      * nothing it holds may change once appended. */
     snap = response_snapshot(final, queued ? RM_STATUS_QUEUED : RM_STATUS_IN_PROGRESS, NULL);
+    json_object_del(snap, "billing"); /* JSON bodies only */
     emitter_event(&e, RM_EV_CREATED, json_pack("{s:O}", "response", snap), snap, 0);
     if (queued) {
         emitter_event(&e, RM_EV_QUEUED, json_pack("{s:O}", "response", snap), snap, 0);
         json_decref(snap);
         snap = response_snapshot(final, RM_STATUS_IN_PROGRESS, NULL);
+        json_object_del(snap, "billing");
     }
     emitter_event(&e, RM_EV_IN_PROGRESS, json_pack("{s:O}", "response", snap), snap, 0);
     for (i = 0; i < nitems && i < json_array_size(output); i++) {
@@ -155,13 +203,13 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
         switch (it->type) {
         case FX_ITEM_MESSAGE:
         case FX_ITEM_REFUSAL:
-            emit_message(&e, it, item, i, snap);
+            emit_message(&e, it, item, i, snap, obf);
             break;
         case FX_ITEM_FUNCTION_CALL:
-            emit_function_call(&e, it, item, i, snap);
+            emit_function_call(&e, it, item, i, snap, obf);
             break;
         case FX_ITEM_REASONING:
-            emit_reasoning(&e, it, item, i, snap);
+            emit_reasoning(&e, render_summary(rc, it), it, item, i, snap, obf);
             break;
         case FX_ITEM_RAW: {
             json_t *added = json_deep_copy(item);
@@ -179,8 +227,14 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
         emitter_item_done(&e, item);
     }
     if (!emitter_skips_terminal(&e)) /* no_terminal: the stream just ends */
-        emitter_event(&e, contract_terminal_event(status), json_pack("{s:O}", "response", final),
+    {
+        /* the final object as the JSON body has it, less "billing", which
+         * the real API sends in JSON bodies only */
+        streamed = json_copy((json_t *)final);
+        json_object_del(streamed, "billing");
+        emitter_event(&e, contract_terminal_event(status), json_pack("{s:o}", "response", streamed),
                       snap, 1);
+    }
     if (emitter_finish(&e, snap) != 0) {
         json_decref(snap);
         event_list_unref(l);

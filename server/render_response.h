@@ -28,6 +28,11 @@ struct render_ctx {
 /* The items 'rc' answers with (its own, else the fixture's); '*n' their count. */
 const struct fx_item *render_items(const struct render_ctx *rc, size_t *n);
 
+/* The reasoning summary item 'it' shows: its text when the request asks
+ * for a summary (reasoning.summary) or a request-aware answer chose it,
+ * else NULL (no summary, no summary events), as the real API does. */
+const char *render_summary(const struct render_ctx *rc, const struct fx_item *it);
+
 /* Deterministic token estimate used everywhere: ceil(bytes / 4). */
 long render_count_tokens(const char *text);
 

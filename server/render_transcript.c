@@ -1,6 +1,7 @@
 /* render_transcript: recorded frames as raw events (see render_transcript.h). */
 #include "render_transcript.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,7 @@ static char *refresh_ids(struct rm_server *srv, const char *in, size_t len, json
     buf_init(&b, RM_MAX_STREAM_BYTES);
     while (i < len) {
         size_t plen = 0, n = id_at(in, len, i, &plen);
-        char old[256], fresh[64], pre[16];
+        char old[256], fresh[RM_MAX_ID_HEX + 32], pre[16];
         const char *known;
 
         if (n == 0 || n >= sizeof(old) || plen >= sizeof(pre)) {
@@ -66,9 +67,25 @@ static char *refresh_ids(struct rm_server *srv, const char *in, size_t len, json
         old[n] = '\0';
         known = json_util_str(map, old);
         if (!known) {
+            /* the recorded shape: as long as the recorded id, and ids that
+             * shared a segment (a response and its items) still share one */
+            size_t hex = n - plen < RM_MAX_ID_HEX ? n - plen : RM_MAX_ID_HEX;
+            if (hex < RM_ID_SEGMENT_LEN + 8)
+                hex = 32; /* a made-up short id ("resp_R1"): a fresh id long enough to be unique */
             memcpy(pre, in + i, plen);
             pre[plen] = '\0';
-            server_new_id(srv, pre, 32, fresh, sizeof(fresh));
+            server_new_id(srv, pre, (unsigned)hex, fresh, sizeof(fresh));
+            if (hex >= RM_ID_SEGMENT_LEN + 8) {
+                char seg_key[RM_ID_SEGMENT_LEN + 8];
+                const char *seg;
+                snprintf(seg_key, sizeof(seg_key), "seg:%.*s", RM_ID_SEGMENT_LEN, in + i + plen);
+                seg = json_util_str(map, seg_key);
+                if (seg)
+                    memcpy(fresh + plen, seg, RM_ID_SEGMENT_LEN);
+                else
+                    json_object_set_new(map, seg_key,
+                                        json_stringn(fresh + plen, RM_ID_SEGMENT_LEN));
+            }
             json_object_set_new(map, old, json_string(fresh));
             known = json_util_str(map, old);
         }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "contract.h"
 #include "conversation.h"
 #include "journal.h"
 #include "scenario.h"
@@ -136,6 +137,24 @@ void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, 
     if (hex_len > RM_MAX_ID_HEX)
         hex_len = RM_MAX_ID_HEX;
     snprintf(out, out_len, "%s%.*s", prefix, (int)hex_len, hex);
+}
+
+void server_new_scoped_id(struct rm_server *srv, const char *prefix, const char *segment,
+                          char *out, size_t out_len)
+{
+    char seg[RM_ID_SEGMENT_LEN + 1], rnd[RM_ID_HEX_LEN + 1];
+    size_t n = segment ? strlen(segment) : 0;
+
+    /* the segment, "00", the time (8 hex digits), random digits: 50 in all */
+    server_new_id(srv, "", RM_ID_HEX_LEN, rnd, sizeof(rnd));
+    if (n >= RM_ID_SEGMENT_LEN)
+        memcpy(seg, segment, RM_ID_SEGMENT_LEN);
+    else
+        memcpy(seg, rnd + RM_ID_HEX_LEN - RM_ID_SEGMENT_LEN, RM_ID_SEGMENT_LEN);
+    seg[RM_ID_SEGMENT_LEN] = '\0';
+    snprintf(out, out_len, "%s%s00%08llx%.*s", prefix, seg,
+             (unsigned long long)((uint64_t)server_unix_time() & 0xffffffffu),
+             RM_ID_HEX_LEN - RM_ID_SEGMENT_LEN - 10, rnd);
 }
 
 int64_t server_now_ms(void)

@@ -84,6 +84,14 @@ void server_free(struct rm_server *srv);
 void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, char *out,
                    size_t out_len);
 
+/* Write a fresh id of the real API's shape (contract.h, RM_ID_HEX_LEN):
+ * 'prefix', the RM_ID_SEGMENT_LEN characters of 'segment' (the digits
+ * after the prefix of the response id, so a response's items share them
+ * with it; NULL: fresh ones), "00", the unix time in 8 hex digits, then
+ * random hex digits. */
+void server_new_scoped_id(struct rm_server *srv, const char *prefix, const char *segment,
+                          char *out, size_t out_len);
+
 /* Milliseconds of a monotonic clock / seconds of the wall clock. */
 int64_t server_now_ms(void);
 int64_t server_unix_time(void);

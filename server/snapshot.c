@@ -1,6 +1,8 @@
 /* snapshot: the derived forms of a Response (see snapshot.h). */
 #include "snapshot.h"
 
+#include <string.h>
+
 #include "contract.h"
 
 json_t *response_snapshot(const json_t *final, const char *status, json_t *output)
@@ -13,6 +15,14 @@ json_t *response_snapshot(const json_t *final, const char *status, json_t *outpu
     json_object_set_new(v, "incomplete_details", json_null());
     json_object_set_new(v, "output", output ? output : json_array());
     json_object_set_new(v, "usage", json_null());
+    /* while it runs the real API shows the tier asked for ("auto" unless one
+     * was named), the served one only at the end; moderation results come
+     * with the end too */
+    if (json_is_string(json_object_get(v, "service_tier")) &&
+        strcmp(json_string_value(json_object_get(v, "service_tier")), "default") == 0)
+        json_object_set_new(v, "service_tier", json_string("auto"));
+    if (json_object_get(v, "moderation"))
+        json_object_set_new(v, "moderation", json_null());
     return v;
 }
 

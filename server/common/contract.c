@@ -153,3 +153,59 @@ size_t contract_id_prefix_len(const char *id)
     n = prefix_in(id, contract_response_id_prefixes);
     return n ? n : prefix_in(id, other_id_prefixes);
 }
+
+/* ---- Models ------------------------------------------------------------ */
+
+static const char *const reasoning_families[] = {"o1", "o3", "o4", "gpt-5", "codex", NULL};
+
+int contract_model_reasons(const char *model)
+{
+    const char *const *f;
+
+    if (!model)
+        return 0;
+    if (strncmp(model, "gpt-5", 5) == 0 && strstr(model, "-chat"))
+        return 0; /* the chat snapshots of gpt-5 do not reason */
+    for (f = reasoning_families; *f; f++)
+        if (strncmp(model, *f, strlen(*f)) == 0)
+            return 1;
+    return 0;
+}
+
+/* The generation of a gpt model as major * 100 + minor ("gpt-5.5" 505,
+ * "gpt-5" 500, "gpt-4.1-mini" 401), 0 for anything else. */
+static int gpt_version(const char *model)
+{
+    int major = 0, minor = 0;
+    const char *p;
+
+    if (!model || strncmp(model, "gpt-", 4) != 0)
+        return 0;
+    for (p = model + 4; *p >= '0' && *p <= '9'; p++)
+        major = major * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            minor = minor * 10 + (*p - '0');
+    return major * 100 + minor;
+}
+
+const char *contract_model_default_effort(const char *model)
+{
+    int v = gpt_version(model);
+
+    if (!contract_model_reasons(model))
+        return NULL;
+    if ((v == 501 || v == 502) && !strstr(model, "codex"))
+        return "none";
+    return "medium";
+}
+
+int contract_model_has_phase(const char *model)
+{
+    return gpt_version(model) >= 503;
+}
+
+const char *contract_model_cache_retention(const char *model)
+{
+    return gpt_version(model) >= 505 ? "24h" : "in_memory";
+}

@@ -133,6 +133,37 @@ const char *contract_item_id_prefix(const char *type);
  * or req_, conv_, fco_, item_; 0 when none. */
 size_t contract_id_prefix_len(const char *id);
 
+/* The shape of the resp_, msg_, fc_ and rs_ ids the real API sends (since
+ * 2025; tests/conformance/recordings): the prefix, then 50 hex digits: a
+ * 16-digit segment that a response and all its output items share, "00",
+ * the creation time as 8 hex digits, and 24 random digits. call_ ids have
+ * 24 characters after the prefix. */
+#define RM_ID_HEX_LEN 50
+#define RM_ID_SEGMENT_LEN 16
+#define RM_CALL_ID_LEN 24
+
+/* ---- Models: what the real API fills in per model family --------------
+ * As the recordings of tests/conformance show (SOURCES there). 'model' may
+ * be NULL (then: no reasoning, no phase, "in_memory"). */
+
+/* True for the families that reason by default (o1, o3, o4, gpt-5 except
+ * its -chat snapshots, codex): the real API adds a reasoning item for them
+ * unless their effort is "none". */
+int contract_model_reasons(const char *model);
+
+/* The reasoning effort a model reports when none is asked for: NULL for a
+ * model that does not reason, "none" for gpt-5.1 and gpt-5.2, else
+ * "medium". */
+const char *contract_model_default_effort(const char *model);
+
+/* True for models whose assistant messages carry "phase" ("commentary"
+ * before a tool call, "final_answer" otherwise): gpt-5.3 and later. */
+int contract_model_has_phase(const char *model);
+
+/* prompt_cache_retention when none is asked for: "24h" for gpt-5.5 and
+ * later, else "in_memory". */
+const char *contract_model_cache_retention(const char *model);
+
 /* ---- Object names ----------------------------------------------------- */
 
 #define RM_OBJ_RESPONSE "response"

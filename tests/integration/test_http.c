@@ -38,16 +38,20 @@ static void assert_response_shape(json_t *r)
     static const char *const keys[] = {
         "id", "object", "created_at", "status", "completed_at", "background", "error",
         "incomplete_details", "instructions", "max_output_tokens", "max_tool_calls", "model",
-        "output", "parallel_tool_calls", "previous_response_id", "conversation", "reasoning",
+        "output", "parallel_tool_calls", "previous_response_id", "reasoning",
         "service_tier", "store", "temperature", "text", "tool_choice", "tools", "top_logprobs",
         "top_p", "truncation", "usage", "user", "safety_identifier", "prompt_cache_key",
-        "metadata", NULL};
+        "prompt_cache_retention", "frequency_penalty", "presence_penalty", "moderation",
+        "tool_usage", "billing", "metadata", NULL};
     const char *const *k;
     long now = (long)time(NULL);
 
     ck_assert_msg(json_is_object(r), "not a JSON object");
     for (k = keys; *k; k++)
         ck_assert_msg(json_object_get(r, *k) != NULL, "missing key %s", *k);
+    /* as recorded: conversation and prompt only when the request gives them */
+    ck_assert_ptr_null(json_object_get(r, "conversation"));
+    ck_assert_ptr_null(json_object_get(r, "prompt"));
     ck_assert_str_eq(json_string_value(json_object_get(r, "object")), "response");
     ck_assert_int_eq(strncmp(json_string_value(json_object_get(r, "id")), "resp_", 5), 0);
     ck_assert(labs((long)json_integer_value(json_object_get(r, "created_at")) - now) < 60);

@@ -45,12 +45,13 @@ START_TEST(shipped_fixtures_stream_invariants)
             continue;
         render_stream(&r, srv, fx, NULL, 0);
         terminal = assert_responses_stream(&r.cap, fx->name);
-        /* The completed event carries the very object the JSON body is made of. */
-        ck_assert_msg(json_equal(terminal, r.final), "%s: terminal response != JSON body",
+        /* The completed event carries the very object the JSON body is made
+         * of, less "billing" (in JSON bodies only, as the real API sends it). */
+        ck_assert_msg(response_equals_body(terminal, r.final), "%s: terminal response != JSON body",
                       fx->name);
         json_body = json_dumps(r.final, JSON_COMPACT);
         body = json_loads(json_body, 0, NULL);
-        ck_assert_msg(json_equal(body, terminal), "%s: body round trip", fx->name);
+        ck_assert_msg(response_equals_body(terminal, body), "%s: body round trip", fx->name);
         free(json_body);
         json_decref(body);
         /* Final text == fixture text == streamed text (the helper checked the rest). */
@@ -124,10 +125,9 @@ START_TEST(event_order_per_kind)
                    "response.content_part.added response.refusal.delta response.refusal.delta "
                    "response.refusal.done response.content_part.done response.output_item.done "
                    "response.completed"},
+        /* no reasoning.summary asked for: as recorded, the reasoning item has
+         * no summary events (with one asked for: summary_and_obfuscation) */
         {"think", "response.created response.in_progress response.output_item.added "
-                  "response.reasoning_summary_part.added response.reasoning_summary_text.delta "
-                  "response.reasoning_summary_text.delta response.reasoning_summary_text.delta "
-                  "response.reasoning_summary_text.done response.reasoning_summary_part.done "
                   "response.output_item.done response.output_item.added "
                   "response.content_part.added response.output_text.delta "
                   "response.output_text.done response.content_part.done "
@@ -161,7 +161,7 @@ START_TEST(event_order_per_kind)
         terminal = assert_responses_stream(&r.cap, cases[i].name);
         ck_assert_msg(strcmp(types_of(&r), cases[i].types) == 0, "%s: got\n%s\nwant\n%s",
                       cases[i].name, types_of(&r), cases[i].types);
-        ck_assert(json_equal(terminal, r.final));
+        ck_assert(response_equals_body(terminal, r.final));
         rendered_release(&r);
     }
     {
@@ -179,7 +179,8 @@ START_TEST(event_order_per_kind)
                                                             "call_id")), "call_", 5) == 0);
         ev = r.cap.ev[5].json; /* arguments.done */
         ck_assert_str_eq(json_string_value(json_object_get(ev, "arguments")), "{\"a\":1}");
-        ck_assert_str_eq(json_string_value(json_object_get(ev, "name")), "f");
+        /* no name: the recorded event carries the arguments only */
+        ck_assert_ptr_null(json_object_get(ev, "name"));
         rendered_release(&r);
 
         render_stream(&r, srv, named(&set, "cut"), NULL, 0);
@@ -202,6 +203,78 @@ START_TEST(event_order_per_kind)
 }
 END_TEST
 
+/* A fixture's reasoning summary streams only when the request asks for one;
+ * text, argument and summary deltas carry "obfuscation", unless
+ * stream_options.include_obfuscation is false or the stream is a background
+ * one (as recorded, tests/conformance/recordings). */
+START_TEST(summary_and_obfuscation)
+{
+    struct rm_server *srv = fake_server();
+    struct fixture_set set;
+    struct rendered r;
+    size_t i, deltas = 0;
+
+    load(&set, KINDS_FIXTURES);
+    render_stream_for(&r, srv, named(&set, "think"),
+                      "{'model':'gpt-5','input':'hi','stream':true,"
+                      "'reasoning':{'summary':'auto'}}", 0);
+    assert_responses_stream(&r.cap, "think with summary");
+    ck_assert_str_eq(type_at(&r, 3), "response.reasoning_summary_part.added");
+    ck_assert_str_eq(type_at(&r, 4), "response.reasoning_summary_text.delta");
+    for (i = 0; i < r.cap.n; i++) {
+        const char *t = type_at(&r, i);
+        if (strstr(t, ".delta")) {
+            const char *o = json_string_value(json_object_get(r.cap.ev[i].json, "obfuscation"));
+            ck_assert_msg(o && o[0], "%s without obfuscation", t);
+            deltas++;
+        }
+    }
+    ck_assert_uint_gt(deltas, 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(
+                          json_array_get(json_object_get(r.final, "output"), 0), "summary")),
+                      1);
+    rendered_release(&r);
+
+    render_stream_for(&r, srv, named(&set, "think"), "{'model':'gpt-5','input':'hi'}", 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(
+                          json_array_get(json_object_get(r.final, "output"), 0), "summary")),
+                      0);
+    ck_assert_str_eq(type_at(&r, 3), "response.output_item.done");
+    rendered_release(&r);
+
+    render_stream_for(&r, srv, named(&set, "msg"),
+                      "{'model':'m','input':'hi','stream_options':{'include_obfuscation':false}}",
+                      0);
+    for (i = 0; i < r.cap.n; i++)
+        ck_assert_ptr_null(json_object_get(r.cap.ev[i].json, "obfuscation"));
+    rendered_release(&r);
+    render_stream_for(&r, srv, named(&set, "msg"), "{'model':'m','input':'hi'}", 1);
+    ck_assert_str_eq(type_at(&r, 1), "response.queued");
+    for (i = 0; i < r.cap.n; i++)
+        ck_assert_ptr_null(json_object_get(r.cap.ev[i].json, "obfuscation"));
+    rendered_release(&r);
+    /* every event: "type" first, then its keys in byte order */
+    render_stream_for(&r, srv, named(&set, "fn"), "{'model':'m','input':'hi'}", 0);
+    for (i = 0; i < r.cap.n; i++) {
+        const char *k, *prev = NULL;
+        json_t *v;
+        size_t at = 0;
+        json_object_foreach(r.cap.ev[i].json, k, v) {
+            (void)v;
+            if (at++ == 0)
+                ck_assert_str_eq(k, "type");
+            else if (prev)
+                ck_assert_msg(strcmp(prev, k) < 0, "%s: %s before %s", type_at(&r, i), prev, k);
+            if (at > 1)
+                prev = k;
+        }
+    }
+    rendered_release(&r);
+    fixture_set_release(&set);
+    free(srv);
+}
+END_TEST
+
 START_TEST(snapshots_and_queued)
 {
     struct rm_server *srv = fake_server();
@@ -213,10 +286,17 @@ START_TEST(snapshots_and_queued)
     load(&set, KINDS_FIXTURES);
     render_stream(&r, srv, named(&set, "msg"), NULL, 0);
     created = json_object_get(r.cap.ev[0].json, "response");
-    /* Every key of the final Response is present in the snapshot (required-but-null keys too). */
-    json_object_foreach(r.final, k, v) ck_assert_msg(json_object_get(created, k) != NULL,
+    /* Every key of the final Response is present in the snapshot (required-but-null keys
+     * too), except "billing", which the real API sends in JSON bodies only. */
+    json_object_foreach(r.final, k, v) ck_assert_msg(json_object_get(created, k) != NULL ||
+                                                         strcmp(k, "billing") == 0,
                                                      "snapshot lacks '%s'", k);
-    ck_assert_uint_eq(json_object_size(created), json_object_size(r.final));
+    ck_assert_ptr_null(json_object_get(created, "billing"));
+    ck_assert_uint_eq(json_object_size(created), json_object_size(r.final) - 1);
+    /* as recorded: the tier asked for while it runs ("auto" unless named), the served one
+     * at the end */
+    ck_assert_str_eq(json_string_value(json_object_get(created, "service_tier")), "auto");
+    ck_assert_str_eq(json_string_value(json_object_get(r.final, "service_tier")), "default");
     ck_assert_str_eq(json_string_value(json_object_get(created, "id")),
                      json_string_value(json_object_get(r.final, "id")));
     ck_assert(json_is_null(json_object_get(created, "completed_at")));
@@ -356,7 +436,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("render_events");
 
     add_tcase(s, tcase_create("shipped"), 60, NULL, NULL, shipped_fixtures_stream_invariants);
-    add_tcase(s, tcase_create("order"), 60, NULL, NULL, event_order_per_kind, snapshots_and_queued);
+    add_tcase(s, tcase_create("order"), 60, NULL, NULL, event_order_per_kind, summary_and_obfuscation, snapshots_and_queued);
     add_tcase(s, tcase_create("timing"), 60, NULL, NULL, chunking_words_and_chars,
               timing_fixed_and_jitter);
     return s;

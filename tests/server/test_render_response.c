@@ -109,8 +109,18 @@ START_TEST(defaults_when_the_request_says_nothing)
     assert_member(r, "model", "'gpt-4.1-mini'");
     assert_member(r, "parallel_tool_calls", "true");
     assert_member(r, "previous_response_id", "null");
-    assert_member(r, "conversation", "null");
-    assert_member(r, "reasoning", "{'effort':null,'summary':null}");
+    /* as recorded (tests/conformance): conversation and prompt only when given */
+    ck_assert_ptr_null(json_object_get(r, "conversation"));
+    ck_assert_ptr_null(json_object_get(r, "prompt"));
+    assert_member(r, "reasoning", "{'context':null,'effort':null,'summary':null}");
+    assert_member(r, "frequency_penalty", "0.0");
+    assert_member(r, "presence_penalty", "0.0");
+    assert_member(r, "moderation", "null");
+    assert_member(r, "billing", "{'payer':'developer'}");
+    assert_member(r, "tool_usage",
+                  "{'image_gen':{'input_tokens':0,'input_tokens_details':{'image_tokens':0,"
+                  "'text_tokens':0},'output_tokens':0,'output_tokens_details':{'image_tokens':0,"
+                  "'text_tokens':0},'total_tokens':0},'web_search':{'num_requests':0}}");
     assert_member(r, "service_tier", "'default'");
     assert_member(r, "store", "true");
     assert_member(r, "temperature", "1.0");
@@ -123,9 +133,48 @@ START_TEST(defaults_when_the_request_says_nothing)
     assert_member(r, "user", "null");
     assert_member(r, "safety_identifier", "null");
     assert_member(r, "prompt_cache_key", "null");
-    assert_member(r, "prompt_cache_retention", "null");
-    assert_member(r, "prompt", "null");
+    assert_member(r, "prompt_cache_retention", "'in_memory'");
     assert_member(r, "metadata", "{}");
+    /* the keys in the recorded order: id, object, created_at, status, then
+     * byte order, metadata last */
+    {
+        const char *k, *prev = NULL;
+        json_t *v;
+        size_t i = 0;
+        json_object_foreach(r, k, v) {
+            (void)v;
+            if (i == 0) ck_assert_str_eq(k, "id");
+            else if (i == 1) ck_assert_str_eq(k, "object");
+            else if (i == 2) ck_assert_str_eq(k, "created_at");
+            else if (i == 3) ck_assert_str_eq(k, "status");
+            else if (i + 1 == json_object_size(r)) ck_assert_str_eq(k, "metadata");
+            else if (prev) ck_assert_msg(strcmp(prev, k) < 0, "%s before %s", prev, k);
+            if (i >= 4)
+                prev = k;
+            i++;
+        }
+    }
+    json_decref(r);
+
+    /* Model defaults as recorded: a reasoning model reports its effort,
+     * context and mode; gpt-5.5 and later keep the prompt cache 24h. */
+    r = render_for("plain", "{'model':'gpt-5','input':'hi'}", 3);
+    assert_member(r, "reasoning",
+                  "{'context':'current_turn','effort':'medium','mode':'standard','summary':null}");
+    assert_member(r, "prompt_cache_retention", "'in_memory'");
+    json_decref(r);
+    r = render_for("plain", "{'model':'gpt-5.5','input':'hi'}", 3);
+    assert_member(r, "prompt_cache_retention", "'24h'");
+    json_decref(r);
+    r = render_for("plain", "{'model':'gpt-5.2','input':'hi'}", 3);
+    assert_member(r, "reasoning",
+                  "{'context':'current_turn','effort':'none','mode':'standard','summary':null}");
+    json_decref(r);
+    r = render_for("plain", "{'model':'gpt-5','input':'hi','moderation':{'model':'omni-moderation-latest'}}", 3);
+    ck_assert_str_eq(json_util_str(json_object_get(json_object_get(r, "moderation"), "input"), "type"),
+                     "moderation_result");
+    ck_assert(json_is_false(json_object_get(json_object_get(json_object_get(r, "moderation"), "output"),
+                                            "flagged")));
     json_decref(r);
 
     /* A null in the request is no value: the default again. */
@@ -174,7 +223,7 @@ START_TEST(request_fields_echoed)
     assert_member(r, "max_tool_calls", "2");
     assert_member(r, "model", "'gpt-4.1'");
     assert_member(r, "parallel_tool_calls", "false");
-    assert_member(r, "reasoning", "{'effort':'low','summary':'auto'}");
+    assert_member(r, "reasoning", "{'context':null,'effort':'low','summary':'auto'}");
     assert_member(r, "service_tier", "'flex'");
     assert_member(r, "store", "false");
     assert_member(r, "temperature", "0.5");
@@ -303,32 +352,49 @@ START_TEST(fresh_ids_with_prefixes)
     json_t *out = json_object_get(a, "output"), *it;
     size_t i;
 
-    ck_assert_msg(harness_is_id(json_util_str(a, "id"), RM_ID_RESPONSE, 48), "%s",
+    /* the recorded shape: 50 hex digits, the items sharing 16 of them with
+     * the response (tests/conformance/recordings) */
+    ck_assert_msg(harness_is_id(json_util_str(a, "id"), RM_ID_RESPONSE, RM_ID_HEX_LEN), "%s",
                   json_util_str(a, "id"));
+    json_array_foreach(out, i, it) {
+        const char *id = json_util_str(it, "id");
+        if (strcmp(id, "ws_keep") == 0)
+            continue;
+        ck_assert_msg(strncmp(strchr(id, '_') + 1, json_util_str(a, "id") + 5, RM_ID_SEGMENT_LEN) == 0,
+                      "%s does not share the segment of %s", id, json_util_str(a, "id"));
+    }
     ck_assert_str_ne(json_util_str(a, "id"), json_util_str(b, "id"));
     ck_assert_uint_eq(json_array_size(out), 6);
     /* reasoning, message, refusal message, function call, raw, raw with its own id */
     it = json_array_get(out, 0);
     ck_assert_str_eq(json_util_str(it, "type"), "reasoning");
-    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_REASONING, 32));
-    assert_member(it, "summary", "[{'type':'summary_text','text':'Let me see'}]");
+    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_REASONING, RM_ID_HEX_LEN));
+    /* no summary asked for: none, as recorded; content [] */
+    assert_member(it, "summary", "[]");
+    assert_member(it, "content", "[]");
+    {
+        json_t *c = render_for("kinds", "{'model':'m','input':'hi','reasoning':{'summary':'auto'}}", 1);
+        assert_member(json_array_get(json_object_get(c, "output"), 0), "summary",
+                      "[{'type':'summary_text','text':'Let me see'}]");
+        json_decref(c);
+    }
     it = json_array_get(out, 1);
-    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_MESSAGE, 32));
+    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_MESSAGE, RM_ID_HEX_LEN));
     ck_assert_str_eq(json_util_str(it, "role"), "assistant");
     ck_assert_str_eq(json_util_str(it, "status"), "completed");
     assert_member(it, "content", "[{'type':'output_text','text':'Done','annotations':[],"
                                  "'logprobs':[]}]");
     it = json_array_get(out, 2);
-    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_MESSAGE, 32));
+    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_MESSAGE, RM_ID_HEX_LEN));
     assert_member(it, "content", "[{'type':'refusal','refusal':'No way'}]");
     it = json_array_get(out, 3);
     ck_assert_str_eq(json_util_str(it, "type"), "function_call");
-    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_FUNCTION_CALL, 32));
+    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_FUNCTION_CALL, RM_ID_HEX_LEN));
     ck_assert(harness_is_id(json_util_str(it, "call_id"), RM_ID_CALL, 24));
     ck_assert_str_eq(json_util_str(it, "name"), "f");
     ck_assert_str_eq(json_util_str(it, "status"), "completed");
     it = json_array_get(out, 4);
-    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_ITEM, 32));
+    ck_assert(harness_is_id(json_util_str(it, "id"), RM_ID_ITEM, RM_ID_HEX_LEN));
     ck_assert_str_eq(json_util_str(it, "type"), "web_search_call");
     it = json_array_get(out, 5);
     ck_assert_str_eq(json_util_str(it, "id"), "ws_keep");
@@ -376,12 +442,26 @@ START_TEST(function_tools_normalised)
 
     assert_member(r, "tools",
                   "[{'type':'function','name':'get_weather','description':null,"
-                  "  'parameters':{'type':'object'},'strict':true},"
-                  " {'type':'function','name':'loose','description':'d',"
+                  "  'output_schema':null,'parameters':{'type':'object'},'strict':true},"
+                  " {'type':'function','name':'loose','description':'d','output_schema':null,"
                   "  'parameters':{'type':'object'},'strict':false},"
-                  " {'type':'function','name':'bare','description':null,'parameters':null,"
-                  "  'strict':true},"
-                  " {'type':'web_search'}]");
+                  " {'type':'function','name':'bare','description':null,'output_schema':null,"
+                  "  'parameters':null,'strict':true},"
+                  " {'type':'web_search','filters':null,'search_context_size':'medium',"
+                  "  'user_location':{'type':'approximate','city':null,'country':'US',"
+                  "  'region':null,'timezone':null}}]");
+    /* as recorded: "type" first, then byte order */
+    {
+        const char *k;
+        json_t *v, *t = json_array_get(json_object_get(r, "tools"), 0);
+        const char *want[] = {"type", "description", "name", "output_schema", "parameters",
+                              "strict"};
+        size_t i = 0;
+        json_object_foreach(t, k, v) {
+            (void)v;
+            ck_assert_str_eq(k, want[i++]);
+        }
+    }
     json_decref(r);
 }
 END_TEST

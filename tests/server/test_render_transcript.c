@@ -27,7 +27,9 @@
     "]}},"                                                                                       \
     "{'name':'rec-fresh','transcript':{'fresh_ids':true,'events':["                               \
     "{'raw':'event: x\\ndata: {\\'id\\':\\'resp_R1\\',\\'call_id\\':\\'call_C1\\',"               \
-    "\\'other\\':\\'call_C1\\',\\'msg\\':\\'msg_M1\\',\\'text\\':\\'resp_R1 in text\\'}\\n\\n'}"   \
+    "\\'other\\':\\'call_C1\\',\\'msg\\':\\'msg_M1\\',\\'text\\':\\'resp_R1 in text\\',"        \
+    "\\'rid\\':\\'resp_0fabc13af1ee0049006a691dfdab8881a1a75f2db7ff78cb83\\',"                  \
+    "\\'mid\\':\\'msg_0fabc13af1ee0049006a691dfebdc881a1ae18d027c313d8ce\\'}\\n\\n'}"   \
     "]}}]"
 
 START_TEST(transcript_verbatim)
@@ -85,6 +87,17 @@ START_TEST(transcript_fresh_ids)
     ck_assert_str_eq(json_string_value(json_object_get(d, "call_id")),
                      json_string_value(json_object_get(d, "other")));
     ck_assert(strncmp(json_string_value(json_object_get(d, "msg")), "msg_", 4) == 0);
+    /* Ids of the real shape keep it: their length, and the segment a response
+     * and its items share (tests/conformance/recordings). */
+    {
+        const char *rid = json_string_value(json_object_get(d, "rid"));
+        const char *mid = json_string_value(json_object_get(d, "mid"));
+        ck_assert_uint_eq(strlen(rid), 55);
+        ck_assert_uint_eq(strlen(mid), 54);
+        ck_assert_str_ne(rid, "resp_0fabc13af1ee0049006a691dfdab8881a1a75f2db7ff78cb83");
+        ck_assert_int_eq(strncmp(rid + 5, mid + 4, 16), 0);
+        ck_assert_int_ne(strncmp(rid + 5, "0fabc13af1ee0049", 16), 0);
+    }
     /* Text that merely mentions an id is left alone. */
     ck_assert_str_eq(json_string_value(json_object_get(d, "text")), "resp_R1 in text");
     /* Each replay gets its own ids. */

@@ -356,6 +356,21 @@ void render_stream(struct rendered *r, struct rm_server *srv, const struct fixtu
     capture(r);
 }
 
+void render_stream_for(struct rendered *r, struct rm_server *srv, const struct fixture *fx,
+                       const char *req_text, int queued)
+{
+    struct render_ctx rc;
+
+    memset(r, 0, sizeof(*r));
+    r->req = jload(req_text);
+    ctx_for(&rc, srv, fx, r->req);
+    rc.background = queued;
+    r->final = render_response(&rc);
+    ck_assert_ptr_nonnull(r->final);
+    r->ev = render_response_events(&rc, r->final, NULL, queued);
+    capture(r);
+}
+
 void render_chat_stream_of(struct rendered *r, struct rm_server *srv, const struct fixture *fx,
                            const struct fx_fault *fault, int include_usage)
 {

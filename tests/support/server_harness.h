@@ -131,6 +131,11 @@ struct rendered {
 void render_stream(struct rendered *r, struct rm_server *srv, const struct fixture *fx,
                    const struct fx_fault *fault, int queued);
 
+/* render_stream for the request 'req_text' (JSON, ' for "), no fault;
+ * 'queued' renders a background stream. */
+void render_stream_for(struct rendered *r, struct rm_server *srv, const struct fixture *fx,
+                       const char *req_text, int queued);
+
 /* Render 'fx' as a Chat Completions stream ('include_usage' as asked). */
 void render_chat_stream_of(struct rendered *r, struct rm_server *srv, const struct fixture *fx,
                            const struct fx_fault *fault, int include_usage);

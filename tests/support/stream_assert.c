@@ -213,10 +213,11 @@ static int is_snapshot(const char *t)
  * a resp_ id, output [] and usage null; response.in_progress before anything
  * else; every other non-terminal event item-scoped; added items empty and
  * in_progress; items done in output order; function_call_arguments.done
- * naming its function. */
+ * with its arguments. */
 static void assert_respmock_events(const struct sse_capture *c, const struct stream_check *sc,
                                    const char *where)
 {
+    (void)sc;
     size_t i, done = 0;
     int in_progress = 0;
 
@@ -253,10 +254,12 @@ static void assert_respmock_events(const struct sse_capture *c, const struct str
         } else if (strcmp(t, RM_EV_ITEM_DONE) == 0) {
             ck_assert_msg(oi == (long)done++, "%s: event %zu: output_item.done of output_index "
                           "%ld out of order", where, i, oi);
-        } else if (strcmp(t, RM_EV_ARGS_DONE) == 0 && oi >= 0 && oi < SMOKE_STREAM_ITEMS &&
-                   sc->items[oi].name[0]) {
-            ck_assert_msg(json_util_str(ev, "name"), "%s: event %zu: arguments.done has no name",
-                          where, i);
+        } else if (strcmp(t, RM_EV_ARGS_DONE) == 0) {
+            /* the arguments; rendered streams, as the real API, have no name
+             * there (test_render_events checks it; recorded transcripts
+             * replay what they hold) */
+            ck_assert_msg(json_util_str(ev, "arguments"), "%s: event %zu: arguments.done has no "
+                          "arguments", where, i);
         }
     }
 }
@@ -480,6 +483,12 @@ static void sh_chunk(const char *ptr, size_t len, void *user)
 int sse_http_post(const char *url, const char *body, const char *const *headers,
                   long timeout_s, struct sse_http *out)
 {
+    return sse_http_request("POST", url, body, headers, timeout_s, out);
+}
+
+int sse_http_request(const char *method, const char *url, const char *body,
+                     const char *const *headers, long timeout_s, struct sse_http *out)
+{
     struct sse_http_ctx h;
     struct http_result hr;
 
@@ -490,7 +499,7 @@ int sse_http_post(const char *url, const char *body, const char *const *headers,
     h.x.c = &out->cap;
     sse_parser_init(&h.p, SA_MAX_EVENT);
     h.t0 = mono_s();
-    http_request_stream("POST", url, body, headers, timeout_s, sh_chunk, &h, &hr);
+    http_request_stream(method, url, body, headers, timeout_s, sh_chunk, &h, &hr);
     out->total_s = mono_s() - h.t0;
     out->curl_rc = hr.curl_rc;
     out->status = hr.status;
@@ -528,4 +537,19 @@ char *read_text_file(const char *path, size_t *len)
         }
     fclose(f);
     return buf_take(&b, len);
+}
+
+int response_equals_body(const json_t *streamed, const json_t *body)
+{
+    json_t *b;
+    int eq;
+
+    if (!json_is_object(body) || !json_is_object(json_object_get(body, "billing")) ||
+        json_object_get(streamed, "billing"))
+        return 0;
+    b = json_copy((json_t *)body);
+    json_object_del(b, "billing");
+    eq = json_equal((json_t *)streamed, b);
+    json_decref(b);
+    return eq;
 }

@@ -85,6 +85,12 @@ void chat_stream_summary_release(struct chat_stream_summary *s);
  * two renders of one fixture compare equal. New reference. */
 json_t *normalise_generated(const json_t *v);
 
+/* True when 'streamed', the Response a stream's terminal event carries, is
+ * the JSON body 'body' less "billing", which the real API sends in JSON
+ * bodies only (tests/conformance/recordings: billing in every JSON body
+ * since 2025-12, in no stream). 'body' must have it. */
+int response_equals_body(const json_t *streamed, const json_t *body);
+
 /* An HTTP exchange whose body is parsed as SSE while it arrives. */
 struct sse_http {
     long status;
@@ -103,6 +109,10 @@ struct sse_http {
  * curl_rc set). 'timeout_s' bounds the whole exchange. */
 int sse_http_post(const char *url, const char *body, const char *const *headers,
                   long timeout_s, struct sse_http *out);
+
+/* sse_http_post with another method (GET for a replay; 'body' may be NULL). */
+int sse_http_request(const char *method, const char *url, const char *body,
+                     const char *const *headers, long timeout_s, struct sse_http *out);
 
 void sse_http_release(struct sse_http *r);
 
