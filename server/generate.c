@@ -205,12 +205,15 @@ int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
         reply_header(out, fx->headers[i].name, fx->headers[i].value);
     out->delay_ms = fault_latency_ms(fx->latency_ms, fault);
     snprintf(out->fixture, sizeof(out->fixture), "%s", fx->name);
-    if (fx->kind != FX_ERROR)
+    if (fx->kind != FX_ERROR) {
+        reply_fixture_flavor(out, fx);
         return 0;
+    }
     out->status = fx->err_status;
     out->content_type = RM_CT_JSON;
     out->body = strdup(fx->err_body);
     out->body_len = out->body ? strlen(out->body) : 0;
+    reply_fixture_flavor(out, fx);
     return 1;
 }
 

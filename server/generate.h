@@ -59,9 +59,9 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
                                     struct match_facts *facts, struct rm_reply *out,
                                     struct api_error *err);
 
-/* Start answering with 'fx': its headers and latency ('fault' may set the
- * latency instead). An error fixture is the whole answer: returns 1 then,
- * 0 when the caller still has to render. */
+/* Start answering with 'fx': its headers, latency ('fault' may set the
+ * latency instead) and flavour. An error fixture is the whole answer:
+ * returns 1 then, 0 when the caller still has to render. */
 int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
                          struct rm_reply *out);
 

@@ -39,11 +39,8 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
     fx = generate_pick(srv, req, &facts, out, &err);
     if (!fx)
         goto out_error;
-    if (generate_reply_start(fx, &fault, out)) {
-        reply_fixture_flavor(out, fx);
+    if (generate_reply_start(fx, &fault, out))
         goto out;
-    }
-    reply_fixture_flavor(out, fx);
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
     rc.fx = fx;

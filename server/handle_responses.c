@@ -80,11 +80,8 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     fx = generate_pick(srv, req, &facts, out, &err);
     if (!fx)
         goto out_error;
-    if (generate_reply_start(fx, &fault, out)) {
-        reply_fixture_flavor(out, fx);
+    if (generate_reply_start(fx, &fault, out))
         goto out;
-    }
-    reply_fixture_flavor(out, fx);
 
     /* The final object first; the stream derives from it. */
     memset(&rc, 0, sizeof(rc));

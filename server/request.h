@@ -96,7 +96,7 @@ void reply_fail(struct rm_reply *r, const struct api_error *err);
 /* A 200 streamed reply of 'events' (stolen). */
 void reply_events(struct rm_reply *r, struct event_list *events);
 
-/* After fixture 'fx' was picked (and generate_reply_start ran): its
+/* After fixture 'fx' was picked (generate_reply_start calls it): its
  * "flavor", when it has one, shapes this reply's errors from now on, and an
  * error fixture's answer is rendered in that shape (a "body" stays verbatim;
  * with the openai flavour the pre-rendered body is kept as it is). */
