@@ -137,7 +137,7 @@ RESPMOCK_API int respmock_default_fixtures(char *out, size_t out_len);
 RESPMOCK_API const char *respmock_version(void);
 
 /* The Responses API snapshot the fixtures follow, e.g.
- * "2026-08 spec, openai-node 7.59". */
+ * "2026-08 spec, openai-node 7.59, recordings to 2026-08-03". */
 RESPMOCK_API const char *respmock_api_snapshot(void);
 
 #ifdef __cplusplus

@@ -416,7 +416,7 @@ START_TEST(version_and_snapshot)
 {
     ck_assert_str_eq(respmock_version(), RM_VERSION);
     ck_assert_str_eq(respmock_api_snapshot(), RM_API_SNAPSHOT);
-    ck_assert_str_eq(respmock_api_snapshot(), "2026-08 spec, openai-node 7.59");
+    ck_assert_str_eq(respmock_api_snapshot(), "2026-08 spec, openai-node 7.59, recordings to 2026-08-03");
 }
 END_TEST
 
