@@ -251,34 +251,16 @@ static unsigned next_delay(struct emitter *e)
     return d < 0 ? 0 : (unsigned)d;
 }
 
-/* 'ev' with "type" first and its other keys in byte order, as the real API
- * writes every Responses event since 2026-01 ("sequence_number" among them,
- * so it comes last unless a key such as "text" sorts after it). 'ev' is
- * stolen; new reference. */
+/* 'ev' in the key order of the real API's Responses events since 2026-01:
+ * "type" first, the rest in byte order ("sequence_number" among them, so it
+ * comes last unless a key such as "text" sorts after it). 'ev' is stolen;
+ * new reference ('ev' itself when out of memory). */
 static json_t *in_wire_order(json_t *ev)
 {
-    const char *keys[RM_MAX_EVENT_KEYS], *k;
-    size_t n = 0, i, j;
-    json_t *out, *v;
+    json_t *out = json_util_type_first(ev);
 
-    if (json_object_size(ev) > RM_MAX_EVENT_KEYS)
+    if (!out)
         return ev;
-    json_object_foreach(ev, k, v) {
-        (void)v;
-        if (strcmp(k, "type") != 0)
-            keys[n++] = k;
-    }
-    for (i = 1; i < n; i++)
-        for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            const char *t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
-        }
-    out = json_object();
-    if (json_object_get(ev, "type"))
-        json_object_set(out, "type", json_object_get(ev, "type"));
-    for (i = 0; i < n; i++)
-        json_object_set(out, keys[i], json_object_get(ev, keys[i]));
     json_decref(ev);
     return out;
 }

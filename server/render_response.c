@@ -57,32 +57,6 @@ static void echo_given(json_t *out, const json_t *req, const char *key)
         json_object_set(out, key, v);
 }
 
-/* 'obj' with "type" first and the other keys in byte order, as the real API
- * writes tools and parts. New reference (members shared). */
-static json_t *type_first_sorted(const json_t *obj)
-{
-    const char *keys[256], *k;
-    size_t n = 0, i, j;
-    json_t *out = json_object(), *v;
-
-    if (json_object_get(obj, "type"))
-        json_object_set(out, "type", json_object_get(obj, "type"));
-    json_object_foreach((json_t *)obj, k, v) {
-        (void)v;
-        if (strcmp(k, "type") != 0 && n < sizeof(keys) / sizeof(keys[0]))
-            keys[n++] = k;
-    }
-    for (i = 1; i < n; i++)
-        for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            const char *t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
-        }
-    for (i = 0; i < n; i++)
-        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
-    return out;
-}
-
 static void set_default(json_t *o, const char *key, json_t *dflt)
 {
     if (!json_object_get(o, key))
@@ -118,7 +92,7 @@ static json_t *normalise_tools(const json_t *tools)
                                   "country", "US", "region", "timezone"));
         }
         if (json_is_object(c)) {
-            json_t *sorted = type_first_sorted(c);
+            json_t *sorted = json_util_type_first(c);
             json_decref(c);
             c = sorted;
         }

@@ -166,3 +166,33 @@ out:
     *column = s.col;
     return found ? 0 : -1;
 }
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *json_util_type_first(const json_t *obj)
+{
+    size_t n = 0, i, size = json_object_size(obj);
+    const char **keys = malloc((size ? size : 1) * sizeof(*keys)), *k;
+    json_t *out = json_object(), *v, *type = json_object_get(obj, "type");
+
+    if (!keys || !out) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    json_object_foreach((json_t *)obj, k, v) {
+        (void)v;
+        if (strcmp(k, "type") != 0)
+            keys[n++] = k;
+    }
+    qsort(keys, n, sizeof(*keys), cmp_keys);
+    if (type)
+        json_object_set(out, "type", type);
+    for (i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+    free(keys);
+    return out;
+}

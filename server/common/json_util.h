@@ -22,6 +22,11 @@ const char *json_util_str(const json_t *obj, const char *key);
 /* True when 'obj' has 'key' and it is JSON true. */
 int json_util_true(const json_t *obj, const char *key);
 
+/* A copy of object 'obj' with "type" first (when it has one) and its other
+ * keys in byte order, as the real API writes events, tools and parts. New
+ * reference, members shared; NULL when out of memory. */
+json_t *json_util_type_first(const json_t *obj);
+
 
 
 /* Find where the value at 'path' starts in the JSON 'text'. 'path' is a

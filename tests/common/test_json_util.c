@@ -79,11 +79,36 @@ START_TEST(locate_finds_paths)
 }
 END_TEST
 
+START_TEST(type_first_then_byte_order)
+{
+    json_t *in = json_pack("{s:i, s:s, s:s, s:i, s:s}", "sequence_number", 3, "text", "t",
+                           "item_id", "i", "output_index", 0, "type", "response.output_text.done");
+    json_t *out = json_util_type_first(in), *plain, *none;
+    char *text = json_dumps(out, JSON_PRESERVE_ORDER | JSON_COMPACT);
+
+    /* "type" first, the rest sorted: sequence_number sorts before text */
+    ck_assert_str_eq(text, "{\"type\":\"response.output_text.done\",\"item_id\":\"i\","
+                           "\"output_index\":0,\"sequence_number\":3,\"text\":\"t\"}");
+    ck_assert_ptr_eq(json_object_get(out, "text"), json_object_get(in, "text")); /* shared */
+    free(text);
+    plain = json_pack("{s:i, s:i}", "b", 1, "a", 2);
+    none = json_util_type_first(plain);
+    text = json_dumps(none, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    ck_assert_str_eq(text, "{\"a\":2,\"b\":1}"); /* no "type": byte order only */
+    free(text);
+    json_decref(none);
+    json_decref(plain);
+    json_decref(out);
+    json_decref(in);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("json_util");
     add_tcase(s, tcase_create("json_util"), 60, NULL, NULL, json_load_reports_position,
               dumps_is_compact_ordered_and_utf8);
     add_tcase(s, tcase_create("locate"), 60, NULL, NULL, locate_finds_paths);
+    add_tcase(s, tcase_create("order"), 60, NULL, NULL, type_first_then_byte_order);
     return s;
 }
