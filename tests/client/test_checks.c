@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "checks.h"
-#include "transport.h"
+#include "checks_runner.h"
 #include "test_support.h"
 
 START_TEST(area_names_round_trip)
@@ -191,43 +191,22 @@ START_TEST(rejected_key_is_not_a_validation_error)
     static const char *const names[] = {"missing_model", "invalid_value", "malformed_body",
                                         NULL};
     struct test_server srv;
-    struct smoke_config cfg;
-    struct transport_config tc;
-    struct transport t;
-    struct smoke_run *run = malloc(sizeof(*run));
+    char base[256];
+    struct smoke_run *run;
     const char *const *k;
 
-    ck_assert_ptr_nonnull(run);
     ck_assert_int_eq(test_server_start(&srv, args), 0);
-    memset(&cfg, 0, sizeof(cfg));
-    snprintf(cfg.base_url, sizeof(cfg.base_url), "%s/v1", srv.base);
-    cfg.api_key = "sk-review-wrong-key-0000000000";
-    cfg.api_key_source = "test";
-    cfg.model = "gpt-4.1-mini";
-    cfg.model_source = "test";
-    cfg.env = "local";
-    cfg.areas = (1u << SMOKE_AREA_REQUIRED) | (1u << SMOKE_AREA_ERRORS);
-    cfg.apis = 1u << SMOKE_API_RESPONSES;
-    cfg.timeout_s = 20;
-    cfg.retries = 0;
-    tc.base_url = cfg.base_url;
-    tc.api_key = cfg.api_key;
-    tc.timeout_s = cfg.timeout_s;
-    tc.retries = 0;
-    ck_assert_int_eq(transport_global_init(), 0);
-    ck_assert_int_eq(transport_init(&t, &tc), 0);
-    smoke_run_init(run);
-    ck_assert_int_eq(checks_run(&cfg, &t, run), 0);
+    snprintf(base, sizeof(base), "%s/v1", srv.base);
+    run = checks_runner_run(base, "sk-review-wrong-key-0000000000",
+                            (1u << SMOKE_AREA_REQUIRED) | (1u << SMOKE_AREA_ERRORS),
+                            1u << SMOKE_API_RESPONSES);
     for (k = names; *k; k++) {
         const struct check_result *r = find(run, *k);
         ck_assert_msg(r != NULL, "no result for %s", *k);
         ck_assert_int_eq(r->http_status, 401);
         ck_assert_msg(r->status == CHECK_FAIL, "%s passed on a 401: %s", *k, r->reason);
     }
-    smoke_run_release(run);
-    free(run);
-    transport_release(&t);
-    transport_global_cleanup();
+    checks_runner_free(run);
     test_server_stop(&srv);
 }
 END_TEST

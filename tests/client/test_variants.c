@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "checks_runner.h"
 #include "notes.h"
 #include "shape.h"
 #include "stream_check.h"
-#include "transport.h"
 #include "test_support.h"
 
 #define COMET_500 "{\"error\":{\"message\":\"Missing required parameter: 'messages'. (request " \
@@ -238,42 +238,15 @@ static void canned_stop(struct canned *cs)
 static struct smoke_run *run_against(int status, const char *body)
 {
     struct canned cs;
-    struct smoke_config cfg;
-    struct transport_config tc;
-    struct transport t;
-    struct smoke_run *run = malloc(sizeof(*run));
+    struct smoke_run *run;
 
-    ck_assert_ptr_nonnull(run);
     canned_start(&cs, status, body);
-    memset(&cfg, 0, sizeof(cfg));
-    snprintf(cfg.base_url, sizeof(cfg.base_url), "%s", cs.base);
-    cfg.api_key = "sk-review-placeholder-0000000000";
-    cfg.api_key_source = "test";
-    cfg.model = "gpt-4.1-mini";
-    cfg.model_source = "test";
-    cfg.env = "local";
-    cfg.areas = (1u << SMOKE_AREA_AUTH) | (1u << SMOKE_AREA_REQUIRED) | (1u << SMOKE_AREA_ERRORS);
-    cfg.apis = (1u << SMOKE_API_RESPONSES) | (1u << SMOKE_API_CHAT);
-    cfg.timeout_s = 20;
-    cfg.retries = 0;
-    tc.base_url = cfg.base_url;
-    tc.api_key = cfg.api_key;
-    tc.timeout_s = cfg.timeout_s;
-    tc.retries = 0;
-    ck_assert_int_eq(transport_global_init(), 0);
-    ck_assert_int_eq(transport_init(&t, &tc), 0);
-    smoke_run_init(run);
-    ck_assert_int_eq(checks_run(&cfg, &t, run), 0);
-    transport_release(&t);
-    transport_global_cleanup();
+    run = checks_runner_run(cs.base, "sk-review-placeholder-0000000000",
+                            (1u << SMOKE_AREA_AUTH) | (1u << SMOKE_AREA_REQUIRED) |
+                                (1u << SMOKE_AREA_ERRORS),
+                            (1u << SMOKE_API_RESPONSES) | (1u << SMOKE_API_CHAT));
     canned_stop(&cs);
     return run;
-}
-
-static void run_free(struct smoke_run *run)
-{
-    smoke_run_release(run);
-    free(run);
 }
 
 /* The result of check 'name' for 'api' (asserts there is one). */
@@ -318,7 +291,7 @@ START_TEST(comet_500_passes_validation_checks_only)
                                  "chat missing_model: HTTP 500 invalid_request where OpenAI "
                                  "sends 400"));
     ck_assert(result_of(run, SMOKE_API_RESPONSES, "invalid_value")->error_parseable);
-    run_free(run);
+    checks_runner_free(run);
 }
 END_TEST
 
@@ -344,7 +317,7 @@ START_TEST(other_answers_fail_the_error_checks)
         expect_all(run, validation_checks, CHECK_FAIL);
         expect_all(run, auth_checks, CHECK_FAIL);
         ck_assert_ptr_null(strstr(notes_text(&run->notes), "invalid_request where OpenAI"));
-        run_free(run);
+        checks_runner_free(run);
     }
 }
 END_TEST
