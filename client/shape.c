@@ -170,8 +170,8 @@ int shape_response(const json_t *r, char *why, size_t n, struct notes *notes)
     if (!json_is_object(r))
         return problem(why, n, "body is %s, expected an object", type_name(r));
     s = json_util_str(r, "object");
-    if (!s || strcmp(s, RM_RESPONSE_OBJECT) != 0)
-        return problem(why, n, "object is %s, expected \"" RM_RESPONSE_OBJECT "\"",
+    if (!s || strcmp(s, RM_OBJ_RESPONSE) != 0)
+        return problem(why, n, "object is %s, expected \"" RM_OBJ_RESPONSE "\"",
                        s ? "another string" : type_name(json_object_get(r, "object")));
     s = json_util_str(r, "id");
     if (!s || !s[0])
@@ -292,8 +292,8 @@ int shape_chat_completion(const json_t *c, char *why, size_t n, struct notes *no
     if (!json_is_object(c))
         return problem(why, n, "body is %s, expected an object", type_name(c));
     s = json_util_str(c, "object");
-    if (!s || strcmp(s, RM_CHAT_OBJECT) != 0)
-        return problem(why, n, "object is %s, expected \"" RM_CHAT_OBJECT "\"",
+    if (!s || strcmp(s, RM_OBJ_CHAT_COMPLETION) != 0)
+        return problem(why, n, "object is %s, expected \"" RM_OBJ_CHAT_COMPLETION "\"",
                        s ? "another string" : type_name(json_object_get(c, "object")));
     if (!json_is_string(json_object_get(c, "id")))
         return problem(why, n, "id is %s, expected a string", type_name(json_object_get(c, "id")));
@@ -368,8 +368,8 @@ int shape_chat_chunk(const json_t *c, char *why, size_t n)
     if (!json_is_object(c))
         return problem(why, n, "chunk is %s, expected an object", type_name(c));
     s = json_util_str(c, "object");
-    if (!s || strcmp(s, RM_CHAT_CHUNK_OBJECT) != 0)
-        return problem(why, n, "chunk object is %s, expected \"" RM_CHAT_CHUNK_OBJECT "\"",
+    if (!s || strcmp(s, RM_OBJ_CHAT_CHUNK) != 0)
+        return problem(why, n, "chunk object is %s, expected \"" RM_OBJ_CHAT_CHUNK "\"",
                        s ? "another string" : type_name(json_object_get(c, "object")));
     if (!json_is_string(json_object_get(c, "id")))
         return problem(why, n, "chunk id is %s, expected a string",

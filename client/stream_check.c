@@ -985,7 +985,7 @@ static void finish_chat(struct stream_check *s)
     snprintf(s->rep.inv[STREAM_INV_SEQUENCE].reason, sizeof(s->rep.inv[0].reason),
              "not applicable to chat streams");
     if (s->chunks == 0)
-        inv_fail(s, STREAM_INV_ORDER, "no " RM_CHAT_CHUNK_OBJECT " events");
+        inv_fail(s, STREAM_INV_ORDER, "no " RM_OBJ_CHAT_CHUNK " events");
     if (s->rep.done_sentinels == 0)
         inv_fail(s, STREAM_INV_TERMINAL, "the stream did not end with data: " RM_CHAT_DONE);
     if (s->chunks && !c0->finished)

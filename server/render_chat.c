@@ -65,7 +65,7 @@ json_t *render_chat(const struct render_ctx *rc)
                 : json_string("respmock");
     c = json_pack("{s:s, s:s, s:I, s:o, s:[{s:i, s:o, s:n, s:s}], s:{s:I, s:I, s:I, s:{s:i, s:i}, "
                   "s:{s:I, s:i, s:i, s:i}}, s:s, s:s}",
-                  "id", id, "object", RM_CHAT_OBJECT, "created",
+                  "id", id, "object", RM_OBJ_CHAT_COMPLETION, "created",
                   (json_int_t)server_unix_time(), "model", model,
                   "choices", "index", 0, "message", msg, "logprobs", "finish_reason", finish,
                   "usage", "prompt_tokens", (json_int_t)in_tokens, "completion_tokens",
@@ -106,7 +106,7 @@ static void emit_chunk(struct emitter *e, const json_t *base, json_t *delta, con
                        const struct chunk_opts *o)
 {
     json_t *ch = json_pack("{s:O, s:s, s:O, s:O, s:s, s:[{s:i, s:o, s:n, s:o}]}", "id",
-                           json_object_get(base, "id"), "object", RM_CHAT_CHUNK_OBJECT,
+                           json_object_get(base, "id"), "object", RM_OBJ_CHAT_CHUNK,
                            "created", json_object_get(base, "created"), "model",
                            json_object_get(base, "model"), "system_fingerprint", "fp_respmock",
                            "choices", "index", 0, "delta", delta, "logprobs", "finish_reason",
@@ -177,7 +177,7 @@ struct event_list *render_chat_events(const struct render_ctx *rc, const json_t 
         if (usage) {
             json_t *ch = json_pack("{s:O, s:s, s:O, s:O, s:s, s:[], s:O}", "id",
                                    json_object_get(completion, "id"), "object",
-                                   RM_CHAT_CHUNK_OBJECT, "created",
+                                   RM_OBJ_CHAT_CHUNK, "created",
                                    json_object_get(completion, "created"), "model",
                                    json_object_get(completion, "model"), "system_fingerprint",
                                    "fp_respmock", "choices", "usage",

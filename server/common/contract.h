@@ -60,13 +60,10 @@ const char *contract_terminal_status(const char *type);
  * receive; false for anything else. */
 int contract_event_known(const char *type);
 
-/* ---- Object names and chat streams ------------------------------------ */
+/* ---- Chat streams ----------------------------------------------------- */
 
 /* The data-only sentinel that ends a Chat Completions stream. */
 #define RM_CHAT_DONE "[DONE]"
-#define RM_CHAT_CHUNK_OBJECT "chat.completion.chunk"
-#define RM_CHAT_OBJECT "chat.completion"
-#define RM_RESPONSE_OBJECT "response"
 
 /* True when the data of an SSE event, 'len' bytes, is RM_CHAT_DONE (trailing
  * blanks and tabs allowed, as the SDKs accept them). */
@@ -172,6 +169,8 @@ const char *contract_model_cache_retention(const char *model);
 #define RM_OBJ_CONVERSATION "conversation"
 #define RM_OBJ_CONVERSATION_DELETED "conversation.deleted"
 #define RM_OBJ_LIST "list"
+#define RM_OBJ_CHAT_COMPLETION "chat.completion"
+#define RM_OBJ_CHAT_CHUNK "chat.completion.chunk"
 
 /* ---- Content types ---------------------------------------------------- */
 

@@ -347,7 +347,7 @@ START_TEST(chat_from_fixtures)
     ctx(&rc, named(set, "first"), req);
     ck_assert_int_eq(generate_chat(&rc, NULL, 0, NULL, &g, &err), 0);
     ck_assert_ptr_null(g.events);
-    ck_assert_str_eq(json_util_str(g.final, "object"), RM_CHAT_OBJECT);
+    ck_assert_str_eq(json_util_str(g.final, "object"), RM_OBJ_CHAT_COMPLETION);
     choice = json_array_get(json_object_get(g.final, "choices"), 0);
     ck_assert_str_eq(json_util_str(json_object_get(choice, "message"), "content"),
                      "one two three");
@@ -358,7 +358,7 @@ START_TEST(chat_from_fixtures)
     ck_assert_ptr_nonnull(g.final);
     ck_assert_ptr_nonnull(g.events);
     ck_assert_int_eq(g.events->v[g.events->n - 1].kind, EVENT_DONE);
-    ck_assert_str_eq(json_util_str(g.events->v[0].json, "object"), RM_CHAT_CHUNK_OBJECT);
+    ck_assert_str_eq(json_util_str(g.events->v[0].json, "object"), RM_OBJ_CHAT_CHUNK);
     ck_assert_str_eq(json_util_str(g.events->v[0].json, "id"), json_util_str(g.final, "id"));
     ck_assert_ptr_null(g.events->v[0].type); /* data-only frames */
     generation_release(&g);

@@ -30,7 +30,7 @@ START_TEST(json_reply)
     ck_assert_str_eq(r.content_type, RM_CT_JSON);
     ck_assert_ptr_null(r.events);
     ck_assert_str_eq(r.fixture, "default");
-    ck_assert_str_eq(json_util_str(doc, "object"), RM_CHAT_OBJECT);
+    ck_assert_str_eq(json_util_str(doc, "object"), RM_OBJ_CHAT_COMPLETION);
     ck_assert(harness_is_id(json_util_str(doc, "id"), RM_ID_CHAT, 32));
     ck_assert_str_eq(json_util_str(doc, "model"), "gpt-4.1");
     ck_assert(json_is_integer(json_object_get(doc, "created")));
@@ -57,7 +57,7 @@ START_TEST(json_reply)
     doc = call("POST", CHAT, "{\"model\":\"gpt-4.1\",\"stream\":false," HI "}", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_null(r.events);
-    ck_assert_str_eq(json_util_str(doc, "object"), RM_CHAT_OBJECT);
+    ck_assert_str_eq(json_util_str(doc, "object"), RM_OBJ_CHAT_COMPLETION);
     json_decref(doc);
     reply_release(&r);
 }
