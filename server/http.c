@@ -426,19 +426,19 @@ int http_start(struct rm_server *srv, struct mock_error *err)
 
 void http_stop(struct rm_server *srv)
 {
-    MHD_socket listen_fd;
-
     if (!srv->daemon)
         return;
     atomic_store(&srv->stopping, 1);
-    /* After a quiesce MHD_stop_daemon leaves the listen socket open: it is
-     * ours to close, and only once the daemon's threads are gone. */
-    listen_fd = MHD_quiesce_daemon(srv->daemon);
+    /* No MHD_quiesce_daemon: in 0.9.75 it races the epoll workers, which take
+     * the listen socket out of their epoll sets themselves once quiesced, and
+     * the loser aborts ("Failed to remove listen FD from epoll set"). A
+     * connection accepted while draining is not left suspended (suspend_until
+     * refuses once stopping, timer_add wakes at once while draining), so
+     * nothing is suspended when MHD_stop_daemon, which closes the listen
+     * socket, runs. */
     timer_drain(srv->timer); /* nothing may stay suspended past this point */
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
     timer_free(srv->timer);
     srv->timer = NULL;
 }

@@ -1,7 +1,6 @@
 /* Tests for server/http.c, run in-process (http_start/http_stop): shutdown
  * while connections are suspended (a delayed reply and a stalled stream)
- * must neither hang nor abort, and must release the listening socket
- * (MHD_stop_daemon leaves a quiesced listen socket to the caller). */
+ * must neither hang nor abort, and must release the listening socket. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
