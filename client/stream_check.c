@@ -72,7 +72,8 @@ static int same_value(const json_t *a, const json_t *b)
 /* True for the part types whose text streams as output_text / refusal deltas. */
 static int part_streams_text(const char *type)
 {
-    return strcmp(type, RM_PART_OUTPUT_TEXT) == 0 || strcmp(type, RM_PART_REFUSAL) == 0;
+    return strcmp(type, RM_PART_OUTPUT_TEXT) == 0 || strcmp(type, RM_PART_REFUSAL) == 0 ||
+           strcmp(type, RM_PART_REASONING_TEXT) == 0;
 }
 
 /* The key that holds the text of a part of 'type'. */
@@ -442,7 +443,9 @@ static void on_part_done(struct stream_check *s, const json_t *doc, int summary,
         return;
     if (!summary && !p->text_done)
         inv_fail(s, STREAM_INV_ORDER, "%s before the %s of its text", tok,
-                 strcmp(p->type, RM_PART_REFUSAL) == 0 ? "refusal.done" : "output_text.done");
+                 strcmp(p->type, RM_PART_REFUSAL) == 0          ? "refusal.done"
+                 : strcmp(p->type, RM_PART_REASONING_TEXT) == 0 ? "reasoning_text.done"
+                                                                : "output_text.done");
     key = part_text_key(p->type);
     text = json_util_str(json_object_get(doc, "part"), key);
     if (!text)
@@ -574,6 +577,10 @@ static void dispatch_responses(struct stream_check *s, const json_t *doc, const 
         on_args(s, doc, 0, tok);
     else if (strcmp(type, RM_EV_ARGS_DONE) == 0)
         on_args(s, doc, 1, tok);
+    else if (strcmp(type, RM_EV_REASONING_TEXT_DELTA) == 0)
+        on_text_delta(s, doc, 0, RM_PART_REASONING_TEXT, tok);
+    else if (strcmp(type, RM_EV_REASONING_TEXT_DONE) == 0)
+        on_text_done(s, doc, 0, RM_PART_REASONING_TEXT, "text", tok);
     else if (strcmp(type, RM_EV_SUMMARY_PART_ADDED) == 0)
         on_part_added(s, doc, 1, tok);
     else if (strcmp(type, RM_EV_SUMMARY_PART_DONE) == 0)

@@ -140,9 +140,8 @@ static void read_responses(struct ask *a, const json_t *body)
     a->reasoning = (json_is_object(reasoning) || reasoning_model(json_util_str(body, "model"))) &&
                    !(effort && strcmp(effort, "none") == 0);
     a->summary = a->reasoning && json_util_str(reasoning, "summary") != NULL;
-    json_array_foreach(json_object_get(body, "include"), i, t)
-        if (json_is_string(t) && strcmp(json_string_value(t), "reasoning.encrypted_content") == 0)
-            a->encrypted = a->reasoning;
+    if (json_util_has_string(json_object_get(body, "include"), "reasoning.encrypted_content"))
+        a->encrypted = a->reasoning;
 }
 
 static void read_chat(struct ask *a, const json_t *body)

@@ -23,6 +23,11 @@ static int copy_item(struct fx_items *out, const struct fx_item *it, const struc
         return -1;
     c->raw = json_incref(it->raw);
     c->encrypted = it->encrypted;
+    c->tool = it->tool;
+    c->annotations = json_incref(it->annotations);
+    if (it->reasoning && (!(c->reasoning = strdup(it->reasoning)) ||
+                          fixture_chunk(c->reasoning, st, &c->rchunks) != 0))
+        return -1;
     return 0;
 }
 

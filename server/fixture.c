@@ -196,6 +196,9 @@ static void fx_item_release(struct fx_item *it)
     free(it->name);
     free(it->chunks.ends);
     json_decref(it->raw);
+    json_decref(it->annotations);
+    free(it->reasoning);
+    free(it->rchunks.ends);
     memset(it, 0, sizeof(*it));
 }
 
@@ -359,10 +362,113 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
     return rc;
 }
 
+/* One key of a built-in tool item, of the kind its row says. */
+static int fxp_builtin_key(struct fxp *p, const char *path, const char *key, json_t *v,
+                           enum builtin_value kind)
+{
+    char sub[FXP_PATH_MAX];
+    size_t i;
+    json_t *e;
+
+    fxp_join(sub, path, key);
+    switch (kind) {
+    case BV_STRING:
+        return json_is_string(v) ? 0 : fxp_fail(p, sub, "expected a string");
+    case BV_OBJECT:
+        return json_is_object(v) ? 0 : fxp_fail(p, sub, "expected an object");
+    case BV_UINT:
+        return json_is_integer(v) && json_integer_value(v) >= 0 &&
+                       json_integer_value(v) <= RM_MAX_DELAY_MS
+                   ? 0
+                   : fxp_fail(p, sub, "expected a whole number");
+    case BV_OBJECT_OR_STR:
+        return json_is_object(v) || json_is_string(v)
+                   ? 0
+                   : fxp_fail(p, sub, "expected an object or a JSON string");
+    case BV_ARRAY:
+        if (!json_is_array(v))
+            return fxp_fail(p, sub, "expected an array");
+        /* command lists and queries are strings; results, sources, outputs, tools objects */
+        json_array_foreach(v, i, e) {
+            int strings = strcmp(key, "command") == 0 || strcmp(key, "commands") == 0 ||
+                          strcmp(key, "queries") == 0;
+            if (strings ? !json_is_string(e) : !json_is_object(e))
+                return fxp_fail(p, sub, "expected an array of %s", strings ? "strings" : "objects");
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* A built-in tool item ('bi' its row): its keys checked, the object kept
+ * for rendering and the streamed key's text chunked. */
+static int fxp_builtin(struct fxp *p, const char *path, json_t *it, const struct builtin_item *bi,
+                       struct fx_item *item)
+{
+    char sub[FXP_PATH_MAX];
+    const char *key;
+    json_t *v;
+    int rc = 0, kind;
+
+    item->type = FX_ITEM_TOOL;
+    item->tool = bi;
+    json_object_foreach(it, key, v) {
+        if (strcmp(key, "type") == 0)
+            continue;
+        kind = builtin_key_kind(bi, key);
+        if (kind < 0)
+            rc |= fxp_fail(p, fxp_join(sub, path, key), "unknown key '%s' for a %s item", key,
+                           bi->type);
+        else
+            rc |= fxp_builtin_key(p, path, key, v, (enum builtin_value)kind);
+    }
+    v = json_object_get(it, "partial_images");
+    if (json_is_integer(v) && json_integer_value(v) > RM_MAX_PARTIAL_IMAGES)
+        rc |= fxp_fail(p, fxp_join(sub, path, "partial_images"), "expected 0 to %d",
+                       RM_MAX_PARTIAL_IMAGES);
+    if (bi->required && !json_object_get(it, bi->required))
+        return fxp_fail(p, fxp_join(sub, path, bi->required), "required for a %s item",
+                        bi->type);
+    if (rc)
+        return rc;
+    item->raw = json_deep_copy(it);
+    v = bi->streamed ? json_object_get(it, bi->streamed) : NULL;
+    if (json_is_string(v))
+        item->text = strdup(json_string_value(v));
+    else if (json_is_object(v))
+        item->text = json_util_dumps(v); /* arguments: a JSON string on the wire */
+    else if (bi->streamed)
+        item->text = strdup(bi->kind == BI_MCP_CALL ? "{}" : "");
+    return 0;
+}
+
+/* A message's "annotations": objects with a "type" (url_citation,
+ * file_citation, ...), sent as given. */
+static int fxp_annotations(struct fxp *p, const char *path, json_t *it, struct fx_item *item)
+{
+    json_t *a = json_object_get(it, "annotations"), *e;
+    char sub[FXP_PATH_MAX];
+    size_t i;
+
+    if (!a)
+        return 0;
+    fxp_join(sub, path, "annotations");
+    if (!json_is_array(a))
+        return fxp_fail(p, sub, "expected an array of annotation objects");
+    json_array_foreach(a, i, e) {
+        if (!json_is_object(e) || !json_util_str(e, "type"))
+            return fxp_fail(p, sub, "expected an array of annotation objects with a \"type\"");
+    }
+    item->annotations = json_deep_copy(a);
+    return 0;
+}
+
 static int fxp_item(struct fxp *p, const char *path, json_t *it, struct fx_item *item,
                     const struct fx_stream *st)
 {
-    static const char *const keys[] = {"type", "text", "name", "arguments", "raw", NULL};
+    static const char *const keys[] = {"type", "text", "name", "arguments", "raw",
+                                       "annotations", "content", NULL};
+    const struct builtin_item *bi;
     const char *type = json_util_str(it, "type");
     char sub[FXP_PATH_MAX];
     int rc = 0;
@@ -370,7 +476,19 @@ static int fxp_item(struct fxp *p, const char *path, json_t *it, struct fx_item 
     memset(item, 0, sizeof(*item));
     if (!json_is_object(it))
         return fxp_fail(p, path, "expected an object");
+    if ((bi = builtin_find(type))) {
+        rc = fxp_builtin(p, path, it, bi, item);
+        if (rc == 0 && item->text &&
+            fx_chunk(item->text, st->by_words, st->chunk_size, &item->chunks) != 0)
+            return fxp_fail(p, path, "out of memory");
+        return rc;
+    }
     rc |= fxp_keys(p, path, it, keys);
+    if (json_object_get(it, "annotations") && (!type || strcmp(type, "message") != 0))
+        rc |= fxp_fail(p, fxp_join(sub, path, "annotations"), "only a message has annotations");
+    if (json_object_get(it, "content") && (!type || strcmp(type, "reasoning") != 0))
+        rc |= fxp_fail(p, fxp_join(sub, path, "content"),
+                       "only a reasoning item has content (its reasoning text)");
     if (!type)
         return fxp_fail(p, fxp_join(sub, path, "type"),
                         "expected \"message\", \"refusal\", \"function_call\", \"reasoning\" "
@@ -383,6 +501,11 @@ static int fxp_item(struct fxp *p, const char *path, json_t *it, struct fx_item 
         rc |= fxp_str(p, path, it, "text", &item->text);
         if (!item->text && rc == 0)
             return fxp_fail(p, fxp_join(sub, path, "text"), "required for a %s item", type);
+        rc |= fxp_annotations(p, path, it, item);
+        rc |= fxp_str(p, path, it, "content", &item->reasoning);
+        if (rc == 0 && item->reasoning &&
+            fx_chunk(item->reasoning, st->by_words, st->chunk_size, &item->rchunks) != 0)
+            return fxp_fail(p, path, "out of memory");
     } else if (strcmp(type, "function_call") == 0) {
         json_t *args = json_object_get(it, "arguments");
 
@@ -409,7 +532,11 @@ static int fxp_item(struct fxp *p, const char *path, json_t *it, struct fx_item 
         return rc;
     } else {
         return fxp_fail(p, fxp_join(sub, path, "type"),
-                        "unknown item type '%s' (message, refusal, function_call, reasoning, raw)",
+                        "unknown item type '%s' (message, refusal, function_call, reasoning, "
+                        "raw, or a built-in tool item: web_search_call, file_search_call, "
+                        "code_interpreter_call, image_generation_call, mcp_list_tools, mcp_call, "
+                        "mcp_approval_request, custom_tool_call, local_shell_call, shell_call, "
+                        "compaction)",
                         type);
     }
     if (rc == 0 && item->text &&

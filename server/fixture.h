@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "builtin.h"
 #include "envelope.h"
 #include "fault.h"
 #include "mock_error.h"
@@ -32,6 +33,7 @@ enum fx_item_type {
     FX_ITEM_FUNCTION_CALL, /* function_call item */
     FX_ITEM_REASONING,     /* reasoning item with one summary_text */
     FX_ITEM_RAW,           /* an output item given verbatim */
+    FX_ITEM_TOOL,          /* a built-in tool item (builtin.h), with its stream events */
 };
 
 /* A string split into stream deltas at load. */
@@ -48,6 +50,11 @@ struct fx_item {
     struct fx_chunks chunks;/* deltas of 'text' */
     json_t *raw;            /* FX_ITEM_RAW: the item (ids filled per request if absent) */
     int encrypted;          /* reasoning: carries encrypted_content (include asked for it) */
+    const struct builtin_item *tool; /* FX_ITEM_TOOL: its kind; 'raw' holds the fixture
+                             * object, 'text' the streamed key's text (code, input, ...) */
+    json_t *annotations;    /* message: its output_text annotations (url_citation...), or NULL */
+    char *reasoning;        /* reasoning: its reasoning_text content, or NULL */
+    struct fx_chunks rchunks; /* deltas of 'reasoning' */
 };
 
 /* Output items built per request (request-aware answers), owned. */

@@ -8,6 +8,7 @@
 #include "contract.h"
 #include "json_util.h"
 #include "limits.h"
+#include "render_builtin.h"
 
 /* Text between two chunk boundaries as a new JSON string. */
 json_t *render_slice(const char *text, size_t from, size_t to)
@@ -49,9 +50,32 @@ static json_t *obfuscated(json_t *ev, int on, const char *id, size_t index)
     return ev;
 }
 
+/* The logprobs of deltas 'from'..'to' of message 'it' for a delta or done
+ * event: [] unless the request includes them. */
+static json_t *event_logprobs(const struct fx_item *it, size_t from, size_t to, int top)
+{
+    return top < 0 ? json_array() : render_logprobs(it->text, &it->chunks, from, to, top, 0);
+}
+
+/* response.output_text.annotation.added for each annotation of message 'it'
+ * (after its deltas, as the real API sends citations). */
+static void emit_annotations(struct emitter *e, const struct fx_item *it, const char *id,
+                             size_t oi, const json_t *snap)
+{
+    json_t *a;
+    size_t k;
+
+    json_array_foreach(it->annotations, k, a)
+        emitter_event(e, RM_EV_ANNOTATION_ADDED,
+                      json_pack("{s:s, s:I, s:i, s:I, s:O}", "item_id", id, "output_index",
+                                (json_int_t)oi, "content_index", 0, "annotation_index",
+                                (json_int_t)k, "annotation", a),
+                      snap, 0);
+}
+
 /* REQ: stream-content-part-before-delta REQ: stream-done-full-text */
 static void emit_message(struct emitter *e, const struct fx_item *it, json_t *item, size_t oi,
-                         const json_t *snap, int obf)
+                         const json_t *snap, int obf, int top)
 {
     const char *id = json_util_str(item, "id");
     int refusal = it->type == FX_ITEM_REFUSAL;
@@ -78,9 +102,10 @@ static void emit_message(struct emitter *e, const struct fx_item *it, json_t *it
                  snap, 0);
         else
             emitter_event(e, RM_EV_TEXT_DELTA,
-                 obfuscated(json_pack("{s:s, s:I, s:i, s:o, s:[]}", "item_id", id, "output_index",
+                 obfuscated(json_pack("{s:s, s:I, s:i, s:o, s:o}", "item_id", id, "output_index",
                                       (json_int_t)oi, "content_index", 0, "delta",
-                                      render_slice(it->text, from, to), "logprobs"),
+                                      render_slice(it->text, from, to), "logprobs",
+                                      event_logprobs(it, c, c + 1, top)),
                             obf, id, c),
                  snap, 0);
         from = to;
@@ -90,11 +115,14 @@ static void emit_message(struct emitter *e, const struct fx_item *it, json_t *it
              json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
                        "content_index", 0, "refusal", it->text),
              snap, 0);
-    else
+    else {
+        emit_annotations(e, it, id, oi, snap);
         emitter_event(e, RM_EV_TEXT_DONE,
-             json_pack("{s:s, s:I, s:i, s:s, s:[]}", "item_id", id, "output_index",
-                       (json_int_t)oi, "content_index", 0, "text", it->text, "logprobs"),
+             json_pack("{s:s, s:I, s:i, s:s, s:o}", "item_id", id, "output_index",
+                       (json_int_t)oi, "content_index", 0, "text", it->text, "logprobs",
+                       event_logprobs(it, 0, it->chunks.n, top)),
              snap, 0);
+    }
     emitter_event(e, RM_EV_PART_DONE,
          json_pack("{s:s, s:I, s:i, s:O}", "item_id", id, "output_index", (json_int_t)oi,
                    "content_index", 0, "part", part),
@@ -128,41 +156,200 @@ static void emit_function_call(struct emitter *e, const struct fx_item *it, json
          snap, 0);
 }
 
+/* The events of one text part of a reasoning item: its reasoning_text
+ * content or its summary_text summary. */
+struct reasoning_part {
+    const char *added, *delta, *done, *part_done; /* event types */
+    const char *index_key;                        /* content_index / summary_index */
+    const char *part_type;
+};
+
+static const struct reasoning_part REASONING_TEXT = {
+    RM_EV_PART_ADDED, RM_EV_REASONING_TEXT_DELTA, RM_EV_REASONING_TEXT_DONE, RM_EV_PART_DONE,
+    "content_index", RM_PART_REASONING_TEXT};
+static const struct reasoning_part SUMMARY_TEXT = {
+    RM_EV_SUMMARY_PART_ADDED, RM_EV_SUMMARY_DELTA, RM_EV_SUMMARY_DONE, RM_EV_SUMMARY_PART_DONE,
+    "summary_index", RM_PART_SUMMARY_TEXT};
+
+/* Part added, text deltas ('text' split at 'ch'), text done, part done. */
+static void emit_reasoning_part(struct emitter *e, const struct reasoning_part *rp,
+                                const char *id, size_t oi, const char *text,
+                                const struct fx_chunks *ch, const json_t *snap, int obf)
+{
+    size_t c, from = 0;
+
+    emitter_event(e, rp->added,
+         json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
+                   (json_int_t)oi, rp->index_key, 0, "part", "type", rp->part_type, "text", ""),
+         snap, 0);
+    for (c = 0; c < ch->n; c++) {
+        emitter_event(e, rp->delta,
+             obfuscated(json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index",
+                                  (json_int_t)oi, rp->index_key, 0, "delta",
+                                  render_slice(text, from, ch->ends[c])),
+                        obf, id, c),
+             snap, 0);
+        from = ch->ends[c];
+    }
+    emitter_event(e, rp->done,
+         json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
+                   rp->index_key, 0, "text", text),
+         snap, 0);
+    emitter_event(e, rp->part_done,
+         json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
+                   (json_int_t)oi, rp->index_key, 0, "part", "type", rp->part_type, "text", text),
+         snap, 0);
+}
+
 static void emit_reasoning(struct emitter *e, const char *summary, const struct fx_item *it,
                            json_t *item, size_t oi, const json_t *snap, int obf)
 {
     const char *id = json_util_str(item, "id");
     json_t *added = json_deep_copy(item);
-    size_t c, from = 0;
 
     json_object_set_new(added, "summary", json_array());
+    json_object_set_new(added, "content", json_array());
     emitter_event(e, RM_EV_ITEM_ADDED,
          json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item", added), snap, 0);
-    if (!summary)
-        return; /* no summary asked for: no summary events */
-    emitter_event(e, RM_EV_SUMMARY_PART_ADDED,
-         json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
-                   (json_int_t)oi, "summary_index", 0, "part", "type", RM_PART_SUMMARY_TEXT, "text",
-                   ""),
-         snap, 0);
+    /* the reasoning text (some models show it), then the summary when asked for */
+    if (it->reasoning)
+        emit_reasoning_part(e, &REASONING_TEXT, id, oi, it->reasoning, &it->rchunks, snap, obf);
+    if (summary)
+        emit_reasoning_part(e, &SUMMARY_TEXT, id, oi, it->text, &it->chunks, snap, obf);
+}
+
+/* An event of item 'id' at 'oi' with no other members (the status events
+ * of the built-in tools). */
+static void emit_status(struct emitter *e, const char *type, const char *id, size_t oi,
+                        const json_t *snap)
+{
+    emitter_event(e, type, json_pack("{s:s, s:I}", "item_id", id, "output_index", (json_int_t)oi),
+                  snap, 0);
+}
+
+/* The deltas of the streamed text of tool item 'it' as 'delta' events,
+ * then one 'done' event carrying the whole text under 'key'. */
+static void emit_tool_text(struct emitter *e, const struct fx_item *it, const char *id, size_t oi,
+                           const char *delta, const char *done, const char *key,
+                           const json_t *snap, int obf)
+{
+    size_t c, from = 0;
+
     for (c = 0; c < it->chunks.n; c++) {
-        emitter_event(e, RM_EV_SUMMARY_DELTA,
-             obfuscated(json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index",
-                                  (json_int_t)oi, "summary_index", 0, "delta",
+        emitter_event(e, delta,
+             obfuscated(json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index",
+                                  (json_int_t)oi, "delta",
                                   render_slice(it->text, from, it->chunks.ends[c])),
                         obf, id, c),
              snap, 0);
         from = it->chunks.ends[c];
     }
-    emitter_event(e, RM_EV_SUMMARY_DONE,
-         json_pack("{s:s, s:I, s:i, s:s}", "item_id", id, "output_index", (json_int_t)oi,
-                   "summary_index", 0, "text", it->text),
-         snap, 0);
-    emitter_event(e, RM_EV_SUMMARY_PART_DONE,
-         json_pack("{s:s, s:I, s:i, s:{s:s, s:s}}", "item_id", id, "output_index",
-                   (json_int_t)oi, "summary_index", 0, "part", "type", RM_PART_SUMMARY_TEXT, "text",
+    emitter_event(e, done,
+         json_pack("{s:s, s:I, s:s}", "item_id", id, "output_index", (json_int_t)oi, key,
                    it->text),
          snap, 0);
+}
+
+/* shell_call: each command added (empty), its text as one delta, done. */
+static void emit_shell_commands(struct emitter *e, const json_t *item, size_t oi,
+                                const json_t *snap, int obf)
+{
+    const json_t *cmds = json_object_get(json_object_get(item, "action"), "commands"), *cmd;
+    const char *id = json_util_str(item, "id");
+    size_t k;
+
+    json_array_foreach(cmds, k, cmd) {
+        emitter_event(e, RM_EV_SHELL_COMMAND_ADDED,
+             json_pack("{s:I, s:I, s:s}", "output_index", (json_int_t)oi, "command_index",
+                       (json_int_t)k, "command", ""),
+             snap, 0);
+        emitter_event(e, RM_EV_SHELL_COMMAND_DELTA,
+             obfuscated(json_pack("{s:I, s:I, s:O}", "output_index", (json_int_t)oi,
+                                  "command_index", (json_int_t)k, "delta", cmd),
+                        obf, id, k),
+             snap, 0);
+        emitter_event(e, RM_EV_SHELL_COMMAND_DONE,
+             json_pack("{s:I, s:I, s:O}", "output_index", (json_int_t)oi, "command_index",
+                       (json_int_t)k, "command", cmd),
+             snap, 0);
+    }
+}
+
+/* image_generation_call: 'partial_images' (default 1, at most 3) previews,
+ * each the final image here. */
+static void emit_partial_images(struct emitter *e, const struct fx_item *it, const json_t *item,
+                                size_t oi, const json_t *snap)
+{
+    const json_t *n = json_object_get(it->raw, "partial_images");
+    json_int_t k, count = json_is_integer(n) ? json_integer_value(n) : 1;
+    const char *id = json_util_str(item, "id");
+
+    for (k = 0; k < count && k < RM_MAX_PARTIAL_IMAGES; k++)
+        emitter_event(e, RM_EV_IMAGE_PARTIAL,
+             json_pack("{s:s, s:I, s:I, s:O}", "item_id", id, "output_index", (json_int_t)oi,
+                       "partial_image_index", k, "partial_image_b64",
+                       json_object_get(item, "result")),
+             snap, 0);
+}
+
+/* A built-in tool item: added (in progress), its own events, as each tool
+ * sends them (spec, openai-node 7.59 ResponseStreamEvent). */
+static void emit_tool(struct emitter *e, const struct fx_item *it, const json_t *item, size_t oi,
+                      const json_t *snap, int obf)
+{
+    const char *id = json_util_str(item, "id");
+
+    emitter_event(e, RM_EV_ITEM_ADDED,
+                  json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item",
+                            render_builtin_added(it, item)),
+                  snap, 0);
+    switch (it->tool->kind) {
+    case BI_WEB_SEARCH:
+        emit_status(e, RM_EV_WEB_SEARCH_IN_PROGRESS, id, oi, snap);
+        emit_status(e, RM_EV_WEB_SEARCH_SEARCHING, id, oi, snap);
+        emit_status(e, RM_EV_WEB_SEARCH_COMPLETED, id, oi, snap);
+        break;
+    case BI_FILE_SEARCH:
+        emit_status(e, RM_EV_FILE_SEARCH_IN_PROGRESS, id, oi, snap);
+        emit_status(e, RM_EV_FILE_SEARCH_SEARCHING, id, oi, snap);
+        emit_status(e, RM_EV_FILE_SEARCH_COMPLETED, id, oi, snap);
+        break;
+    case BI_CODE_INTERPRETER:
+        emit_status(e, RM_EV_CODE_IN_PROGRESS, id, oi, snap);
+        emit_tool_text(e, it, id, oi, RM_EV_CODE_DELTA, RM_EV_CODE_DONE, "code", snap, obf);
+        emit_status(e, RM_EV_CODE_INTERPRETING, id, oi, snap);
+        emit_status(e, RM_EV_CODE_COMPLETED, id, oi, snap);
+        break;
+    case BI_IMAGE_GENERATION:
+        emit_status(e, RM_EV_IMAGE_IN_PROGRESS, id, oi, snap);
+        emit_status(e, RM_EV_IMAGE_GENERATING, id, oi, snap);
+        emit_partial_images(e, it, item, oi, snap);
+        emit_status(e, RM_EV_IMAGE_COMPLETED, id, oi, snap);
+        break;
+    case BI_MCP_LIST_TOOLS:
+        emit_status(e, RM_EV_MCP_LIST_IN_PROGRESS, id, oi, snap);
+        emit_status(e, RM_EV_MCP_LIST_COMPLETED, id, oi, snap);
+        break;
+    case BI_MCP_CALL:
+        emit_status(e, RM_EV_MCP_CALL_IN_PROGRESS, id, oi, snap);
+        emit_tool_text(e, it, id, oi, RM_EV_MCP_ARGS_DELTA, RM_EV_MCP_ARGS_DONE, "arguments", snap,
+                       obf);
+        emit_status(e, RM_EV_MCP_CALL_COMPLETED, id, oi, snap);
+        break;
+    case BI_CUSTOM_TOOL_CALL:
+        emit_tool_text(e, it, id, oi, RM_EV_CUSTOM_INPUT_DELTA, RM_EV_CUSTOM_INPUT_DONE, "input",
+                       snap, obf);
+        break;
+    case BI_SHELL:
+        emit_shell_commands(e, item, oi, snap, obf);
+        break;
+    case BI_COMPACTION:
+        emit_status(e, RM_EV_COMPACTION_COMPACTING, id, oi, snap);
+        break;
+    case BI_MCP_APPROVAL:
+    case BI_LOCAL_SHELL:
+        break; /* added and done only */
+    }
 }
 
 /* REQ: stream-event-order REQ: stream-one-terminal REQ: stream-completed-equals-body */
@@ -177,6 +364,7 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
     /* background streams of the real API carry no obfuscation (recorded
      * 2026-02) */
     int obf = !json_is_false(json_object_get(so, "include_obfuscation")) && !rc->background;
+    int top = render_top_logprobs(rc->req);
     struct emitter e;
     size_t i, nitems;
     const struct fx_item *items = render_items(rc, &nitems);
@@ -203,7 +391,10 @@ struct event_list *render_response_events(const struct render_ctx *rc, const jso
         switch (it->type) {
         case FX_ITEM_MESSAGE:
         case FX_ITEM_REFUSAL:
-            emit_message(&e, it, item, i, snap, obf);
+            emit_message(&e, it, item, i, snap, obf, top);
+            break;
+        case FX_ITEM_TOOL:
+            emit_tool(&e, it, item, i, snap, obf);
             break;
         case FX_ITEM_FUNCTION_CALL:
             emit_function_call(&e, it, item, i, snap, obf);

@@ -8,6 +8,7 @@
 
 #include "contract.h"
 #include "json_util.h"
+#include "render_builtin.h"
 
 const struct fx_item *render_items(const struct render_ctx *rc, size_t *n)
 {
@@ -112,7 +113,8 @@ json_t *render_output_text_part(const char *text)
  * as the real API orders them: id, type, status, then the others in byte
  * order. */
 static json_t *render_item(struct rm_server *srv, const struct fx_item *it, const char *status,
-                           const char *segment, const char *phase, const char *summary)
+                           const char *segment, const char *phase, const char *summary,
+                           const json_t *req)
 {
     char id[96], call[64];
     json_t *m;
@@ -124,7 +126,7 @@ static json_t *render_item(struct rm_server *srv, const struct fx_item *it, cons
         m = json_pack("{s:s, s:s, s:s, s:[o]}", "id", id, "type", RM_ITEM_MESSAGE, "status",
                       status, "content",
                       it->type == FX_ITEM_MESSAGE
-                          ? render_output_text_part(it->text)
+                          ? render_text_part(it, req)
                           : json_pack("{s:s, s:s}", "type", RM_PART_REFUSAL, "refusal", it->text));
         if (phase)
             json_object_set_new(m, "phase", json_string(phase));
@@ -147,6 +149,10 @@ static json_t *render_item(struct rm_server *srv, const struct fx_item *it, cons
             snprintf(enc, sizeof(enc), "gAAAAAB%s%s", "cmVzcG1vY2s", id + 3);
             json_object_set_new(r, "encrypted_content", json_string(enc));
         }
+        if (it->reasoning)
+            json_array_append_new(json_object_get(r, "content"),
+                                  json_pack("{s:s, s:s}", "type", RM_PART_REASONING_TEXT, "text",
+                                            it->reasoning));
         json_object_set_new(r, "summary", json_array());
         if (summary)
             json_array_append_new(json_object_get(r, "summary"),
@@ -162,6 +168,8 @@ static json_t *render_item(struct rm_server *srv, const struct fx_item *it, cons
         }
         return c;
     }
+    case FX_ITEM_TOOL:
+        return render_builtin_item(srv, it, status, segment, req);
     }
     return NULL;
 }
@@ -170,6 +178,28 @@ static json_t *render_item(struct rm_server *srv, const struct fx_item *it, cons
 static const char *item_text(const struct fx_item *it)
 {
     return it->type == FX_ITEM_RAW ? "" : it->text;
+}
+
+int render_top_logprobs(const json_t *req)
+{
+    const json_t *n = json_object_get(req, "top_logprobs");
+
+    if (!render_includes(req, RM_INCLUDE_LOGPROBS))
+        return -1;
+    return json_is_integer(n) ? (int)json_integer_value(n) : 0;
+}
+
+json_t *render_text_part(const struct fx_item *it, const json_t *req)
+{
+    json_t *part = render_output_text_part(it->text);
+    int top = render_top_logprobs(req);
+
+    if (it->annotations)
+        json_object_set_new(part, "annotations", json_deep_copy(it->annotations));
+    if (top >= 0)
+        json_object_set_new(part, "logprobs",
+                            render_logprobs(it->text, &it->chunks, 0, it->chunks.n, top, 1));
+    return part;
 }
 
 /* The categories of a moderation result, in the order the real API sends them. */
@@ -261,7 +291,7 @@ json_t *render_response(const struct render_ctx *rc)
                     ph = "commentary"; /* it narrates the tool call that follows */
         }
         json_array_append_new(output, render_item(rc->srv, &items[i], item_status, segment, ph,
-                                                   render_summary(rc, &items[i])));
+                                                   render_summary(rc, &items[i]), req));
         if (items[i].type == FX_ITEM_REASONING)
             reasoning_tokens += t;
         out_tokens += t;

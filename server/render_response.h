@@ -43,4 +43,13 @@ json_t *render_response(const struct render_ctx *rc);
  * New reference. */
 json_t *render_output_text_part(const char *text);
 
+/* The output_text part of message item 'it' for request 'req': its
+ * annotations, and logprobs when include asks for
+ * message.output_text.logprobs. New reference. */
+json_t *render_text_part(const struct fx_item *it, const json_t *req);
+
+/* top_logprobs for the logprobs of 'req' (0-20), or -1 when the request
+ * does not include message.output_text.logprobs. */
+int render_top_logprobs(const json_t *req);
+
 #endif

@@ -17,14 +17,46 @@ static const char *const known_events[] = {
     RM_EV_INCOMPLETE,  RM_EV_FAILED,         RM_EV_ERROR,         RM_EV_ITEM_ADDED,
     RM_EV_ITEM_DONE,   RM_EV_PART_ADDED,     RM_EV_PART_DONE,     RM_EV_TEXT_DELTA,
     RM_EV_TEXT_DONE,   RM_EV_REFUSAL_DELTA,  RM_EV_REFUSAL_DONE,  RM_EV_ARGS_DELTA,
-    RM_EV_ARGS_DONE,   RM_EV_ANNOTATION_ADDED, NULL};
+    RM_EV_ARGS_DONE,   RM_EV_ANNOTATION_ADDED,
+    RM_EV_REASONING_TEXT_DELTA, RM_EV_REASONING_TEXT_DONE,
+    RM_EV_WEB_SEARCH_IN_PROGRESS, RM_EV_WEB_SEARCH_SEARCHING, RM_EV_WEB_SEARCH_COMPLETED,
+    RM_EV_FILE_SEARCH_IN_PROGRESS, RM_EV_FILE_SEARCH_SEARCHING, RM_EV_FILE_SEARCH_COMPLETED,
+    RM_EV_CODE_IN_PROGRESS, RM_EV_CODE_DELTA, RM_EV_CODE_DONE, RM_EV_CODE_INTERPRETING,
+    RM_EV_CODE_COMPLETED, RM_EV_IMAGE_IN_PROGRESS, RM_EV_IMAGE_GENERATING, RM_EV_IMAGE_PARTIAL,
+    RM_EV_IMAGE_COMPLETED, RM_EV_MCP_LIST_IN_PROGRESS, RM_EV_MCP_LIST_COMPLETED,
+    RM_EV_MCP_CALL_IN_PROGRESS, RM_EV_MCP_ARGS_DELTA, RM_EV_MCP_ARGS_DONE,
+    RM_EV_MCP_CALL_COMPLETED, RM_EV_CUSTOM_INPUT_DELTA, RM_EV_CUSTOM_INPUT_DONE,
+    RM_EV_SHELL_COMMAND_ADDED, RM_EV_SHELL_COMMAND_DELTA, RM_EV_SHELL_COMMAND_DONE,
+    RM_EV_COMPACTION_COMPACTING, NULL};
+
+/* Item types and the prefix of the ids the API gives them. */
+static const struct {
+    const char *type, *prefix;
+} item_prefixes[] = {
+    {RM_ITEM_MESSAGE, RM_ID_MESSAGE},
+    {RM_ITEM_FUNCTION_CALL, RM_ID_FUNCTION_CALL},
+    {RM_ITEM_FUNCTION_CALL_OUTPUT, RM_ID_FUNCTION_OUTPUT},
+    {RM_ITEM_REASONING, RM_ID_REASONING},
+    {RM_ITEM_WEB_SEARCH_CALL, RM_ID_WEB_SEARCH},
+    {RM_ITEM_FILE_SEARCH_CALL, RM_ID_FILE_SEARCH},
+    {RM_ITEM_CODE_INTERPRETER_CALL, RM_ID_CODE_INTERPRETER},
+    {RM_ITEM_IMAGE_GENERATION_CALL, RM_ID_IMAGE_GENERATION},
+    {RM_ITEM_MCP_LIST_TOOLS, RM_ID_MCP_LIST_TOOLS},
+    {RM_ITEM_MCP_CALL, RM_ID_MCP_CALL},
+    {RM_ITEM_MCP_APPROVAL_REQUEST, RM_ID_MCP_APPROVAL},
+    {RM_ITEM_CUSTOM_TOOL_CALL, RM_ID_CUSTOM_TOOL_CALL},
+    {RM_ITEM_LOCAL_SHELL_CALL, RM_ID_LOCAL_SHELL},
+    {RM_ITEM_SHELL_CALL, RM_ID_SHELL},
+    {RM_ITEM_COMPACTION, RM_ID_COMPACTION},
+};
 
 /* Families of item-scoped events that are known as a family. */
 static const char *const known_event_families[] = {
     "response.reasoning_",          "response.web_search_call.",
     "response.file_search_call.",   "response.code_interpreter_call",
     "response.image_generation_call.", "response.mcp_",
-    "response.custom_tool_call_input.", "response.audio.", NULL};
+    "response.custom_tool_call_input.", "response.shell_call_", "response.compaction.",
+    "response.audio.", NULL};
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -121,16 +153,11 @@ int contract_status_is_final(const char *status)
 
 const char *contract_item_id_prefix(const char *type)
 {
-    if (!type)
-        return RM_ID_ITEM;
-    if (strcmp(type, RM_ITEM_MESSAGE) == 0)
-        return RM_ID_MESSAGE;
-    if (strcmp(type, RM_ITEM_FUNCTION_CALL) == 0)
-        return RM_ID_FUNCTION_CALL;
-    if (strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0)
-        return RM_ID_FUNCTION_OUTPUT;
-    if (strcmp(type, RM_ITEM_REASONING) == 0)
-        return RM_ID_REASONING;
+    size_t i;
+
+    for (i = 0; type && i < sizeof(item_prefixes) / sizeof(item_prefixes[0]); i++)
+        if (strcmp(type, item_prefixes[i].type) == 0)
+            return item_prefixes[i].prefix;
     return RM_ID_ITEM;
 }
 

@@ -37,6 +37,40 @@
 #define RM_EV_SUMMARY_PART_DONE "response.reasoning_summary_part.done"
 #define RM_EV_SUMMARY_DELTA "response.reasoning_summary_text.delta"
 #define RM_EV_SUMMARY_DONE "response.reasoning_summary_text.done"
+#define RM_EV_REASONING_TEXT_DELTA "response.reasoning_text.delta"
+#define RM_EV_REASONING_TEXT_DONE "response.reasoning_text.done"
+
+/* Built-in tool items: their item-scoped events (spec and openai-node 7.59
+ * ResponseStreamEvent), each between the item's output_item.added and
+ * output_item.done. */
+#define RM_EV_WEB_SEARCH_IN_PROGRESS "response.web_search_call.in_progress"
+#define RM_EV_WEB_SEARCH_SEARCHING "response.web_search_call.searching"
+#define RM_EV_WEB_SEARCH_COMPLETED "response.web_search_call.completed"
+#define RM_EV_FILE_SEARCH_IN_PROGRESS "response.file_search_call.in_progress"
+#define RM_EV_FILE_SEARCH_SEARCHING "response.file_search_call.searching"
+#define RM_EV_FILE_SEARCH_COMPLETED "response.file_search_call.completed"
+#define RM_EV_CODE_IN_PROGRESS "response.code_interpreter_call.in_progress"
+#define RM_EV_CODE_DELTA "response.code_interpreter_call_code.delta"
+#define RM_EV_CODE_DONE "response.code_interpreter_call_code.done"
+#define RM_EV_CODE_INTERPRETING "response.code_interpreter_call.interpreting"
+#define RM_EV_CODE_COMPLETED "response.code_interpreter_call.completed"
+#define RM_EV_IMAGE_IN_PROGRESS "response.image_generation_call.in_progress"
+#define RM_EV_IMAGE_GENERATING "response.image_generation_call.generating"
+#define RM_EV_IMAGE_PARTIAL "response.image_generation_call.partial_image"
+#define RM_EV_IMAGE_COMPLETED "response.image_generation_call.completed"
+#define RM_EV_MCP_LIST_IN_PROGRESS "response.mcp_list_tools.in_progress"
+#define RM_EV_MCP_LIST_COMPLETED "response.mcp_list_tools.completed"
+#define RM_EV_MCP_CALL_IN_PROGRESS "response.mcp_call.in_progress"
+#define RM_EV_MCP_ARGS_DELTA "response.mcp_call_arguments.delta"
+#define RM_EV_MCP_ARGS_DONE "response.mcp_call_arguments.done"
+#define RM_EV_MCP_CALL_COMPLETED "response.mcp_call.completed"
+#define RM_EV_CUSTOM_INPUT_DELTA "response.custom_tool_call_input.delta"
+#define RM_EV_CUSTOM_INPUT_DONE "response.custom_tool_call_input.done"
+#define RM_EV_SHELL_COMMAND_ADDED "response.shell_call_command.added"
+#define RM_EV_SHELL_COMMAND_DELTA "response.shell_call_command.delta"
+#define RM_EV_SHELL_COMMAND_DONE "response.shell_call_command.done"
+/* Newer than ../shared/spec (openai-node 7.59 ResponseCompactionCompactingEvent). */
+#define RM_EV_COMPACTION_COMPACTING "response.compaction.compacting"
 
 /* True for the events that end a Responses stream: response.completed,
  * response.incomplete and response.failed. ("error" ends a stream too but
@@ -103,6 +137,30 @@ int contract_status_known(const char *status);
 #define RM_PART_INPUT_IMAGE "input_image"
 #define RM_PART_REFUSAL "refusal"
 #define RM_PART_SUMMARY_TEXT "summary_text"
+#define RM_PART_REASONING_TEXT "reasoning_text"
+#define RM_ANNOTATION_URL_CITATION "url_citation"
+
+/* Built-in tool items (output items the API's own tools produce). */
+#define RM_ITEM_WEB_SEARCH_CALL "web_search_call"
+#define RM_ITEM_FILE_SEARCH_CALL "file_search_call"
+#define RM_ITEM_CODE_INTERPRETER_CALL "code_interpreter_call"
+#define RM_ITEM_IMAGE_GENERATION_CALL "image_generation_call"
+#define RM_ITEM_MCP_LIST_TOOLS "mcp_list_tools"
+#define RM_ITEM_MCP_CALL "mcp_call"
+#define RM_ITEM_MCP_APPROVAL_REQUEST "mcp_approval_request"
+#define RM_ITEM_CUSTOM_TOOL_CALL "custom_tool_call"
+#define RM_ITEM_LOCAL_SHELL_CALL "local_shell_call"
+#define RM_ITEM_SHELL_CALL "shell_call"
+/* Compaction: the item POST /v1/responses/compact (or a compaction_trigger
+ * input item) answers with, and the trigger itself. */
+#define RM_ITEM_COMPACTION "compaction"
+#define RM_ITEM_COMPACTION_TRIGGER "compaction_trigger"
+
+/* include[] values that add content to built-in items and text parts. */
+#define RM_INCLUDE_FILE_SEARCH_RESULTS "file_search_call.results"
+#define RM_INCLUDE_WEB_SEARCH_SOURCES "web_search_call.action.sources"
+#define RM_INCLUDE_CODE_OUTPUTS "code_interpreter_call.outputs"
+#define RM_INCLUDE_LOGPROBS "message.output_text.logprobs"
 
 /* ---- Generated id prefixes -------------------------------------------- */
 
@@ -113,6 +171,18 @@ int contract_status_known(const char *status);
 #define RM_ID_REASONING "rs_"
 #define RM_ID_FUNCTION_OUTPUT "fco_"
 #define RM_ID_ITEM "item_"
+#define RM_ID_WEB_SEARCH "ws_"
+#define RM_ID_FILE_SEARCH "fs_"
+#define RM_ID_CODE_INTERPRETER "ci_"
+#define RM_ID_IMAGE_GENERATION "ig_"
+#define RM_ID_MCP_LIST_TOOLS "mcpl_"
+#define RM_ID_MCP_CALL "mcp_"
+#define RM_ID_MCP_APPROVAL "mcpr_"
+#define RM_ID_CUSTOM_TOOL_CALL "ctc_"
+#define RM_ID_LOCAL_SHELL "lsh_"
+#define RM_ID_SHELL "sh_"
+#define RM_ID_COMPACTION "cmp_"
+#define RM_ID_CONTAINER "cntr_"
 #define RM_ID_CONVERSATION "conv_"
 #define RM_ID_CHAT "chatcmpl-"
 #define RM_ID_REQUEST "req_"
@@ -123,7 +193,8 @@ extern const char *const contract_response_id_prefixes[];
 
 /* The prefix of the id an item of 'type' gets (msg_ for "message", fc_ for
  * "function_call", fco_ for "function_call_output", rs_ for "reasoning",
- * item_ for anything else, NULL included). */
+ * the built-in tool items' own (ws_, fs_, ci_, ig_, mcpl_, mcp_, mcpr_, ctc_,
+ * lsh_, sh_), cmp_ for "compaction", item_ for anything else, NULL included). */
 const char *contract_item_id_prefix(const char *type);
 
 /* Length of the prefix of 'id' that is one of contract_response_id_prefixes
@@ -166,6 +237,7 @@ const char *contract_model_cache_retention(const char *model);
 #define RM_OBJ_RESPONSE "response"
 #define RM_OBJ_RESPONSE_DELETED "response.deleted"
 #define RM_OBJ_INPUT_TOKENS "response.input_tokens"
+#define RM_OBJ_RESPONSE_COMPACTION "response.compaction"
 #define RM_OBJ_CONVERSATION "conversation"
 #define RM_OBJ_CONVERSATION_DELETED "conversation.deleted"
 #define RM_OBJ_LIST "list"

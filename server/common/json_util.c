@@ -196,3 +196,14 @@ json_t *json_util_type_first(const json_t *obj)
     free(keys);
     return out;
 }
+
+int json_util_has_string(const json_t *array, const char *s)
+{
+    const json_t *v;
+    size_t i;
+
+    json_array_foreach(array, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return 1;
+    return 0;
+}

@@ -19,6 +19,9 @@ json_t *json_util_loadb(const char *text, size_t len, const char *source,
 /* Borrowed string member or NULL when absent or not a string. */
 const char *json_util_str(const json_t *obj, const char *key);
 
+/* True when 'array' (any value; not an array: false) has the string 's'. */
+int json_util_has_string(const json_t *array, const char *s);
+
 /* True when 'obj' has 'key' and it is JSON true. */
 int json_util_true(const json_t *obj, const char *key);
 

@@ -88,7 +88,9 @@ START_TEST(id_prefixes)
     ck_assert_str_eq(contract_item_id_prefix(RM_ITEM_FUNCTION_CALL), RM_ID_FUNCTION_CALL);
     ck_assert_str_eq(contract_item_id_prefix(RM_ITEM_FUNCTION_CALL_OUTPUT), RM_ID_FUNCTION_OUTPUT);
     ck_assert_str_eq(contract_item_id_prefix(RM_ITEM_REASONING), RM_ID_REASONING);
-    ck_assert_str_eq(contract_item_id_prefix("web_search_call"), RM_ID_ITEM);
+    ck_assert_str_eq(contract_item_id_prefix(RM_ITEM_WEB_SEARCH_CALL), RM_ID_WEB_SEARCH);
+    ck_assert_str_eq(contract_item_id_prefix(RM_ITEM_COMPACTION), RM_ID_COMPACTION);
+    ck_assert_str_eq(contract_item_id_prefix("computer_call"), RM_ID_ITEM);
     ck_assert_str_eq(contract_item_id_prefix(NULL), RM_ID_ITEM);
     for (p = contract_response_id_prefixes; *p; p++, n++) {
         resp |= strcmp(*p, RM_ID_RESPONSE) == 0;

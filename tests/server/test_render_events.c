@@ -23,6 +23,18 @@ static const char *item_output_text(const json_t *item)
     return t ? t : json_string_value(json_object_get(c, "refusal"));
 }
 
+/* True when 'fx' answers with a message, refusal or function call. */
+static int has_chat_content(const struct fixture *fx)
+{
+    size_t i;
+
+    for (i = 0; i < fx->nitems; i++)
+        if (fx->items[i].type == FX_ITEM_MESSAGE || fx->items[i].type == FX_ITEM_REFUSAL ||
+            fx->items[i].type == FX_ITEM_FUNCTION_CALL)
+            return 1;
+    return 0;
+}
+
 START_TEST(shipped_fixtures_stream_invariants)
 {
     struct rm_server *srv = fake_server();
@@ -64,7 +76,13 @@ START_TEST(shipped_fixtures_stream_invariants)
             else if (it->type == FX_ITEM_FUNCTION_CALL)
                 ck_assert_str_eq(json_string_value(json_object_get(item, "arguments")), it->text);
         }
-        /* The same fixture as a chat completion and its chunk stream. */
+        /* The same fixture as a chat completion and its chunk stream (an
+         * answer of built-in tool items alone has nothing Chat carries). */
+        if (!has_chat_content(fx)) {
+            rendered_release(&r);
+            checked++;
+            continue;
+        }
         render_chat_stream_of(&c, srv, fx, NULL, 1);
         assert_chat_stream(&c.cap, 1, &cs, fx->name);
         {

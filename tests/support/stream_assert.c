@@ -266,7 +266,7 @@ static void assert_respmock_events(const struct sse_capture *c, const struct str
 
 /* respmock's items beyond the contract, from what the checker built: no
  * more than it tracks (so nothing went unchecked), content parts only on
- * messages and only output_text or refusal parts. */
+ * messages (output_text or refusal parts) and reasoning items (reasoning_text). */
 static void assert_respmock_items(const struct stream_check *sc, const char *where)
 {
     size_t i, j;
@@ -278,11 +278,14 @@ static void assert_respmock_items(const struct stream_check *sc, const char *whe
 
         ck_assert_msg(it->n_parts <= SMOKE_STREAM_PARTS && it->n_summary <= SMOKE_STREAM_PARTS,
                       "%s: output[%zu] has more parts than the checker tracks", where, i);
-        ck_assert_msg(it->n_parts == 0 || strcmp(it->type, RM_ITEM_MESSAGE) == 0,
+        int reasoning = strcmp(it->type, RM_ITEM_REASONING) == 0;
+
+        ck_assert_msg(it->n_parts == 0 || strcmp(it->type, RM_ITEM_MESSAGE) == 0 || reasoning,
                       "%s: output[%zu]: content part on a %s", where, i, it->type);
         for (j = 0; j < it->n_parts; j++)
-            ck_assert_msg(strcmp(it->parts[j].type, RM_PART_OUTPUT_TEXT) == 0 ||
-                              strcmp(it->parts[j].type, RM_PART_REFUSAL) == 0,
+            ck_assert_msg(reasoning ? strcmp(it->parts[j].type, RM_PART_REASONING_TEXT) == 0
+                                    : strcmp(it->parts[j].type, RM_PART_OUTPUT_TEXT) == 0 ||
+                                          strcmp(it->parts[j].type, RM_PART_REFUSAL) == 0,
                           "%s: output[%zu].content[%zu] is a %s part", where, i, j,
                           it->parts[j].type);
     }
