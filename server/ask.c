@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "builtin.h"
 #include "contract.h"
 #include "json_util.h"
 
@@ -91,6 +92,8 @@ static void read_responses(struct ask *a, const json_t *body)
         const char *type = json_util_str(t, "type");
         if (type && strcmp(type, "function") == 0)
             add_tool(a, json_object_get(t, "name"), json_object_get(t, "parameters"));
+        else if (!a->hosted && builtin_for_tool(type))
+            a->hosted = type;
     }
     if (json_is_string(choice)) {
         a->choice = json_string_value(choice);
@@ -110,6 +113,8 @@ static void read_responses(struct ask *a, const json_t *body)
             a->choice = "none"; /* a hosted tool is chosen: no function call */
         }
     }
+    if (json_is_string(choice) && strcmp(json_string_value(choice), "none") == 0)
+        a->hosted = NULL; /* no tool at all */
     json_array_foreach(input, i, it) {
         const char *type = json_util_str(it, "type");
         if (type && strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0) {
@@ -122,6 +127,7 @@ static void read_responses(struct ask *a, const json_t *body)
         const char *type = json_util_str(json_array_get(input, n - 1), "type");
         a->after_tools = type && (strcmp(type, RM_ITEM_FUNCTION_CALL_OUTPUT) == 0 ||
                                   strcmp(type, "custom_tool_call_output") == 0);
+        a->compaction_trigger = type && strcmp(type, RM_ITEM_COMPACTION_TRIGGER) == 0;
     }
     a->prompt = json_is_string(input) ? input : last_user(input);
     if (json_object_get(body, "instructions"))

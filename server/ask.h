@@ -40,6 +40,9 @@ struct ask {
     int has_image;         /* an image input part (input_image, image_url) */
     int has_file;          /* a file input part (input_file, file) */
     const char *text_format; /* text.format / response_format type (borrowed), or NULL */
+    const char *hosted;    /* the first built-in tool of the request whose item respmock
+                            * renders (web_search, file_search, ...; builtin.h), or NULL */
+    int compaction_trigger; /* the input ends with a compaction_trigger item */
 };
 
 /* Read 'body' (borrowed; must outlive 'a') of 'api'. */

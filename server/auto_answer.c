@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "builtin.h"
 #include "contract.h"
 #include "json_util.h"
 #include "limits.h"
@@ -13,6 +14,11 @@
 
 #define REASONING_SUMMARY "Working out what the request needs and how to answer it."
 #define QUOTE_MAX 200 /* bytes of a tool result quoted in the answer */
+#define HOSTED_QUERY_MAX 100 /* bytes of the prompt a default web or file search queries */
+#define HOSTED_SITE "example.com"
+#define HOSTED_URL "https://example.com/respmock"
+#define HOSTED_TITLE "respmock: an offline stand-in for the Responses API"
+#define HOSTED_CODE "print(\"respmock\")"
 
 /* A copy of fixture item 'it' appended to 'out'. */
 static int copy_item(struct fx_items *out, const struct fx_item *it, const struct fx_stream *st)
@@ -104,15 +110,97 @@ static int add_message(const struct fixture *fx, const struct ask *a, struct fx_
     return rc;
 }
 
+/* The user's prompt as one string (its first text part), or "". */
+static const char *prompt_text(const struct ask *a)
+{
+    const json_t *part;
+    size_t i;
+
+    if (json_is_string(a->prompt))
+        return json_string_value(a->prompt);
+    json_array_foreach(a->prompt, i, part)
+        if (json_util_str(part, "text"))
+            return json_util_str(part, "text");
+    return "";
+}
+
+/* The fixture object of the default item of built-in tool 'bi' for 'a':
+ * what the fixture format would say (builtin.h keys). New reference. */
+static json_t *hosted_spec(const struct builtin_item *bi, const struct ask *a)
+{
+    char query[HOSTED_QUERY_MAX + 1];
+
+    snprintf(query, sizeof(query), "%s", prompt_text(a)[0] ? prompt_text(a) : "respmock");
+    switch (bi->kind) {
+    case BI_WEB_SEARCH:
+        return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "type", bi->type, "query", query,
+                         "sources", "url", HOSTED_URL, "title", HOSTED_TITLE);
+    case BI_FILE_SEARCH:
+        return json_pack("{s:s, s:[s]}", "type", bi->type, "queries", query);
+    case BI_CODE_INTERPRETER:
+        return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "type", bi->type, "code",
+                         HOSTED_CODE, "outputs", "type", "logs", "logs", "respmock\n");
+    case BI_LOCAL_SHELL:
+        return json_pack("{s:s, s:[s, s]}", "type", bi->type, "command", "echo", "respmock");
+    case BI_SHELL:
+        return json_pack("{s:s, s:[s]}", "type", bi->type, "commands", "echo respmock");
+    default:
+        return json_pack("{s:s}", "type", bi->type);
+    }
+}
+
+/* The answer to a request with a built-in tool (a->hosted): that tool's
+ * item, then (for the tools the API runs itself) the fixture's text, cited
+ * when the tool searched the web. Shell calls are run by the client: the
+ * answer ends with the call. */
+static int add_hosted(const struct fixture *fx, const struct ask *a, struct fx_items *out)
+{
+    const struct builtin_item *bi = builtin_for_tool(a->hosted);
+    json_t *spec = hosted_spec(bi, a), *v;
+    struct fx_item *it;
+    struct buf b;
+    int rc = -1;
+
+    v = bi->streamed ? json_object_get(spec, bi->streamed) : NULL;
+    it = fx_items_add(out, FX_ITEM_TOOL, json_is_string(v) ? json_string_value(v) : NULL, NULL,
+                      &fx->stream);
+    if (it) {
+        it->tool = bi;
+        it->raw = json_incref(spec);
+    }
+    json_decref(spec);
+    if (!it)
+        return -1;
+    if (bi->kind == BI_LOCAL_SHELL || bi->kind == BI_SHELL)
+        return 0;
+    buf_init(&b, RM_MAX_RESPONSE_BYTES);
+    if (bi->kind != BI_WEB_SEARCH) {
+        rc = fx_items_add(out, FX_ITEM_MESSAGE, plain_text(fx), NULL, &fx->stream) ? 0 : -1;
+    } else if (buf_appendf(&b, "%s ([%s](%s))", plain_text(fx), HOSTED_SITE, HOSTED_URL) == 0 &&
+               (it = fx_items_add(out, FX_ITEM_MESSAGE, b.data, NULL, &fx->stream))) {
+        /* the citation covers the link at the end, as the real answers have it */
+        size_t start = strlen(plain_text(fx)) + 1;
+
+        it->annotations = json_pack("[{s:s, s:I, s:I, s:s, s:s}]", "type",
+                                    RM_ANNOTATION_URL_CITATION, "end_index", (json_int_t)b.len,
+                                    "start_index", (json_int_t)start, "title", HOSTED_TITLE,
+                                    "url", HOSTED_URL);
+        rc = it->annotations ? 0 : -1;
+    }
+    buf_release(&b);
+    return rc;
+}
+
 int auto_answer(const struct fixture *fx, const struct ask *a, struct fx_items *out)
 {
     json_t *callable;
-    int call, rc = 0;
+    int call, hosted, rc = 0;
 
     memset(out, 0, sizeof(*out));
     callable = ask_callable(a);
     call = json_array_size(callable) > 0 && !a->after_tools;
-    if (!call && !a->reasoning && !a->schema && !a->json_object && !a->after_tools) {
+    hosted = !call && a->hosted && !a->after_tools && !a->schema && !a->json_object;
+    if (!call && !hosted && !a->reasoning && !a->schema && !a->json_object && !a->after_tools) {
         json_decref(callable); /* the fixture's own answer */
         return 0;
     }
@@ -126,7 +214,9 @@ int auto_answer(const struct fixture *fx, const struct ask *a, struct fx_items *
             r->encrypted = a->encrypted;
     }
     if (rc == 0)
-        rc = call ? add_calls(fx, a, callable, out) : add_message(fx, a, out);
+        rc = call ? add_calls(fx, a, callable, out)
+             : hosted ? add_hosted(fx, a, out)
+                      : add_message(fx, a, out);
     json_decref(callable);
     if (rc != 0)
         fx_items_release(out);

@@ -7,6 +7,11 @@
  *   not ending with tool results: a call to the first callable tool (one to
  *   each with "parallel_calls" when parallel_tool_calls allows), its
  *   arguments generated from the tool's own JSON Schema (schema_gen.h);
+ * - a built-in tool sent (web_search, file_search, code_interpreter,
+ *   image_generation, mcp, shell, local_shell; builtin.h) and no function
+ *   call to make: that tool's item, then the fixture's text (after a web
+ *   search, with a url_citation to the source it found); shell calls end
+ *   the answer, as the client runs them;
  * - otherwise a message: JSON valid against the requested schema
  *   (json_schema) or a JSON object (json_object); after tool results, an
  *   answer quoting the last one; else the fixture's own output.

@@ -459,7 +459,9 @@ static int fxp_annotations(struct fxp *p, const char *path, json_t *it, struct f
         if (!json_is_object(e) || !json_util_str(e, "type"))
             return fxp_fail(p, sub, "expected an array of annotation objects with a \"type\"");
     }
-    item->annotations = json_deep_copy(a);
+    item->annotations = json_array();
+    json_array_foreach(a, i, e) /* "type" first, then byte order, as the API sends them */
+        json_array_append_new(item->annotations, json_util_type_first(e));
     return 0;
 }
 

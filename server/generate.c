@@ -65,6 +65,29 @@ void generate_texts_release(struct match_texts *t)
     buf_release(&t->instructions);
 }
 
+/* A request whose input ends with compaction_trigger is answered, as the
+ * real API does, with one compaction item standing for the conversation
+ * (compaction.h), whatever the fixture would say. Returns 0 or -1 on OOM. */
+static int compaction_items(const struct render_ctx *rc, struct render_ctx *out,
+                            struct fx_items *items)
+{
+    struct buf text;
+    struct fx_item *it;
+
+    buf_init(&text, RM_MAX_COMPACTION_TEXT);
+    request_collect_text(json_object_get(rc->req, "instructions"), &text);
+    request_collect_text(rc->context ? rc->context : json_object_get(rc->req, "input"), &text);
+    it = fx_items_add(items, FX_ITEM_TOOL, text.data ? text.data : "", NULL, &rc->fx->stream);
+    buf_release(&text);
+    if (!it)
+        return -1;
+    it->tool = builtin_find(RM_ITEM_COMPACTION);
+    it->raw = json_pack("{s:s}", "type", RM_ITEM_COMPACTION);
+    out->items = items->v;
+    out->nitems = items->n;
+    return 0;
+}
+
 /* 'rc' with the items an "auto" fixture answers 'a' with, in 'items'
  * (release it after rendering). Returns 0 or -1 on OOM. */
 static int answer_items(const struct render_ctx *rc, const struct ask *a, struct render_ctx *out,
@@ -72,6 +95,8 @@ static int answer_items(const struct render_ctx *rc, const struct ask *a, struct
 {
     *out = *rc;
     memset(items, 0, sizeof(*items));
+    if (a && a->compaction_trigger)
+        return compaction_items(rc, out, items);
     if (!rc->fx->auto_answer || !a)
         return 0;
     if (auto_answer(rc->fx, a, items) != 0)

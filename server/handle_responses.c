@@ -9,6 +9,7 @@
 #include "generate.h"
 #include "json_util.h"
 #include "lifecycle.h"
+#include "render_builtin.h"
 #include "validate.h"
 
 /* Validate a Responses body (of input_tokens when 'input_tokens'). With
@@ -91,6 +92,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     rc.previous_response_id = lc.prev_id;
     rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
     rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
+    rc.context = context;
     rc.background = lc.background;
     if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, &err) != 0)
         goto out_error;
@@ -148,6 +150,41 @@ void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
         reply_json(out, 200, json_pack("{s:s, s:I}", "object", RM_OBJ_INPUT_TOKENS,
                                        "input_tokens", (json_int_t)n));
     }
+    lifecycle_create_release(&lc);
+    json_decref(body);
+}
+
+void responses_compact(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                       struct rm_reply *out)
+{
+    struct lifecycle_create lc;
+    struct api_error err;
+    json_t *body = request_json(req, &err), *items = NULL, *context = NULL;
+
+    (void)arg;
+    memset(&lc, 0, sizeof(lc));
+    if (!body || validate_responses_compact(body, &err) != 0 ||
+        request_check_model(req, out, json_util_str(body, "model"), &err) != 0 ||
+        lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
+        reply_fail(out, &err);
+    } else {
+        const json_t *instructions = json_object_get(body, "instructions");
+        struct buf text;
+
+        /* the previous response's context, then the input */
+        items = request_normalise_input(srv, json_object_get(body, "input"));
+        context = json_copy(lc.prefix);
+        json_array_extend(context, items);
+        buf_init(&text, RM_MAX_COMPACTION_TEXT);
+        request_collect_text(instructions, &text);
+        request_collect_text(context, &text);
+        reply_json(out, 200,
+                   render_compacted(srv, text.data ? text.data : "", context,
+                                    request_count_tokens(instructions, context, NULL)));
+        buf_release(&text);
+    }
+    json_decref(context);
+    json_decref(items);
     lifecycle_create_release(&lc);
     json_decref(body);
 }

@@ -1,4 +1,5 @@
-/* handle_responses: POST /v1/responses and POST /v1/responses/input_tokens.
+/* handle_responses: POST /v1/responses, /v1/responses/input_tokens and
+ * /v1/responses/compact.
  *
  * A create is validated, gathers its context through the lifecycle
  * (previous_response_id, conversation), picks and renders its fixture
@@ -20,6 +21,15 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
  * fixture does not set it. */
 void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
                             const char *arg, struct rm_reply *out);
+
+/* POST /v1/responses/compact: validated like a create
+ * (validate_responses_compact), its context gathered the same way
+ * (previous_response_id, then input); answers the compacted response:
+ * the conversation's user messages and one compaction item whose opaque
+ * encrypted_content stands for the whole conversation when sent back as
+ * input (render_compacted). Nothing is stored, no fixture answers. */
+void responses_compact(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                       struct rm_reply *out);
 
 /* GET /v1/responses: the WebSocket upgrade clients such as Codex CLI try
  * first. respmock does not speak WebSocket mode yet: an upgrade request

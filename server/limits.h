@@ -56,6 +56,7 @@
 #define RM_OBFUSCATION_HEX 12                   /* hex digits of a chat chunk's obfuscation pad */
 #define RM_OBFUSCATION_MAX 16                   /* characters of a delta's obfuscation padding */
 #define RM_MAX_PARTIAL_IMAGES 3                 /* image_generation_call partial_image events (the API allows 0-3) */
+#define RM_MAX_COMPACTION_TEXT (64u * 1024u)     /* bytes of conversation text a compaction item carries */
 #define RM_MAX_MATCH_TEXT (1u * 1024 * 1024)    /* request text kept for matching */
 #define RM_MAX_SSE_EVENT (16u * 1024 * 1024)    /* one parsed SSE event */
 #define RM_STREAM_BLOCK 16384                   /* bytes per content-reader call */

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compaction.h"
 #include "contract.h"
+#include "limits.h"
 #include "json_util.h"
 
 /* A 1x1 transparent PNG: the image an image_generation_call answers with
@@ -41,8 +43,10 @@ static json_t *given_str(const struct fx_item *it, const char *key)
 
 static json_t *web_search(const struct fx_item *it, const json_t *req)
 {
-    json_t *action = json_pack("{s:s, s:o}", "type", "search", "query",
-                               given(it, "query", json_string(DEFAULT_QUERY)));
+    json_t *query = given(it, "query", json_string(DEFAULT_QUERY));
+    /* as recorded (2026-01): type, queries, query */
+    json_t *action = json_pack("{s:s, s:[O], s:o}", "type", "search", "queries", query, "query",
+                               query);
     json_t *sources = json_object_get(it->raw, "sources"), *s, *out;
     size_t i;
 
@@ -79,17 +83,20 @@ static json_t *code_interpreter(struct rm_server *srv, const struct fx_item *it,
                          : json_null());
 }
 
+/* Keys in byte order, as recorded (vercel/ai fixture, 2025-09); only
+ * "result" is always there. */
 static json_t *image_generation(const struct fx_item *it)
 {
-    static const char *const optional[] = {"background", "output_format", "quality", "revised_prompt",
-                                           "size", NULL};
+    static const char *const keys[] = {"background", "output_format", "quality", "result",
+                                       "revised_prompt", "size", NULL};
     json_t *o = json_object();
     const char *const *k;
 
-    for (k = optional; *k; k++)
-        if (json_object_get(it->raw, *k))
+    for (k = keys; *k; k++)
+        if (strcmp(*k, "result") == 0)
+            json_object_set_new(o, *k, given(it, *k, json_string(TINY_PNG_B64)));
+        else if (json_object_get(it->raw, *k))
             json_object_set_new(o, *k, given_str(it, *k));
-    json_object_set_new(o, "result", given(it, "result", json_string(TINY_PNG_B64)));
     return o;
 }
 
@@ -169,10 +176,14 @@ json_t *render_builtin_item(struct rm_server *srv, const struct fx_item *it, con
     if (has_status(it->tool->kind))
         json_object_set_new(item, "status", json_string(status));
     if (it->tool->kind == BI_COMPACTION) {
-        /* Opaque, like the real blob; given back as input it is accepted. */
-        char enc[192];
-        snprintf(enc, sizeof(enc), "gAAAAAB%s%s", "cmVzcG1vY2stY29tcGFjdGlvbg", id + 4);
-        json_object_set_new(item, "encrypted_content", json_string(enc));
+        /* Opaque, like the real blob; it carries the compacted text ('text'),
+         * so sent back as input it stands for that conversation. */
+        struct buf enc;
+
+        buf_init(&enc, RM_MAX_COMPACTION_TEXT * 2);
+        if (compaction_encode(it->text ? it->text : "", it->text ? strlen(it->text) : 0, &enc) == 0)
+            json_object_set_new(item, "encrypted_content", json_stringn(enc.data, enc.len));
+        buf_release(&enc);
     }
     json_object_foreach(m, key, v)
         json_object_set(item, key, v);
@@ -187,6 +198,9 @@ json_t *render_builtin_added(const struct fx_item *it, const json_t *item)
     if (json_object_get(a, "status"))
         json_object_set_new(a, "status", json_string(RM_STATUS_IN_PROGRESS));
     switch (it->tool->kind) {
+    case BI_WEB_SEARCH:
+        json_object_del(a, "action"); /* recorded: the search is not known yet */
+        break;
     case BI_FILE_SEARCH:
         json_object_set_new(a, "results", json_null());
         break;
@@ -194,9 +208,13 @@ json_t *render_builtin_added(const struct fx_item *it, const json_t *item)
         json_object_set_new(a, "code", json_string(""));
         json_object_set_new(a, "outputs", json_null());
         break;
-    case BI_IMAGE_GENERATION:
-        json_object_set_new(a, "result", json_null());
-        break;
+    case BI_IMAGE_GENERATION: {
+        /* recorded: id, type and status only */
+        json_t *bare = json_pack("{s:O, s:O, s:O}", "id", json_object_get(a, "id"), "type",
+                                 json_object_get(a, "type"), "status", json_object_get(a, "status"));
+        json_decref(a);
+        return bare;
+    }
     case BI_MCP_LIST_TOOLS:
         json_object_set_new(a, "tools", json_array());
         break;

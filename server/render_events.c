@@ -284,12 +284,19 @@ static void emit_partial_images(struct emitter *e, const struct fx_item *it, con
     json_int_t k, count = json_is_integer(n) ? json_integer_value(n) : 1;
     const char *id = json_util_str(item, "id");
 
-    for (k = 0; k < count && k < RM_MAX_PARTIAL_IMAGES; k++)
-        emitter_event(e, RM_EV_IMAGE_PARTIAL,
-             json_pack("{s:s, s:I, s:I, s:O}", "item_id", id, "output_index", (json_int_t)oi,
-                       "partial_image_index", k, "partial_image_b64",
-                       json_object_get(item, "result")),
-             snap, 0);
+    static const char *const shown[] = {"size", "quality", "background", "output_format", NULL};
+    const char *const *s;
+
+    for (k = 0; k < count && k < RM_MAX_PARTIAL_IMAGES; k++) {
+        /* recorded: the image's size, quality, background and format follow */
+        json_t *ev = json_pack("{s:s, s:I, s:I, s:O}", "item_id", id, "output_index",
+                               (json_int_t)oi, "partial_image_index", k, "partial_image_b64",
+                               json_object_get(item, "result"));
+        for (s = shown; *s; s++)
+            if (json_object_get(item, *s))
+                json_object_set(ev, *s, json_object_get(item, *s));
+        emitter_event(e, RM_EV_IMAGE_PARTIAL, ev, snap, 0);
+    }
 }
 
 /* A built-in tool item: added (in progress), its own events, as each tool

@@ -392,3 +392,53 @@ json_t *render_response(const struct render_ctx *rc)
     echo(r, req, "metadata", json_object());
     return r;
 }
+
+/* The user messages of 'context' (what a compaction keeps verbatim). */
+static json_t *user_messages(const json_t *context)
+{
+    json_t *out = json_array(), *it;
+    size_t i;
+
+    json_array_foreach(context, i, it) {
+        const char *type = json_util_str(it, "type"), *role = json_util_str(it, "role");
+
+        if ((!type || strcmp(type, RM_ITEM_MESSAGE) == 0) && role &&
+            strcmp(role, RM_ROLE_USER) == 0) /* keys in the order of the spec's example */
+            json_array_append_new(out, json_pack("{s:O?, s:s, s:s, s:O?, s:s}", "id",
+                                                 json_object_get(it, "id"), "type",
+                                                 RM_ITEM_MESSAGE, "status", RM_STATUS_COMPLETED,
+                                                 "content", json_object_get(it, "content"),
+                                                 "role", role));
+    }
+    return out;
+}
+
+json_t *render_compacted(struct rm_server *srv, const char *text, const json_t *context,
+                         long input_tokens)
+{
+    struct fx_item it;
+    json_t *r, *output = user_messages(context), *cmp;
+    char id[96], segment[RM_ID_SEGMENT_LEN + 1];
+    long out_tokens;
+
+    server_new_scoped_id(srv, RM_ID_RESPONSE, NULL, id, sizeof(id));
+    memcpy(segment, id + strlen(RM_ID_RESPONSE), RM_ID_SEGMENT_LEN);
+    segment[RM_ID_SEGMENT_LEN] = '\0';
+    memset(&it, 0, sizeof(it));
+    it.type = FX_ITEM_TOOL;
+    it.tool = builtin_find(RM_ITEM_COMPACTION);
+    it.text = (char *)text; /* read only */
+    cmp = render_builtin_item(srv, &it, RM_STATUS_COMPLETED, segment, NULL);
+    out_tokens = render_count_tokens(json_util_str(cmp, "encrypted_content"));
+    json_array_append_new(output, cmp);
+    r = json_pack("{s:s, s:s, s:I, s:o}", "id", id, "object", RM_OBJ_RESPONSE_COMPACTION,
+                  "created_at", (json_int_t)server_unix_time(), "output", output);
+    json_object_set_new(r, "usage",
+                        json_pack("{s:I, s:{s:i, s:i}, s:I, s:{s:i}, s:I}", "input_tokens",
+                                  (json_int_t)input_tokens, "input_tokens_details",
+                                  "cache_write_tokens", 0, "cached_tokens", 0, "output_tokens",
+                                  (json_int_t)out_tokens, "output_tokens_details",
+                                  "reasoning_tokens", 0, "total_tokens",
+                                  (json_int_t)(input_tokens + out_tokens)));
+    return r;
+}

@@ -21,6 +21,8 @@ struct render_ctx {
     const char *conversation_id;       /* echo, NULL for null */
     long input_tokens;                 /* counted by the caller over the whole context */
     int background;                    /* background:true */
+    const json_t *context;             /* the conversation so far (borrowed; NULL: the
+                                        * request's input), what a compaction compacts */
     const struct fx_item *items;       /* the items to answer with; NULL: the fixture's */
     size_t nitems;
 };
@@ -51,5 +53,13 @@ json_t *render_text_part(const struct fx_item *it, const json_t *req);
 /* top_logprobs for the logprobs of 'req' (0-20), or -1 when the request
  * does not include message.output_text.logprobs. */
 int render_top_logprobs(const json_t *req);
+
+/* The compacted response POST /v1/responses/compact answers with
+ * (object "response.compaction"): the user messages of 'context' (the
+ * previous response's items and the input, normalised), then one
+ * compaction item standing for 'text' (the conversation's text,
+ * compaction.h); usage with 'input_tokens'. New reference. */
+json_t *render_compacted(struct rm_server *srv, const char *text, const json_t *context,
+                         long input_tokens);
 
 #endif

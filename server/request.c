@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compaction.h"
 #include "contract.h"
 #include "json_util.h"
 
@@ -179,8 +180,21 @@ static void walk_text(const json_t *v, void (*fn)(const char *, size_t, void *),
         static const char *const keys[] = {"text", "content", "output", "refusal", "arguments",
                                            NULL};
         const char *const *k;
+        const json_t *enc = json_object_get(v, "encrypted_content");
+
         for (k = keys; *k; k++)
             walk_text(json_object_get(v, *k), fn, user);
+        /* a compaction item respmock made stands for the text it compacted */
+        if (json_is_string(enc) && json_util_str(v, "type") &&
+            strcmp(json_util_str(v, "type"), RM_ITEM_COMPACTION) == 0) {
+            struct buf b;
+
+            buf_init(&b, RM_MAX_COMPACTION_TEXT);
+            if (compaction_decode(json_string_value(enc), json_string_length(enc), &b) == 1 &&
+                b.len)
+                fn(b.data, b.len, user);
+            buf_release(&b);
+        }
     }
 }
 

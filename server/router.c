@@ -18,6 +18,7 @@ const struct route router_routes[] = {
     {"POST", "/v1/responses", responses_create, ROUTE_BEARER},
     {"GET", "/v1/responses", responses_websocket, ROUTE_OPEN}, /* 426 before any auth */
     {"POST", "/v1/responses/input_tokens", responses_input_tokens, ROUTE_BEARER},
+    {"POST", "/v1/responses/compact", responses_compact, ROUTE_BEARER},
     {"GET", "/v1/responses/*", stored_get, ROUTE_BEARER},
     {"DELETE", "/v1/responses/*", stored_delete, ROUTE_BEARER},
     {"POST", "/v1/responses/*/cancel", stored_cancel, ROUTE_BEARER},

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contract.h"
+#include "json_util.h"
+
 #define PATH_LEN API_ERROR_PARAM_MAX
 
 /* ---- Accepted values (openapi.yaml, spec 2.3.0) ---- */
@@ -554,6 +557,8 @@ static int check_item(const json_t *item, const char *path, struct api_error *er
         return require_member(item, path, "id", K_STRING, err);
     if (strcmp(type, "reasoning") == 0)
         return check_member(item, path, "summary", K_ARRAY, 0, err);
+    if (strcmp(type, RM_ITEM_COMPACTION) == 0) /* CompactionSummaryItemParam */
+        return require_member(item, path, "encrypted_content", K_STRING, err);
     return 0;
 }
 
@@ -567,9 +572,17 @@ static int check_items(const json_t *v, const char *param, struct api_error *err
     if (!json_is_array(v))
         return 0;
     json_array_foreach(v, i, item) {
+        const char *type = json_util_str(item, "type");
+
         path_index(ipath, param, i);
         if (check_item(item, ipath, err))
             return -1;
+        /* CompactionTriggerItemParam: "Must be the final input item." */
+        if (type && strcmp(type, RM_ITEM_COMPACTION_TRIGGER) == 0 && i + 1 < json_array_size(v))
+            return api_error_invalid(err, "invalid_value", ipath,
+                                     "Invalid '%s': a compaction_trigger item must be the last "
+                                     "input item.",
+                                     ipath);
     }
     return 0;
 }
@@ -880,6 +893,26 @@ static const struct field_rule RESPONSES_FIELDS[] = {
     {NULL, K_ANY, 0, NULL},
 };
 
+/* POST /v1/responses/compact: CompactResponseMethodPublicBody. */
+static const struct field_rule COMPACT_FIELDS[] = {
+    {"model", K_STRING, 0, NULL},
+    {"input", K_STRING_OR_ARRAY, 1, check_items},
+    {"previous_response_id", K_STRING, 1, NULL},
+    {"instructions", K_STRING, 1, NULL},
+    {"prompt_cache_key", K_STRING, 1, NULL},
+    {"prompt_cache_retention", K_STRING, 1, check_cache_retention},
+    {"prompt_cache_options", K_OBJECT, 1, NULL},
+    {"service_tier", K_STRING, 1, check_service_tier},
+    /* Newer than the spec in ../shared/spec: openai-node 7.59 ResponseCompactParams. */
+    {"image", K_OBJECT, 1, NULL},
+    /* Sent by Codex CLI (codex-api CompactionInput) with every compaction. */
+    {"tools", K_ARRAY, 1, check_tools},
+    {"parallel_tool_calls", K_BOOL, 1, NULL},
+    {"reasoning", K_OBJECT, 1, check_reasoning},
+    {"text", K_OBJECT, 1, check_text},
+    {NULL, K_ANY, 0, NULL},
+};
+
 /* TokenCountsBody keys that CreateResponse lacks. */
 static const struct field_rule INPUT_TOKENS_EXTRA_FIELDS[] = {
     {"personality", K_STRING, 1, NULL},
@@ -1008,6 +1041,23 @@ int validate_responses_create(const json_t *body, struct api_error *err)
 int validate_input_tokens(const json_t *body, struct api_error *err)
 {
     return validate_responses_body(body, 1, err);
+}
+
+int validate_responses_compact(const json_t *body, struct api_error *err)
+{
+    const char *key;
+    json_t *v;
+
+    if (check_body_object(body, err))
+        return -1;
+    if (!json_object_get(body, "model"))
+        return fail_missing(err, "model");
+    json_object_foreach((json_t *)body, key, v) {
+        if (!find_rule(COMPACT_FIELDS, key))
+            return api_error_invalid(err, "unknown_parameter", key, "Unknown parameter: '%s'.",
+                                     key);
+    }
+    return check_fields(body, COMPACT_FIELDS, 0, err);
 }
 
 /* ---- Chat Completions ---- */

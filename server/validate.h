@@ -47,4 +47,12 @@ int validate_chat_create(const json_t *body, struct api_error *err);
  * convention. */
 int validate_input_tokens(const json_t *body, struct api_error *err);
 
+/* Checks a parsed POST /v1/responses/compact body
+ * (CompactResponseMethodPublicBody): 'model' is required; model, input,
+ * previous_response_id, instructions, prompt_cache_*, service_tier, image,
+ * and the tools, parallel_tool_calls, reasoning and text Codex CLI sends
+ * are known, with the create rules for their values (input items included);
+ * any other key is unknown_parameter. Same return convention. */
+int validate_responses_compact(const json_t *body, struct api_error *err);
+
 #endif

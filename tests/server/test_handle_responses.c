@@ -176,6 +176,174 @@ START_TEST(websocket_upgrade_is_426)
 }
 END_TEST
 
+/* ---- Compaction ------------------------------------------------------------ */
+
+#define COMPACT_BODY                                                                            \
+    "{\"model\":\"gpt-5.1-codex-max\",\"instructions\":\"Be brief.\",\"input\":["            \
+    "{\"role\":\"user\",\"content\":\"Remember the word pineapple.\"},"                      \
+    "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","  \
+    "\"text\":\"Noted.\"}]}]}"
+
+START_TEST(compact_answers_a_compaction)
+{
+    json_t *doc = call_ok("POST", "/v1/responses/compact", COMPACT_BODY), *out, *cmp, *next;
+    char *body;
+
+    ck_assert_str_eq(json_util_str(doc, "object"), "response.compaction");
+    ck_assert(harness_is_id(json_util_str(doc, "id"), "resp_", 50));
+    ck_assert(json_is_integer(json_object_get(doc, "created_at")));
+    out = json_object_get(doc, "output");
+    /* the user messages, then one compaction item */
+    ck_assert_uint_eq(json_array_size(out), 2);
+    ck_assert_str_eq(json_util_str(json_array_get(out, 0), "role"), "user");
+    cmp = json_array_get(out, 1);
+    ck_assert_str_eq(json_util_str(cmp, "type"), "compaction");
+    ck_assert(harness_is_id(json_util_str(cmp, "id"), "cmp_", 50));
+    ck_assert_int_eq(strncmp(json_util_str(cmp, "encrypted_content"), "gAAAAAB", 7), 0);
+    /* opaque: the text is not readable in it */
+    ck_assert_ptr_null(strstr(json_util_str(cmp, "encrypted_content"), "pineapple"));
+    ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(doc, "usage"),
+                                                        "input_tokens")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "usage"),
+                                                        "total_tokens")),
+                     json_integer_value(json_object_get(json_object_get(doc, "usage"),
+                                                        "input_tokens")) +
+                         json_integer_value(json_object_get(json_object_get(doc, "usage"),
+                                                            "output_tokens")));
+    /* sent back as input, it stands for the conversation: a fixture that
+     * matches the compacted text still matches */
+    next = json_pack("{s:s, s:O, s:[{s:s, s:s, s:s}]}", "model", "gpt-4.1", "input", out,
+                     "tools", "type", "function", "name", "get_weather", "description", "x");
+    json_array_append_new(json_object_get(next, "input"),
+                          json_pack("{s:s, s:s}", "role", "user", "content", "and now?"));
+    body = json_dumps(next, JSON_COMPACT);
+    {
+        struct rm_reply r;
+        json_t *resp = call("POST", "/v1/responses", body, &r);
+
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(resp, "usage"),
+                                                            "input_tokens")),
+                         3); /* more than "and now?" alone */
+        json_decref(resp);
+        reply_release(&r);
+    }
+    free(body);
+    json_decref(next);
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(compact_validates_like_create)
+{
+    call_fails("POST", "/v1/responses/compact", "{\"input\":\"x\"}", 400,
+               "missing_required_parameter", "model");
+    call_fails("POST", "/v1/responses/compact", "{\"model\":\"m\",\"input\":\"x\",\"stream\":true}",
+               400, "unknown_parameter", "stream");
+    call_fails("POST", "/v1/responses/compact", "{\"model\":\"m\",\"input\":[{\"role\":\"tool\"}]}",
+               400, "invalid_value", "input[0].role");
+    call_fails("POST", "/v1/responses/compact",
+               "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_nope\"}", 400,
+               "previous_response_not_found", "previous_response_id");
+    call_fails("POST", "/v1/responses/compact", "not json", 400, NULL, NULL);
+    /* what Codex CLI sends besides the spec's fields */
+    json_decref(call_ok("POST", "/v1/responses/compact",
+                        "{\"model\":\"m\",\"input\":\"x\",\"tools\":[],\"parallel_tool_calls\":false,"
+                        "\"reasoning\":{\"effort\":\"low\"},\"text\":{\"verbosity\":\"low\"}}"));
+    /* compaction input items */
+    call_fails("POST", "/v1/responses",
+               "{\"model\":\"m\",\"input\":[{\"type\":\"compaction\"}]}", 400,
+               "missing_required_parameter", "input[0].encrypted_content");
+    call_fails("POST", "/v1/responses",
+               "{\"model\":\"m\",\"input\":[{\"type\":\"compaction_trigger\"},"
+               "{\"role\":\"user\",\"content\":\"x\"}]}",
+               400, "invalid_value", "input[0]");
+    /* someone else's blob is accepted (it stands for nothing) */
+    json_decref(call_ok("POST", "/v1/responses",
+                        "{\"model\":\"m\",\"input\":[{\"type\":\"compaction\","
+                        "\"encrypted_content\":\"gAAAAABxyz\"},{\"role\":\"user\",\"content\":\"x\"}]}"));
+}
+END_TEST
+
+START_TEST(compaction_trigger_compacts)
+{
+    json_t *doc = call_ok("POST", "/v1/responses",
+                          "{\"model\":\"gpt-4.1\",\"input\":[{\"role\":\"user\",\"content\":"
+                          "\"hello there\"},{\"type\":\"compaction_trigger\"}]}");
+    json_t *out = json_object_get(doc, "output");
+
+    ck_assert_uint_eq(json_array_size(out), 1);
+    ck_assert_str_eq(json_util_str(json_array_get(out, 0), "type"), "compaction");
+    ck_assert_ptr_nonnull(json_util_str(json_array_get(out, 0), "encrypted_content"));
+    json_decref(doc);
+}
+END_TEST
+
+/* ---- Built-in tools in the request: request-aware defaults ---------------------- */
+
+START_TEST(hosted_tool_defaults)
+{
+    static const struct {
+        const char *tool, *item;
+        size_t n; /* items: the tool's, then a message unless the client runs it */
+    } cases[] = {
+        {"web_search", "web_search_call", 2},       {"web_search_preview", "web_search_call", 2},
+        {"file_search", "file_search_call", 2},     {"code_interpreter", "code_interpreter_call", 2},
+        {"image_generation", "image_generation_call", 2}, {"mcp", "mcp_list_tools", 2},
+        {"shell", "shell_call", 1},                 {"local_shell", "local_shell_call", 1},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[256];
+        json_t *doc, *out;
+
+        snprintf(body, sizeof(body),
+                 "{\"model\":\"gpt-4.1\",\"input\":\"what is respmock?\","
+                 "\"tools\":[{\"type\":\"%s\"}]}",
+                 cases[i].tool);
+        doc = call_ok("POST", "/v1/responses", body);
+        out = json_object_get(doc, "output");
+        ck_assert_msg(json_array_size(out) == cases[i].n, "%s: %zu items", cases[i].tool,
+                      json_array_size(out));
+        ck_assert_str_eq(json_util_str(json_array_get(out, 0), "type"), cases[i].item);
+        if (strcmp(cases[i].tool, "web_search") == 0) {
+            json_t *part = json_array_get(json_object_get(json_array_get(out, 1), "content"), 0);
+            json_t *a = json_array_get(json_object_get(part, "annotations"), 0);
+            const char *text = json_util_str(part, "text");
+            json_int_t s = json_integer_value(json_object_get(a, "start_index"));
+            json_int_t e = json_integer_value(json_object_get(a, "end_index"));
+
+            ck_assert_str_eq(json_util_str(a, "type"), "url_citation");
+            ck_assert_int_eq(e, (json_int_t)strlen(text));
+            ck_assert_int_eq(text[s], '(');
+            ck_assert_str_eq(json_util_str(json_object_get(json_array_get(out, 0), "action"),
+                                           "query"),
+                             "what is respmock?");
+        }
+        json_decref(doc);
+    }
+    /* tool_choice none: no tool, the plain answer */
+    {
+        json_t *doc = call_ok("POST", "/v1/responses",
+                              "{\"model\":\"gpt-4.1\",\"input\":\"x\",\"tool_choice\":\"none\","
+                              "\"tools\":[{\"type\":\"web_search\"}]}");
+        ck_assert_str_eq(json_util_str(json_array_get(json_object_get(doc, "output"), 0), "type"),
+                         "message");
+        json_decref(doc);
+    }
+    /* a function tool wins: the call comes first, as before */
+    {
+        json_t *doc = call_ok("POST", "/v1/responses",
+                              "{\"model\":\"gpt-4.1\",\"input\":\"x\",\"tools\":[{\"type\":"
+                              "\"web_search\"},{\"type\":\"function\",\"name\":\"f\"}]}");
+        ck_assert_str_eq(json_util_str(json_array_get(json_object_get(doc, "output"), 0), "type"),
+                         "function_call");
+        json_decref(doc);
+    }
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("handle_responses");
@@ -185,5 +353,9 @@ Suite *make_suite(void)
               websocket_upgrade_is_426);
     add_tcase(s, tcase_create("envelope_utf8"), 60, harness_setup, harness_teardown,
               truncated_utf8_in_messages_is_still_400);
+    add_tcase(s, tcase_create("compact"), 60, harness_setup, harness_teardown,
+              compact_answers_a_compaction, compact_validates_like_create,
+              compaction_trigger_compacts);
+    add_tcase(s, tcase_create("hosted"), 60, harness_setup, harness_teardown, hosted_tool_defaults);
     return s;
 }
