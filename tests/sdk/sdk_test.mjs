@@ -114,6 +114,133 @@ for (const [label, input, extra] of [
   });
 }
 
+// Built-in tool items (fixtures/80-builtin-tools.json): each streamed through the
+// helper, whose accumulator checks every tool event against its item, to a final
+// response equal to the stored one; what each item's own events carried.
+const builtins = [
+  ["web search + url_citation", "respmock-web-search", ["web_search_call", "message"], {}],
+  ["file search with results", "respmock-file-search", ["file_search_call", "message"],
+    { include: ["file_search_call.results"] }],
+  ["code interpreter with outputs", "respmock-code-interpreter", ["code_interpreter_call", "message"],
+    { include: ["code_interpreter_call.outputs"] }],
+  ["image generation", "respmock-image-generation", ["image_generation_call", "message"], {}],
+  ["mcp list + call", "respmock-mcp", ["mcp_list_tools", "mcp_call", "message"], {}],
+  ["mcp approval request", "respmock-mcp-approval", ["mcp_list_tools", "mcp_approval_request"], {}],
+  ["custom tool call (apply_patch)", "respmock-apply-patch", ["custom_tool_call"], {}],
+  ["shell call", "respmock-shell", ["shell_call"], {}],
+  ["local shell call", "respmock-local-shell", ["local_shell_call"], {}],
+  ["reasoning_text", "respmock-reasoning-text", ["reasoning", "message"], {}],
+];
+for (const [label, m, types, extra] of builtins) {
+  await check(`built-in items through the stream helper: ${label}`, async () => {
+    const stream = client.responses.stream({ model: m, input: "go", ...extra });
+    const seen = {};
+    const joined = {};
+    stream.on("event", (e) => {
+      seen[e.type] = (seen[e.type] || 0) + 1;
+      if (typeof e.delta === "string") joined[e.type] = (joined[e.type] || "") + e.delta;
+    });
+    const final = await stream.finalResponse();
+    assert(final.status === "completed", `status ${final.status}`);
+    assert(canonical(final.output.map((o) => o.type)) === canonical(types),
+      `output types ${final.output.map((o) => o.type)}`);
+    const got = await client.responses.retrieve(final.id);
+    assert(canonical(got.output) === canonical(final.output), "stored output differs");
+    const item = final.output[0];
+    switch (item.type) {
+      case "web_search_call": {
+        assert(seen["response.web_search_call.searching"] === 1, "searching event");
+        const part = final.output[1].content[0];
+        assert(part.annotations[0].type === "url_citation", "no url_citation");
+        assert(seen["response.output_text.annotation.added"] === 1, "annotation.added");
+        const a = part.annotations[0];
+        assert(part.text.slice(a.start_index, a.end_index).length > 0, "citation range");
+        break;
+      }
+      case "file_search_call":
+        assert(item.results && item.results[0].file_id === "file-respmock0001", "results included");
+        assert(seen["response.file_search_call.completed"] === 1, "completed event");
+        break;
+      case "code_interpreter_call":
+        assert(joined["response.code_interpreter_call_code.delta"] === item.code, "code deltas");
+        assert(item.outputs && item.outputs[0].type === "logs", "outputs included");
+        break;
+      case "image_generation_call":
+        assert(seen["response.image_generation_call.partial_image"] === 2, "partial images");
+        assert(typeof item.result === "string" && item.result.length > 0, "result");
+        break;
+      case "mcp_list_tools":
+        assert(item.tools.length === 1, "tools listed");
+        if (final.output[1].type === "mcp_call")
+          assert(joined["response.mcp_call_arguments.delta"] === final.output[1].arguments, "mcp arguments");
+        break;
+      case "custom_tool_call":
+        assert(joined["response.custom_tool_call_input.delta"] === item.input, "input deltas");
+        assert(item.input.startsWith("*** Begin Patch"), "apply_patch input");
+        assert(item.call_id.startsWith("call_"), "call_id");
+        break;
+      case "shell_call":
+        assert(canonical(item.action.commands) === canonical(["echo respmock", "ls"]), "commands");
+        assert(seen["response.shell_call_command.done"] === 2, "command events");
+        break;
+      case "local_shell_call":
+        assert(item.action.type === "exec" && item.action.command[0] === "echo", "action");
+        break;
+      case "reasoning":
+        assert(item.content[0].type === "reasoning_text", "reasoning_text part");
+        assert(joined["response.reasoning_text.delta"] === item.content[0].text, "reasoning text deltas");
+        break;
+    }
+  });
+}
+
+await check("logprobs and top_logprobs through the stream helper", async () => {
+  const stream = client.responses.stream({
+    model, input: "Say hello", include: ["message.output_text.logprobs"], top_logprobs: 2,
+  });
+  const final = await stream.finalResponse();
+  const part = final.output.find((o) => o.type === "message").content[0];
+  assert(part.logprobs.length > 0, "no logprobs");
+  assert(part.logprobs.map((l) => l.token).join("") === part.text, "tokens join to the text");
+  assert(part.logprobs.every((l) => l.top_logprobs.length === 2 && l.logprob < 0), "top_logprobs");
+});
+
+await check("request-aware default: a web_search tool yields a search and a cited answer", async () => {
+  const stream = client.responses.stream({ model, input: "what is new in C23?", tools: [{ type: "web_search" }] });
+  const final = await stream.finalResponse();
+  assert(final.output[0].type === "web_search_call", `first item ${final.output[0].type}`);
+  assert(final.output[0].action.query === "what is new in C23?", "query");
+  assert(final.output[1].content[0].annotations[0].type === "url_citation", "cited");
+  assert(final.output_text.length > 0, "output_text");
+});
+
+await check("responses.compact() and the compaction item as input", async () => {
+  assert(typeof client.responses.compact === "function", "openai-node has responses.compact");
+  const c = await client.responses.compact({
+    model: "gpt-5.1-codex-max",
+    input: [
+      { role: "user", content: "Remember the word pineapple." },
+      { type: "message", role: "assistant", status: "completed", id: "msg_001",
+        content: [{ type: "output_text", text: "Noted.", annotations: [], logprobs: [] }] },
+    ],
+  });
+  assert(c.object === "response.compaction", `object ${c.object}`);
+  const cmp = c.output[c.output.length - 1];
+  assert(cmp.type === "compaction" && cmp.encrypted_content.startsWith("gAAAAAB"), "compaction item");
+  assert(c.usage.total_tokens === c.usage.input_tokens + c.usage.output_tokens, "usage");
+  const next = await client.responses.create({
+    model, input: [...c.output, { role: "user", content: "Which word?" }],
+  });
+  assert(next.status === "completed" && next.output_text.length > 0, "create after compaction");
+  const trig = client.responses.stream({
+    model, input: [{ role: "user", content: "hi" }, { type: "compaction_trigger" }],
+  });
+  let compacting = 0;
+  trig.on("response.compaction.compacting", () => compacting++);
+  const final = await trig.finalResponse();
+  assert(final.output[0].type === "compaction" && compacting === 1, "compaction_trigger");
+});
+
 await check("stream error event raises APIError in the SDK", async () => {
   const s = await client.responses.create({ model: "respmock-stream-error", input: "hi", stream: true });
   try {
