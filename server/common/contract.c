@@ -4,8 +4,11 @@
 #include <string.h>
 
 const char *const contract_response_id_prefixes[] = {
-    RM_ID_RESPONSE, RM_ID_MESSAGE, RM_ID_FUNCTION_CALL, RM_ID_CALL, RM_ID_REASONING,
-    RM_ID_CHAT,     NULL};
+    RM_ID_RESPONSE,       RM_ID_MESSAGE,          RM_ID_FUNCTION_CALL,    RM_ID_CALL,
+    RM_ID_REASONING,      RM_ID_CHAT,             RM_ID_WEB_SEARCH,       RM_ID_FILE_SEARCH,
+    RM_ID_CODE_INTERPRETER, RM_ID_IMAGE_GENERATION, RM_ID_MCP_LIST_TOOLS, RM_ID_MCP_CALL,
+    RM_ID_MCP_APPROVAL,   RM_ID_CUSTOM_TOOL_CALL, RM_ID_LOCAL_SHELL,      RM_ID_SHELL,
+    RM_ID_COMPACTION,     RM_ID_CONTAINER,        NULL};
 
 /* Every other prefix respmock generates. */
 static const char *const other_id_prefixes[] = {RM_ID_REQUEST, RM_ID_CONVERSATION,

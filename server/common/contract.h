@@ -188,7 +188,8 @@ int contract_status_known(const char *status);
 #define RM_ID_REQUEST "req_"
 
 /* The prefixes of the ids a response or chat completion carries (resp_,
- * msg_, fc_, call_, rs_, chatcmpl-), NULL-terminated. */
+ * msg_, fc_, call_, rs_, chatcmpl-, and the built-in tool items' ws_, fs_,
+ * ci_, ig_, mcpl_, mcp_, mcpr_, ctc_, lsh_, sh_, cmp_, cntr_), NULL-terminated. */
 extern const char *const contract_response_id_prefixes[];
 
 /* The prefix of the id an item of 'type' gets (msg_ for "message", fc_ for

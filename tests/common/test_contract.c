@@ -98,7 +98,8 @@ START_TEST(id_prefixes)
         ck_assert_str_ne(*p, RM_ID_REQUEST);
         ck_assert_uint_eq(contract_id_prefix_len(*p), strlen(*p));
     }
-    ck_assert(resp && chat && n == 6);
+    ck_assert(resp && chat && n == 18);
+    ck_assert_uint_eq(contract_id_prefix_len("mcpl_1"), 5); /* not mcp_ */
     ck_assert_uint_eq(contract_id_prefix_len("resp_abc"), 5);
     ck_assert_uint_eq(contract_id_prefix_len("chatcmpl-abc"), 9);
     ck_assert_uint_eq(contract_id_prefix_len("fc_1"), 3);
