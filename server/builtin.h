@@ -42,6 +42,18 @@ struct builtin_key {
 };
 
 #define BUILTIN_MAX_KEYS 8
+#define BUILTIN_MAX_STATUS_EVENTS 3
+
+/* The item's own stream events, between its output_item.added and .done:
+ * the status events 'before' (item_id and output_index only), the deltas
+ * of the streamed key as 'delta' events and one 'done' event carrying it
+ * whole, then the status events 'after'. Image partials and shell
+ * commands have events of their own shape (render_events.c). */
+struct builtin_events {
+    const char *before[BUILTIN_MAX_STATUS_EVENTS];
+    const char *delta, *done;
+    const char *after[BUILTIN_MAX_STATUS_EVENTS];
+};
 
 struct builtin_item {
     enum builtin_kind kind;
@@ -51,6 +63,7 @@ struct builtin_item {
     const char *streamed;  /* the key whose text streams in deltas, or NULL */
     const char *tool;      /* the request tool type whose default answer it is, or NULL */
     struct builtin_key keys[BUILTIN_MAX_KEYS]; /* fixture keys besides "type" */
+    struct builtin_events events;
 };
 
 /* The row of item type 'type', or NULL. */

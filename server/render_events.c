@@ -299,64 +299,29 @@ static void emit_partial_images(struct emitter *e, const struct fx_item *it, con
     }
 }
 
-/* A built-in tool item: added (in progress), its own events, as each tool
- * sends them (spec, openai-node 7.59 ResponseStreamEvent). */
+/* A built-in tool item: added (in progress), then its own events as its
+ * row of builtin.c lists them (spec, openai-node 7.59 ResponseStreamEvent). */
 static void emit_tool(struct emitter *e, const struct fx_item *it, const json_t *item, size_t oi,
                       const json_t *snap, int obf)
 {
+    const struct builtin_events *ev = &it->tool->events;
     const char *id = json_util_str(item, "id");
+    size_t k;
 
     emitter_event(e, RM_EV_ITEM_ADDED,
                   json_pack("{s:I, s:o}", "output_index", (json_int_t)oi, "item",
                             render_builtin_added(it, item)),
                   snap, 0);
-    switch (it->tool->kind) {
-    case BI_WEB_SEARCH:
-        emit_status(e, RM_EV_WEB_SEARCH_IN_PROGRESS, id, oi, snap);
-        emit_status(e, RM_EV_WEB_SEARCH_SEARCHING, id, oi, snap);
-        emit_status(e, RM_EV_WEB_SEARCH_COMPLETED, id, oi, snap);
-        break;
-    case BI_FILE_SEARCH:
-        emit_status(e, RM_EV_FILE_SEARCH_IN_PROGRESS, id, oi, snap);
-        emit_status(e, RM_EV_FILE_SEARCH_SEARCHING, id, oi, snap);
-        emit_status(e, RM_EV_FILE_SEARCH_COMPLETED, id, oi, snap);
-        break;
-    case BI_CODE_INTERPRETER:
-        emit_status(e, RM_EV_CODE_IN_PROGRESS, id, oi, snap);
-        emit_tool_text(e, it, id, oi, RM_EV_CODE_DELTA, RM_EV_CODE_DONE, "code", snap, obf);
-        emit_status(e, RM_EV_CODE_INTERPRETING, id, oi, snap);
-        emit_status(e, RM_EV_CODE_COMPLETED, id, oi, snap);
-        break;
-    case BI_IMAGE_GENERATION:
-        emit_status(e, RM_EV_IMAGE_IN_PROGRESS, id, oi, snap);
-        emit_status(e, RM_EV_IMAGE_GENERATING, id, oi, snap);
+    for (k = 0; k < BUILTIN_MAX_STATUS_EVENTS && ev->before[k]; k++)
+        emit_status(e, ev->before[k], id, oi, snap);
+    if (ev->delta)
+        emit_tool_text(e, it, id, oi, ev->delta, ev->done, it->tool->streamed, snap, obf);
+    if (it->tool->kind == BI_IMAGE_GENERATION)
         emit_partial_images(e, it, item, oi, snap);
-        emit_status(e, RM_EV_IMAGE_COMPLETED, id, oi, snap);
-        break;
-    case BI_MCP_LIST_TOOLS:
-        emit_status(e, RM_EV_MCP_LIST_IN_PROGRESS, id, oi, snap);
-        emit_status(e, RM_EV_MCP_LIST_COMPLETED, id, oi, snap);
-        break;
-    case BI_MCP_CALL:
-        emit_status(e, RM_EV_MCP_CALL_IN_PROGRESS, id, oi, snap);
-        emit_tool_text(e, it, id, oi, RM_EV_MCP_ARGS_DELTA, RM_EV_MCP_ARGS_DONE, "arguments", snap,
-                       obf);
-        emit_status(e, RM_EV_MCP_CALL_COMPLETED, id, oi, snap);
-        break;
-    case BI_CUSTOM_TOOL_CALL:
-        emit_tool_text(e, it, id, oi, RM_EV_CUSTOM_INPUT_DELTA, RM_EV_CUSTOM_INPUT_DONE, "input",
-                       snap, obf);
-        break;
-    case BI_SHELL:
+    if (it->tool->kind == BI_SHELL)
         emit_shell_commands(e, item, oi, snap, obf);
-        break;
-    case BI_COMPACTION:
-        emit_status(e, RM_EV_COMPACTION_COMPACTING, id, oi, snap);
-        break;
-    case BI_MCP_APPROVAL:
-    case BI_LOCAL_SHELL:
-        break; /* added and done only */
-    }
+    for (k = 0; k < BUILTIN_MAX_STATUS_EVENTS && ev->after[k]; k++)
+        emit_status(e, ev->after[k], id, oi, snap);
 }
 
 /* REQ: stream-event-order REQ: stream-one-terminal REQ: stream-completed-equals-body */
