@@ -20,23 +20,6 @@
 #define HOSTED_TITLE "respmock: an offline stand-in for the Responses API"
 #define HOSTED_CODE "print(\"respmock\")"
 
-/* A copy of fixture item 'it' appended to 'out'. */
-static int copy_item(struct fx_items *out, const struct fx_item *it, const struct fx_stream *st)
-{
-    struct fx_item *c = fx_items_add(out, it->type, it->text, it->name, st);
-
-    if (!c)
-        return -1;
-    c->raw = json_incref(it->raw);
-    c->encrypted = it->encrypted;
-    c->tool = it->tool;
-    c->annotations = json_incref(it->annotations);
-    if (it->reasoning && (!(c->reasoning = strdup(it->reasoning)) ||
-                          fixture_chunk(c->reasoning, st, &c->rchunks) != 0))
-        return -1;
-    return 0;
-}
-
 /* The first message text of 'fx', or a plain default. */
 static const char *plain_text(const struct fixture *fx)
 {
@@ -104,7 +87,7 @@ static int add_message(const struct fixture *fx, const struct ask *a, struct fx_
     } else {
         for (i = 0; i < fx->nitems && rc == 0; i++)
             if (fx->items[i].type != FX_ITEM_REASONING)
-                rc = copy_item(out, &fx->items[i], &fx->stream);
+                rc = fx_items_copy(out, &fx->items[i], &fx->stream) ? 0 : -1;
     }
     buf_release(&b);
     return rc;

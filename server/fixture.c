@@ -227,6 +227,26 @@ struct fx_item *fx_items_add(struct fx_items *items, enum fx_item_type type, con
     return it;
 }
 
+struct fx_item *fx_items_copy(struct fx_items *items, const struct fx_item *it,
+                              const struct fx_stream *script)
+{
+    struct fx_item *c = fx_items_add(items, it->type, it->text, it->name, script);
+
+    if (!c)
+        return NULL;
+    c->raw = json_incref(it->raw);
+    c->encrypted = it->encrypted;
+    c->tool = it->tool;
+    c->annotations = json_incref(it->annotations);
+    if (it->reasoning && (!(c->reasoning = strdup(it->reasoning)) ||
+                          fixture_chunk(c->reasoning, script, &c->rchunks) != 0)) {
+        items->n--;
+        fx_item_release(c);
+        return NULL;
+    }
+    return c;
+}
+
 void fx_items_release(struct fx_items *items)
 {
     size_t i;

@@ -245,6 +245,11 @@ int fixture_chunk(const char *text, const struct fx_stream *script, struct fx_ch
 struct fx_item *fx_items_add(struct fx_items *items, enum fx_item_type type, const char *text,
                              const char *name, const struct fx_stream *script);
 
+/* Append a copy of item 'it' (its text chunked as 'script' says; its raw
+ * object, annotations and kind shared). Returns the copy, or NULL on OOM. */
+struct fx_item *fx_items_copy(struct fx_items *items, const struct fx_item *it,
+                              const struct fx_stream *script);
+
 /* Free what 'items' holds and zero it. */
 void fx_items_release(struct fx_items *items);
 

@@ -65,11 +65,9 @@ void generate_texts_release(struct match_texts *t)
     buf_release(&t->instructions);
 }
 
-/* A request whose input ends with compaction_trigger is answered, as the
- * real API does, with one compaction item standing for the conversation
- * (compaction.h), whatever the fixture would say. Returns 0 or -1 on OOM. */
-static int compaction_items(const struct render_ctx *rc, struct render_ctx *out,
-                            struct fx_items *items)
+/* Append the compaction item standing for the conversation of 'rc' (its
+ * instructions and context, compaction.h). Returns 0 or -1 on OOM. */
+static int add_compaction(const struct render_ctx *rc, struct fx_items *items)
 {
     struct buf text;
     struct fx_item *it;
@@ -83,28 +81,82 @@ static int compaction_items(const struct render_ctx *rc, struct render_ctx *out,
         return -1;
     it->tool = builtin_find(RM_ITEM_COMPACTION);
     it->raw = json_pack("{s:s}", "type", RM_ITEM_COMPACTION);
+    return it->raw ? 0 : -1;
+}
+
+/* The compact_threshold of the request's context_management compaction
+ * entry, or -1 when it asks for no server-side compaction. */
+static long compact_threshold(const json_t *req)
+{
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(req, "context_management"), i, e) {
+        const char *type = json_util_str(e, "type");
+        const json_t *t = json_object_get(e, "compact_threshold");
+
+        if (type && strcmp(type, RM_ITEM_COMPACTION) == 0 && json_is_integer(t))
+            return (long)json_integer_value(t);
+    }
+    return -1;
+}
+
+/* Server-side compaction (context_management): a compaction item for the
+ * conversation first, then the answer 'out' has. Returns 0 or -1 on OOM. */
+static int compact_first(const struct render_ctx *rc, struct render_ctx *out,
+                         struct fx_items *items)
+{
+    struct fx_items all;
+    const struct fx_item *v;
+    size_t i, n;
+
+    memset(&all, 0, sizeof(all));
+    v = render_items(out, &n);
+    if (add_compaction(rc, &all) != 0)
+        goto fail;
+    for (i = 0; i < n; i++)
+        if (!fx_items_copy(&all, &v[i], &rc->fx->stream))
+            goto fail;
+    fx_items_release(items);
+    *items = all;
     out->items = items->v;
     out->nitems = items->n;
     return 0;
+fail:
+    fx_items_release(&all);
+    return -1;
 }
 
-/* 'rc' with the items an "auto" fixture answers 'a' with, in 'items'
- * (release it after rendering). Returns 0 or -1 on OOM. */
+/* 'rc' with the items it answers 'a' with, in 'items' (release it after
+ * rendering): an input ending with compaction_trigger is answered, as the
+ * real API does, with one compaction item standing for the conversation,
+ * whatever the fixture says; an "auto" fixture answers what 'a' asks for;
+ * a context over the context_management compact_threshold is compacted
+ * first. Returns 0 or -1 on OOM. */
 static int answer_items(const struct render_ctx *rc, const struct ask *a, struct render_ctx *out,
                         struct fx_items *items)
 {
+    long threshold = compact_threshold(rc->req);
+
     *out = *rc;
     memset(items, 0, sizeof(*items));
-    if (a && a->compaction_trigger)
-        return compaction_items(rc, out, items);
-    if (!rc->fx->auto_answer || !a)
-        return 0;
-    if (auto_answer(rc->fx, a, items) != 0)
-        return -1;
-    if (items->n) {
+    if (a && a->compaction_trigger) {
+        if (add_compaction(rc, items) != 0)
+            return -1;
         out->items = items->v;
         out->nitems = items->n;
+        return 0;
     }
+    if (rc->fx->auto_answer && a) {
+        if (auto_answer(rc->fx, a, items) != 0)
+            return -1;
+        if (items->n) {
+            out->items = items->v;
+            out->nitems = items->n;
+        }
+    }
+    if (threshold >= 0 && rc->input_tokens >= threshold)
+        return compact_first(rc, out, items);
     return 0;
 }
 

@@ -850,6 +850,29 @@ struct field_rule {
     int (*check)(const json_t *v, const char *param, struct api_error *err);
 };
 
+/* context_management: ContextManagementParam entries ({type, compact_threshold
+ * >= 1000 or null}). */
+static int check_context_management(const json_t *v, const char *param, struct api_error *err)
+{
+    char path[PATH_LEN], sub[PATH_LEN];
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach(v, i, e) {
+        path_index(path, param, i);
+        if (!json_is_object(e))
+            return fail_type(err, path, "an object", e);
+        if (require_member(e, path, "type", K_STRING, err) ||
+            check_member(e, path, "compact_threshold", K_INTEGER, 1, err))
+            return -1;
+        path_key(sub, path, "compact_threshold");
+        if (json_is_integer(json_object_get(e, "compact_threshold")) &&
+            check_integer_range(json_object_get(e, "compact_threshold"), sub, 1000, 1e15, err))
+            return -1;
+    }
+    return 0;
+}
+
 /* CreateResponse = CreateModelResponseProperties + ResponseProperties + its own
  * properties; checks run in this order. */
 static const struct field_rule RESPONSES_FIELDS[] = {
@@ -882,7 +905,7 @@ static const struct field_rule RESPONSES_FIELDS[] = {
     {"service_tier", K_STRING, 1, check_service_tier},
     {"prompt", K_OBJECT, 1, check_prompt},
     {"moderation", K_OBJECT, 1, NULL},
-    {"context_management", K_ARRAY, 1, NULL},
+    {"context_management", K_ARRAY, 1, check_context_management},
     {"prompt_cache_options", K_OBJECT, 1, NULL},
     /* Newer than the spec in ../shared/spec: openai-node 7.59 ResponseCreateParams. */
     {"access_programs", K_OBJECT, 1, NULL},

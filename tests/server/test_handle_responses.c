@@ -279,6 +279,45 @@ START_TEST(compaction_trigger_compacts)
 }
 END_TEST
 
+START_TEST(context_management_compacts_over_the_threshold)
+{
+    char *big = malloc(8001), *body = malloc(9000);
+    json_t *doc, *out;
+    size_t i;
+
+    for (i = 0; i < 8000; i++)
+        big[i] = i % 5 == 4 ? ' ' : 'w';
+    big[8000] = '\0';
+    /* ~2000 input tokens: over a threshold of 1000, compacted first */
+    snprintf(body, 9000,
+             "{\"model\":\"gpt-4.1\",\"input\":\"%s\",\"context_management\":[{\"type\":"
+             "\"compaction\",\"compact_threshold\":1000}]}",
+             big);
+    doc = call_ok("POST", "/v1/responses", body);
+    out = json_object_get(doc, "output");
+    ck_assert_uint_eq(json_array_size(out), 2);
+    ck_assert_str_eq(json_util_str(json_array_get(out, 0), "type"), "compaction");
+    ck_assert_str_eq(json_util_str(json_array_get(out, 1), "type"), "message");
+    json_decref(doc);
+    /* under it: the answer alone */
+    doc = call_ok("POST", "/v1/responses",
+                  "{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"context_management\":[{\"type\":"
+                  "\"compaction\",\"compact_threshold\":1000}]}");
+    ck_assert_str_eq(json_util_str(json_array_get(json_object_get(doc, "output"), 0), "type"),
+                     "message");
+    json_decref(doc);
+    call_fails("POST", "/v1/responses",
+               "{\"model\":\"m\",\"input\":\"x\",\"context_management\":[{\"type\":\"compaction\","
+               "\"compact_threshold\":10}]}",
+               400, "integer_below_min_value", "context_management[0].compact_threshold");
+    call_fails("POST", "/v1/responses",
+               "{\"model\":\"m\",\"input\":\"x\",\"context_management\":[{}]}", 400,
+               "missing_required_parameter", "context_management[0].type");
+    free(big);
+    free(body);
+}
+END_TEST
+
 /* ---- Built-in tools in the request: request-aware defaults ---------------------- */
 
 START_TEST(hosted_tool_defaults)
@@ -355,7 +394,7 @@ Suite *make_suite(void)
               truncated_utf8_in_messages_is_still_400);
     add_tcase(s, tcase_create("compact"), 60, harness_setup, harness_teardown,
               compact_answers_a_compaction, compact_validates_like_create,
-              compaction_trigger_compacts);
+              compaction_trigger_compacts, context_management_compacts_over_the_threshold);
     add_tcase(s, tcase_create("hosted"), 60, harness_setup, harness_teardown, hosted_tool_defaults);
     return s;
 }
