@@ -395,6 +395,7 @@ START_TEST(fixture_checks)
         mock_error_clear(&err);
         ck_assert_int_ne(fixture_set_load_text(&set, text, strlen(text), "t.json", &err), 0);
         ck_assert_msg(strstr(err.text, bad[i].want) != NULL, "case %zu: %s", i, err.text);
+        fixture_set_release(&set);
         free(text);
     }
 }
