@@ -98,6 +98,35 @@ export default async function aiSdk(runner, baseUrl) {
     assertEq(streamed, await r.text, "textStream vs text");
   });
 
+  // The provider's own web search tool: respmock's request-aware default answers a
+  // web_search tool with a web_search_call and a url_citation, which the SDK turns
+  // into a source, streamed or not.
+  for (const streamed of [false, true]) {
+    await runner.step(streamed ? "ai_sdk.streamText_web_search_sources" : "ai_sdk.generateText_web_search_sources", async (ctx) => {
+      const args = { model: openai(MODEL), prompt: "What is respmock?", maxRetries: 0, abortSignal: ctx.signal,
+        tools: { web_search: openai.tools.webSearch({}) } };
+      let text, sources;
+      if (streamed) {
+        const r = streamText({ ...args, onError: () => {} });
+        let got = "";
+        for await (const d of r.textStream) got += d;
+        text = await r.text;
+        sources = await r.sources;
+        assertEq(got, text, "textStream vs text");
+      } else {
+        const r = await generateText(args);
+        text = r.text;
+        sources = r.sources;
+      }
+      const [ex] = posts(ctx, "/v1/responses");
+      const sent = requestBody(ex).tools || [];
+      assert(sent.some((t) => t.type === "web_search"), `tools sent ${show(sent)}`);
+      assertEq(text, outputText(finalResponseOf(ex)), "text vs respmock's output_text");
+      assert(sources.some((x) => x.sourceType === "url" && x.url === "https://example.com/respmock"),
+        `no url source from the citation: ${show(sources)}`);
+    });
+  }
+
   await runner.step("ai_sdk.generateObject", async (ctx) => {
     const r = await generateObject({ model: openai(MODEL), schema: Order, schemaName: "order",
       prompt: "Make up an example order.", maxRetries: 0, abortSignal: ctx.signal });

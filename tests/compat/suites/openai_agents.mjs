@@ -1,7 +1,8 @@
 // OpenAI Agents SDK (@openai/agents) on the Responses API, with an openai
 // client configured by baseURL (tracing off: it would export to the real API).
 import OpenAI from "openai";
-import { Agent, run, tool, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, OpenAIConversationsSession } from "@openai/agents";
+import { Agent, run, tool, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, OpenAIConversationsSession,
+  OpenAIResponsesCompactionSession, MemorySession } from "@openai/agents";
 import { assert, assertEq, show, finalResponseOf, outputText, requestBody } from "../lib/harness.mjs";
 import { Order, LookupOrderArgs, lookupOrderResult, mustMatch } from "../lib/schemas.mjs";
 
@@ -97,6 +98,30 @@ export default async function agents(runner, baseUrl) {
     assert(typeof r2.finalOutput === "string" && r2.finalOutput.trim(), `turn 2 finalOutput ${show(r2.finalOutput)}`);
     assertEq(r2.finalOutput, outputText(resp2), "turn 2 finalOutput vs respmock's output_text");
     assert(r2.lastResponseId !== r1.lastResponseId, "turn 2 has its own response id");
+  });
+
+  // The SDK's compaction session on POST /v1/responses/compact: after each turn it
+  // compacts the history (here: always), and the next turn sends the compacted items
+  // (a compaction item) as its input.
+  await runner.step("openai_agents.compaction_session", async (ctx) => {
+    const agent = new Agent({ name: "Chat", instructions: "Be brief.", model: MODEL });
+    const session = new OpenAIResponsesCompactionSession({
+      client, model: MODEL, compactionMode: "input", underlyingSession: new MemorySession(),
+      shouldTriggerCompaction: () => true,
+    });
+    const r1 = await run(agent, "Hi, my name is Ada.", { session, signal: ctx.signal });
+    const r2 = await run(agent, "What is my name?", { session, signal: ctx.signal });
+    assert(typeof r1.finalOutput === "string" && r1.finalOutput.trim(), "turn 1 finalOutput");
+    assert(typeof r2.finalOutput === "string" && r2.finalOutput.trim(), "turn 2 finalOutput");
+    const compacts = ctx.exchanges().filter((e) => e.method === "POST" && e.path.split("?")[0] === "/v1/responses/compact");
+    assert(compacts.length >= 1, "no POST /v1/responses/compact");
+    assertEq(compacts[0].status, 200, "compact status");
+    const items = await session.getItems();
+    assert(items.some((i) => i.type === "compaction" && typeof i.encrypted_content === "string"),
+      `no compaction item in the session: ${show(items.map((i) => i.type || i.role))}`);
+    const turn2 = responsesPosts(ctx)[1];
+    const input = requestBody(turn2).input || [];
+    assert(input.some((i) => i.type === "compaction"), `turn 2 input has no compaction item: ${show(input.map((i) => i.type || i.role))}`);
   });
 
   await runner.step("openai_agents.conversations_session", async (ctx) => {
