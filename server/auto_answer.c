@@ -220,8 +220,11 @@ int auto_answer_items_of(const json_t *output, const struct fx_stream *script,
 
         if (type && strcmp(type, RM_ITEM_MESSAGE) == 0 && json_util_str(part, "refusal"))
             x = fx_items_add(out, FX_ITEM_REFUSAL, json_util_str(part, "refusal"), NULL, script);
-        else if (type && strcmp(type, RM_ITEM_MESSAGE) == 0 && json_util_str(part, "text"))
+        else if (type && strcmp(type, RM_ITEM_MESSAGE) == 0 && json_util_str(part, "text")) {
             x = fx_items_add(out, FX_ITEM_MESSAGE, json_util_str(part, "text"), NULL, script);
+            if (x && json_array_size(json_object_get(part, "annotations")))
+                x->annotations = json_incref(json_object_get(part, "annotations"));
+        }
         else if (type && strcmp(type, RM_ITEM_FUNCTION_CALL) == 0 &&
                  json_util_str(it, "arguments") && json_util_str(it, "name"))
             x = fx_items_add(out, FX_ITEM_FUNCTION_CALL, json_util_str(it, "arguments"),
@@ -233,6 +236,23 @@ int auto_answer_items_of(const json_t *output, const struct fx_stream *script,
                              NULL, script);
             if (x)
                 x->encrypted = json_util_str(it, "encrypted_content") != NULL;
+            if (x && json_util_str(part, "type") &&
+                strcmp(json_util_str(part, "type"), RM_PART_REASONING_TEXT) == 0 &&
+                (!(x->reasoning = strdup(json_util_str(part, "text") ? json_util_str(part, "text")
+                                                                     : "")) ||
+                 fixture_chunk(x->reasoning, script, &x->rchunks) != 0))
+                x = NULL; /* out of memory: released with 'out' below */
+        } else if (builtin_find(type)) {
+            /* a built-in tool item: its own events again, its streamed text from the item */
+            const struct builtin_item *bi = builtin_find(type);
+            const char *text = bi->streamed ? json_util_str(it, bi->streamed) : NULL;
+
+            x = fx_items_add(out, FX_ITEM_TOOL, bi->streamed ? (text ? text : "") : NULL, NULL,
+                             script);
+            if (x) {
+                x->tool = bi;
+                x->raw = json_object();
+            }
         } else if ((x = fx_items_add(out, FX_ITEM_RAW, NULL, NULL, script)))
             x->raw = json_incref(it);
         if (!x) {

@@ -29,8 +29,10 @@
  * empty 'out' means: the fixture's own items, unchanged), or -1 on OOM. */
 int auto_answer(const struct fixture *fx, const struct ask *a, struct fx_items *out);
 
-/* The items of a rendered Response output (messages, refusals, function
- * calls, reasoning; anything else verbatim), chunked as 'script' says.
+/* The items of a rendered Response output (messages with their
+ * annotations, refusals, function calls, reasoning with its reasoning
+ * text, built-in tool items with their streamed text; anything else
+ * verbatim), chunked as 'script' says.
  * Returns 0 or -1 on OOM. */
 int auto_answer_items_of(const json_t *output, const struct fx_stream *script,
                          struct fx_items *out);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "contract.h"
+#include "json_util.h"
 #include "server_harness.h"
 #include "test_support.h"
 
@@ -401,6 +402,44 @@ START_TEST(fixture_checks)
 }
 END_TEST
 
+/* A response stored without a stream is replayed (GET ?stream=true) with
+ * the built-in items' own events, its annotations and its reasoning text,
+ * rebuilt from the stored output. */
+START_TEST(replay_of_a_stored_response)
+{
+    static const struct {
+        const char *fixture, *event;
+    } cases[] = {
+        {"builtin-code-interpreter", "event: response.code_interpreter_call_code.delta\n"},
+        {"builtin-web-search", "event: response.output_text.annotation.added\n"},
+        {"builtin-shell", "event: response.shell_call_command.done\n"},
+        {"builtin-mcp", "event: response.mcp_call_arguments.done\n"},
+        {"reasoning-text", "event: response.reasoning_text.delta\n"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rm_reply r;
+        json_t *doc = call_h("POST", "/v1/responses", "{\"model\":\"gpt-4.1\",\"input\":\"hi\"}",
+                             cases[i].fixture, NULL, &r);
+        char *bytes;
+        size_t len;
+
+        ck_assert_int_eq(r.status, 200);
+        reply_release(&r);
+        json_decref(call("GET", pathf("/v1/responses/%s?stream=true", json_util_str(doc, "id")),
+                         NULL, &r));
+        ck_assert_int_eq(r.status, 200);
+        bytes = harness_reply_bytes(&r, &len);
+        ck_assert_msg(strstr(bytes, cases[i].event) != NULL, "%s: no %s in\n%.2000s",
+                      cases[i].fixture, cases[i].event, bytes);
+        free(bytes);
+        reply_release(&r);
+        json_decref(doc);
+    }
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("render_builtin");
@@ -420,6 +459,10 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("reasoning_logprobs");
     tcase_add_test(tc, reasoning_text_and_logprobs);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("replay");
+    tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
+    tcase_add_test(tc, replay_of_a_stored_response);
     suite_add_tcase(s, tc);
     tc = tcase_create("fixture_checks");
     tcase_add_test(tc, fixture_checks);
