@@ -224,13 +224,15 @@ static json_t *moderation_result(const char *model)
                      "flagged", 0, "model", model);
 }
 
-/* Zero usage of the hosted tools, as every response of the current API has it. */
-static json_t *tool_usage(void)
+/* Usage of the hosted tools, as every response of the current API has it:
+ * the web searches made ('searches', one per web_search_call); image
+ * tokens are not modelled (0). */
+static json_t *tool_usage(json_int_t searches)
 {
-    return json_pack("{s:{s:i, s:{s:i, s:i}, s:i, s:{s:i, s:i}, s:i}, s:{s:i}}", "image_gen",
+    return json_pack("{s:{s:i, s:{s:i, s:i}, s:i, s:{s:i, s:i}, s:i}, s:{s:I}}", "image_gen",
                      "input_tokens", 0, "input_tokens_details", "image_tokens", 0, "text_tokens",
                      0, "output_tokens", 0, "output_tokens_details", "image_tokens", 0,
-                     "text_tokens", 0, "total_tokens", 0, "web_search", "num_requests", 0);
+                     "text_tokens", 0, "total_tokens", 0, "web_search", "num_requests", searches);
 }
 
 /* The reasoning object: the request's, with the defaults of the model. */
@@ -266,6 +268,7 @@ json_t *render_response(const struct render_ctx *rc)
     json_t *r = json_object(), *output = json_array(), *text, *tools, *v;
     char id[96], segment[RM_ID_SEGMENT_LEN + 1];
     long out_tokens = 0, reasoning_tokens = 0, in_tokens;
+    json_int_t searches = 0;
     const struct fx_item *items;
     const char *model, *tier;
     size_t nitems;
@@ -294,6 +297,8 @@ json_t *render_response(const struct render_ctx *rc)
                                                    render_summary(rc, &items[i]), req));
         if (items[i].type == FX_ITEM_REASONING)
             reasoning_tokens += t;
+        if (items[i].type == FX_ITEM_TOOL && items[i].tool->kind == BI_WEB_SEARCH)
+            searches++;
         out_tokens += t;
     }
     if (fx->usage_out >= 0)
@@ -371,7 +376,7 @@ json_t *render_response(const struct render_ctx *rc)
                                                : json_string("medium"));
     json_object_set_new(r, "text", text);
     echo(r, req, "tool_choice", json_string("auto"));
-    json_object_set_new(r, "tool_usage", tool_usage());
+    json_object_set_new(r, "tool_usage", tool_usage(searches));
     tools = json_object_get(req, "tools");
     json_object_set_new(r, "tools", normalise_tools(json_is_array(tools) ? tools : NULL));
     echo(r, req, "top_logprobs", json_integer(0));

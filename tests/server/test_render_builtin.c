@@ -192,6 +192,10 @@ START_TEST(web_search_and_citations)
     ck_assert_int_eq(json_integer_value(json_object_get(ev, "output_index")), 1);
     ck_assert(json_equal(json_object_get(ev, "annotation"),
                          json_array_get(json_object_get(part, "annotations"), 0)));
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(r.final, "tool_usage"), "web_search"),
+                         "num_requests")),
+                     1);
     ck_assert_ptr_nonnull(strstr(types_of(&r), "response.output_text.delta "
                                                "response.output_text.annotation.added "
                                                "response.output_text.done"));
