@@ -173,6 +173,10 @@ json_t *render_builtin_item(struct rm_server *srv, const struct fx_item *it, con
 
     server_new_scoped_id(srv, it->tool->id_prefix, segment, id, sizeof(id));
     item = json_pack("{s:s, s:s}", "id", id, "type", it->tool->type);
+    /* an MCP call whose fixture gives an "error" failed */
+    if (it->tool->kind == BI_MCP_CALL && json_object_get(it->raw, "error") &&
+        strcmp(status, RM_STATUS_COMPLETED) == 0)
+        status = RM_STATUS_FAILED;
     if (has_status(it->tool->kind))
         json_object_set_new(item, "status", json_string(status));
     if (it->tool->kind == BI_COMPACTION) {

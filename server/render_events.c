@@ -320,6 +320,11 @@ static void emit_tool(struct emitter *e, const struct fx_item *it, const json_t 
         emit_partial_images(e, it, item, oi, snap);
     if (it->tool->kind == BI_SHELL)
         emit_shell_commands(e, item, oi, snap, obf);
+    if (it->tool->kind == BI_MCP_CALL && json_util_str(item, "status") &&
+        strcmp(json_util_str(item, "status"), RM_STATUS_FAILED) == 0) {
+        emit_status(e, RM_EV_MCP_CALL_FAILED, id, oi, snap); /* instead of .completed */
+        return;
+    }
     for (k = 0; k < BUILTIN_MAX_STATUS_EVENTS && ev->after[k]; k++)
         emit_status(e, ev->after[k], id, oi, snap);
 }

@@ -64,6 +64,7 @@
 #define RM_EV_MCP_ARGS_DELTA "response.mcp_call_arguments.delta"
 #define RM_EV_MCP_ARGS_DONE "response.mcp_call_arguments.done"
 #define RM_EV_MCP_CALL_COMPLETED "response.mcp_call.completed"
+#define RM_EV_MCP_CALL_FAILED "response.mcp_call.failed"
 #define RM_EV_CUSTOM_INPUT_DELTA "response.custom_tool_call_input.delta"
 #define RM_EV_CUSTOM_INPUT_DONE "response.custom_tool_call_input.done"
 #define RM_EV_SHELL_COMMAND_ADDED "response.shell_call_command.added"

@@ -29,6 +29,8 @@
     "{'name':'mcp','response':{'output':[{'type':'mcp_list_tools','server_label':'s',"        \
     "'tools':[{'name':'t','input_schema':{}}]},{'type':'mcp_call','server_label':'s',"        \
     "'name':'t','arguments':{'k':'v w'},'output':'done'}]}},"                                 \
+    "{'name':'mcpx','response':{'output':[{'type':'mcp_call','server_label':'s','name':'t',"   \
+    "'error':'tool crashed'}]}},"                                                                \
     "{'name':'mcpr','response':{'output':[{'type':'mcp_approval_request','server_label':'s'," \
     "'name':'t','arguments':{'k':1}}]}},"                                                      \
     "{'name':'ctc','response':{'output':[{'type':'custom_tool_call','name':'apply_patch',"    \
@@ -117,6 +119,10 @@ START_TEST(event_sequences)
                 "response.mcp_call.in_progress response.mcp_call_arguments.delta "
                 "response.mcp_call_arguments.delta response.mcp_call_arguments.done "
                 "response.mcp_call.completed response.output_item.done response.completed"},
+        {"mcpx", "response.created response.in_progress response.output_item.added "
+                 "response.mcp_call.in_progress response.mcp_call_arguments.delta "
+                 "response.mcp_call_arguments.done response.mcp_call.failed "
+                 "response.output_item.done response.completed"},
         {"mcpr", "response.created response.in_progress response.output_item.added "
                  "response.output_item.done response.completed"},
         {"ctc", "response.created response.in_progress response.output_item.added "
@@ -284,6 +290,12 @@ START_TEST(images_mcp_custom_shell)
     ck_assert_str_eq(json_string_value(json_object_get(it, "output")), "done");
     ck_assert(harness_is_id(json_string_value(json_object_get(it, "id")), RM_ID_MCP_CALL,
                             RM_ID_HEX_LEN));
+    rendered_release(&r);
+
+    render_checked(&r, &set, "mcpx", NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(output_at(&r, 0), "status")), "failed");
+    ck_assert_str_eq(json_string_value(json_object_get(output_at(&r, 0), "error")), "tool crashed");
+    ck_assert(json_is_null(json_object_get(output_at(&r, 0), "output")));
     rendered_release(&r);
 
     render_checked(&r, &set, "mcpr", NULL);
