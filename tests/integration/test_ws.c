@@ -331,6 +331,26 @@ START_TEST(stall_parks_no_thread)
 }
 END_TEST
 
+/* SIGTERM with a stalled WebSocket open: a 1001 close, and a clean exit. */
+START_TEST(shutdown_closes_open_connections)
+{
+    static const char *const h[] = {"x-respmock-fault: stall;after_events=1;stall_ms=60000",
+                                    NULL};
+    struct ws_client *c = open_ws(h);
+    char *data;
+    int code = 0, kind;
+
+    ck_assert_int_eq(ws_client_send_text(c, CREATE), 0);
+    ck_assert_int_eq(ws_client_recv(c, WAIT_MS, &data, NULL, NULL), WS_MSG_TEXT);
+    free(data);
+    ck_assert_int_eq(test_server_stop(&test_srv), 0);
+    kind = ws_client_recv(c, WAIT_MS, NULL, NULL, &code);
+    ck_assert_int_eq(kind, WS_MSG_CLOSE);
+    ck_assert_int_eq(code, RM_WS_CLOSE_GOING_AWAY);
+    ws_client_free(c);
+}
+END_TEST
+
 /* ---- frames, control messages, limits ------------------------------------ */
 
 START_TEST(oversize_message_closes_1009)
@@ -472,7 +492,7 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("ws_faults"), 60, start_default, srv_stop,
               drop_fault_cuts_mid_stream, error_fault_ends_with_error_event);
     add_tcase(s, tcase_create("ws_pacing"), 60, start_one_thread, srv_stop,
-              stall_parks_no_thread);
+              stall_parks_no_thread, shutdown_closes_open_connections);
     add_tcase(s, tcase_create("ws_frames"), 60, start_small_body, srv_stop,
               oversize_message_closes_1009, ping_gets_pong_and_close_is_answered,
               vanishing_clients_leave_the_server_well);
