@@ -240,6 +240,43 @@ START_TEST(bad_client_events_get_error_events)
 }
 END_TEST
 
+/* An error fixture's status and error object; a bad x-respmock-fixture on
+ * the upgrade makes every create an error event. */
+START_TEST(error_fixtures_and_fixture_header)
+{
+    static const char *const h[] = {"x-respmock-fixture: no-such-fixture", NULL};
+    struct ws_client *c = open_ws(NULL);
+    json_t *evs = create(c, "{\"type\":\"response.create\",\"model\":\"respmock-error-429\","
+                            "\"input\":\"hi\"}",
+                         RM_EV_ERROR);
+    json_t *e = json_array_get(evs, 0);
+
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "status")), 429);
+    ck_assert_str_eq(jstr(json_object_get(e, "error"), "code"), "rate_limit_exceeded");
+    json_decref(evs);
+    ws_client_free(c);
+    c = open_ws(h);
+    evs = create(c, CREATE, RM_EV_ERROR);
+    ck_assert_str_eq(jstr(json_object_get(json_array_get(evs, 0), "error"), "code"),
+                     "unknown_fixture");
+    json_decref(evs);
+    ws_client_free(c);
+}
+END_TEST
+
+/* A frame a client must never send (unmasked) is a protocol error: 1002. */
+START_TEST(unmasked_frame_closes_1002)
+{
+    struct ws_client *c = open_ws(NULL);
+    int code = 0;
+
+    ck_assert_int_eq(ws_client_send_bytes(c, "\x81\x02hi", 4), 0);
+    ck_assert_int_eq(ws_client_recv(c, WAIT_MS, NULL, NULL, &code), WS_MSG_CLOSE);
+    ck_assert_int_eq(code, 1002);
+    ws_client_free(c);
+}
+END_TEST
+
 START_TEST(steer_is_refused)
 {
     struct ws_client *c = open_ws(NULL);
@@ -488,7 +525,7 @@ Suite *make_suite(void)
               generate_false_warms_up);
     add_tcase(s, tcase_create("ws_client_events"), 60, start_default, srv_stop,
               bad_client_events_get_error_events, steer_is_refused, journal_names_websocket_creates,
-              upgrade_needs_a_key);
+              upgrade_needs_a_key, error_fixtures_and_fixture_header, unmasked_frame_closes_1002);
     add_tcase(s, tcase_create("ws_faults"), 60, start_default, srv_stop,
               drop_fault_cuts_mid_stream, error_fault_ends_with_error_event);
     add_tcase(s, tcase_create("ws_pacing"), 60, start_one_thread, srv_stop,

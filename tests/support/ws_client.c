@@ -260,6 +260,11 @@ int ws_client_send(struct ws_client *c, int opcode, const void *data, size_t len
     return flush(c);
 }
 
+int ws_client_send_bytes(struct ws_client *c, const void *bytes, size_t len)
+{
+    return send(c->fd, bytes, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
 int ws_client_send_text(struct ws_client *c, const char *text)
 {
     return ws_client_send(c, WSLAY_TEXT_FRAME, text, strlen(text));

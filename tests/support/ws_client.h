@@ -31,6 +31,10 @@ struct ws_client *ws_client_connect(int port, const char *const *headers, int *s
 /* Queue and send one message ('opcode' 1 text, 2 binary, 9 ping). 0 or -1. */
 int ws_client_send(struct ws_client *c, int opcode, const void *data, size_t len);
 
+/* Write 'len' raw bytes to the socket, past wslay (a frame it would never
+ * send, such as an unmasked one). 0 or -1. */
+int ws_client_send_bytes(struct ws_client *c, const void *bytes, size_t len);
+
 /* ws_client_send of a text message. */
 int ws_client_send_text(struct ws_client *c, const char *text);
 
