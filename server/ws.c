@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -84,10 +86,10 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     struct ws_conn *c = user;
     ssize_t n;
 
-    (void)flags;
     if (len > RM_WS_IO_BLOCK)
         len = RM_WS_IO_BLOCK;
-    n = send(c->fd, data, len, MSG_NOSIGNAL);
+    /* a frame's header goes out with its payload (TCP_NODELAY is on) */
+    n = send(c->fd, data, len, MSG_NOSIGNAL | (flags & WSLAY_MSG_MORE ? MSG_MORE : 0));
     if (n >= 0)
         return n;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -343,11 +345,13 @@ int ws_hub_adopt(struct ws_hub *h, int fd, const char *extra, size_t extra_len,
                                                     on_msg};
     struct ws_conn *c = NULL;
     uint64_t one = 1;
-    int flags = fcntl(fd, F_GETFL);
+    int flags = fcntl(fd, F_GETFL), one_int = 1;
 
     if (atomic_fetch_add(&h->srv->ws_open, 1) >= RM_MAX_WS_CONNECTIONS || flags < 0 ||
         fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || !(c = calloc(1, sizeof(*c))))
         goto fail;
+    /* each event is its own small message: no Nagle wait behind the last one */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_int, sizeof(one_int));
     c->hub = h;
     c->fd = fd;
     c->wake_ms = -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "contract.h"
+#include "../../server/limits.h"
 #include "sse.h"
 #include "test_support.h"
 #include "ws_client.h"
@@ -453,6 +454,27 @@ START_TEST(vanishing_clients_leave_the_server_well)
 }
 END_TEST
 
+/* At most RM_MAX_WS_CONNECTIONS are open: one more upgrade gets 503. */
+START_TEST(connection_limit_is_503)
+{
+    static struct ws_client *conns[RM_MAX_WS_CONNECTIONS];
+    char *data;
+    int i, status = 0;
+
+    for (i = 0; i < RM_MAX_WS_CONNECTIONS; i++) {
+        conns[i] = open_ws(NULL);
+        /* a round trip: the server has taken the connection over */
+        ck_assert_int_eq(ws_client_send(conns[i], 9, "p", 1), 0);
+        ck_assert_int_eq(ws_client_recv(conns[i], WAIT_MS, &data, NULL, NULL), WS_MSG_PONG);
+        free(data);
+    }
+    ck_assert_ptr_null(ws_client_connect(test_srv.port, NULL, &status, NULL));
+    ck_assert_int_eq(status, 503);
+    for (i = 0; i < RM_MAX_WS_CONNECTIONS; i++)
+        ws_client_free(conns[i]);
+}
+END_TEST
+
 /* ---- the upgrade ------------------------------------------------------------ */
 
 /* An upgrade with 'headers' is refused with 'status', its reply naming 'text'. */
@@ -532,7 +554,7 @@ Suite *make_suite(void)
               stall_parks_no_thread, shutdown_closes_open_connections);
     add_tcase(s, tcase_create("ws_frames"), 60, start_small_body, srv_stop,
               oversize_message_closes_1009, ping_gets_pong_and_close_is_answered,
-              vanishing_clients_leave_the_server_well);
+              vanishing_clients_leave_the_server_well, connection_limit_is_503);
     add_tcase(s, tcase_create("ws_off"), 60, start_no_websocket, srv_stop,
               no_websocket_is_426_before_auth);
     return s;

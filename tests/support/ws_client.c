@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "test_support.h"
 #include "ws_accept.h"
 
-#define WS_CLIENT_QUEUE 4096   /* messages received and not yet read */
+#define WS_CLIENT_QUEUE 1024   /* messages received and not yet read */
 #define WS_CLIENT_HEAD 65536   /* bytes of a handshake reply */
 
 struct ws_msg {
@@ -78,9 +79,9 @@ static ssize_t c_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t l
                       void *user)
 {
     struct ws_client *c = user;
-    ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = send(c->fd, data, len,
+                     MSG_NOSIGNAL | MSG_DONTWAIT | (flags & WSLAY_MSG_MORE ? MSG_MORE : 0));
 
-    (void)flags;
     if (n >= 0)
         return n;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -224,6 +225,7 @@ struct ws_client *ws_client_connect(int port, const char *const *headers, int *s
     }
     c->fd = fd;
     c->rng = (unsigned)now_ms();
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     if (b.len > off) {
         c->extra_len = b.len - off;
         c->extra = malloc(c->extra_len);
