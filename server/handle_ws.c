@@ -137,16 +137,17 @@ static int answer_steer(struct ws_answer *a, const json_t *ev)
 }
 
 /* Keep a create in the journal as method "WEBSOCKET" (what came in and
- * what answered), so tests can tell a WebSocket turn from an HTTP one. */
-static void journal_create(struct ws_session *s, const char *rid, const char *data, size_t len,
-                           const struct rm_reply *out, int status)
+ * what answered), so tests can tell a WebSocket turn from an HTTP one.
+ * Returns the entry (borrowed) or NULL. */
+static const json_t *journal_create(struct ws_session *s, const char *rid, const char *data,
+                                    size_t len, const struct rm_reply *out, int status)
 {
     size_t kept = len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : len;
     struct timespec ts;
     json_t *e, *body;
 
     if (!s->srv->cfg.journal)
-        return;
+        return NULL;
     while (kept < len && kept > 0 && ((unsigned char)data[kept] & 0xC0) == 0x80)
         kept--; /* never cut a UTF-8 sequence */
     body = json_stringn(data, kept);
@@ -161,8 +162,7 @@ static void journal_create(struct ws_session *s, const char *rid, const char *da
                   s->open.scenario[0] ? s->open.scenario : NULL, "state",
                   out->state[0] ? out->state : NULL, "status", status, "duration_ms",
                   (json_int_t)0, "stream", status == 200, "stream_completed", "websocket", 1);
-    if (e)
-        journal_add(s->srv->journal, e, kept + 512);
+    return e ? journal_add(s->srv->journal, e, kept + 512) : NULL;
 }
 
 /* response.create: the body less the envelope, through the create of
@@ -229,7 +229,9 @@ static int answer_create(struct ws_session *s, json_t *ev, const char *data, siz
     }
     server_log(s->srv, LOG_INFO, "WEBSOCKET %s %d%s%s", RM_WS_EV_CREATE, status,
                out.fixture[0] ? " fixture=" : "", out.fixture);
-    journal_create(s, out.request_id, data, len, &out, status);
+    a->journal_entry = journal_create(s, out.request_id, data, len, &out, status);
+    if (status != 200)
+        a->journal_entry = NULL; /* only a stream is finished later */
     reply_release(&out);
     return rc;
 }

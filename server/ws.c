@@ -17,6 +17,7 @@
 #include <wslay/wslay.h>
 
 #include "contract.h"
+#include "journal.h"
 #include "stream.h"
 
 #define WS_EPOLL_BATCH 64   /* epoll events taken per wait */
@@ -28,6 +29,8 @@ struct ws_conn {
     wslay_event_context_ptr ctx;
     struct ws_session *session;
     struct stream *queue[RM_WS_MAX_QUEUED]; /* answers still to send, oldest first */
+    const json_t *entry[RM_WS_MAX_QUEUED];  /* their journal entries (borrowed), or NULL */
+    int64_t queued_ms[RM_WS_MAX_QUEUED];    /* when each answer was queued */
     size_t qhead, qlen;
     char *extra;            /* bytes read past the handshake, fed to wslay first */
     size_t extra_len, extra_off;
@@ -132,17 +135,31 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         close_with(c, RM_WS_CLOSE_OVERLOADED, "too many responses queued on this connection");
         return;
     }
-    c->queue[(c->qhead + c->qlen++) % RM_WS_MAX_QUEUED] = st;
+    c->queue[(c->qhead + c->qlen) % RM_WS_MAX_QUEUED] = st;
+    c->entry[(c->qhead + c->qlen) % RM_WS_MAX_QUEUED] = a.journal_entry;
+    c->queued_ms[(c->qhead + c->qlen) % RM_WS_MAX_QUEUED] = server_now_ms();
+    c->qlen++;
+}
+
+/* The head answer is done with: its journal entry says how it ended. */
+static void pop_answer(struct ws_conn *c, int completed)
+{
+    const json_t *e = c->entry[c->qhead];
+
+    if (e)
+        journal_finish(c->hub->srv->journal, e, completed,
+                       server_now_ms() - c->queued_ms[c->qhead]);
+    stream_free(c->queue[c->qhead]);
+    c->qhead = (c->qhead + 1) % RM_WS_MAX_QUEUED;
+    c->qlen--;
 }
 
 /* ---- One connection ------------------------------------------------------ */
 
 static void conn_free(struct ws_conn *c)
 {
-    size_t i;
-
-    for (i = 0; i < c->qlen; i++)
-        stream_free(c->queue[(c->qhead + i) % RM_WS_MAX_QUEUED]);
+    while (c->qlen) /* cut, vanished or closed before the end */
+        pop_answer(c, 0);
     if (c->ctx)
         wslay_event_context_free(c->ctx);
     ws_session_free(c->session);
@@ -176,9 +193,7 @@ static void pump(struct ws_conn *c, int64_t now)
             c->wake_ms = wake;
             return;
         case STREAM_END:
-            stream_free(st);
-            c->qhead = (c->qhead + 1) % RM_WS_MAX_QUEUED;
-            c->qlen--;
+            pop_answer(c, 1);
             break;
         case STREAM_ABORT:
         default:
@@ -201,6 +216,8 @@ static int service(struct ws_hub *h, struct ws_conn *c, int64_t now)
     if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0)
         return 1;
     if (c->cut && !wslay_event_want_write(c->ctx)) {
+        while (c->qlen) /* journaled as cut before the client can see it */
+            pop_answer(c, 0);
         shutdown(c->fd, SHUT_RDWR); /* no close frame: the client sees the stream cut */
         return 1;
     }

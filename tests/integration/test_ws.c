@@ -512,7 +512,26 @@ START_TEST(journal_names_websocket_creates)
     ck_assert_int_eq(json_array_size(data), 1);
     ck_assert_str_eq(jstr(json_array_get(data, 0), "path"), "/v1/responses");
     ck_assert(json_is_true(json_object_get(json_array_get(data, 0), "websocket")));
+    ck_assert(json_is_true(json_object_get(json_array_get(data, 0), "stream_completed")));
     json_decref(list);
+    /* a cut stream is journaled as not completed */
+    {
+        static const char *const h[] = {"x-respmock-fault: drop;after_events=2", NULL};
+        int kind;
+
+        c = open_ws(h);
+        ck_assert_int_eq(ws_client_send_text(c, CREATE), 0);
+        while ((kind = ws_client_recv(c, WAIT_MS, NULL, NULL, NULL)) == WS_MSG_TEXT)
+            ;
+        ck_assert_int_eq(kind, WS_MSG_EOF);
+        ws_client_free(c);
+        list = srv_call("GET", "/__admin/requests?method=" RM_WS_JOURNAL_METHOD, NULL, &status);
+        data = json_object_get(list, "data");
+        ck_assert_int_eq(json_array_size(data), 2);
+        ck_assert(json_is_false(json_object_get(json_array_get(data, 0), "stream_completed")) ||
+                  json_is_false(json_object_get(json_array_get(data, 1), "stream_completed")));
+        json_decref(list);
+    }
 }
 END_TEST
 
