@@ -63,7 +63,6 @@
 #define RM_WS_SESSION_RESPONSES 64              /* store:false responses a connection keeps */
 #define RM_WS_SESSION_BYTES (64u * 1024 * 1024) /* their size in all, oldest dropped first */
 #define RM_WS_OUTBOX_MSGS 64                    /* messages queued in wslay before pausing */
-#define RM_WS_IO_BLOCK 16384                    /* bytes per socket read or write */
 #define RM_WS_HANDSHAKE_KEY 64                  /* bytes of a Sec-WebSocket-Key accepted */
 
 #endif

@@ -19,6 +19,7 @@
 #include "contract.h"
 #include "journal.h"
 #include "stream.h"
+#include "ws_io.h"
 
 #define WS_EPOLL_BATCH 64   /* epoll events taken per wait */
 #define WS_MAX_WAIT_MS 1000 /* longest sleep of the loop (re-checks stopping) */
@@ -26,14 +27,13 @@
 struct ws_conn {
     struct ws_hub *hub;
     int fd;
+    struct ws_io io;        /* the socket and the bytes read past the handshake */
     wslay_event_context_ptr ctx;
     struct ws_session *session;
     struct stream *queue[RM_WS_MAX_QUEUED]; /* answers still to send, oldest first */
     const json_t *entry[RM_WS_MAX_QUEUED];  /* their journal entries (borrowed), or NULL */
     int64_t queued_ms[RM_WS_MAX_QUEUED];    /* when each answer was queued */
     size_t qhead, qlen;
-    char *extra;            /* bytes read past the handshake, fed to wslay first */
-    size_t extra_len, extra_off;
     ws_release_fn release;
     void *handle;
     int64_t wake_ms;        /* when the head answer's next frame is due; -1 none */
@@ -60,46 +60,15 @@ struct ws_hub {
 static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *user)
 {
-    struct ws_conn *c = user;
-    ssize_t n;
-
     (void)flags;
-    if (c->extra_off < c->extra_len) {
-        size_t take = c->extra_len - c->extra_off;
-
-        if (take > len)
-            take = len;
-        memcpy(buf, c->extra + c->extra_off, take);
-        c->extra_off += take;
-        return (ssize_t)take;
-    }
-    n = recv(c->fd, buf, len, 0);
-    if (n > 0)
-        return n;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE); /* the client went away */
-    return -1;
+    return ws_io_recv(ctx, &((struct ws_conn *)user)->io, buf, len);
 }
 
 static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *user)
 {
-    struct ws_conn *c = user;
-    ssize_t n;
-
-    if (len > RM_WS_IO_BLOCK)
-        len = RM_WS_IO_BLOCK;
     /* a frame's header goes out with its payload (TCP_NODELAY is on) */
-    n = send(c->fd, data, len, MSG_NOSIGNAL | (flags & WSLAY_MSG_MORE ? MSG_MORE : 0));
-    if (n >= 0)
-        return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
+    return ws_io_send(ctx, &((struct ws_conn *)user)->io, data, len, flags);
 }
 
 static void close_with(struct ws_conn *c, uint16_t code, const char *reason)
@@ -163,7 +132,7 @@ static void conn_free(struct ws_conn *c)
     if (c->ctx)
         wslay_event_context_free(c->ctx);
     ws_session_free(c->session);
-    free(c->extra);
+    free(c->io.extra);
     if (c->release)
         c->release(c->handle); /* closes the socket */
     atomic_fetch_sub(&c->hub->srv->ws_open, 1);
@@ -208,7 +177,7 @@ static int service(struct ws_hub *h, struct ws_conn *c, int64_t now)
 {
     uint32_t want;
 
-    if ((c->revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->extra_off < c->extra_len)
+    if ((c->revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) || ws_io_pending(&c->io))
         if (wslay_event_recv(c->ctx) != 0)
             return 1;
     c->revents = 0;
@@ -268,7 +237,7 @@ static int next_timeout(const struct ws_hub *h, int64_t now)
     int64_t t = WS_MAX_WAIT_MS;
 
     for (c = h->conns; c; c = c->next) {
-        if (c->extra_off < c->extra_len)
+        if (ws_io_pending(&c->io))
             return 0;
         if (c->wake_ms >= 0 && c->wake_ms - now < t)
             t = c->wake_ms - now;
@@ -371,15 +340,16 @@ int ws_hub_adopt(struct ws_hub *h, int fd, const char *extra, size_t extra_len,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_int, sizeof(one_int));
     c->hub = h;
     c->fd = fd;
+    c->io.fd = fd;
     c->wake_ms = -1;
     c->release = release;
     c->handle = handle;
     if (extra_len) {
-        c->extra = malloc(extra_len);
-        if (!c->extra)
+        c->io.extra = malloc(extra_len);
+        if (!c->io.extra)
             goto fail;
-        memcpy(c->extra, extra, extra_len);
-        c->extra_len = extra_len;
+        memcpy(c->io.extra, extra, extra_len);
+        c->io.extra_len = extra_len;
     }
     if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0)
         goto fail;
@@ -408,7 +378,7 @@ fail:
     if (c) {
         if (c->ctx)
             wslay_event_context_free(c->ctx);
-        free(c->extra);
+        free(c->io.extra);
         free(c);
     }
     json_decref(open->headers);

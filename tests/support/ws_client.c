@@ -19,6 +19,7 @@
 #include "contract.h"
 #include "test_support.h"
 #include "ws_accept.h"
+#include "ws_io.h"
 
 #define WS_CLIENT_QUEUE 1024   /* messages received and not yet read */
 #define WS_CLIENT_HEAD 65536   /* bytes of a handshake reply */
@@ -32,12 +33,10 @@ struct ws_msg {
 
 struct ws_client {
     int fd;
+    struct ws_io io;       /* the socket, the bytes read past the handshake, eof */
     wslay_event_context_ptr ctx;
     struct ws_msg q[WS_CLIENT_QUEUE];
     size_t qhead, qlen;
-    char *extra;           /* bytes read past the handshake */
-    size_t extra_len, extra_off;
-    int eof;
     unsigned rng;
 };
 
@@ -52,43 +51,14 @@ static int64_t now_ms(void)
 static ssize_t c_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                       void *user)
 {
-    struct ws_client *c = user;
-    ssize_t n;
-
     (void)flags;
-    if (c->extra_off < c->extra_len) {
-        size_t take = c->extra_len - c->extra_off < len ? c->extra_len - c->extra_off : len;
-
-        memcpy(buf, c->extra + c->extra_off, take);
-        c->extra_off += take;
-        return (ssize_t)take;
-    }
-    n = recv(c->fd, buf, len, MSG_DONTWAIT);
-    if (n > 0)
-        return n;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    } else {
-        c->eof = 1;
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    }
-    return -1;
+    return ws_io_recv(ctx, &((struct ws_client *)user)->io, buf, len);
 }
 
 static ssize_t c_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                       void *user)
 {
-    struct ws_client *c = user;
-    ssize_t n = send(c->fd, data, len,
-                     MSG_NOSIGNAL | MSG_DONTWAIT | (flags & WSLAY_MSG_MORE ? MSG_MORE : 0));
-
-    if (n >= 0)
-        return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    else
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
+    return ws_io_send(ctx, &((struct ws_client *)user)->io, data, len, flags);
 }
 
 static int c_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
@@ -224,12 +194,16 @@ struct ws_client *ws_client_connect(int port, const char *const *headers, int *s
         return NULL;
     }
     c->fd = fd;
+    c->io.fd = fd;
     c->rng = (unsigned)now_ms();
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     if (b.len > off) {
-        c->extra_len = b.len - off;
-        c->extra = malloc(c->extra_len);
-        memcpy(c->extra, b.data + off, c->extra_len);
+        c->io.extra_len = b.len - off;
+        c->io.extra = malloc(c->io.extra_len);
+        if (c->io.extra)
+            memcpy(c->io.extra, b.data + off, c->io.extra_len);
+        else
+            c->io.extra_len = 0;
     }
     buf_release(&b);
     if (wslay_event_context_client_init(&c->ctx, &cb, c) != 0) {
@@ -284,14 +258,14 @@ int ws_client_recv(struct ws_client *c, int timeout_ms, char **data, size_t *len
         struct pollfd p = {c->fd, POLLIN, 0};
         int64_t left = end - now_ms();
 
-        if (c->eof)
+        if (c->io.eof)
             return WS_MSG_EOF;
         if (left <= 0)
             return WS_MSG_TIMEOUT;
-        if (c->extra_off >= c->extra_len && poll(&p, 1, (int)left) <= 0)
+        if (!ws_io_pending(&c->io) && poll(&p, 1, (int)left) <= 0)
             continue;
         if (wslay_event_recv(c->ctx) != 0) {
-            c->eof = 1;
+            c->io.eof = 1;
             if (!c->qlen)
                 return WS_MSG_EOF;
         }
@@ -374,7 +348,7 @@ void ws_client_free(struct ws_client *c)
     }
     if (c->ctx)
         wslay_event_context_free(c->ctx);
-    free(c->extra);
+    free(c->io.extra);
     close(c->fd);
     free(c);
 }
