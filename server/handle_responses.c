@@ -10,7 +10,9 @@
 #include "json_util.h"
 #include "lifecycle.h"
 #include "render_builtin.h"
+#include "render_events.h"
 #include "validate.h"
+#include "ws_accept.h"
 
 /* Validate a Responses body (of input_tokens when 'input_tokens'). With
  * --accept-unknown-params the fields no rule knows are left out of the
@@ -41,8 +43,44 @@ static int validate_body(struct rm_server *srv, const json_t *body, int input_to
     return rc;
 }
 
-void responses_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
-                      struct rm_reply *out)
+/* generate:false (WebSocket warm-up): the rendered response without output
+ * and without output tokens, its id usable as previous_response_id.
+ * Replaces gen->final and gen->events. Returns 0 or -1 (OOM). */
+static int without_output(const struct render_ctx *rc, const struct fx_fault *fault,
+                          struct generation *gen)
+{
+    json_t *final = json_copy(gen->final), *usage;
+    struct event_list *l;
+
+    if (!final)
+        return -1;
+    json_object_set_new(final, "output", json_array());
+    usage = json_deep_copy(json_object_get(final, "usage"));
+    if (json_is_object(usage)) {
+        json_int_t in = json_integer_value(json_object_get(usage, "input_tokens"));
+
+        json_object_set_new(usage, "output_tokens", json_integer(0));
+        json_object_set_new(json_object_get(usage, "output_tokens_details"), "reasoning_tokens",
+                            json_integer(0));
+        json_object_set_new(usage, "total_tokens", json_integer(in));
+        json_object_set(final, "usage", usage);
+    }
+    json_decref(usage);
+    l = render_response_events(rc, final, fault, 0);
+    if (!l) {
+        json_decref(final);
+        return -1;
+    }
+    json_decref(gen->final);
+    event_list_unref(gen->events);
+    gen->final = final;
+    gen->events = l;
+    return 0;
+}
+
+int responses_create_with(struct rm_server *srv, const struct rm_request *req,
+                          const struct create_opts *o, struct rm_reply *out,
+                          struct api_error *err)
 {
     struct generation gen = {NULL, NULL};
     struct lifecycle_create lc;
@@ -50,27 +88,26 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     struct match_facts facts;
     struct fx_fault fault;
     struct render_ctx rc;
-    struct api_error err;
     const struct fixture *fx;
     json_t *body, *input, *items = NULL, *context = NULL;
     struct match_texts texts;
-    int stream;
+    int stream, ret = -1;
 
-    (void)arg;
     memset(&lc, 0, sizeof(lc));
     memset(&ask, 0, sizeof(ask));
     memset(&texts, 0, sizeof(texts));
-    body = request_json(req, &err);
-    if (!body || validate_body(srv, body, 0, out, &err) != 0 ||
-        request_check_model(req, out, json_util_str(body, "model"), &err) != 0 ||
-        generate_parse_fault(req->fault, &fault, &err) != 0)
-        goto out_error;
+    body = o && o->body ? json_incref(o->body) : request_json(req, err);
+    if (!body || validate_body(srv, body, 0, out, err) != 0 ||
+        request_check_model(req, out, json_util_str(body, "model"), err) != 0 ||
+        generate_parse_fault(req->fault, &fault, err) != 0)
+        goto out;
     input = json_object_get(body, "input");
     stream = json_util_true(body, "stream");
     ask_read(&ask, ASK_RESPONSES, body);
     /* previous_response_id, conversation, store and background rules. */
-    if (lifecycle_create_begin(srv, body, ask.tool_outputs, &lc, &err) != 0)
-        goto out_error;
+    if (lifecycle_create_begin_in(srv, o ? o->session : NULL, body, ask.tool_outputs, &lc,
+                                  err) != 0)
+        goto out;
     items = request_normalise_input(srv, input);
     context = json_copy(lc.prefix); /* shallow: stored items are never changed */
     json_array_extend(context, items);
@@ -78,11 +115,13 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     generate_facts(&facts, &texts, "/v1/responses", body, &ask,
                    json_object_get(body, "instructions"), input, stream, lc.turn);
     facts.prev_fixture = lc.prev_fixture[0] ? lc.prev_fixture : NULL;
-    fx = generate_pick(srv, req, &facts, out, &err);
+    fx = generate_pick(srv, req, &facts, out, err);
     if (!fx)
-        goto out_error;
-    if (generate_reply_start(fx, &fault, out))
         goto out;
+    if (generate_reply_start(fx, &fault, out)) {
+        ret = 1;
+        goto out;
+    }
 
     /* The final object first; the stream derives from it. */
     memset(&rc, 0, sizeof(rc));
@@ -94,8 +133,12 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
     rc.context = context;
     rc.background = lc.background;
-    if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, &err) != 0)
-        goto out_error;
+    if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, err) != 0)
+        goto out;
+    if (o && o->no_generate && stream && without_output(&rc, &fault, &gen) != 0) {
+        api_error_oom(err);
+        goto out;
+    }
     if (fx->kind == FX_TRANSCRIPT) {
         if (stream)
             reply_events(out, event_list_ref(gen.events));
@@ -103,8 +146,9 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
             reply_json(out, 200, json_incref(gen.final));
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
-            lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)
-            goto out_error;
+            lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, err) != 0)
+            goto out;
+        ret = 0;
         goto out;
     }
     if (stream) {
@@ -116,12 +160,10 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
         fault_body_apply(&fault, &fx->stream, out->body, &out->body_len);
     }
     /* Conversation items, then the store. */
-    if (lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)
-        goto out_error;
-    goto out;
+    if (lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, err) != 0)
+        goto out;
+    ret = 0;
 
-out_error:
-    reply_fail(out, &err);
 out:
     generation_release(&gen);
     json_decref(context);
@@ -130,6 +172,17 @@ out:
     json_decref(body);
     lifecycle_create_release(&lc);
     generate_texts_release(&texts);
+    return ret;
+}
+
+void responses_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
+                      struct rm_reply *out)
+{
+    struct api_error err;
+
+    (void)arg;
+    if (responses_create_with(srv, req, NULL, out, &err) < 0)
+        reply_fail(out, &err);
 }
 
 void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
@@ -189,21 +242,55 @@ void responses_compact(struct rm_server *srv, const struct rm_request *req, cons
     json_decref(body);
 }
 
+/* A header of the request, or NULL. */
+static const char *header_of(const struct rm_request *req, const char *name)
+{
+    return req->header ? req->header(req->header_ctx, name) : NULL;
+}
+
 void responses_websocket(struct rm_server *srv, const struct rm_request *req, const char *arg,
                          struct rm_reply *out)
 {
-    const char *upgrade = req->header ? req->header(req->header_ctx, "upgrade") : NULL;
+    const char *upgrade = header_of(req, "upgrade");
+    const char *version = header_of(req, "sec-websocket-version");
+    char accept[WS_ACCEPT_LEN + 1];
     struct api_error err;
 
-    (void)srv;
     (void)arg;
-    if (upgrade && strcasecmp(upgrade, "websocket") == 0) {
+    if (!upgrade || strcasecmp(upgrade, "websocket") != 0) {
+        api_error_not_found(&err, NULL, "Invalid URL (GET %.300s)", req->path);
+        reply_error(out, &err);
+        return;
+    }
+    if (srv->cfg.no_websocket) {
         api_error_set(&err, 426, RM_ERRTYPE_INVALID_REQUEST, "websocket_not_supported", NULL,
-                      "respmock: WebSocket mode is not available; use HTTP (POST /v1/responses).");
+                      "respmock: WebSocket mode is off (--no-websocket); use HTTP "
+                      "(POST /v1/responses).");
         reply_error(out, &err);
         reply_header(out, "x-should-retry", "false");
         return;
     }
-    api_error_not_found(&err, NULL, "Invalid URL (GET %.300s)", req->path);
-    reply_error(out, &err);
+    if (!version || strcmp(version, "13") != 0) {
+        api_error_set(&err, 426, RM_ERRTYPE_INVALID_REQUEST, "unsupported_websocket_version",
+                      NULL, "WebSocket version 13 is required (Sec-WebSocket-Version: 13).");
+        reply_error(out, &err);
+        reply_header(out, "Sec-WebSocket-Version", "13");
+        return;
+    }
+    if (ws_accept_key(header_of(req, "sec-websocket-key"), RM_WS_HANDSHAKE_KEY, accept) != 0) {
+        api_error_invalid(&err, NULL, NULL, "Missing or bad Sec-WebSocket-Key header.");
+        reply_error(out, &err);
+        return;
+    }
+    if (atomic_load(&srv->ws_open) >= RM_MAX_WS_CONNECTIONS) {
+        api_error_set(&err, 503, RM_ERRTYPE_SERVICE_UNAVAILABLE, NULL, NULL,
+                      "Too many WebSocket connections (the limit is %d).",
+                      RM_MAX_WS_CONNECTIONS);
+        reply_error(out, &err);
+        return;
+    }
+    out->status = 101;
+    out->upgrade = 1;
+    reply_header(out, "Upgrade", "websocket");
+    reply_header(out, "Sec-WebSocket-Accept", accept);
 }

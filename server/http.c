@@ -20,6 +20,7 @@
 #include "router.h"
 #include "stream.h"
 #include "timer.h"
+#include "ws.h"
 
 /* Per-request state, in MHD's *req_cls. */
 struct http_req {
@@ -39,6 +40,7 @@ struct http_req {
     int streamed;        /* the reply was a stream */
     int stream_ended;    /* ... and its reader reached the end cleanly */
     const json_t *journal_entry; /* its journal entry (borrowed), to finish a stream's */
+    struct ws_open *ws;  /* an upgrade: what its WebSocket session keeps, until handed over */
 };
 
 /* A streaming reply, owned by the MHD response (freed by its callback). */
@@ -213,6 +215,63 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+/* ---- WebSocket upgrades: the socket goes to ws.h ------------------------- */
+
+static void release_upgraded(void *handle)
+{
+    MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE); /* closes the socket */
+}
+
+/* After the 101 went out: the socket and what the session keeps go to the hub. */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra,
+                       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    struct rm_server *srv = cls;
+    struct http_req *r = req_cls;
+    struct ws_open *open = r ? r->ws : NULL;
+
+    (void)conn;
+    if (!open || atomic_load(&srv->stopping)) {
+        release_upgraded(urh);
+        return;
+    }
+    r->ws = NULL;
+    if (ws_hub_adopt(srv->ws, sock, extra, extra_len, open, release_upgraded, urh) != 0)
+        server_log(srv, LOG_WARN, "websocket: connection refused (limit %d, or stopping)",
+                   RM_MAX_WS_CONNECTIONS);
+    free(open);
+}
+
+static void copy_header(struct MHD_Connection *conn, const char *name, char *out, size_t len)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+
+    snprintf(out, len, "%s", v ? v : "");
+}
+
+/* The upgrade's headers a session keeps. NULL on OOM. */
+static struct ws_open *ws_open_new(struct MHD_Connection *conn)
+{
+    struct ws_open *o = calloc(1, sizeof(*o));
+
+    if (!o)
+        return NULL;
+    copy_header(conn, "x-respmock-fixture", o->fixture, sizeof(o->fixture));
+    copy_header(conn, "x-respmock-fault", o->fault, sizeof(o->fault));
+    copy_header(conn, "x-respmock-scenario", o->scenario, sizeof(o->scenario));
+    o->headers = json_object();
+    if (o->headers)
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, o->headers);
+    return o;
+}
+
+static void ws_open_free(struct ws_open *o)
+{
+    if (o)
+        json_decref(o->headers);
+    free(o);
+}
+
 static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection *conn,
                                    struct http_req *r)
 {
@@ -222,7 +281,19 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
     enum MHD_Result ret;
     unsigned i;
 
-    if (rep->events) {
+    if (rep->upgrade) {
+        r->ws = srv->ws ? ws_open_new(conn) : NULL;
+        resp = r->ws ? MHD_create_response_for_upgrade(on_upgrade, srv) : NULL;
+        if (!resp) {
+            struct api_error err;
+
+            ws_open_free(r->ws);
+            r->ws = NULL;
+            api_error_oom(&err);
+            reply_fail(rep, &err);
+            return queue_reply(srv, conn, r);
+        }
+    } else if (rep->events) {
         struct stream *st = stream_new_sse(rep->events, srv->cfg.speed, RM_MAX_STREAM_BYTES);
         struct http_stream *hs = st ? calloc(1, sizeof(*hs)) : NULL;
 
@@ -369,6 +440,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         journal_finish(srv->journal, r->journal_entry,
                        r->stream_ended && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
                        server_now_ms() - r->start_ms);
+    ws_open_free(r->ws); /* an upgrade that never happened */
     json_decref(r->headers);
     json_decref(r->query);
     reply_release(&r->reply);
@@ -382,7 +454,8 @@ int http_start(struct rm_server *srv, struct mock_error *err)
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     const struct sockaddr *addr;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_ALLOW_UPGRADE;
     const union MHD_DaemonInfo *info;
 
     memset(&a4, 0, sizeof(a4));
@@ -406,6 +479,13 @@ int http_start(struct rm_server *srv, struct mock_error *err)
         mock_error_set(err, NULL, 0, 0, "cannot start the timer thread");
         return -1;
     }
+    srv->ws = srv->cfg.no_websocket ? NULL : ws_hub_new(srv);
+    if (!srv->cfg.no_websocket && !srv->ws) {
+        mock_error_set(err, NULL, 0, 0, "cannot start the WebSocket thread");
+        timer_free(srv->timer);
+        srv->timer = NULL;
+        return -1;
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
@@ -415,6 +495,8 @@ int http_start(struct rm_server *srv, struct mock_error *err)
     if (!srv->daemon) {
         mock_error_set(err, NULL, 0, 0, "cannot listen on %s:%d (in use, or not allowed)",
                        srv->cfg.host, srv->cfg.port);
+        ws_hub_free(srv->ws);
+        srv->ws = NULL;
         timer_free(srv->timer);
         srv->timer = NULL;
         return -1;
@@ -437,8 +519,11 @@ void http_stop(struct rm_server *srv)
      * nothing is suspended when MHD_stop_daemon, which closes the listen
      * socket, runs. */
     timer_drain(srv->timer); /* nothing may stay suspended past this point */
+    ws_hub_stop(srv->ws);    /* MHD wants every upgraded socket back before it stops */
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    ws_hub_free(srv->ws);
+    srv->ws = NULL;
     timer_free(srv->timer);
     srv->timer = NULL;
 }

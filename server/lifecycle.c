@@ -294,13 +294,15 @@ static int check_pending_calls(const json_t *prev, const json_t *answered,
     return 0;
 }
 
-static int gather_context(struct rm_server *srv, const json_t *body, const json_t *answered,
-                          struct lifecycle_create *lc, struct api_error *err)
+static int gather_context(struct rm_server *srv, struct store *session, const json_t *body,
+                          const json_t *answered, struct lifecycle_create *lc,
+                          struct api_error *err)
 {
     const json_t *conv = json_object_get(body, "conversation");
     const char *cid = json_is_string(conv) ? json_string_value(conv) : json_util_str(conv, "id");
 
     memset(lc, 0, sizeof(*lc));
+    lc->session = session;
     lc->store = !json_is_false(json_object_get(body, "store"));
     lc->background = json_util_true(body, "background");
     lc->prev_id = json_util_str(body, "previous_response_id");
@@ -320,7 +322,8 @@ static int gather_context(struct rm_server *srv, const json_t *body, const json_
         json_t *view;
         int rc = 0;
 
-        if (store_get(srv->store, lc->prev_id, &prev) != 0)
+        if (store_get(srv->store, lc->prev_id, &prev) != 0 &&
+            (!session || store_get(session, lc->prev_id, &prev) != 0))
             return api_error_invalid(err, "previous_response_not_found", "previous_response_id",
                                      "Previous response with id '%.200s' not found.",
                                      lc->prev_id);
@@ -370,12 +373,19 @@ static int check_context_size(const struct lifecycle_create *lc, const json_t *b
                              n, RM_MAX_CONTEXT_ITEMS);
 }
 
+int lifecycle_create_begin_in(struct rm_server *srv, struct store *session, const json_t *body,
+                              const json_t *answered, struct lifecycle_create *lc,
+                              struct api_error *err)
+{
+    if (gather_context(srv, session, body, answered, lc, err) != 0)
+        return -1;
+    return check_context_size(lc, body, err);
+}
+
 int lifecycle_create_begin(struct rm_server *srv, const json_t *body, const json_t *answered,
                            struct lifecycle_create *lc, struct api_error *err)
 {
-    if (gather_context(srv, body, answered, lc, err) != 0)
-        return -1;
-    return check_context_size(lc, body, err);
+    return lifecycle_create_begin_in(srv, NULL, body, answered, lc, err);
 }
 
 json_t *lifecycle_create_reply(const struct lifecycle_create *lc, const json_t *final)
@@ -432,7 +442,7 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
         if (rc != 0)
             return api_error_oom(err);
     }
-    if (!lc->store)
+    if (!lc->store && !lc->session)
         return 0; /* REQ: store-false-not-kept */
     memset(&entry, 0, sizeof(entry));
     entry.input_items = json_incref((json_t *)items);
@@ -451,7 +461,8 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     entry.live = lc->background;
     entry.start_ms = lc->start_ms;
     entry.duration_ms = lifecycle_background_ms(fx);
-    if (store_put(srv->store, &entry) != 0)
+    /* store:false on a WebSocket connection: kept by the connection only */
+    if (store_put(lc->store ? srv->store : lc->session, &entry) != 0)
         return api_error_oom(err);
     return 0;
 }

@@ -37,6 +37,9 @@ struct lifecycle_create {
     int turn;                /* 1 + chain depth, or 1 + responses already in the conversation */
     json_t *prefix;          /* items the model sees before this input (new reference) */
     int64_t start_ms;        /* monotonic time the request was taken */
+    struct store *session;   /* a WebSocket connection's own store (borrowed), or NULL:
+                              * store:false responses are kept there, and chains find
+                              * them there when srv->store has not got the id */
 };
 
 /* Apply the lifecycle rules to a validated create (or input_tokens) body and
@@ -56,6 +59,15 @@ struct lifecycle_create {
  * way. */
 int lifecycle_create_begin(struct rm_server *srv, const json_t *body, const json_t *answered,
                            struct lifecycle_create *lc, struct api_error *err);
+
+/* lifecycle_create_begin for a request of a WebSocket connection whose own
+ * store is 'session' (NULL: the same as lifecycle_create_begin): a
+ * previous_response_id is looked up in srv->store, then in 'session', and
+ * lifecycle_create_end keeps a store:false response in 'session' for the
+ * connection's life (bounded by the session store's limits). */
+int lifecycle_create_begin_in(struct rm_server *srv, struct store *session, const json_t *body,
+                              const json_t *answered, struct lifecycle_create *lc,
+                              struct api_error *err);
 
 /* The JSON body of a non-streaming create reply: 'final' itself, or for a
  * background response its "queued" snapshot. New reference. */

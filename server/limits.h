@@ -60,5 +60,11 @@
 #define RM_MAX_MATCH_TEXT (1u * 1024 * 1024)    /* request text kept for matching */
 #define RM_MAX_SSE_EVENT (16u * 1024 * 1024)    /* one parsed SSE event */
 #define RM_STREAM_BLOCK 16384                   /* bytes per content-reader call */
+#define RM_MAX_WS_CONNECTIONS 256               /* open WebSocket connections (503 above) */
+#define RM_WS_MAX_QUEUED 16                     /* responses one connection has waiting */
+#define RM_WS_SESSION_RESPONSES 64              /* store:false responses a connection keeps */
+#define RM_WS_SESSION_BYTES (64u * 1024 * 1024) /* their size in all, oldest dropped first */
+#define RM_WS_OUTBOX_MSGS 64                    /* messages queued in wslay before pausing */
+#define RM_WS_HANDSHAKE_KEY 64                  /* bytes of a Sec-WebSocket-Key accepted */
 
 #endif

@@ -31,6 +31,7 @@ enum opt_id {
     OPT_HOST, OPT_PORT, OPT_FIXTURES, OPT_THREADS, OPT_LOG_LEVEL, OPT_API_KEY, OPT_API_KEY_FILE,
     OPT_MAX_BODY, OPT_MAX_STORED, OPT_MAX_STORED_BYTES, OPT_SPEED, OPT_JOURNAL,
     OPT_JOURNAL_BYTES, OPT_STRICT, OPT_WATCH, OPT_ADMIN_TOKEN, OPT_FLAVOR, OPT_ACCEPT_UNKNOWN,
+    OPT_NO_WEBSOCKET,
     OPT_DAEMON, OPT_PID_FILE, OPT_READY_FILE, OPT_LOG_FILE, OPT_CHECK, OPT_VERSION, OPT_HELP,
     OPT_COUNT
 };
@@ -75,6 +76,8 @@ static const struct opt_def {
                     "answer errors like gateway F: openai (default) or cometapi"},
     [OPT_ACCEPT_UNKNOWN] = {"--accept-unknown-params", "RESPMOCK_ACCEPT_UNKNOWN_PARAMS", NULL,
                             "unknown Responses fields: a warning, not a 400"},
+    [OPT_NO_WEBSOCKET] = {"--no-websocket", "RESPMOCK_NO_WEBSOCKET", NULL,
+                          "WebSocket mode off: an upgrade gets 426 (clients use HTTP)"},
     [OPT_DAEMON] = {"--daemon", "RESPMOCK_DAEMON", NULL,
                     "run in the background; return once listening"},
     [OPT_PID_FILE] = {"--pid-file", "RESPMOCK_PID_FILE", "F",
@@ -334,6 +337,7 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
         o->flavor = val;
         return 0;
     case OPT_ACCEPT_UNKNOWN:
+    case OPT_NO_WEBSOCKET:
     case OPT_STRICT:
     case OPT_WATCH:
     case OPT_DAEMON: {
@@ -346,6 +350,8 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
             o->strict = on;
         else if (id == OPT_WATCH)
             o->watch = on;
+        else if (id == OPT_NO_WEBSOCKET)
+            o->no_websocket = on;
         else
             o->accept_unknown_params = on;
         return 0;

@@ -58,6 +58,7 @@ struct rm_reply {
     struct rm_header headers[RM_MAX_REPLY_HEADERS];
     unsigned nheaders;
     unsigned delay_ms;           /* wait before sending anything (latency fault) */
+    int upgrade;                 /* status 101: http.c hands the connection to ws.h */
     char fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture that answered, for the access log */
     char note[192];              /* for --log-level debug: the error's code and param */
     char state[RM_MAX_SCENARIO_KEY + 1]; /* the scenario's state after the answer, for the

@@ -16,7 +16,7 @@
 const struct route router_routes[] = {
     {"GET", "/healthz", service_health, ROUTE_OPEN},
     {"POST", "/v1/responses", responses_create, ROUTE_BEARER},
-    {"GET", "/v1/responses", responses_websocket, ROUTE_OPEN}, /* 426 before any auth */
+    {"GET", "/v1/responses", responses_websocket, ROUTE_UPGRADE},
     {"POST", "/v1/responses/input_tokens", responses_input_tokens, ROUTE_BEARER},
     {"POST", "/v1/responses/compact", responses_compact, ROUTE_BEARER},
     {"GET", "/v1/responses/*", stored_get, ROUTE_BEARER},
@@ -169,7 +169,8 @@ void router_handle(struct rm_server *srv, const struct rm_request *req, struct r
         reply_error(out, &err);
         return;
     }
-    if ((r->gate == ROUTE_BEARER && check_auth(srv, req, &err) != 0) ||
+    if (((r->gate == ROUTE_BEARER || (r->gate == ROUTE_UPGRADE && !srv->cfg.no_websocket)) &&
+         check_auth(srv, req, &err) != 0) ||
         (r->gate == ROUTE_ADMIN && check_admin(srv, req, &err) != 0)) {
         reply_error(out, &err);
         return;

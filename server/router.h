@@ -13,6 +13,8 @@ enum route_gate {
     ROUTE_OPEN,   /* anyone */
     ROUTE_BEARER, /* a bearer token (one of --api-key when given) */
     ROUTE_ADMIN,  /* the admin API: loopback clients only, or --admin-token when set */
+    ROUTE_UPGRADE, /* a WebSocket upgrade: a bearer token, unless --no-websocket (then the
+                    * handler's 426 comes before any auth, so clients fall back at once) */
 };
 
 struct route {

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "contract.h"
 #include "json_util.h"
+#include "limits.h"
 #include "sse.h"
 
 struct stream_frame {
@@ -125,6 +126,85 @@ struct stream *stream_new_sse(const struct event_list *events, double speed, siz
     return s;
 }
 
+/* The data of each SSE event in raw bytes, one message each. */
+struct raw_split {
+    struct stream *s;
+    unsigned delay_ms; /* for the first message only */
+    int failed;
+};
+
+static int raw_message(const struct sse_event *ev, void *user)
+{
+    struct raw_split *r = user;
+
+    if (stream_push(r->s, ev->data, ev->data_len, r->delay_ms) != 0) {
+        r->failed = 1;
+        return 1;
+    }
+    r->delay_ms = 0;
+    return 0;
+}
+
+/* One event as WebSocket messages into 's'. Returns 0 or -1. */
+static int push_ws_event(struct stream *s, const struct event *ev, unsigned delay_ms,
+                         const char *stream_id)
+{
+    struct raw_split r = {s, delay_ms, 0};
+    struct sse_parser p;
+    char *json;
+    int rc;
+
+    switch (ev->kind) {
+    case EVENT_RAW:
+        sse_parser_init(&p, RM_MAX_SSE_EVENT);
+        rc = sse_parser_feed(&p, ev->raw, ev->raw_len, raw_message, &r);
+        sse_parser_release(&p);
+        if (rc < 0 || r.failed)
+            return -1;
+        /* bytes with no whole event in them (a cut frame): only their wait */
+        return r.delay_ms == delay_ms && delay_ms ? stream_push(s, "", 0, delay_ms) : 0;
+    case EVENT_PAUSE:
+        return stream_push(s, "", 0, delay_ms);
+    case EVENT_DONE:
+        return delay_ms ? stream_push(s, "", 0, delay_ms) : 0;
+    case EVENT_JSON:
+    default:
+        if (stream_id && *stream_id && json_is_object(ev->json)) {
+            json_t *copy = json_copy(ev->json); /* shallow: the list's JSON is not changed */
+
+            json_object_set_new(copy, "stream_id", json_string(stream_id));
+            json = copy ? json_util_dumps(copy) : NULL;
+            json_decref(copy);
+        } else {
+            json = json_util_dumps(ev->json);
+        }
+        rc = json ? stream_push(s, json, strlen(json), delay_ms) : -1;
+        free(json);
+        return rc;
+    }
+}
+
+struct stream *stream_new_ws(const struct event_list *events, double speed, size_t max_bytes,
+                             unsigned first_delay_ms, const char *stream_id)
+{
+    struct stream *s = stream_new(max_bytes, speed);
+    size_t i;
+
+    if (!s)
+        return NULL;
+    for (i = 0; i < events->n; i++) {
+        unsigned d = events->v[i].delay_ms + (i == 0 ? first_delay_ms : 0);
+
+        if (push_ws_event(s, &events->v[i], d, stream_id) != 0) {
+            stream_free(s);
+            return NULL;
+        }
+    }
+    s->end_with_error = events->end_with_error;
+    s->abort_after = events->abort_after;
+    return s;
+}
+
 static int64_t scaled(const struct stream *s, unsigned ms)
 {
     return (int64_t)((double)ms * s->speed + 0.5);
@@ -173,6 +253,32 @@ enum stream_status stream_read(struct stream *s, int64_t now_ms, char *out, size
     }
     if (s->abort_after && s->sent >= s->abort_after)
         return STREAM_ABORT;
+    return s->end_with_error ? STREAM_ABORT : STREAM_END;
+}
+
+enum stream_status stream_next(struct stream *s, int64_t now_ms, const char **bytes,
+                               size_t *len, int64_t *wake_ms)
+{
+    while (s->idx < s->n) {
+        struct stream_frame *f = &s->frames[s->idx];
+
+        if (s->due_ms < 0)
+            s->due_ms = now_ms + scaled(s, f->delay_ms);
+        if (now_ms < s->due_ms) {
+            *wake_ms = s->due_ms;
+            return STREAM_WAIT;
+        }
+        if (s->abort_after && s->sent + f->len > s->abort_after)
+            return STREAM_ABORT;
+        s->idx++;
+        s->due_ms = -1;
+        if (f->len == 0)
+            continue; /* a pure wait */
+        s->sent += f->len;
+        *bytes = f->bytes;
+        *len = f->len;
+        return STREAM_DATA;
+    }
     return s->end_with_error ? STREAM_ABORT : STREAM_END;
 }
 

@@ -29,6 +29,17 @@ enum stream_status {
  * Returns NULL on OOM or when the frames would total more than 'max_bytes'. */
 struct stream *stream_new_sse(const struct event_list *events, double speed, size_t max_bytes);
 
+/* The WebSocket messages of 'events' (borrowed): one frame per message, the
+ * JSON of each event as its text, the same bytes the SSE writer puts after
+ * "data: ". A verbatim (raw) event becomes one message per SSE event in its
+ * bytes (the data lines of a recorded frame or a malformed one); [DONE] is
+ * not sent. 'first_delay_ms' is added to the first frame's delay (a
+ * reply's latency); a 'stream_id' (NULL or "": none) is added to every
+ * JSON event (the WebSocket lane the create named). Read it with
+ * stream_next(). NULL on OOM or over 'max_bytes'. */
+struct stream *stream_new_ws(const struct event_list *events, double speed, size_t max_bytes,
+                             unsigned first_delay_ms, const char *stream_id);
+
 /* An empty stream of raw frames that may total 'max_total' bytes, delays
  * scaled by 'speed'. Returns NULL on OOM. */
 struct stream *stream_new(size_t max_total, double speed);
@@ -51,6 +62,14 @@ void stream_set_abort_after(struct stream *s, size_t bytes);
  * reached, or end_with_error at the end). */
 enum stream_status stream_read(struct stream *s, int64_t now_ms, char *out, size_t max,
                                size_t *written, int64_t *wake_ms);
+
+/* The next whole frame when it is due at 'now_ms' (for message transports:
+ * one frame is one message): STREAM_DATA with '*bytes' (valid until the
+ * next call) and '*len', STREAM_WAIT with *wake_ms, STREAM_END, or
+ * STREAM_ABORT (the frame would go past abort_after, or end_with_error at
+ * the end). Pure waits (zero-length frames) are never returned. */
+enum stream_status stream_next(struct stream *s, int64_t now_ms, const char **bytes,
+                               size_t *len, int64_t *wake_ms);
 
 /* Bytes in all frames. */
 size_t stream_total(const struct stream *s);

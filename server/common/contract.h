@@ -73,6 +73,22 @@
 /* Newer than ../shared/spec (openai-node 7.59 ResponseCompactionCompactingEvent). */
 #define RM_EV_COMPACTION_COMPACTING "response.compaction.compacting"
 
+/* ---- WebSocket mode (GET /v1/responses with Upgrade: websocket) ---------
+ * Client events (openai-node 7.59 ResponsesClientEvent) and the server events
+ * only WebSocket mode sends; every other server event is a stream event above. */
+
+#define RM_WS_EV_CREATE "response.create"          /* the create body, stream implied */
+#define RM_WS_EV_STEER "response.steer"            /* queue input for a running response */
+#define RM_WS_EV_STEER_FAILED "response.steer.failed"
+#define RM_WS_STEER_NOT_SUPPORTED "steering_not_supported" /* response.steer.failed code */
+#define RM_WS_GENERATE "generate"                  /* response.create: false = warm-up only */
+#define RM_WS_BETA_HEADER "openai-beta"            /* Codex: responses_websockets=DATE */
+#define RM_WS_JOURNAL_METHOD "WEBSOCKET"           /* journal method of a create over WS */
+#define RM_WS_CLOSE_NORMAL 1000
+#define RM_WS_CLOSE_GOING_AWAY 1001
+#define RM_WS_CLOSE_TOO_BIG 1009                   /* a message over the limit */
+#define RM_WS_CLOSE_OVERLOADED 1013                /* too many responses queued */
+
 /* True for the events that end a Responses stream: response.completed,
  * response.incomplete and response.failed. ("error" ends a stream too but
  * carries no Response: see contract_event_ends_stream.) */

@@ -80,6 +80,7 @@ struct respmock_options {
     const char *admin_token;   /* /__admin/ needs x-respmock-admin-token with this value;
                                 * NULL (default): the admin API answers loopback only */
     const char *flavor;        /* "openai" (default, NULL) or "cometapi": error shapes */
+    int no_websocket;          /* WebSocket mode off: an upgrade gets 426 at once */
 };
 
 /* The defaults, as the respmock command has them except for the port, which

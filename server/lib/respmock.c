@@ -285,6 +285,7 @@ static int make_config(struct respmock *m, const struct respmock_options *opts,
     cfg->journal_bytes = opts->journal_bytes;
     cfg->strict = opts->strict != 0;
     cfg->watch = opts->watch != 0;
+    cfg->no_websocket = opts->no_websocket != 0;
     if (opts->admin_token) {
         if (!*opts->admin_token) {
             mock_error_set(err, NULL, 0, 0, "the admin token is empty"); /* never quoted */

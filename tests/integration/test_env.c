@@ -10,6 +10,7 @@
 
 #include "spawn.h"
 #include "stream_assert.h" /* read_text_file */
+#include "ws_client.h"
 
 #define FIXTURES RM_SOURCE_DIR "/fixtures"
 #define LIFECYCLE TEST_DATA_DIR "/lifecycle-fixtures"
@@ -80,12 +81,13 @@ START_TEST(variables_configure_the_server)
     static const char *const vars[] = {
         "RESPMOCK_PORT=0", "RESPMOCK_FIXTURES=" LIFECYCLE, "RESPMOCK_API_KEY=sk-env-key",
         "RESPMOCK_LOG_LEVEL=warn", "RESPMOCK_MAX_BODY=1024", "RESPMOCK_ACCEPT_UNKNOWN_PARAMS=yes",
-        "RESPMOCK_THREADS=1", "RESPMOCK_SPEED=0", NULL};
+        "RESPMOCK_THREADS=1", "RESPMOCK_SPEED=0", "RESPMOCK_NO_WEBSOCKET=on", NULL};
     static const char *const key[] = {"Authorization: Bearer sk-env-key", NULL};
     struct http_result r;
     char big[2048], *log, *warning;
     long status;
     json_t *doc;
+    int ws_status = 0;
 
     start_env(NULL, vars, scratch_path(0, "v.log"));
     use_ts();
@@ -110,6 +112,9 @@ START_TEST(variables_configure_the_server)
     doc = http_call(ts.base, "GET", "/healthz", NULL, &status);
     ck_assert_int_eq(status, 200);
     json_decref(doc);
+    /* RESPMOCK_NO_WEBSOCKET: the upgrade is refused with 426 */
+    ck_assert_ptr_null(ws_client_connect(ts.port, key, &ws_status, NULL));
+    ck_assert_int_eq(ws_status, 426);
     stop_ts();
     log = slurp(scratch_path(0, "v.log"));
     ck_assert_msg(strstr(log, "info:") == NULL, "warn level logged: %s", log);

@@ -14,6 +14,7 @@
 
 #include "respmock.h"
 #include "test_support.h"
+#include "ws_client.h"
 
 /* The journal route (GET /__admin/requests) is being added on another
  * branch. Until it is merged the library's call returns the router's 404
@@ -420,6 +421,39 @@ START_TEST(version_and_snapshot)
 }
 END_TEST
 
+/* An embedded server speaks WebSocket mode on its own threads (a stop with
+ * a connection open closes it); no_websocket makes the upgrade a 426. */
+START_TEST(websocket_mode_and_its_switch)
+{
+    struct respmock_options o;
+    struct ws_client *c;
+    json_t *evs;
+    int status = 0;
+
+    respmock_options_init(&o);
+    o.log_level = RESPMOCK_LOG_ERROR;
+    o.fixtures_json = (const char *const[]){CATCH_ALL_FIXTURES, NULL};
+    mock = start(&o);
+    c = ws_client_connect(respmock_port(mock), NULL, &status, NULL);
+    ck_assert_msg(c != NULL, "HTTP %d", status);
+    ck_assert_int_eq(ws_client_send_text(c, "{\"type\":\"response.create\",\"model\":\"m\","
+                                            "\"input\":\"hi\"}"),
+                     0);
+    evs = ws_client_read_until_end(c, 20000, NULL);
+    ck_assert_ptr_nonnull(evs);
+    ck_assert_str_eq(jstr(json_array_get(evs, json_array_size(evs) - 1), "type"),
+                     "response.completed");
+    json_decref(evs);
+    stop_mock(); /* with the connection open */
+    ck_assert_int_eq(ws_client_recv(c, 20000, NULL, NULL, &status), WS_MSG_CLOSE);
+    ws_client_free(c);
+    o.no_websocket = 1;
+    mock = start(&o);
+    ck_assert_ptr_null(ws_client_connect(respmock_port(mock), NULL, &status, NULL));
+    ck_assert_int_eq(status, 426);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("library");
@@ -431,7 +465,7 @@ Suite *make_suite(void)
               starts_from_json_strings_in_order, json_problems_name_the_string,
               bad_options_are_refused_without_quoting_keys, check_lints_a_directory);
     add_tcase(s, tcase_create("state"), 60, NULL, stop_mock, api_keys_are_required_when_given,
-              reset_forgets_stored_responses);
+              reset_forgets_stored_responses, websocket_mode_and_its_switch);
     /* JOURNAL: enable the journal checks at the merge (RM_JOURNAL_ROUTE_PRESENT). */
     add_tcase(s, tcase_create("journal"), 60, NULL, stop_mock, journal_is_the_admin_route);
     return s;

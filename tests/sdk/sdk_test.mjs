@@ -4,6 +4,7 @@
 import OpenAI from "openai";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { ResponsesWS } from "openai/resources/responses/ws";
 
 const client = new OpenAI({ apiKey: "sk-respmock-sdk-test", maxRetries: 2, timeout: 20000 });
 const model = "gpt-4.1-mini";
@@ -396,6 +397,49 @@ await check("SDK retries through a 429, 429, 200 sequence; the journal verifies 
   try { await once.responses.create({ model: "flaky-model", input: "hi" }); } catch (e) { status = e.status; }
   assert(status === 429, `a new scenario starts again at the 429 (got ${status})`);
   await fetch(`${admin}/__admin/fixtures/flaky`, { method: "DELETE" });
+});
+
+// WebSocket mode (openai 7.59's ResponsesWS, over the ws package): turns on
+// one connection, a store:false chain, a warm-up, and an error event.
+await check("ResponsesWS: creates on one connection, store:false chain, error event", async () => {
+  const ws = new ResponsesWS(client);
+  const waiting = [];
+  const seen = [];
+  const errors = [];
+  const next = (type) => new Promise((resolve) => waiting.push({ type, resolve }));
+  ws.on("event", (e) => {
+    seen.push(e);
+    const i = waiting.findIndex((w) => w.type === e.type);
+    if (i >= 0) waiting.splice(i, 1)[0].resolve(e);
+  });
+  ws.on("error", (e) => errors.push(e));
+  try {
+    let done = next("response.completed");
+    ws.send({ type: "response.create", model, input: "Say hello", store: false, generate: false });
+    const warm = (await done).response;
+    assert(warm.output.length === 0, "the warm-up has no output");
+    done = next("response.completed");
+    ws.send({ type: "response.create", model, input: "Say hello", store: false,
+      previous_response_id: warm.id });
+    const first = (await done).response;
+    assert(first.previous_response_id === warm.id, "chained on the warm-up");
+    assert(first.output.length > 0 && first.output[0].type === "message", "an answer");
+    const turn = seen.filter((e) => e.response?.id === first.id || e.item_id || e.item);
+    assert(seen.some((e) => e.type === "response.output_text.delta"), "text deltas");
+    done = next("response.completed");
+    ws.send({ type: "response.create", model, input: "again", store: false,
+      previous_response_id: first.id });
+    const second = (await done).response;
+    assert(second.previous_response_id === first.id, "store:false chain on this connection");
+    const failed = new Promise((resolve) => ws.on("error", resolve));
+    ws.send({ type: "response.create", model, input: "x", previous_response_id: "resp_nope" });
+    const err = await failed;
+    assert(err.error?.error?.code === "previous_response_not_found",
+      `error event: ${JSON.stringify(err.error)}`);
+    assert(turn.length > 0, "events seen");
+  } finally {
+    ws.close({ code: 1000, reason: "done" });
+  }
 });
 
 await check("models.list", async () => {

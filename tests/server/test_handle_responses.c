@@ -143,32 +143,80 @@ START_TEST(truncated_utf8_in_messages_is_still_400)
 }
 END_TEST
 
-/* A WebSocket upgrade on GET /v1/responses gets 426 at once, before any
- * auth, so clients fall back to HTTP without retrying; a plain GET is 404. */
+/* GET /v1/responses with Upgrade: websocket: 101 with the RFC 6455 accept
+ * value when the key, version and auth are right; 401, 400 and 426 when
+ * they are not; with --no-websocket 426 at once, before any auth, so
+ * clients fall back to HTTP without retrying; a plain GET is 404. */
+static const char *ws_version = "13";
+static const char *ws_key = "dGhlIHNhbXBsZSBub25jZQ==";
+
 static const char *upgrade_header(const void *ctx, const char *name)
 {
     (void)ctx;
-    return strcmp(name, "upgrade") == 0 ? "websocket" : NULL;
+    if (strcmp(name, "upgrade") == 0)
+        return "websocket";
+    if (strcmp(name, "sec-websocket-version") == 0)
+        return ws_version;
+    return strcmp(name, "sec-websocket-key") == 0 ? ws_key : NULL;
 }
 
-START_TEST(websocket_upgrade_is_426)
+static void upgrade(const char *auth, struct rm_reply *r)
 {
     struct rm_request req;
-    struct rm_reply r;
-    json_t *doc;
 
     memset(&req, 0, sizeof(req));
     req.method = "GET";
     req.path = "/v1/responses";
     req.header = upgrade_header;
-    router_handle(bench_srv, &req, &r);
-    ck_assert_int_eq(r.status, 426);
-    ck_assert_str_eq(harness_header(&r, "x-should-retry"), "false");
-    doc = json_loadb(r.body, r.body_len, 0, NULL);
-    ck_assert_str_eq(json_util_str(json_object_get(doc, "error"), "code"), "websocket_not_supported");
+    req.authorization = auth;
+    router_handle(bench_srv, &req, r);
+}
+
+static void expect_code(struct rm_reply *r, int status, const char *code)
+{
+    json_t *doc = json_loadb(r->body, r->body_len, 0, NULL);
+
+    ck_assert_int_eq(r->status, status);
+    ck_assert_int_eq(r->upgrade, 0);
+    ck_assert_str_eq(json_util_str(json_object_get(doc, "error"), "code"), code);
     json_decref(doc);
+    reply_release(r);
+}
+
+START_TEST(websocket_upgrade)
+{
+    struct rm_request req;
+    struct rm_reply r;
+
+    upgrade("Bearer k", &r);
+    ck_assert_int_eq(r.status, 101);
+    ck_assert_int_eq(r.upgrade, 1);
+    ck_assert_str_eq(harness_header(&r, "Upgrade"), "websocket");
+    /* RFC 6455 section 1.3's example */
+    ck_assert_str_eq(harness_header(&r, "Sec-WebSocket-Accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     reply_release(&r);
-    req.header = NULL;
+    upgrade(NULL, &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_int_eq(r.upgrade, 0);
+    reply_release(&r);
+    ws_version = "8";
+    upgrade("Bearer k", &r);
+    ck_assert_str_eq(harness_header(&r, "Sec-WebSocket-Version"), "13");
+    expect_code(&r, 426, "unsupported_websocket_version");
+    ws_version = "13";
+    ws_key = "";
+    upgrade("Bearer k", &r);
+    ck_assert_int_eq(r.status, 400);
+    reply_release(&r);
+    ws_key = "dGhlIHNhbXBsZSBub25jZQ==";
+    bench_srv->cfg.no_websocket = 1;
+    upgrade(NULL, &r);
+    ck_assert_str_eq(harness_header(&r, "x-should-retry"), "false");
+    expect_code(&r, 426, "websocket_not_supported");
+    bench_srv->cfg.no_websocket = 0;
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = "/v1/responses";
     req.authorization = "Bearer k";
     router_handle(bench_srv, &req, &r);
     ck_assert_int_eq(r.status, 404);
@@ -389,7 +437,7 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("create"), 60, harness_setup, harness_teardown, create_without_socket,
               stream_reply_is_a_stream, fixture_errors_and_headers, fault_header_per_request,
-              websocket_upgrade_is_426);
+              websocket_upgrade);
     add_tcase(s, tcase_create("envelope_utf8"), 60, harness_setup, harness_teardown,
               truncated_utf8_in_messages_is_still_400);
     add_tcase(s, tcase_create("compact"), 60, harness_setup, harness_teardown,

@@ -34,31 +34,11 @@ static struct rm_server *start(unsigned threads)
     return srv;
 }
 
-/* A TCP connection to 127.0.0.1:port, or -1 with errno set. */
-static int dial(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
 
 static int send_request(int port, const char *fault, int stream)
 {
     char req[1024], body[256];
-    int fd = dial(port), n;
+    int fd = test_dial(port), n;
 
     ck_assert_int_ge(fd, 0);
     snprintf(body, sizeof(body), "{\"model\":\"gpt-4.1-mini\",\"input\":\"hello\",\"stream\":%s}",
@@ -89,7 +69,7 @@ static void stop_with_suspended(unsigned threads)
     for (i = 0; i < 8; i++)
         close(fds[i]);
     /* The listening socket is gone: nobody may still accept on the port. */
-    ck_assert_int_eq(dial(port), -1);
+    ck_assert_int_eq(test_dial(port), -1);
     ck_assert_int_eq(errno, ECONNREFUSED);
     server_free(srv);
 }
@@ -112,7 +92,7 @@ START_TEST(stop_closes_listen_socket)
     int port = srv->bound_port;
 
     http_stop(srv);
-    ck_assert_int_eq(dial(port), -1);
+    ck_assert_int_eq(test_dial(port), -1);
     ck_assert_int_eq(errno, ECONNREFUSED);
     server_free(srv);
 }

@@ -287,6 +287,52 @@ START_TEST(sse_writer_frames_events)
 }
 END_TEST
 
+/* The WebSocket writer: one message per event (the JSON the SSE data line
+ * carries), the data of each SSE event in verbatim bytes, no [DONE],
+ * delays (plus the first-frame latency), stream_id on JSON events, and
+ * abort_after at a message boundary. */
+START_TEST(ws_writer_one_message_per_event)
+{
+    struct event_list *l = event_list_new();
+    struct stream *s;
+    const char *b;
+    size_t len;
+    int64_t wake;
+
+    ck_assert_int_eq(event_list_push_json(l, "response.created", json_pack("{s:i}", "a", 1), 0),
+                     0);
+    ck_assert_int_eq(event_list_push_raw(l, "x", "event: x\ndata: {broken\n\ndata: 2\n\n", 33,
+                                         NULL, 5),
+                     0);
+    ck_assert_int_eq(event_list_push_done(l, 0), 0);
+    ck_assert_int_eq(event_list_push_pause(l, 40), 0);
+    s = stream_new_ws(l, 1.0, 1024, 10, "lane");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(stream_next(s, 100, &b, &len, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 110); /* the latency before the first */
+    ck_assert_int_eq(stream_next(s, 110, &b, &len, &wake), STREAM_DATA);
+    ck_assert_str_eq(b, "{\"a\":1,\"stream_id\":\"lane\"}");
+    ck_assert_int_eq(stream_next(s, 110, &b, &len, &wake), STREAM_WAIT);
+    ck_assert_int_eq(wake, 115);
+    ck_assert_int_eq(stream_next(s, 115, &b, &len, &wake), STREAM_DATA);
+    ck_assert_str_eq(b, "{broken");
+    ck_assert_int_eq(stream_next(s, 115, &b, &len, &wake), STREAM_DATA);
+    ck_assert_str_eq(b, "2");
+    ck_assert_int_eq(stream_next(s, 115, &b, &len, &wake), STREAM_WAIT); /* the pause */
+    ck_assert_int_eq(wake, 155);
+    ck_assert_int_eq(stream_next(s, 155, &b, &len, &wake), STREAM_END);
+    stream_free(s);
+    /* a drop after N bytes cuts before the message that would pass them */
+    l->abort_after = 12;
+    s = stream_new_ws(l, 0, 1024, 0, NULL);
+    ck_assert_int_eq(stream_next(s, 0, &b, &len, &wake), STREAM_DATA);
+    ck_assert_str_eq(b, "{\"a\":1}");
+    ck_assert_int_eq(stream_next(s, 0, &b, &len, &wake), STREAM_ABORT);
+    stream_free(s);
+    event_list_unref(l);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stream");
@@ -298,5 +344,6 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("limits"), 60, NULL, NULL, limit_and_concat);
 
     add_tcase(s, tcase_create("sse_writer"), 60, NULL, NULL, sse_writer_frames_events);
+    add_tcase(s, tcase_create("ws_writer"), 60, NULL, NULL, ws_writer_one_message_per_event);
     return s;
 }

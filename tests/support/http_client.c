@@ -1,7 +1,12 @@
 /* http_client: a minimal libcurl client for the tests, the request helpers
  * on the test's server (test_srv), JSON look-ups and the error-envelope
  * assertions. */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +14,26 @@
 
 #include "buf.h"
 #include "test_support.h"
+
+int test_dial(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
 
 #define HTTP_TEST_MAX_BODY (256u * 1024 * 1024)
 

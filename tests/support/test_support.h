@@ -99,6 +99,11 @@ double test_now_s(void);
 
 void test_sleep_ms(long ms);
 
+/* ---- TCP (http_client.c) -------------------------------------------------- */
+
+/* A TCP connection to 127.0.0.1:'port', or -1 with errno set. */
+int test_dial(int port);
+
 /* ---- HTTP (http_client.c) ------------------------------------------------- */
 
 /* One HTTP exchange. */

@@ -37,13 +37,30 @@ function configToml(baseUrl) {
   ].join("\n");
 }
 
+// Codex's built-in "openai" provider pointed at respmock: it speaks WebSocket
+// mode first (GET /v1/responses with Upgrade: websocket) and uses the API key
+// that `codex login --with-api-key` would keep in CODEX_HOME/auth.json.
+function builtinConfigToml(baseUrl) {
+  return [
+    `model = "${MODEL}"`,
+    `approval_policy = "never"`,
+    `openai_base_url = "${baseUrl}"`,
+    ``,
+  ].join("\n");
+}
+
 // Run `codex exec ARGS PROMPT` in a fresh CODEX_HOME and work dir; resolves
 // with { code, stdout, stderr, lastMessage } (never rejects on exit status).
-function runCodex(baseUrl, args, prompt, { timeoutMs = 35000, signal } = {}) {
+// With 'builtin' Codex uses its built-in provider (WebSocket mode).
+function runCodex(baseUrl, args, prompt, { timeoutMs = 35000, signal, builtin = false } = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "respmock-codex-home-"));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "respmock-codex-work-"));
   const last = path.join(home, "last-message.txt");
-  fs.writeFileSync(path.join(home, "config.toml"), configToml(baseUrl));
+  fs.writeFileSync(path.join(home, "config.toml"), builtin ? builtinConfigToml(baseUrl) : configToml(baseUrl));
+  if (builtin) {
+    fs.writeFileSync(path.join(home, "auth.json"),
+      JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-respmock-compat" }), { mode: 0o600 });
+  }
   const env = { ...process.env, CODEX_HOME: home, RESPMOCK_API_KEY: "sk-respmock-compat", NO_COLOR: "1" };
   for (const k of Object.keys(env)) if (k.startsWith("OPENAI_") || k.startsWith("CODEX_") && k !== "CODEX_HOME") delete env[k];
   const argv = [codexBin(), "exec", "--skip-git-repo-check", "--sandbox", "workspace-write",
@@ -123,6 +140,33 @@ export default async function codex(runner, baseUrl) {
     // What `codex exec` prints on stdout is the final agent message alone.
     assertEq(r.stdout.trim(), want.trim(), "the final message codex exec printed");
     assertEq((r.lastMessage || "").trim(), want.trim(), "the message written by --output-last-message");
+  }, { timeoutMs: 40000 });
+
+  // The built-in provider: the whole turn over one WebSocket, no 426, no
+  // HTTP fallback; respmock's journal shows the creates as WEBSOCKET.
+  await runner.step("codex.exec_websocket_turn", async (ctx) => {
+    const admin = process.env.RESPMOCK_URL;
+    const since = Date.now();
+    const r = await runCodex(baseUrl, [], "Reply with one short friendly sentence. Do not run any commands.",
+      { signal: ctx.signal, builtin: true });
+    const { ws, http } = responsesExchanges(ctx);
+    assertEq(r.code, 0, `codex exec exit status (stderr: ${tail(r.stderr)})`);
+    assert(!/Falling back from WebSockets/.test(r.stderr), `Codex fell back to HTTP: ${tail(r.stderr)}`);
+    assert(ws.length > 0, "Codex opened no WebSocket");
+    for (const e of ws) {
+      assertEq(e.status, 101, `status of Codex's upgrade ${e.path}`);
+      assert(/responses_websockets=/.test(e.headers["openai-beta"] || ""), `openai-beta of the upgrade: ${show(e.headers)}`);
+    }
+    assertEq(http.length, 0, "POST /v1/responses Codex sent (an HTTP fallback)");
+    assert(!ctx.exchanges().some((e) => e.status === 426), "a 426 was answered");
+    const seen = await (await fetch(`${admin}/__admin/requests?method=WEBSOCKET&since=${since}`)).json();
+    assert(seen.count > 0, `respmock's journal has no WEBSOCKET create: ${show(seen, 300)}`);
+    const bodies = seen.data.map((e) => JSON.parse(e.body));
+    assert(bodies.every((b) => b.type === "response.create" && b.model === MODEL),
+      `the creates Codex sent: ${show(bodies.map((b) => ({ type: b.type, model: b.model })))}`);
+    assert(seen.data.some((e) => e.status === 200), `no create was answered: ${show(seen.data.map((e) => e.status))}`);
+    assert((r.lastMessage || "").trim().length > 0, "no final message written by --output-last-message");
+    assertEq(r.stdout.trim(), (r.lastMessage || "").trim(), "the final message codex exec printed");
   }, { timeoutMs: 40000 });
 
   await runner.step("codex.exec_shell_tool_loop", async (ctx) => {
