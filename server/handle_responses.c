@@ -95,10 +95,14 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, &err) != 0)
         goto out_error;
     if (fx->kind == FX_TRANSCRIPT) {
-        if (stream)
+        if (gen.events)
             reply_events(out, event_list_ref(gen.events));
+        else if (fx->body)
+            reply_raw(out, fx->body_status, fx->body, fx->body_len);
         else
             reply_json(out, 200, json_incref(gen.final));
+        if (fx->body && !gen.events && fx->body_status != 200)
+            goto out; /* a recorded error: nothing to store */
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
             lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)

@@ -18,6 +18,7 @@ struct catalog;
 struct scenarios;
 struct journal;
 struct rm_timer;
+struct recorder;
 struct MHD_Daemon;
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -41,6 +42,9 @@ struct rm_config {
     int watch;                 /* reload the fixtures when their files change */
     const char *admin_token;   /* required by /__admin/ when set; else loopback only */
     enum rm_flavor flavor;     /* --flavor: the gateway shape of error bodies (0 = openai) */
+    const char *record_from;   /* --record-from: the upstream base URL (NULL: not recording) */
+    int record_missing;        /* --record-mode missing: replay what matches, forward the rest */
+    const char *const *redact; /* --redact: extra patterns, NULL-terminated (may be NULL) */
 };
 
 struct rm_server {
@@ -51,6 +55,7 @@ struct rm_server {
     struct store *store;         /* stored responses (internally locked) */
     struct conversation_store *conversations; /* conversations (internally locked) */
     struct rm_timer *timer;      /* wakes suspended connections */
+    struct recorder *recorder;   /* record mode: forwards to cfg.record_from (http.c starts it) */
     struct MHD_Daemon *daemon;
     int bound_port;
     uint64_t id_seed;            /* random per server, for ids */
