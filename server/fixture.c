@@ -1472,6 +1472,29 @@ const struct fixture *fixture_find(const struct fixture_set *set, const char *na
     return NULL;
 }
 
+/* Blank the ids in 'v' ("id", "call_id", "item_id" string members): the
+ * upstream makes new ones every run, so a chain recorded twice keeps its
+ * digests (fixture_request_digest). */
+static void digest_blank_ids(json_t *v)
+{
+    const char *key;
+    json_t *member;
+    size_t i;
+
+    if (json_is_array(v))
+        for (i = 0; i < json_array_size(v); i++)
+            digest_blank_ids(json_array_get(v, i));
+    if (!json_is_object(v))
+        return;
+    json_object_foreach(v, key, member) {
+        if (json_is_string(member) &&
+            (!strcmp(key, "id") || !strcmp(key, "call_id") || !strcmp(key, "item_id")))
+            json_string_set(member, "");
+        else
+            digest_blank_ids(member);
+    }
+}
+
 void fixture_request_digest(const json_t *body, char *out, size_t n)
 {
     static const char *const members[] = {"input", "instructions", "messages", "tools",
@@ -1482,7 +1505,8 @@ void fixture_request_digest(const json_t *body, char *out, size_t n)
 
     for (m = members; pick && *m; m++)
         if (json_object_get(body, *m))
-            json_object_set(pick, *m, json_object_get(body, *m));
+            json_object_set_new(pick, *m, json_deep_copy(json_object_get(body, *m)));
+    digest_blank_ids(pick);
     text = pick ? json_dumps(pick, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
     fixture_digest_text(text ? text : "", out, n);
     free(text);

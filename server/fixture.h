@@ -278,7 +278,8 @@ const struct fixture *fixture_find(const struct fixture_set *set, const char *na
 /* The digest "input_digest" matches: 16 hex digits (FNV-1a, 64 bits) of
  * the compact, key-sorted JSON of the request members that choose an
  * answer (input, instructions, messages, tools, tool_choice, text,
- * response_format), into 'out' (at least 17 bytes). Stable across runs. */
+ * response_format), their "id", "call_id" and "item_id" strings blanked
+ * (new every run), into 'out' (at least 17 bytes). Stable across runs. */
 void fixture_request_digest(const json_t *body, char *out, size_t n);
 
 /* 16 hex digits of FNV-1a (64 bits) over 'text', into 'out' (17 bytes). */

@@ -423,7 +423,7 @@ static enum MHD_Result queue_forwarded(struct rm_server *srv, struct MHD_Connect
     if (!status) { /* unreachable, TLS, timeout: nothing came back */
         struct api_error err;
 
-        api_error_set(&err, 502, RM_ERRTYPE_SERVER, "upstream_unavailable", NULL,
+        api_error_set(&err, 502, RM_ERRTYPE_SERVER, RM_ERRCODE_UPSTREAM, NULL,
                       "respmock: the upstream of --record-from did not answer: %s.", why);
         reply_error(&r->reply, &err);
         recorder_release(r->ex);
