@@ -369,12 +369,14 @@ static int write_file(const char *path, const char *text)
     size_t len = strlen(text);
     int fd, ok;
 
+    /* a temporary file renamed over the fixture: --watch never reads half a file */
+
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= sizeof(tmp))
         return -1;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    ok = write(fd, text, len) == (ssize_t)len;
+    ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
