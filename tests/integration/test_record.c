@@ -29,11 +29,17 @@
 
 static struct test_server upstream, recorder, replayer;
 
-static void start_upstream(void)
+/* The upstream: the shipped fixtures, at 'speed' ("0": no scripted waits). */
+static void start_upstream_at(const char *speed)
 {
-    static const char *const args[] = {"--speed", "0", NULL};
+    const char *args[] = {"--speed", speed, NULL};
 
     ck_assert_int_eq(test_server_start(&upstream, args), 0);
+}
+
+static void start_upstream(void)
+{
+    start_upstream_at("0");
 }
 
 /* A recorder in front of the upstream (or of 'url'), writing to 'dir'. */
@@ -237,6 +243,73 @@ START_TEST(record_then_replay_byte_for_byte)
 }
 END_TEST
 
+/* What the client saw of a stream while it arrived. */
+struct arrival {
+    int chunks;
+    int first_had_end; /* the first chunk already held the terminal event */
+};
+
+static void on_chunk(const char *bytes, size_t len, void *user)
+{
+    static const char end[] = "response.completed";
+    struct arrival *a = user;
+    size_t i;
+
+    if (a->chunks++ != 0)
+        return;
+    for (i = 0; i + sizeof(end) - 1 <= len; i++)
+        if (memcmp(bytes + i, end, sizeof(end) - 1) == 0)
+            a->first_had_end = 1;
+}
+
+/* The shipped slow-stream (300 ms latency, 300 ms to the first event, then
+ * 40 +- 20 ms between events) through the recorder: the client gets the
+ * events one by one, not the whole stream at the end, and the fixture keeps
+ * the waits it measured (never shorter than the upstream's scripted ones). */
+START_TEST(streams_pass_through_and_keep_their_timing)
+{
+    const char *dir = scratch_path(0, "slow");
+    static const char *const auth[] = {AUTH, NULL};
+    struct arrival a = {0, 0};
+    struct http_result r, play;
+    char url[128], *text;
+    json_t *fx, *events;
+    size_t i;
+    long total = 0;
+
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    start_upstream_at("1");
+    start_recorder(NULL, dir, "all");
+    snprintf(url, sizeof(url), "%s/v1/responses", recorder.base);
+    ck_assert_int_eq(http_request_stream("POST", url, "{\"model\":\"respmock-slow\",\"input\":"
+                                         "\"hi\",\"stream\":true}",
+                                         auth, 30, on_chunk, &a, &r),
+                     0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(a.chunks > 3 && !a.first_had_end, "%d chunks, first one complete: %d", a.chunks,
+                  a.first_had_end);
+    ck_assert_int_eq(test_server_stop(&recorder), 0);
+    memset(&recorder, 0, sizeof(recorder));
+    ck_assert_int_eq(count_files(dir, ".json"), 1);
+    text = all_files(dir);
+    fx = json_loads(text, 0, NULL);
+    free(text);
+    events = json_object_get(json_object_get(fx, "transcript"), "events");
+    ck_assert_uint_gt(json_array_size(events), 5);
+    for (i = 0; i < json_array_size(events); i++)
+        total += (long)json_integer_value(json_object_get(json_array_get(events, i), "delay_ms"));
+    ck_assert_msg(total >= 600, "recorded waits add up to %ld ms", total);
+    json_decref(fx);
+    start_replayer(dir); /* --speed 0: the waits dropped, the bytes the same */
+    post(&replayer, "{\"model\":\"respmock-slow\",\"input\":\"hi\",\"stream\":true}", NULL,
+         &play);
+    ck_assert_uint_eq(play.body_len, r.body_len);
+    ck_assert(memcmp(play.body, r.body, r.body_len) == 0);
+    http_result_free(&play);
+    http_result_free(&r);
+}
+END_TEST
+
 START_TEST(secrets_never_reach_the_disk)
 {
     static const char *const headers[] = {
@@ -374,7 +447,8 @@ Suite *make_suite(void)
     TCase *tc;
 
     tc = add_tcase(s, tcase_create("record"), 120, NULL, stop_all,
-                   record_then_replay_byte_for_byte, secrets_never_reach_the_disk,
+                   record_then_replay_byte_for_byte, streams_pass_through_and_keep_their_timing,
+                   secrets_never_reach_the_disk,
                    missing_mode_replays_what_matches);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tc = add_tcase(s, tcase_create("upstream_failures"), 60, NULL, stop_all,
