@@ -1230,7 +1230,8 @@ int fixture_set_build(struct fixture_set *set, const struct fixture_docs *docs, 
         if (set->v[i].m_state)
             set->has_states = 1;
     }
-    qsort(set->v, set->n, sizeof(*set->v), cmp_priority);
+    if (set->n) /* an empty set (record mode's first start) has no array */
+        qsort(set->v, set->n, sizeof(*set->v), cmp_priority);
     return 0;
 }
 

@@ -454,8 +454,12 @@ static void write_recording(struct recorder *rec, struct rec_exchange *ex, const
         server_log(rec->srv, LOG_INFO, "record: %s %s %d -> %s%s", ex->method, ex->path,
                    ex->status, path, failure ? " (partial: the upstream failed)" : "");
     free(text);
-    if (!failure && ex->status == 200 && answer_id(ex, &keep))
-        ids_note(rec, answer_id(ex, &keep), name, r.turn ? r.turn : 1);
+    if (!failure && ex->status == 200) {
+        const char *id = answer_id(ex, &keep);
+
+        if (id) /* a later turn chained on it names this fixture */
+            ids_note(rec, id, name, r.turn ? r.turn : 1);
+    }
     json_decref(keep);
 }
 
