@@ -399,14 +399,17 @@ static void write_recording(struct recorder *rec, struct rec_exchange *ex, const
     struct rec_recording r;
     const char *names[RM_MAX_REPLY_HEADERS], *values[RM_MAX_REPLY_HEADERS];
     char name[RM_MAX_FIXTURE_NAME + 1], prev[RM_MAX_FIXTURE_NAME + 1], when[32];
-    char path[RM_MAX_PATH + 64];
+    char path[RM_MAX_PATH + 64], route[sizeof(ex->path)];
     const char *prev_id = json_util_str(ex->request, "previous_response_id");
     json_t *fx, *keep = NULL;
     char *text;
     unsigned i;
 
     memset(&r, 0, sizeof(r));
-    r.path = ex->path;
+    snprintf(route, sizeof(route), "%s", ex->path);
+    if (strlen(route) > 1 && route[strlen(route) - 1] == '/')
+        route[strlen(route) - 1] = '\0'; /* the route as the loader matches it */
+    r.path = route;
     r.request = ex->request;
     r.upstream = rec->shown;
     r.status = ex->status;
@@ -679,7 +682,9 @@ struct rec_exchange *recorder_start(struct recorder *rec, const struct rec_reque
     ex->start_ms = ex->last_ms = server_now_ms();
     ex->recordable = strcmp(req->method, "POST") == 0 &&
                      (strcmp(req->path, "/v1/responses") == 0 ||
-                      strcmp(req->path, "/v1/responses/") == 0);
+                      strcmp(req->path, "/v1/responses/") == 0 ||
+                      strcmp(req->path, "/v1/chat/completions") == 0 ||
+                      strcmp(req->path, "/v1/chat/completions/") == 0);
     if (ex->recordable)
         ex->request = json_loadb(req->body ? req->body : "", req->body_len, 0, NULL);
     if (ex->recordable && !json_is_object(ex->request))
@@ -932,7 +937,8 @@ static void fixture_name(const struct rec_recording *r, const char *digest, char
              json_util_true(r->request, "stream"), r->turn, r->prev_fixture ? r->prev_fixture : "",
              r->prev_id ? r->prev_id : "");
     fixture_digest_text(key, d, sizeof(d));
-    snprintf(out, n, "rec-%s-t%d-%s", j ? slug : "none", r->turn, d);
+    snprintf(out, n, "rec-%s%s-t%d-%s", strstr(r->path, "/chat/") ? "chat-" : "",
+             j ? slug : "none", r->turn, d);
 }
 
 static json_t *match_of(const struct rec_recording *r, const char *digest)

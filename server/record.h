@@ -10,7 +10,8 @@
  * 'wake' callback) when bytes, the end or a failure arrive. A full buffer
  * pauses the upstream transfer until the client has read some.
  *
- * When a create exchange (POST /v1/responses) ends, its fixture is built
+ * When a create exchange (POST /v1/responses, POST /v1/chat/completions)
+ * ends, its fixture is built
  * (match rules from the request, the answer as a transcript: byte-exact
  * body or SSE frames with their measured delays, the headers worth
  * keeping), scrubbed by the redactor (scrub.h) and only then written to

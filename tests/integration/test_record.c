@@ -76,17 +76,24 @@ static void stop_all(void)
     memset(&upstream, 0, sizeof(upstream));
 }
 
-/* POST 'body' to 'ts' /v1/responses; the whole exchange in 'r'. Returns
- * the transfer's CURLcode (0: complete). */
-static int post_cut(const struct test_server *ts, const char *body, const char *const *headers,
-                    struct http_result *r)
+/* POST 'body' to 'ts' 'path'; the whole exchange in 'r'. Returns the
+ * transfer's CURLcode (0: complete). */
+static int post_to(const struct test_server *ts, const char *path, const char *body,
+                   const char *const *headers, struct http_result *r)
 {
     char url[128];
     static const char *const auth[] = {AUTH, NULL};
 
-    snprintf(url, sizeof(url), "%s/v1/responses", ts->base);
+    snprintf(url, sizeof(url), "%s%s", ts->base, path);
     http_request_stream("POST", url, body, headers ? headers : auth, 30, NULL, NULL, r);
     return r->curl_rc;
+}
+
+/* post_to /v1/responses. */
+static int post_cut(const struct test_server *ts, const char *body, const char *const *headers,
+                    struct http_result *r)
+{
+    return post_to(ts, "/v1/responses", body, headers, r);
 }
 
 /* post_cut, which must complete. */
@@ -150,8 +157,9 @@ static int check_fixtures(const char *dir)
 
 /* The conversation recorded and replayed: a JSON answer, a stream, an
  * upstream error (429, kept with its status and body), then a tool call
- * and its result chained with previous_response_id (streamed). */
-#define NREQ 5
+ * and its result chained with previous_response_id (streamed), and a Chat
+ * Completions answer and stream. */
+#define NREQ 7
 struct conversation {
     struct http_result r[NREQ];
 };
@@ -175,6 +183,15 @@ static void talk(const struct test_server *ts, struct conversation *c)
              jstr(call, "id"), jstr(json_array_get(json_object_get(call, "output"), 0), "call_id"));
     json_decref(call);
     post(ts, body, NULL, &c->r[4]);
+    ck_assert_int_eq(post_to(ts, "/v1/chat/completions", "{\"model\":\"gpt-4.1-mini\","
+                             "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                             NULL, &c->r[5]),
+                     0);
+    ck_assert_int_eq(post_to(ts, "/v1/chat/completions", "{\"model\":\"gpt-4.1-mini\","
+                             "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                             "\"stream\":true}",
+                             NULL, &c->r[6]),
+                     0);
 }
 
 static void conversation_free(struct conversation *c)
@@ -202,6 +219,8 @@ START_TEST(record_then_replay_byte_for_byte)
     ck_assert_int_eq(rec.r[2].status, 429);
     ck_assert_ptr_nonnull(strstr(rec.r[1].body, "event: response.completed"));
     ck_assert_ptr_nonnull(strstr(rec.r[4].body, "It is 21"));
+    ck_assert_int_eq(rec.r[5].status, 200);
+    ck_assert_ptr_nonnull(strstr(rec.r[6].body, "data: [DONE]"));
     /* stored-response routes go to the upstream, which knows its ids */
     doc = http_json(&rec.r[3]);
     snprintf(url, sizeof(url), "/v1/responses/%s", jstr(doc, "id"));
