@@ -273,7 +273,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     if (ex->rpos && ex->rpos == ex->pending.len) {
         buf_reset(&ex->pending);
         ex->rpos = 0;
-    } else if (ex->rpos > RM_RECORD_PENDING / 2) {
+    } else if (ex->rpos && ex->pending.len + len > RM_RECORD_PENDING) {
+        /* move the unread bytes to the front: they fit with 'len' (checked above) */
         memmove(ex->pending.data, ex->pending.data + ex->rpos, ex->pending.len - ex->rpos);
         ex->pending.len -= ex->rpos;
         ex->pending.data[ex->pending.len] = '\0';
@@ -486,6 +487,10 @@ static void finish(struct recorder *rec, struct rec_exchange *ex, CURLcode code)
     pthread_mutex_unlock(&ex->mu);
     if (ex->recordable && !ex->cancelled && ex->status && !ex->too_big)
         write_recording(rec, ex, failure);
+    else if (ex->recordable && ex->too_big)
+        server_log(rec->srv, LOG_WARN, "record: %s %s %d: answer larger than %u bytes or %d "
+                   "frames; passed through, not written", ex->method, ex->path, ex->status,
+                   RM_RECORD_MAX_BYTES, RM_MAX_TRANSCRIPT_EVENTS);
     else if (failure)
         server_log(rec->srv, LOG_WARN, "record: %s %s: upstream failed (%s); nothing written",
                    ex->method, ex->path, failure);
@@ -772,14 +777,15 @@ enum rec_read recorder_read(struct rec_exchange *ex, char *out, size_t max, size
         *n = ex->pending.len - ex->rpos < max ? ex->pending.len - ex->rpos : max;
         memcpy(out, ex->pending.data + ex->rpos, *n);
         ex->rpos += *n;
-        if (ex->paused && !ex->want_resume && ex->pending.len - ex->rpos < RM_RECORD_PENDING / 2)
-            poke = ex->want_resume = 1;
         r = REC_DATA;
     } else if (ex->done) {
         r = ex->failed || ex->cancelled ? REC_FAILED : REC_END;
     } else {
         r = park_reader(ex, park, conn) == 0 ? REC_WAIT : REC_FAILED;
     }
+    /* a paused upstream goes on once half the buffer is free */
+    if (ex->paused && !ex->want_resume && ex->pending.len - ex->rpos < RM_RECORD_PENDING / 2)
+        poke = ex->want_resume = 1;
     pthread_mutex_unlock(&ex->mu);
     if (poke)
         curl_multi_wakeup(ex->rec->multi);

@@ -2,9 +2,10 @@
  *
  * Secret headers (Authorization, cookies, API keys, the organization and
  * project headers, respmock's admin token) are named once here. Text is
- * scrubbed by a list of POSIX extended regular expressions: the built-in
- * ones (sk- style API keys, "Bearer <token>", e-mail addresses) and any a
- * user adds (--redact); every match becomes "[redacted]". */
+ * scrubbed of the built-in shapes (sk-/sess-/rk- API keys of 12+ key
+ * characters, "Bearer <token>", e-mail addresses), then of every POSIX
+ * extended regular expression a user adds (--redact); every match becomes
+ * "[redacted]". */
 #ifndef RM_SCRUB_H
 #define RM_SCRUB_H
 
@@ -22,13 +23,14 @@ int redact_header_is_secret(const char *name);
  * fragment, and without a trailing '/'. Returns 'out'. */
 const char *scrub_url(const char *url, char *out, size_t n);
 
-/* The compiled patterns, built-in ones first. */
+/* The user's compiled patterns; the built-in shapes are scanned without
+ * regular expressions (in linear time). */
 struct redactor {
-    regex_t re[RM_MAX_REDACT_PATTERNS + 3];
+    regex_t re[RM_MAX_REDACT_PATTERNS];
     size_t n;
 };
 
-/* Compile the built-in patterns and 'extra' (NULL-terminated, may be NULL).
+/* Compile the user's patterns 'extra' (NULL-terminated, may be NULL).
  * Returns 0, or -1 with a message naming the bad pattern in 'err'. */
 int redactor_init(struct redactor *r, const char *const *extra, char *err, size_t err_len);
 

@@ -46,6 +46,13 @@ START_TEST(builtin_patterns_scrub_keys_tokens_and_mail)
     out = scrub(&r, "event: response.created\ndata: {\"id\":\"resp_123\",\"sk\":\"sk-short\"}\n\n");
     ck_assert_str_eq(out, "event: response.created\ndata: {\"id\":\"resp_123\",\"sk\":\"sk-short\"}\n\n");
     free(out);
+    /* addresses need a domain with a top-level part of 2+ letters */
+    out = scrub(&r, "a@b, x@y.c, @example.com, end: user@example.com. sk-proj-key");
+    ck_assert_str_eq(out, "a@b, x@y.c, @example.com, end: [redacted]. sk-proj-key");
+    free(out);
+    out = scrub(&r, "Bearer short and xsk-abcdefghijklmnopq stays");
+    ck_assert_str_eq(out, "Bearer short and xsk-abcdefghijklmnopq stays");
+    free(out);
     out = redactor_scrub(&r, "a@b.cd xyz", 4, &n); /* only the first 'len' bytes */
     ck_assert_str_eq(out, "a@b.");
     ck_assert_uint_eq(n, 4);

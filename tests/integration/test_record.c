@@ -329,6 +329,62 @@ START_TEST(streams_pass_through_and_keep_their_timing)
 }
 END_TEST
 
+/* A 3 MiB answer (three times the pass-through buffer) and a stream of
+ * 2000 events reach the client whole, and are written and replayed whole. */
+START_TEST(large_answers_pass_through_whole)
+{
+    const char *dir = scratch_path(0, "large");
+    size_t n = 3u * 1024 * 1024, i;
+    char *fixture = malloc(n + 256), *words = malloc(2000 * 4 + 1);
+    struct http_result big, many, play;
+    json_t *added;
+    long status;
+
+    ck_assert_ptr_nonnull(fixture);
+    ck_assert_ptr_nonnull(words);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    start_upstream();
+    strcpy(fixture, "[{\"name\":\"big\",\"match\":{\"model\":\"big\"},\"response\":{\"output\":"
+                    "[{\"type\":\"message\",\"text\":\"");
+    for (i = strlen(fixture); i < n; i++)
+        fixture[i] = (char)('a' + i % 26);
+    fixture[i] = '\0';
+    for (i = 0; i < 2000; i++)
+        memcpy(words + i * 4, " wd", 4);
+    words[2000 * 4] = '\0';
+    strcat(fixture, "\"}]}},{\"name\":\"many\",\"match\":{\"model\":\"many\"},\"response\":{"
+                    "\"output\":[{\"type\":\"message\",\"text\":\"");
+    fixture = realloc(fixture, strlen(fixture) + strlen(words) + 16);
+    strcat(fixture, words);
+    strcat(fixture, "\"}]}}]");
+    added = http_call(upstream.base, "POST", "/__admin/fixtures", fixture, &status);
+    ck_assert_int_eq(status, 201);
+    json_decref(added);
+    start_recorder(NULL, dir, "all");
+    post(&recorder, "{\"model\":\"big\",\"input\":\"hi\"}", NULL, &big);
+    ck_assert_int_eq(big.status, 200);
+    ck_assert_uint_gt(big.body_len, n - 1024);
+    post(&recorder, "{\"model\":\"many\",\"input\":\"hi\",\"stream\":true}", NULL, &many);
+    ck_assert_ptr_nonnull(strstr(many.body, "event: response.completed"));
+    ck_assert_int_eq(test_server_stop(&recorder), 0);
+    memset(&recorder, 0, sizeof(recorder));
+    ck_assert_int_eq(count_files(dir, ".json"), 2);
+    start_replayer(dir);
+    post(&replayer, "{\"model\":\"big\",\"input\":\"hi\"}", NULL, &play);
+    ck_assert_uint_eq(play.body_len, big.body_len);
+    ck_assert(memcmp(play.body, big.body, big.body_len) == 0);
+    http_result_free(&play);
+    post(&replayer, "{\"model\":\"many\",\"input\":\"hi\",\"stream\":true}", NULL, &play);
+    ck_assert_uint_eq(play.body_len, many.body_len);
+    ck_assert(memcmp(play.body, many.body, many.body_len) == 0);
+    http_result_free(&play);
+    http_result_free(&big);
+    http_result_free(&many);
+    free(fixture);
+    free(words);
+}
+END_TEST
+
 START_TEST(secrets_never_reach_the_disk)
 {
     static const char *const headers[] = {
@@ -467,7 +523,7 @@ Suite *make_suite(void)
 
     tc = add_tcase(s, tcase_create("record"), 120, NULL, stop_all,
                    record_then_replay_byte_for_byte, streams_pass_through_and_keep_their_timing,
-                   secrets_never_reach_the_disk,
+                   large_answers_pass_through_whole, secrets_never_reach_the_disk,
                    missing_mode_replays_what_matches);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tc = add_tcase(s, tcase_create("upstream_failures"), 60, NULL, stop_all,
