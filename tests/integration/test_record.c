@@ -444,6 +444,21 @@ START_TEST(bad_upstream_is_a_502)
 }
 END_TEST
 
+/* https:// to a server that speaks plain HTTP: the TLS handshake fails (TLS
+ * is always verified and never falls back). */
+START_TEST(tls_failure_is_a_502)
+{
+    const char *dir = scratch_path(0, "tls");
+    char url[128];
+
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    start_upstream();
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1", upstream.port);
+    start_recorder(url, dir, "all");
+    expect_502_nothing_written(dir);
+}
+END_TEST
+
 START_TEST(dying_upstream_leaves_a_partial_file_only)
 {
     const char *dir = scratch_path(0, "dying");
@@ -527,7 +542,8 @@ Suite *make_suite(void)
                    missing_mode_replays_what_matches);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tc = add_tcase(s, tcase_create("upstream_failures"), 60, NULL, stop_all,
-                   bad_upstream_is_a_502, dying_upstream_leaves_a_partial_file_only);
+                   bad_upstream_is_a_502, tls_failure_is_a_502,
+                   dying_upstream_leaves_a_partial_file_only);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     return s;
 }
