@@ -428,8 +428,7 @@ static enum MHD_Result queue_forwarded(struct rm_server *srv, struct MHD_Connect
         reply_error(&r->reply, &err);
         recorder_release(r->ex);
         r->ex = NULL;
-        r->forwarding = 0;
-        server_log(srv, LOG_WARN, "record: %s %s: upstream failed: %s", r->method, r->path, why);
+        r->forwarding = 0; /* the recorder logged why */
         return queue_reply(srv, conn, r);
     }
     hp = calloc(1, sizeof(*hp));

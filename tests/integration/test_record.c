@@ -511,6 +511,18 @@ START_TEST(missing_mode_replays_what_matches)
     ck_assert(memcmp(second.body, first.body, first.body_len) == 0);
     post(&recorder, "{\"model\":\"gpt-4.1-mini\",\"input\":\"something new\"}", NULL, &other);
     ck_assert_int_eq(other.status, 200);
+    {
+        /* a response only the upstream stored: the local 404 goes upstream */
+        json_t *got = http_json(&other), *again;
+        char path[160];
+
+        snprintf(path, sizeof(path), "/v1/responses/%s", jstr(got, "id"));
+        again = http_call(recorder.base, "GET", path, NULL, &status);
+        ck_assert_int_eq(status, 200);
+        ck_assert_str_eq(jstr(again, "id"), jstr(got, "id"));
+        json_decref(again);
+        json_decref(got);
+    }
     ck_assert_int_eq(test_server_stop(&recorder), 0);
     memset(&recorder, 0, sizeof(recorder));
     journal = http_call(upstream.base, "GET", "/__admin/requests", NULL, &status);
