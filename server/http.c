@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -445,8 +446,12 @@ static enum MHD_Result queue_forwarded(struct rm_server *srv, struct MHD_Connect
         proxy_done(hp);
         return MHD_NO;
     }
-    for (i = 0; recorder_header(hp->ex, i, &name, &value) == 0; i++)
+    server_new_id(srv, RM_ID_REQUEST, 32, r->rid, sizeof(r->rid)); /* for the journal ... */
+    for (i = 0; recorder_header(hp->ex, i, &name, &value) == 0; i++) {
         MHD_add_response_header(resp, name, value);
+        if (!strcasecmp(name, "x-request-id")) /* ... the upstream's when it sent one */
+            snprintf(r->rid, sizeof(r->rid), "%s", value);
+    }
     if (recorder_content_type(hp->ex))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 recorder_content_type(hp->ex));
