@@ -11,7 +11,7 @@
  * pauses the upstream transfer until the client has read some.
  *
  * When a create exchange (POST /v1/responses, POST /v1/chat/completions)
- * ends, its fixture is built
+ * ends, its fixture is built (record_fixture.h)
  * (match rules from the request, the answer as a transcript: byte-exact
  * body or SSE frames with their measured delays, the headers worth
  * keeping), scrubbed by the redactor (scrub.h) and only then written to
@@ -100,39 +100,5 @@ enum rec_read recorder_read(struct rec_exchange *ex, char *out, size_t max, size
 /* Drop the caller's reference (ends the transfer if it still runs: the
  * client went away). Accepts NULL. */
 void recorder_release(struct rec_exchange *ex);
-
-/* ---- The fixture of one exchange (pure, tested without a socket) ---- */
-
-/* What an exchange was: the request and what came back. */
-struct rec_recording {
-    const char *path;
-    const json_t *request;   /* the request body (NULL when not JSON) */
-    const char *upstream;    /* the base URL, credentials and query removed */
-    int status;
-    int sse;                 /* the answer was an event stream */
-    const char *bytes;       /* the answer's bytes, exactly */
-    size_t len;
-    const size_t *frame_ends;  /* SSE: end offset of each frame in 'bytes' */
-    const unsigned *delays_ms; /* SSE: the wait before each frame */
-    size_t nframes;
-    const char *const *header_names;  /* the upstream's headers worth keeping */
-    const char *const *header_values;
-    size_t nheaders;
-    int turn;                /* 1 + chain depth, 0 = unknown */
-    const char *prev_fixture;/* the fixture of the previous response, or NULL */
-    const char *prev_id;     /* previous_response_id when its fixture is unknown, or NULL */
-    const char *failure;     /* non-NULL: the upstream failed mid-answer (a partial recording) */
-    const char *when;        /* ISO 8601 time, for the description */
-};
-
-/* The fixture 'r' makes, scrubbed by 'redactor' (its name in 'name', at
- * least RM_MAX_FIXTURE_NAME + 1 bytes). New reference, or NULL when the
- * answer cannot be kept as a fixture (not UTF-8 text, over a limit). */
-struct redactor;
-json_t *record_fixture(const struct rec_recording *r, const struct redactor *redactor,
-                       char *name, size_t name_len);
-
-/* Whether response header 'name' is worth keeping in a fixture. */
-int record_keeps_header(const char *name);
 
 #endif

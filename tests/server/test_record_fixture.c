@@ -1,4 +1,4 @@
-/* Unit tests for record's fixture of one exchange (record_fixture), without
+/* Unit tests for record_fixture, the fixture of one recorded exchange, without
  * a socket: the match rules and the deterministic name from the request,
  * frames kept byte for byte with their delays, a JSON answer kept as a
  * body with its status, the headers worth keeping, redaction of frames,
@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "limits.h"
 #include "record.h"
+#include "record_fixture.h"
 #include "scrub.h"
 #include "test_support.h"
 
@@ -217,7 +219,7 @@ END_TEST
 
 Suite *make_suite(void)
 {
-    Suite *s = suite_create("record");
+    Suite *s = suite_create("record_fixture");
 
     add_tcase(s, tcase_create("fixture_of_an_exchange"), 30, setup, teardown,
               stream_frames_delays_and_match, json_answer_is_a_body_with_its_status,
