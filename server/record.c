@@ -82,6 +82,7 @@ struct recorder {
     pthread_t thread;
     int thread_started;
     pthread_mutex_t mu;       /* queue, in-flight count, ids, stopping */
+    pthread_cond_t idle;      /* signalled when the last exchange in flight is retired */
     struct rec_exchange *queue;
     unsigned in_flight;       /* exchanges started and not yet retired */
     struct rec_exchange *flight; /* in the multi handle (recorder thread only) */
@@ -130,7 +131,8 @@ static void drop(struct recorder *rec, struct rec_exchange *ex)
         curl_easy_cleanup(ex->h);
     ex->h = NULL;
     pthread_mutex_lock(&rec->mu);
-    rec->in_flight--;
+    if (--rec->in_flight == 0)
+        pthread_cond_broadcast(&rec->idle);
     pthread_mutex_unlock(&rec->mu);
     exchange_unref(ex);
 }
@@ -718,7 +720,8 @@ struct rec_exchange *recorder_start(struct recorder *rec, const struct rec_reque
     return ex;
 fail_count:
     pthread_mutex_lock(&rec->mu);
-    rec->in_flight--;
+    if (--rec->in_flight == 0)
+        pthread_cond_broadcast(&rec->idle);
     pthread_mutex_unlock(&rec->mu);
     return NULL;
 }
@@ -816,19 +819,21 @@ void recorder_abort_all(struct recorder *rec)
     if (!rec)
         return;
     atomic_store(&rec->aborting, 1);
-    curl_multi_wakeup(rec->multi);
     /* the thread ends every transfer at its next turn, waking their readers */
-    for (;;) {
-        unsigned left;
+    pthread_mutex_lock(&rec->mu);
+    while (rec->in_flight) {
+        struct timespec until;
 
-        pthread_mutex_lock(&rec->mu);
-        left = rec->in_flight;
-        pthread_mutex_unlock(&rec->mu);
-        if (!left)
-            return;
         curl_multi_wakeup(rec->multi);
-        usleep(1000);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&rec->idle, &rec->mu, &until);
     }
+    pthread_mutex_unlock(&rec->mu);
 }
 
 struct recorder *recorder_new(struct rm_server *srv, void (*wake)(void *conn),
@@ -864,10 +869,13 @@ struct recorder *recorder_new(struct rm_server *srv, void (*wake)(void *conn),
     snprintf(rec->base, sizeof(rec->base), "%.*s", (int)len, url);
     scrub_url(rec->base, rec->shown, sizeof(rec->shown));
     pthread_mutex_init(&rec->mu, NULL);
+    pthread_cond_init(&rec->idle, NULL);
     if (redactor_init(&rec->redactor, srv->cfg.redact, msg, sizeof(msg)) != 0) {
         mock_error_set(err, NULL, 0, 0, "--redact: %s", msg);
+        pthread_cond_destroy(&rec->idle);
         pthread_mutex_destroy(&rec->mu);
         free(rec);
+        curl_global_cleanup();
         return NULL;
     }
     rec->multi = curl_multi_init();
@@ -892,6 +900,7 @@ void recorder_free(struct recorder *rec)
     if (rec->multi)
         curl_multi_cleanup(rec->multi);
     redactor_release(&rec->redactor);
+    pthread_cond_destroy(&rec->idle);
     pthread_mutex_destroy(&rec->mu);
     free(rec);
     curl_global_cleanup();
