@@ -459,6 +459,34 @@ START_TEST(tls_failure_is_a_502)
 }
 END_TEST
 
+/* What record mode cannot start with: exit 1 or 2 with the reason. */
+START_TEST(bad_configuration_refuses_the_start)
+{
+    const char *dir = scratch_path(0, "conf");
+    const char *no_dir[] = {"--port", "0", "--record-from", "http://127.0.0.1:1/v1", NULL};
+    const char *bad_re[] = {"--port", "0", "--fixtures", dir, "--record-from",
+                            "http://127.0.0.1:1/v1", "--redact", "(", NULL};
+    const char *bad_url[] = {"--port", "0", "--fixtures", dir, "--record-from", "ftp://x", NULL};
+    const char *bad_mode[] = {"--port", "0", "--fixtures", dir, "--record-from",
+                              "http://127.0.0.1:1/v1", "--record-mode", "some", NULL};
+    char *out = NULL;
+
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    ck_assert_int_eq(test_run_respmock(no_dir, &out), 1);
+    ck_assert_msg(strstr(out, "fixtures directory"), "%s", out);
+    free(out);
+    ck_assert_int_eq(test_run_respmock(bad_re, &out), 1);
+    ck_assert_msg(strstr(out, "--redact"), "%s", out);
+    free(out);
+    ck_assert_int_eq(test_run_respmock(bad_url, &out), 2);
+    ck_assert_msg(strstr(out, "--record-from"), "%s", out);
+    free(out);
+    ck_assert_int_eq(test_run_respmock(bad_mode, &out), 2);
+    ck_assert_msg(strstr(out, "--record-mode"), "%s", out);
+    free(out);
+}
+END_TEST
+
 START_TEST(dying_upstream_leaves_a_partial_file_only)
 {
     const char *dir = scratch_path(0, "dying");
@@ -554,7 +582,7 @@ Suite *make_suite(void)
                    missing_mode_replays_what_matches);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tc = add_tcase(s, tcase_create("upstream_failures"), 60, NULL, stop_all,
-                   bad_upstream_is_a_502, tls_failure_is_a_502,
+                   bad_upstream_is_a_502, tls_failure_is_a_502, bad_configuration_refuses_the_start,
                    dying_upstream_leaves_a_partial_file_only);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     return s;
