@@ -487,6 +487,45 @@ START_TEST(bad_configuration_refuses_the_start)
 }
 END_TEST
 
+/* A client that gives up mid-stream (its upstream stalls): nothing is
+ * written for it (its transfer ends when the recorder next has bytes for
+ * it, or at the stop), the recorder goes on serving others and stops clean
+ * at once. */
+START_TEST(client_leaving_mid_stream_writes_nothing)
+{
+    const char *dir = scratch_path(0, "leave");
+    static const char *const auth[] = {AUTH, NULL};
+    static const char stall[] =
+        "{\"name\":\"stall\",\"match\":{\"model\":\"stall\"},\"response\":{\"output\":["
+        "{\"type\":\"message\",\"text\":\"a b c\"}]},\"stream\":{\"fault\":{\"kind\":\"stall\","
+        "\"after_events\":2,\"stall_ms\":20000}}}";
+    struct http_result r;
+    char url[128];
+    json_t *added;
+    long status;
+
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    start_upstream_at("1");
+    added = http_call(upstream.base, "POST", "/__admin/fixtures", stall, &status);
+    ck_assert_int_eq(status, 201);
+    json_decref(added);
+    start_recorder(NULL, dir, "all");
+    snprintf(url, sizeof(url), "%s/v1/responses", recorder.base);
+    http_request_stream("POST", url, "{\"model\":\"stall\",\"input\":\"hi\",\"stream\":true}",
+                        auth, 1, NULL, NULL, &r);
+    ck_assert_int_eq(r.curl_rc, 28); /* CURLE_OPERATION_TIMEDOUT: the client gave up */
+    ck_assert_ptr_nonnull(strstr(r.body, "response.created"));
+    http_result_free(&r);
+    post(&recorder, "{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\"}", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+    ck_assert_int_eq(test_server_stop(&recorder), 0); /* clean, and not held by the stall */
+    memset(&recorder, 0, sizeof(recorder));
+    ck_assert_int_eq(count_files(dir, ".json"), 1); /* the second request only */
+    ck_assert_int_eq(count_files(dir, ".partial"), 0);
+}
+END_TEST
+
 START_TEST(dying_upstream_leaves_a_partial_file_only)
 {
     const char *dir = scratch_path(0, "dying");
@@ -583,6 +622,7 @@ Suite *make_suite(void)
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tc = add_tcase(s, tcase_create("upstream_failures"), 60, NULL, stop_all,
                    bad_upstream_is_a_502, tls_failure_is_a_502, bad_configuration_refuses_the_start,
+                   client_leaving_mid_stream_writes_nothing,
                    dying_upstream_leaves_a_partial_file_only);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     return s;
