@@ -124,6 +124,8 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
 
 out_error:
     reply_fail(out, &err);
+    if (err.code && !strcmp(err.code, RM_ERRCODE_PREVIOUS_NOT_FOUND))
+        out->unmatched = 1; /* a response respmock never had: record mode asks the upstream */
 out:
     generation_release(&gen);
     json_decref(context);

@@ -393,8 +393,8 @@ static int forward_start(struct rm_server *srv, struct MHD_Connection *conn, str
 }
 
 /* Whether a local answer in --record-mode missing leaves the request to the
- * upstream: no fixture matched, or it names a response or conversation
- * only the upstream knows. */
+ * upstream: no fixture matched, the previous response is not here, or it
+ * names a response or conversation only the upstream knows. */
 static int local_misses(const char *url, const struct rm_reply *rep)
 {
     if (rep->unmatched)
@@ -402,7 +402,7 @@ static int local_misses(const char *url, const struct rm_reply *rep)
     if (rep->status == 404 && (!strncmp(url, "/v1/responses/", 14) ||
                                !strncmp(url, "/v1/conversations/", 18)))
         return 1;
-    return rep->status == 400 && rep->body && strstr(rep->body, "\"previous_response_not_found\"");
+    return 0;
 }
 
 /* The upstream's answer, once its status and headers are in (until then

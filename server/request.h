@@ -65,7 +65,8 @@ struct rm_reply {
     /* Set by the router before the handler runs, kept by reply_release: */
     char request_id[RM_MAX_REQUEST_ID + 1]; /* its x-request-id ("": http.c makes one) */
     enum rm_flavor flavor;       /* the gateway whose error shape reply_error uses */
-    int unmatched;               /* no fixture matched (record mode "missing" forwards it) */
+    int unmatched;               /* no fixture matched, or previous_response_id is not stored
+                                  * here (record mode "missing" forwards it) */
 };
 
 /* The signature of every handler in the route table: 'arg' is what the

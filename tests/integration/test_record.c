@@ -581,13 +581,19 @@ START_TEST(missing_mode_replays_what_matches)
     {
         /* a response only the upstream stored: the local 404 goes upstream */
         json_t *got = http_json(&other), *again;
-        char path[160];
+        char path[256];
 
         snprintf(path, sizeof(path), "/v1/responses/%s", jstr(got, "id"));
         again = http_call(recorder.base, "GET", path, NULL, &status);
         ck_assert_int_eq(status, 200);
         ck_assert_str_eq(jstr(again, "id"), jstr(got, "id"));
         json_decref(again);
+        /* chained on it: not stored here, so the upstream answers (and it is recorded) */
+        snprintf(path, sizeof(path), "{\"model\":\"gpt-4.1-mini\",\"input\":\"and then?\","
+                 "\"previous_response_id\":\"%s\"}", jstr(got, "id"));
+        http_result_free(&second);
+        post(&recorder, path, NULL, &second);
+        ck_assert_int_eq(second.status, 200);
         json_decref(got);
     }
     ck_assert_int_eq(test_server_stop(&recorder), 0);
@@ -603,7 +609,7 @@ START_TEST(missing_mode_replays_what_matches)
         free(text);
     }
     json_decref(journal);
-    ck_assert_int_eq(count_files(dir, ".json"), 2);
+    ck_assert_int_eq(count_files(dir, ".json"), 3);
     http_result_free(&first);
     http_result_free(&second);
     http_result_free(&other);
