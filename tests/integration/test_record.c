@@ -530,6 +530,7 @@ START_TEST(dying_upstream_leaves_a_partial_file_only)
 {
     const char *dir = scratch_path(0, "dying");
     struct http_result r;
+    int i;
 
     ck_assert_int_eq(mkdir(dir, 0755), 0);
     start_upstream();
@@ -544,7 +545,9 @@ START_TEST(dying_upstream_leaves_a_partial_file_only)
     ck_assert_ptr_nonnull(strstr(r.body, "event: response.created"));
     ck_assert_ptr_null(strstr(r.body, "response.completed"));
     http_result_free(&r);
-    test_sleep_ms(200); /* the recorder writes once its transfer has ended */
+    /* the recorder writes once its side of the transfer has ended: wait for it */
+    for (i = 0; i < 500 && count_files(dir, ".json.partial") == 0; i++)
+        test_sleep_ms(10);
     ck_assert_int_eq(count_files(dir, ".json"), 0);
     ck_assert_int_eq(count_files(dir, ".json.partial"), 1);
     ck_assert_int_eq(check_fixtures(dir), 1); /* nothing loadable: no *.json file */
