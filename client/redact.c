@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "client_limits.h"
+#include "scrub.h"
 
 #define REDACTED "[redacted]"
 
@@ -104,30 +105,7 @@ out_oom:
 
 const char *redact_url(const char *url, char *out, size_t n)
 {
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *end = host + strcspn(host, "/?#");
-    const char *at = NULL, *q;
-    size_t pathlen;
-    int w;
-
-    if (!n)
-        return out;
-    /* the credentials end at the last '@' of the authority: a password may hold a raw '@' */
-    for (q = host; q < end; q++)
-        if (*q == '@')
-            at = q;
-    /* scheme */
-    w = snprintf(out, n, "%.*s", (int)(host - url), url);
-    if (w < 0 || (size_t)w >= n)
-        return out;
-    if (at)
-        host = at + 1;
-    pathlen = strcspn(host, "?#");
-    while (pathlen > 0 && host[pathlen - 1] == '/')
-        pathlen--;
-    snprintf(out + w, n - (size_t)w, "%.*s", (int)pathlen, host);
-    return out;
+    return scrub_url(url, out, n); /* shared with the server's recorder */
 }
 
 const char *redact_token(const char *in, char *out, size_t n)

@@ -17,6 +17,7 @@
 
 struct catalog {
     char *dir;
+    int allow_empty;                       /* the directory may have no fixture yet */
     _Atomic(struct fixture_set *) current; /* the set in force (one reference held here) */
     atomic_int acquiring;                  /* readers between loading 'current' and their incref */
     pthread_mutex_t lock;                  /* serialises changes */
@@ -60,7 +61,7 @@ static struct fixture_set *build(struct catalog *c, const struct fixture_docs *d
     all.n = all.cap;
     rc = fixture_set_build(set, &all, c->runtime.n, c->removed, err, NULL);
     free(all.v);
-    if (rc == 0 && set->n == 0) {
+    if (rc == 0 && set->n == 0 && !c->allow_empty) {
         fixture_set_release(set);
         mock_error_set(err, c->dir ? c->dir : "", 0, 0, "no fixtures left");
         rc = -1;
@@ -97,7 +98,8 @@ struct fixture_set *catalog_acquire(struct catalog *c)
 
 /* A catalog around its on-disk documents (taken over); NULL on error, with
  * the documents released either way. */
-static struct catalog *catalog_start(char *dir, struct fixture_docs *docs, struct mock_error *err)
+static struct catalog *catalog_start(char *dir, int allow_empty, struct fixture_docs *docs,
+                                     struct mock_error *err)
 {
     struct catalog *c = calloc(1, sizeof(*c));
     struct fixture_set *set;
@@ -112,6 +114,7 @@ static struct catalog *catalog_start(char *dir, struct fixture_docs *docs, struc
     atomic_init(&c->acquiring, 0);
     atomic_init(&c->stop, 0);
     c->dir = dir;
+    c->allow_empty = allow_empty;
     c->runtime_names = json_array();
     c->removed = json_object();
     c->disk = *docs;
@@ -124,7 +127,7 @@ static struct catalog *catalog_start(char *dir, struct fixture_docs *docs, struc
     return c;
 }
 
-struct catalog *catalog_new(const char *dir, struct mock_error *err)
+struct catalog *catalog_new(const char *dir, int allow_empty, struct mock_error *err)
 {
     struct fixture_docs docs = {0};
     char *copy = strdup(dir);
@@ -133,16 +136,16 @@ struct catalog *catalog_new(const char *dir, struct mock_error *err)
         mock_error_set(err, NULL, 0, 0, "out of memory");
         return NULL;
     }
-    if (fixture_docs_read_dir(&docs, dir, err, NULL) != 0) { /* released on error */
+    if (fixture_docs_read_dir(&docs, dir, err, NULL, allow_empty) != 0) { /* released on error */
         free(copy);
         return NULL;
     }
-    return catalog_start(copy, &docs, err);
+    return catalog_start(copy, allow_empty, &docs, err);
 }
 
 struct catalog *catalog_new_docs(struct fixture_docs *docs, struct mock_error *err)
 {
-    return catalog_start(NULL, docs, err);
+    return catalog_start(NULL, 0, docs, err);
 }
 
 void catalog_free(struct catalog *c)
@@ -176,7 +179,7 @@ static int reload_locked(struct catalog *c, struct mock_error *err)
         mock_error_set(err, NULL, 0, 0, "these fixtures were not read from a directory");
         return -1;
     }
-    if (fixture_docs_read_dir(&disk, c->dir, err, NULL) != 0)
+    if (fixture_docs_read_dir(&disk, c->dir, err, NULL, c->allow_empty) != 0)
         return -1;
     json_object_clear(c->removed); /* a reload brings the files back whole */
     set = build(c, &disk, err);

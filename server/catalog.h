@@ -19,8 +19,9 @@
 
 struct catalog;
 
-/* Read 'dir' and build the first set. NULL with 'err' filled on failure. */
-struct catalog *catalog_new(const char *dir, struct mock_error *err);
+/* Read 'dir' and build the first set ('allow_empty': a directory without
+ * fixture files gives an empty set). NULL with 'err' filled on failure. */
+struct catalog *catalog_new(const char *dir, int allow_empty, struct mock_error *err);
 
 /* A catalog of documents already read ('docs', taken, released on failure
  * too) instead of a directory: a reload has nothing to read again (it

@@ -318,7 +318,7 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
         "turn",         "tool_output",   "has_param",      "tool",        "after_tools",
         "previous_fixture", "prompt_contains", "instructions_contains", "input_matches",
         "tool_choice",  "background",    "metadata",       "header",      "has_image",
-        "has_file",     "text_format",   "state",          NULL};
+        "has_file",     "text_format",   "state",          "input_digest", NULL};
     static const char *const formats[] = {"text", "json_schema", "json_object", NULL};
     char sub[FXP_PATH_MAX];
     const char *re;
@@ -341,6 +341,9 @@ static int fxp_match(struct fxp *p, const char *path, json_t *m, struct fixture 
     rc |= fxp_tri(p, path, m, "has_file", &fx->m_has_file);
     rc |= fxp_str(p, path, m, "text_format", &fx->m_text_format);
     rc |= fxp_str(p, path, m, "state", &fx->m_state);
+    rc |= fxp_str(p, path, m, "input_digest", &fx->m_digest);
+    if (fx->m_digest && strlen(fx->m_digest) != 16)
+        rc |= fxp_fail(p, fxp_join(sub, path, "input_digest"), "expected 16 hex digits");
     if (fx->m_text_format) {
         const char *const *f;
         for (f = formats; *f && strcmp(*f, fx->m_text_format) != 0; f++)
@@ -805,18 +808,41 @@ static json_t *frame_data(const char *bytes, size_t len)
 
 static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fixture *fx)
 {
-    static const char *const keys[] = {"events", "fresh_ids", NULL};
+    static const char *const keys[] = {"events", "fresh_ids", "body", "status", NULL};
     static const char *const ekeys[] = {"raw", "event", "data", "delay_ms", NULL};
     json_t *events = json_object_get(t, "events");
     char sub[FXP_PATH_MAX], epath[FXP_PATH_MAX];
     size_t i;
     int rc = 0, fresh = -1;
+    unsigned status = 200;
 
     if (!json_is_object(t))
         return fxp_fail(p, path, "expected an object");
     rc |= fxp_keys(p, path, t, keys);
     rc |= fxp_tri(p, path, t, "fresh_ids", &fresh);
     fx->fresh_ids = fresh > 0;
+    rc |= fxp_uint(p, path, t, "status", &status, 599);
+    if (status < 200)
+        rc |= fxp_fail(p, fxp_join(sub, path, "status"), "expected an HTTP status from 200 to 599");
+    fx->body_status = (int)status;
+    if (json_object_get(t, "body")) {
+        json_t *b = json_object_get(t, "body");
+
+        if (!json_is_string(b))
+            return fxp_fail(p, fxp_join(sub, path, "body"), "expected the body as a string");
+        fx->body_len = json_string_length(b);
+        fx->body = malloc(fx->body_len + 1);
+        if (!fx->body)
+            return fxp_fail(p, path, "out of memory");
+        memcpy(fx->body, json_string_value(b), fx->body_len + 1);
+        fx->body_json = json_loadb(fx->body, fx->body_len, 0, NULL);
+        if (fx->body_json && !json_is_object(fx->body_json)) {
+            json_decref(fx->body_json);
+            fx->body_json = NULL;
+        }
+        if (!events)
+            return rc;
+    }
     if (!json_is_array(events) || json_array_size(events) == 0)
         return fxp_fail(p, fxp_join(sub, path, "events"), "expected a non-empty array");
     if (json_array_size(events) > RM_MAX_TRANSCRIPT_EVENTS)
@@ -899,6 +925,9 @@ static void fixture_release(struct fixture *fx)
     json_decref(fx->m_headers);
     free(fx->m_text_format);
     free(fx->m_state);
+    free(fx->m_digest);
+    free(fx->body);
+    json_decref(fx->body_json);
     json_decref(fx->match_json);
     free(fx->next_state);
     for (i = 0; i < fx->nsteps; i++)
@@ -1225,7 +1254,7 @@ void fixture_docs_release(struct fixture_docs *docs)
 }
 
 int fixture_docs_read_dir(struct fixture_docs *docs, const char *dir, struct mock_error *err,
-                          FILE *all_errors)
+                          FILE *all_errors, int allow_empty)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -1286,7 +1315,7 @@ int fixture_docs_read_dir(struct fixture_docs *docs, const char *dir, struct moc
         }
     }
     free(names);
-    if (rc == 0 && docs->n == 0) {
+    if (rc == 0 && docs->n == 0 && !allow_empty) {
         mock_error_set(err, dir, 0, 0, "no *.json fixture files found");
         if (all_errors)
             fprintf(all_errors, "%s: no *.json fixture files found\n", dir);
@@ -1350,7 +1379,8 @@ int fixture_set_build(struct fixture_set *set, const struct fixture_docs *docs, 
         if (set->v[i].m_state)
             set->has_states = 1;
     }
-    qsort(set->v, set->n, sizeof(*set->v), cmp_priority);
+    if (set->n) /* an empty set (record mode's first start) has no array */
+        qsort(set->v, set->n, sizeof(*set->v), cmp_priority);
     return 0;
 }
 
@@ -1361,7 +1391,7 @@ int fixture_set_load(struct fixture_set *set, const char *dir, struct mock_error
     int rc;
 
     set_clear(set);
-    if (fixture_docs_read_dir(&docs, dir, err, all_errors) != 0) {
+    if (fixture_docs_read_dir(&docs, dir, err, all_errors, 0) != 0) {
         set->models = json_array();
         return -1;
     }
@@ -1445,6 +1475,13 @@ static int fixture_rejects(const struct fixture *fx, const struct match_facts *f
     if (fx->m_prev_fixture)
         CHECK(f->prev_fixture && strcmp(fx->m_prev_fixture, f->prev_fixture) == 0,
               "previous response not from fixture '%.100s'", fx->m_prev_fixture);
+    if (fx->m_digest) {
+        char d[17];
+
+        fixture_request_digest(f->body, d, sizeof(d));
+        CHECK(f->body && strcmp(d, fx->m_digest) == 0, "input digest %s, not %s", d,
+              fx->m_digest);
+    }
     if (fx->m_tool)
         CHECK(name_in(f->tool_names, fx->m_tool), "no tool '%.100s'", fx->m_tool);
     if (fx->m_tool_choice)
@@ -1583,4 +1620,56 @@ const struct fixture *fixture_find(const struct fixture_set *set, const char *na
                 return &set->v[i].steps[j];
     }
     return NULL;
+}
+
+/* Blank the ids in 'v' ("id", "call_id", "item_id" string members): the
+ * upstream makes new ones every run, so a chain recorded twice keeps its
+ * digests (fixture_request_digest). */
+static void digest_blank_ids(json_t *v)
+{
+    const char *key;
+    json_t *member;
+    size_t i;
+
+    if (json_is_array(v))
+        for (i = 0; i < json_array_size(v); i++)
+            digest_blank_ids(json_array_get(v, i));
+    if (!json_is_object(v))
+        return;
+    json_object_foreach(v, key, member) {
+        if (json_is_string(member) &&
+            (!strcmp(key, "id") || !strcmp(key, "call_id") || !strcmp(key, "item_id")))
+            json_string_set(member, "");
+        else
+            digest_blank_ids(member);
+    }
+}
+
+void fixture_request_digest(const json_t *body, char *out, size_t n)
+{
+    static const char *const members[] = {"input", "instructions", "messages", "tools",
+                                          "tool_choice", "text", "response_format", NULL};
+    const char *const *m;
+    json_t *pick = json_object();
+    char *text;
+
+    for (m = members; pick && *m; m++)
+        if (json_object_get(body, *m))
+            json_object_set_new(pick, *m, json_deep_copy(json_object_get(body, *m)));
+    digest_blank_ids(pick);
+    text = pick ? json_dumps(pick, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+    fixture_digest_text(text ? text : "", out, n);
+    free(text);
+    json_decref(pick);
+}
+
+void fixture_digest_text(const char *text, char *out, size_t n)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a offset basis */
+
+    for (; *text; text++) {
+        h ^= (unsigned char)*text;
+        h *= 1099511628211ull; /* FNV prime */
+    }
+    snprintf(out, n, "%016llx", (unsigned long long)h);
 }

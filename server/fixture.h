@@ -106,6 +106,7 @@ struct fixture {
     int m_has_file;         /* a file input part is present (-1 = any) */
     char *m_text_format;    /* text.format / response_format type */
     char *m_state;          /* the scenario is in this state */
+    char *m_digest;         /* "input_digest": fixture_request_digest of the request */
     int has_match;          /* any condition at all (a catch-all has none) */
     json_t *match_json;     /* "match" as written, for the admin listing (new ref) */
 
@@ -135,6 +136,10 @@ struct fixture {
     /* FX_TRANSCRIPT */
     struct fx_frame *frames;
     size_t nframes;
+    char *body;             /* "body": a recorded non-streaming answer, verbatim (or NULL) */
+    size_t body_len;
+    json_t *body_json;      /* ... parsed once at load when it is a JSON object, else NULL */
+    int body_status;        /* "status": its HTTP status (default 200) */
     int fresh_ids;          /* rewrite recorded resp_/msg_/fc_/call_ ids per request */
 
     /* scenarios (all kinds) */
@@ -207,9 +212,10 @@ void fixture_docs_release(struct fixture_docs *docs);
 
 /* Read every *.json file of 'dir', in byte order of their names. Returns 0,
  * or -1 with the first problem in 'err' (with 'all_errors' every problem is
- * printed and reading goes on). */
+ * printed and reading goes on). A directory without fixture files is an
+ * error unless 'allow_empty' (record mode fills it). */
 int fixture_docs_read_dir(struct fixture_docs *docs, const char *dir, struct mock_error *err,
-                          FILE *all_errors);
+                          FILE *all_errors, int allow_empty);
 
 /* Parse 'docs' into 'set' (zeroed first), in order. A fixture of a document
  * at index 'replaceable' or later whose name an earlier document already
@@ -280,6 +286,16 @@ const struct fixture *fixture_step(const struct fixture *fx, unsigned long n);
 /* Fixture named 'name' (a sequence step is "NAME#STEP", from 1), or NULL.
  * Borrowed. */
 const struct fixture *fixture_find(const struct fixture_set *set, const char *name);
+
+/* The digest "input_digest" matches: 16 hex digits (FNV-1a, 64 bits) of
+ * the compact, key-sorted JSON of the request members that choose an
+ * answer (input, instructions, messages, tools, tool_choice, text,
+ * response_format), their "id", "call_id" and "item_id" strings blanked
+ * (new every run), into 'out' (at least 17 bytes). Stable across runs. */
+void fixture_request_digest(const json_t *body, char *out, size_t n);
+
+/* 16 hex digits of FNV-1a (64 bits) over 'text', into 'out' (17 bytes). */
+void fixture_digest_text(const char *text, char *out, size_t n);
 
 /* A new empty set with one reference. NULL on OOM. */
 struct fixture_set *fixture_set_new(void);

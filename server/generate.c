@@ -251,6 +251,8 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
             server_log(srv, LOG_DEBUG, "%s: fixture '%s' answers (%u passed over before it)",
                        facts->path, fx ? fx->name : "(none)", k.skipped);
     }
+    if (!fx)
+        out->unmatched = 1;
     if (!fx && srv->cfg.strict)
         return api_error_not_found(err, NULL,
                                    "respmock: no fixture matched %s (--strict)%s%s%s%s.",
@@ -324,6 +326,11 @@ int generate_response(const struct render_ctx *rc0, const struct ask *a, int str
     const struct fixture *fx = rc0->fx;
 
     memset(out, 0, sizeof(*out));
+    if (fx->kind == FX_TRANSCRIPT && fx->body && (!stream || !fx->nframes)) {
+        /* A recorded non-streaming answer: its body, sent verbatim by the handler. */
+        out->final = json_incref(fx->body_json);
+        return 0;
+    }
     if (fx->kind == FX_TRANSCRIPT) {
         if (stream) {
             out->events = render_transcript_events(rc0->srv, fx, fault);

@@ -41,6 +41,10 @@ void chat_create(struct rm_server *srv, const struct rm_request *req, const char
         goto out_error;
     if (generate_reply_start(fx, &fault, out))
         goto out;
+    if (fx->kind == FX_TRANSCRIPT && fx->body && (!stream || !fx->nframes)) {
+        reply_raw(out, fx->body_status, fx->body, fx->body_len); /* recorded, verbatim */
+        goto out;
+    }
     memset(&rc, 0, sizeof(rc));
     rc.srv = srv;
     rc.fx = fx;

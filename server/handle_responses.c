@@ -140,10 +140,14 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
         goto out;
     }
     if (fx->kind == FX_TRANSCRIPT) {
-        if (stream)
+        if (gen.events)
             reply_events(out, event_list_ref(gen.events));
+        else if (fx->body)
+            reply_raw(out, fx->body_status, fx->body, fx->body_len);
         else
             reply_json(out, 200, json_incref(gen.final));
+        if (fx->body && !gen.events && fx->body_status != 200)
+            goto out; /* a recorded error: nothing to store */
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
             lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, err) != 0)
@@ -181,8 +185,11 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     struct api_error err;
 
     (void)arg;
-    if (responses_create_with(srv, req, NULL, out, &err) < 0)
+    if (responses_create_with(srv, req, NULL, out, &err) < 0) {
         reply_fail(out, &err);
+        if (err.code && !strcmp(err.code, RM_ERRCODE_PREVIOUS_NOT_FOUND))
+            out->unmatched = 1; /* a response respmock never had: record mode asks the upstream */
+    }
 }
 
 void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 #include "contract.h"
 #include "envelope.h"
 #include "journal.h"
+#include "record.h"
+#include "scrub.h"
 #include "router.h"
 #include "stream.h"
 #include "timer.h"
@@ -41,6 +44,16 @@ struct http_req {
     int stream_ended;    /* ... and its reader reached the end cleanly */
     const json_t *journal_entry; /* its journal entry (borrowed), to finish a stream's */
     struct ws_open *ws;  /* an upgrade: what its WebSocket session keeps, until handed over */
+    struct rec_exchange *ex; /* record mode: the forwarded exchange (until its reply owns it) */
+    int forwarding;          /* the answer comes from the upstream */
+};
+
+/* A forwarded reply, owned by the MHD response (freed by its callback). */
+struct http_proxy {
+    struct rm_server *srv;
+    struct MHD_Connection *conn;
+    struct rec_exchange *ex;
+    int *ended;
 };
 
 /* A streaming reply, owned by the MHD response (freed by its callback). */
@@ -51,17 +64,11 @@ struct http_stream {
     int *ended;          /* the request's stream_ended (the reader runs before completion) */
 };
 
-/* Headers whose values never reach the journal. */
-static const char *const secret_headers[] = {
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key",
-    "openai-organization", "openai-project", "x-respmock-admin-token", NULL};
-
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
     json_t *h = cls;
     char name[128];
-    const char *const *s;
     size_t i;
 
     (void)kind;
@@ -71,9 +78,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     for (i = 0; name[i]; i++)
         if (name[i] >= 'A' && name[i] <= 'Z')
             name[i] = (char)(name[i] - 'A' + 'a');
-    for (s = secret_headers; *s && strcmp(*s, name) != 0; s++)
-        ;
-    json_object_set_new(h, name, *s ? json_string("[redacted]")
+    json_object_set_new(h, name, redact_header_is_secret(name) ? json_string(RM_REDACTED)
                                     : json_stringn(value ? value : "",
                                                    value && strlen(value) > 1024 ? 1024
                                                                  : (value ? strlen(value) : 0)));
@@ -199,6 +204,87 @@ static void stream_done(void *cls)
 
     stream_free(hs->st);
     free(hs);
+}
+
+/* The recorder parks a connection whose upstream has nothing yet. */
+static void park_connection(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+static ssize_t proxy_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct http_proxy *hp = cls;
+    size_t n = 0;
+
+    (void)pos;
+    if (atomic_load(&hp->srv->stopping))
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    switch (recorder_read(hp->ex, out, max, &n, park_connection, hp->conn)) {
+    case REC_DATA:
+        return (ssize_t)n;
+    case REC_WAIT:
+        return 0; /* parked: the recorder resumes it */
+    case REC_END:
+        *hp->ended = 1;
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    case REC_FAILED:
+    default:
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the truncated answer the upstream gave */
+    }
+}
+
+static void proxy_done(void *cls)
+{
+    struct http_proxy *hp = cls;
+
+    recorder_release(hp->ex);
+    free(hp);
+}
+
+/* Client headers for the upstream (struct rec_request), pointers into MHD's. */
+static enum MHD_Result collect_forward(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    struct rec_request *fr = cls;
+
+    (void)kind;
+    if (fr->nheaders < RM_MAX_JOURNAL_HEADERS && key && value) {
+        fr->names[fr->nheaders] = key;
+        fr->values[fr->nheaders++] = value;
+    }
+    return MHD_YES;
+}
+
+/* Append 's' percent-encoded (all but the unreserved characters). */
+static void append_escaped(struct buf *q, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c))
+            buf_append(q, s, 1);
+        else
+            buf_appendf(q, "%%%02X", c);
+    }
+}
+
+/* The query string again (MHD decoded it), for the upstream URL. */
+static enum MHD_Result collect_forward_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                             const char *value)
+{
+    struct buf *q = cls;
+
+    (void)kind;
+    if (q->len)
+        buf_append(q, "&", 1);
+    append_escaped(q, key);
+    if (value) {
+        buf_append(q, "=", 1);
+        append_escaped(q, value);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -345,6 +431,111 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
     return ret;
 }
 
+/* Start forwarding the request to the upstream (record mode). Returns 0, or
+ * -1 with an error reply in r->reply when it cannot be. */
+static int forward_start(struct rm_server *srv, struct MHD_Connection *conn, struct http_req *r,
+                         const char *method, const char *url)
+{
+    struct rec_request fr;
+    struct buf query;
+
+    memset(&fr, 0, sizeof(fr));
+    buf_init(&query, RM_MAX_UPSTREAM_URL);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_forward, &fr);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_forward_query, &query);
+    fr.method = method;
+    fr.path = url;
+    fr.query = query.data;
+    fr.body = r->body.data;
+    fr.body_len = r->body.len;
+    r->ex = recorder_start(srv->recorder, &fr);
+    buf_release(&query);
+    if (!r->ex) {
+        struct api_error err;
+
+        api_error_set(&err, 503, RM_ERRTYPE_SERVER, NULL, NULL,
+                      "respmock: more than %d requests are being forwarded to the upstream.",
+                      RM_RECORD_MAX_EXCHANGES);
+        reply_error(&r->reply, &err);
+        return -1;
+    }
+    r->forwarding = 1;
+    return 0;
+}
+
+/* Whether a local answer in --record-mode missing leaves the request to the
+ * upstream: no fixture matched, the previous response is not here, or it
+ * names a response or conversation only the upstream knows. */
+static int local_misses(const char *url, const struct rm_reply *rep)
+{
+    if (rep->unmatched)
+        return 1;
+    if (rep->status == 404 && (!strncmp(url, "/v1/responses/", 14) ||
+                               !strncmp(url, "/v1/conversations/", 18)))
+        return 1;
+    return 0;
+}
+
+/* The upstream's answer, once its status and headers are in (until then
+ * the connection is parked and this runs again when the recorder wakes it). */
+static enum MHD_Result queue_forwarded(struct rm_server *srv, struct MHD_Connection *conn,
+                                       struct http_req *r)
+{
+    struct MHD_Response *resp;
+    struct http_proxy *hp;
+    const char *name, *value;
+    char why[CURL_ERROR_TEXT_MAX];
+    enum MHD_Result ret;
+    unsigned i;
+    int status;
+
+    if (!recorder_head_ready(r->ex, park_connection, conn))
+        return MHD_YES;
+    status = recorder_status(r->ex, why, sizeof(why));
+    if (!status) { /* unreachable, TLS, timeout: nothing came back */
+        struct api_error err;
+
+        api_error_set(&err, 502, RM_ERRTYPE_SERVER, RM_ERRCODE_UPSTREAM, NULL,
+                      "respmock: the upstream of --record-from did not answer: %s.", why);
+        reply_error(&r->reply, &err);
+        recorder_release(r->ex);
+        r->ex = NULL;
+        r->forwarding = 0; /* the recorder logged why */
+        return queue_reply(srv, conn, r);
+    }
+    hp = calloc(1, sizeof(*hp));
+    if (!hp)
+        return MHD_NO;
+    hp->srv = srv;
+    hp->conn = conn;
+    hp->ex = r->ex;
+    hp->ended = &r->stream_ended;
+    r->ex = NULL; /* the reply owns it now */
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RM_STREAM_BLOCK, proxy_reader, hp,
+                                             proxy_done);
+    if (!resp) {
+        proxy_done(hp);
+        return MHD_NO;
+    }
+    server_new_id(srv, RM_ID_REQUEST, 32, r->rid, sizeof(r->rid)); /* for the journal ... */
+    for (i = 0; recorder_header(hp->ex, i, &name, &value) == 0; i++) {
+        MHD_add_response_header(resp, name, value);
+        if (!strcasecmp(name, "x-request-id")) /* ... the upstream's when it sent one */
+            snprintf(r->rid, sizeof(r->rid), "%s", value);
+    }
+    if (recorder_content_type(hp->ex))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                recorder_content_type(hp->ex));
+    r->reply.status = status;
+    r->streamed = 1;
+    snprintf(r->reply.fixture, sizeof(r->reply.fixture), "(forwarded)");
+    if (srv->cfg.journal)
+        journal_note(srv, r);
+    ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -408,7 +599,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.body = r->body.data;
         req.body_len = r->body.len;
         req.body_too_large = r->too_large;
-        router_handle(srv, &req, &r->reply);
+        if (srv->recorder && recorder_forwards(url) && !r->too_large) {
+            int forward = !srv->cfg.record_missing;
+
+            if (!forward) {
+                router_handle(srv, &req, &r->reply);
+                forward = local_misses(url, &r->reply);
+                if (forward)
+                    reply_release(&r->reply);
+            }
+            if (forward)
+                forward_start(srv, conn, r, method, url);
+        } else {
+            router_handle(srv, &req, &r->reply);
+        }
         r->have_reply = 1;
         if (r->reply.delay_ms && srv->cfg.speed > 0) {
             int64_t due = server_now_ms() + (int64_t)(r->reply.delay_ms * srv->cfg.speed);
@@ -416,6 +620,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return MHD_YES; /* called again once resumed */
         }
     }
+    if (r->forwarding)
+        return queue_forwarded(srv, conn, r);
     return queue_reply(srv, conn, r);
 }
 
@@ -441,6 +647,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                        r->stream_ended && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
                        server_now_ms() - r->start_ms);
     ws_open_free(r->ws); /* an upgrade that never happened */
+    recorder_release(r->ex); /* a request that ended before its reply took the exchange */
     json_decref(r->headers);
     json_decref(r->query);
     reply_release(&r->reply);
@@ -486,6 +693,14 @@ int http_start(struct rm_server *srv, struct mock_error *err)
         srv->timer = NULL;
         return -1;
     }
+    if (srv->cfg.record_from) {
+        srv->recorder = recorder_new(srv, wake_connection, err);
+        if (!srv->recorder) {
+            timer_free(srv->timer);
+            srv->timer = NULL;
+            return -1;
+        }
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
@@ -497,6 +712,8 @@ int http_start(struct rm_server *srv, struct mock_error *err)
                        srv->cfg.host, srv->cfg.port);
         ws_hub_free(srv->ws);
         srv->ws = NULL;
+        recorder_free(srv->recorder);
+        srv->recorder = NULL;
         timer_free(srv->timer);
         srv->timer = NULL;
         return -1;
@@ -518,12 +735,15 @@ void http_stop(struct rm_server *srv)
      * refuses once stopping, timer_add wakes at once while draining), so
      * nothing is suspended when MHD_stop_daemon, which closes the listen
      * socket, runs. */
+    recorder_abort_all(srv->recorder); /* forwarded answers end, their connections wake */
     timer_drain(srv->timer); /* nothing may stay suspended past this point */
     ws_hub_stop(srv->ws);    /* MHD wants every upgraded socket back before it stops */
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     ws_hub_free(srv->ws);
     srv->ws = NULL;
+    recorder_free(srv->recorder); /* after the replies that held its exchanges */
+    srv->recorder = NULL;
     timer_free(srv->timer);
     srv->timer = NULL;
 }

@@ -324,7 +324,7 @@ static int gather_context(struct rm_server *srv, struct store *session, const js
 
         if (store_get(srv->store, lc->prev_id, &prev) != 0 &&
             (!session || store_get(session, lc->prev_id, &prev) != 0))
-            return api_error_invalid(err, "previous_response_not_found", "previous_response_id",
+            return api_error_invalid(err, RM_ERRCODE_PREVIOUS_NOT_FOUND, "previous_response_id",
                                      "Previous response with id '%.200s' not found.",
                                      lc->prev_id);
         view = lifecycle_view(srv, &prev);

@@ -66,5 +66,19 @@
 #define RM_WS_SESSION_BYTES (64u * 1024 * 1024) /* their size in all, oldest dropped first */
 #define RM_WS_OUTBOX_MSGS 64                    /* messages queued in wslay before pausing */
 #define RM_WS_HANDSHAKE_KEY 64                  /* bytes of a Sec-WebSocket-Key accepted */
+/* An idle connection is closed after this many seconds. Longer than the
+ * longest scripted wait (RM_MAX_DELAY_MS) and the recorder's upstream idle
+ * limit, so that no replayed or recorded stream is cut by the idle timer. */
+#define RM_CONNECTION_TIMEOUT_S 660u
+/* Record mode (--record-from): */
+#define RM_RECORD_MAX_EXCHANGES 1024            /* forwarded requests in flight */
+#define RM_RECORD_PENDING (1u * 1024 * 1024)    /* upstream bytes not yet read by the client */
+#define RM_RECORD_MAX_BYTES RM_MAX_FIXTURE_FILE /* one answer kept for its fixture */
+#define RM_RECORD_CONNECT_MS 10000L             /* connecting to the upstream (TLS included) */
+#define RM_RECORD_IDLE_S 600L                   /* upstream silent this long: failed */
+#define RM_RECORD_TOTAL_MS (30L * 60 * 1000)    /* one whole exchange */
+#define RM_RECORD_MAX_IDS 4096                  /* recorded response ids -> fixture names kept */
+#define RM_RECORD_POLL_MS 1000                  /* the recorder thread's longest sleep */
+#define RM_MAX_UPSTREAM_URL 2048                /* --record-from URL, and one forwarded URL */
 
 #endif

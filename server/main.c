@@ -32,6 +32,7 @@ enum opt_id {
     OPT_MAX_BODY, OPT_MAX_STORED, OPT_MAX_STORED_BYTES, OPT_SPEED, OPT_JOURNAL,
     OPT_JOURNAL_BYTES, OPT_STRICT, OPT_WATCH, OPT_ADMIN_TOKEN, OPT_FLAVOR, OPT_ACCEPT_UNKNOWN,
     OPT_NO_WEBSOCKET,
+    OPT_RECORD_FROM, OPT_RECORD_MODE, OPT_REDACT,
     OPT_DAEMON, OPT_PID_FILE, OPT_READY_FILE, OPT_LOG_FILE, OPT_CHECK, OPT_VERSION, OPT_HELP,
     OPT_COUNT
 };
@@ -78,6 +79,12 @@ static const struct opt_def {
                             "unknown Responses fields: a warning, not a 400"},
     [OPT_NO_WEBSOCKET] = {"--no-websocket", "RESPMOCK_NO_WEBSOCKET", NULL,
                           "WebSocket mode off: an upgrade gets 426 (clients use HTTP)"},
+    [OPT_RECORD_FROM] = {"--record-from", "RESPMOCK_RECORD_FROM", "URL",
+                         "record mode: forward /v1 requests to URL, write fixtures to --fixtures"},
+    [OPT_RECORD_MODE] = {"--record-mode", "RESPMOCK_RECORD_MODE", "M",
+                         "all (default: forward everything) or missing (replay what matches)"},
+    [OPT_REDACT] = {"--redact", "RESPMOCK_REDACT", "REGEX",
+                    "also scrub REGEX from recordings (repeatable; keys, e-mails always)"},
     [OPT_DAEMON] = {"--daemon", "RESPMOCK_DAEMON", NULL,
                     "run in the background; return once listening"},
     [OPT_PID_FILE] = {"--pid-file", "RESPMOCK_PID_FILE", "F",
@@ -101,6 +108,8 @@ struct cli {
     int check, daemon, version, help;
     const char *pid_file, *ready_file, *log_file;
     char *admin_token;  /* a copy: the command line's is blanked once read */
+    const char **redact; /* --redact patterns, NULL-terminated (argc + 2 slots) */
+    unsigned n_redact;
 };
 
 static void usage(FILE *f)
@@ -336,6 +345,23 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
             break;
         o->flavor = val;
         return 0;
+    case OPT_RECORD_FROM:
+        if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0)
+            break;
+        o->record_from = val;
+        return 0;
+    case OPT_RECORD_MODE:
+        if (strcmp(val, "all") != 0 && strcmp(val, "missing") != 0)
+            break;
+        o->record_mode = val;
+        return 0;
+    case OPT_REDACT:
+        if (!*val || !c->redact)
+            break;
+        c->redact[c->n_redact++] = val;
+        c->redact[c->n_redact] = NULL;
+        o->redact = c->redact;
+        return 0;
     case OPT_ACCEPT_UNKNOWN:
     case OPT_NO_WEBSOCKET:
     case OPT_STRICT:
@@ -386,6 +412,8 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
 
 static void cli_release(struct cli *c)
 {
+    free(c->redact);
+    c->redact = NULL;
     drop_keys(c);
     free(c->admin_token);
     c->admin_token = NULL;
@@ -459,6 +487,7 @@ static int parse(struct cli *c, int argc, char **argv)
     memset(c, 0, sizeof(*c));
     respmock_options_init(&c->o);
     c->o.port = RM_DEFAULT_PORT;
+    c->redact = calloc((size_t)(argc > 0 ? argc : 0) + 2, sizeof(*c->redact));
     rc = split_args(argc, argv, &g, &n);
     for (i = 0; rc == 0 && i < n; i++)
         given[g[i].id] = 1;

@@ -60,6 +60,7 @@ void reply_release(struct rm_reply *r)
 {
     char request_id[sizeof(r->request_id)];
     enum rm_flavor flavor = r->flavor;
+    int unmatched = r->unmatched;
     unsigned i;
 
     memcpy(request_id, r->request_id, sizeof(request_id));
@@ -72,12 +73,30 @@ void reply_release(struct rm_reply *r)
     memset(r, 0, sizeof(*r));
     memcpy(r->request_id, request_id, sizeof(request_id));
     r->flavor = flavor;
+    r->unmatched = unmatched;
 }
 
 void reply_fail(struct rm_reply *r, const struct api_error *err)
 {
     reply_release(r);
     reply_error(r, err);
+}
+
+void reply_raw(struct rm_reply *r, int status, const char *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+
+    if (!copy) {
+        reply_json(r, 500, NULL);
+        return;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    free(r->body);
+    r->status = status;
+    r->content_type = RM_CT_JSON;
+    r->body = copy;
+    r->body_len = len;
 }
 
 void reply_events(struct rm_reply *r, struct event_list *events)

@@ -66,6 +66,8 @@ struct rm_reply {
     /* Set by the router before the handler runs, kept by reply_release: */
     char request_id[RM_MAX_REQUEST_ID + 1]; /* its x-request-id ("": http.c makes one) */
     enum rm_flavor flavor;       /* the gateway whose error shape reply_error uses */
+    int unmatched;               /* no fixture matched, or previous_response_id is not stored
+                                  * here (record mode "missing" forwards it) */
 };
 
 /* The signature of every handler in the route table: 'arg' is what the
@@ -76,7 +78,7 @@ typedef void (*handler_fn)(struct rm_server *srv, const struct rm_request *req, 
 
 /* ---- Replies ---------------------------------------------------------- */
 
-/* Free what 'r' owns and zero it, except its request_id and flavor (they
+/* Free what 'r' owns and zero it, except its request_id, flavor and unmatched (they
  * belong to the request, not to one answer); accepts a zeroed reply. */
 void reply_release(struct rm_reply *r);
 
@@ -96,6 +98,9 @@ void reply_fail(struct rm_reply *r, const struct api_error *err);
 
 /* A 200 streamed reply of 'events' (stolen). */
 void reply_events(struct rm_reply *r, struct event_list *events);
+
+/* Set a JSON body of 'len' bytes given verbatim (copied) with 'status'. */
+void reply_raw(struct rm_reply *r, int status, const char *body, size_t len);
 
 /* After fixture 'fx' was picked (generate_reply_start calls it): its
  * "flavor", when it has one, shapes this reply's errors from now on, and an

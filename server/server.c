@@ -71,7 +71,8 @@ struct rm_server *server_new(const struct rm_config *cfg, struct mock_error *err
 
     if (!srv)
         return NULL;
-    srv->catalog = catalog_new(cfg->fixtures_dir, err);
+    /* record mode writes into the directory: it may start empty */
+    srv->catalog = catalog_new(cfg->fixtures_dir, cfg->record_from != NULL, err);
     if (!srv->catalog) {
         server_free(srv);
         return NULL;

@@ -19,6 +19,7 @@ struct scenarios;
 struct journal;
 struct rm_timer;
 struct ws_hub;
+struct recorder;
 struct MHD_Daemon;
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -43,6 +44,9 @@ struct rm_config {
     const char *admin_token;   /* required by /__admin/ when set; else loopback only */
     enum rm_flavor flavor;     /* --flavor: the gateway shape of error bodies (0 = openai) */
     int no_websocket;          /* --no-websocket: an upgrade gets 426 (clients fall back) */
+    const char *record_from;   /* --record-from: the upstream base URL (NULL: not recording) */
+    int record_missing;        /* --record-mode missing: replay what matches, forward the rest */
+    const char *const *redact; /* --redact: extra patterns, NULL-terminated (may be NULL) */
 };
 
 struct rm_server {
@@ -55,6 +59,7 @@ struct rm_server {
     struct rm_timer *timer;      /* wakes suspended connections */
     struct ws_hub *ws;           /* WebSocket connections (their I/O thread) */
     atomic_uint ws_open;         /* WebSocket connections open (RM_MAX_WS_CONNECTIONS) */
+    struct recorder *recorder;   /* record mode: forwards to cfg.record_from (http.c starts it) */
     struct MHD_Daemon *daemon;
     int bound_port;
     uint64_t id_seed;            /* random per server, for ids */

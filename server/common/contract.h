@@ -290,6 +290,8 @@ const char *contract_model_cache_retention(const char *model);
 #define RM_ERRTYPE_REQUESTS "requests" /* rate limit on requests per minute */
 #define RM_ERRTYPE_TOKENS "tokens"     /* rate limit on tokens per minute */
 #define RM_ERRCODE_SERVER "server_error"
+#define RM_ERRCODE_PREVIOUS_NOT_FOUND "previous_response_not_found"
+#define RM_ERRCODE_UPSTREAM "upstream_unavailable" /* record mode: the upstream did not answer */
 
 /* True for an error.type the OpenAI API sends (the types above); a gateway
  * may send others. */

@@ -81,6 +81,15 @@ struct respmock_options {
                                 * NULL (default): the admin API answers loopback only */
     const char *flavor;        /* "openai" (default, NULL) or "cometapi": error shapes */
     int no_websocket;          /* WebSocket mode off: an upgrade gets 426 at once */
+    const char *record_from;   /* record mode: forward /v1 requests to this base URL
+                                * (http:// or https://, e.g. "https://api.openai.com/v1") and
+                                * write each create exchange as a fixture to fixtures_dir;
+                                * NULL (default): no recording */
+    const char *record_mode;   /* "all" (default, NULL): forward every /v1 request;
+                                * "missing": answer from the fixtures what they match */
+    const char *const *redact; /* NULL-terminated extra POSIX extended regular expressions
+                                * scrubbed from recordings (API keys, e-mail addresses and
+                                * secret headers always are); NULL: none */
 };
 
 /* The defaults, as the respmock command has them except for the port, which

@@ -20,6 +20,7 @@
 #include "limits.h"
 #include "request.h"
 #include "router.h"
+#include "scrub.h"
 #include "server.h"
 
 /* The journal route of the admin API. */
@@ -35,6 +36,8 @@ struct respmock {
     char *fixtures_dir;
     char *keys[RM_MAX_API_KEYS];
     char *admin_token;
+    char *record_from;
+    char *redact[RM_MAX_REDACT_PATTERNS + 1]; /* NULL-terminated */
     char url[RM_MAX_URL];                 /* http://HOST:PORT */
     char base_url[RM_MAX_URL];            /* url + /v1 */
 };
@@ -206,6 +209,9 @@ static void free_handle(struct respmock *m)
     free(m->host);
     free(m->fixtures_dir);
     free(m->admin_token);
+    free(m->record_from);
+    for (i = 0; m->redact[i]; i++)
+        free(m->redact[i]);
     for (i = 0; i < RM_MAX_API_KEYS; i++)
         free(m->keys[i]);
     free(m);
@@ -294,6 +300,36 @@ static int make_config(struct respmock *m, const struct respmock_options *opts,
         if (!(m->admin_token = strdup(opts->admin_token)))
             goto oom;
         cfg->admin_token = m->admin_token;
+    }
+    if (opts->record_from) {
+        if (!opts->fixtures_dir) {
+            mock_error_set(err, NULL, 0, 0, "record mode needs a fixtures directory to write to");
+            return -1;
+        }
+        if (!(m->record_from = strdup(opts->record_from)))
+            goto oom;
+        cfg->record_from = m->record_from;
+    }
+    if (opts->record_mode && strcmp(opts->record_mode, "all") != 0 &&
+        strcmp(opts->record_mode, "missing") != 0) {
+        mock_error_set(err, NULL, 0, 0, "unknown record mode '%.40s' (all or missing)",
+                       opts->record_mode);
+        return -1;
+    }
+    cfg->record_missing = opts->record_mode && strcmp(opts->record_mode, "missing") == 0;
+    if (opts->redact) {
+        size_t r;
+
+        for (r = 0; opts->redact[r]; r++) {
+            if (r >= RM_MAX_REDACT_PATTERNS) {
+                mock_error_set(err, NULL, 0, 0, "more than %d redaction patterns",
+                               RM_MAX_REDACT_PATTERNS);
+                return -1;
+            }
+            if (!(m->redact[r] = strdup(opts->redact[r])))
+                goto oom;
+        }
+        cfg->redact = (const char *const *)m->redact;
     }
     if (opts->flavor) {
         cfg->flavor = envelope_flavor_parse(opts->flavor);

@@ -28,7 +28,7 @@ static void setup(void)
 
     dir = harness_fixture_dir(FILE_FIXTURES);
     mock_error_clear(&err);
-    cat = catalog_new(dir, &err);
+    cat = catalog_new(dir, 0, &err);
     ck_assert_msg(cat != NULL, "catalog_new: %s", err.text);
 }
 
