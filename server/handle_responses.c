@@ -146,8 +146,10 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
             reply_raw(out, fx->body_status, fx->body, fx->body_len);
         else
             reply_json(out, 200, json_incref(gen.final));
-        if (fx->body && !gen.events && fx->body_status != 200)
-            goto out; /* a recorded error: nothing to store */
+        if (fx->body && !gen.events && fx->body_status != 200) {
+            ret = 0; /* a recorded error: answered, nothing to store */
+            goto out;
+        }
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
             lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, err) != 0)
