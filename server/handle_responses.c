@@ -51,8 +51,10 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     struct render_ctx rc;
     struct api_error err;
     const struct fixture *fx;
-    json_t *body, *input, *items = NULL, *context = NULL;
+    json_t *body, *input, *items = NULL;
+    struct text_tally context;
     struct match_texts texts;
+    size_t body_len = 0;
     int stream;
 
     (void)arg;
@@ -71,8 +73,8 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     if (lifecycle_create_begin(srv, body, ask.tool_outputs, &lc, &err) != 0)
         goto out_error;
     items = request_normalise_input(srv, input);
-    context = json_copy(lc.prefix); /* shallow: stored items are never changed */
-    json_array_extend(context, items);
+    context = lc.prefix;
+    request_tally(items, &context);
 
     generate_facts(&facts, &texts, "/v1/responses", body, &ask,
                    json_object_get(body, "instructions"), input, stream, lc.turn);
@@ -90,7 +92,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     rc.req = body;
     rc.previous_response_id = lc.prev_id;
     rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
-    rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
+    rc.input_tokens = request_tally_tokens(json_object_get(body, "instructions"), &context, NULL);
     rc.background = lc.background;
     if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, &err) != 0)
         goto out_error;
@@ -101,7 +103,8 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
             reply_json(out, 200, json_incref(gen.final));
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
-            lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)
+            lifecycle_create_end(srv, &lc, fx, gen.final, NULL, 0, items, &context, gen.events,
+                                 &err) != 0)
             goto out_error;
         goto out;
     }
@@ -111,10 +114,18 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
         reply_events(out, event_list_ref(gen.events));
     } else {
         reply_json(out, 200, lifecycle_create_reply(&lc, gen.final));
+        body_len = out->body_len;
         fault_body_apply(&fault, &fx->stream, out->body, &out->body_len);
     }
-    /* Conversation items, then the store. */
-    if (lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, &err) != 0)
+    /* Conversation items, then the store: the reply body, when it is the
+     * final Response as sent (not a background snapshot, not cut), is
+     * stored as it is. */
+    if (lifecycle_create_end(srv, &lc, fx, gen.final,
+                             !stream && !lc.background && out->status == 200 &&
+                                     out->body_len == body_len
+                                 ? out->body
+                                 : NULL,
+                             out->body_len, items, &context, gen.events, &err) != 0)
         goto out_error;
     goto out;
 
@@ -122,7 +133,6 @@ out_error:
     reply_fail(out, &err);
 out:
     generation_release(&gen);
-    json_decref(context);
     json_decref(items);
     ask_release(&ask);
     json_decref(body);
@@ -143,7 +153,7 @@ void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
         lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
         reply_error(out, &err);
     } else {
-        long n = request_count_tokens(json_object_get(body, "instructions"), lc.prefix,
+        long n = request_tally_tokens(json_object_get(body, "instructions"), &lc.prefix,
                                       json_object_get(body, "input"));
         reply_json(out, 200, json_pack("{s:s, s:I}", "object", RM_OBJ_INPUT_TOKENS,
                                        "input_tokens", (json_int_t)n));

@@ -99,6 +99,14 @@ double test_now_s(void);
 
 void test_sleep_ms(long ms);
 
+/* ---- Memory ------------------------------------------------------------- */
+
+/* This process's resident set (VmRSS), in KiB; -1 when unknown. */
+long test_rss_kib(void);
+
+/* 1 when built with a sanitizer (RSS then says nothing about the code). */
+int test_sanitized(void);
+
 /* ---- HTTP (http_client.c) ------------------------------------------------- */
 
 /* One HTTP exchange. */
