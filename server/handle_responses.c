@@ -111,6 +111,9 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     if (stream) {
         if (lc.background)
             lifecycle_pace_events(gen.events, lifecycle_background_ms(fx));
+        /* Rendered for this request alone: serialised once here, for the
+         * SSE writer and the store both. */
+        event_list_serialise(gen.events);
         reply_events(out, event_list_ref(gen.events));
     } else {
         reply_json(out, 200, lifecycle_create_reply(&lc, gen.final));
