@@ -1,6 +1,7 @@
 /* events: event lists, the data form of every stream (see events.h). */
 #include "events.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ void event_list_unref(struct event_list *l)
     for (i = 0; i < l->n; i++) {
         free(l->v[i].type);
         free(l->v[i].raw);
+        free(l->v[i].text);
         json_decref(l->v[i].json);
     }
     free(l->v);
@@ -118,7 +120,29 @@ int event_list_push_copy(struct event_list *l, const struct event *ev, unsigned 
     if (ev->kind == EVENT_RAW)
         return event_list_push_raw(l, ev->type, ev->raw, ev->raw_len, json_incref(ev->json),
                                    delay_ms);
-    return fill(l, slot(l), ev->kind, ev->type, json_incref(ev->json), delay_ms);
+    if (fill(l, slot(l), ev->kind, ev->type, json_incref(ev->json), delay_ms) != 0)
+        return -1;
+    if (ev->text && (l->v[l->n - 1].text = malloc(ev->text_len + 1))) {
+        memcpy(l->v[l->n - 1].text, ev->text, ev->text_len + 1);
+        l->v[l->n - 1].text_len = ev->text_len;
+    }
+    return 0;
+}
+
+int event_list_serialise(struct event_list *l)
+{
+    size_t i;
+
+    for (i = 0; l && i < l->n; i++) {
+        struct event *ev = &l->v[i];
+
+        if (ev->kind != EVENT_JSON || ev->text || !ev->json)
+            continue;
+        if (!(ev->text = json_util_dumps(ev->json)))
+            return -1;
+        ev->text_len = strlen(ev->text);
+    }
+    return 0;
 }
 
 const char *event_type(const struct event *ev)
@@ -167,4 +191,121 @@ size_t event_list_bytes(const struct event_list *l)
             n += json_dumpb(ev->json, NULL, 0, JSON_COMPACT) + (ev->type ? strlen(ev->type) : 0);
     }
     return n;
+}
+
+/* ---- Packing (the store's form of a list) ------------------------------ */
+
+/* One event as packed: this header, then type, JSON text and raw bytes. */
+struct packed_event {
+    uint32_t kind;
+    uint32_t delay_ms;
+    uint32_t type_len; /* UINT32_MAX: no type */
+    uint32_t json_len; /* 0: no JSON */
+    uint64_t raw_len;
+};
+
+struct packed_list {
+    uint64_t n;
+    uint64_t abort_after;
+    uint32_t end_with_error;
+    uint32_t pad;
+};
+
+static int pack_json_piece(const char *p, size_t n, void *user)
+{
+    return buf_append(user, p, n);
+}
+
+int event_list_pack(const struct event_list *l, struct buf *out)
+{
+    struct packed_list pl = {l->n, l->abort_after, (uint32_t)l->end_with_error, 0};
+    size_t i;
+
+    if (buf_append(out, &pl, sizeof(pl)) != 0)
+        return -1;
+    for (i = 0; i < l->n; i++) {
+        const struct event *ev = &l->v[i];
+        struct packed_event pe = {(uint32_t)ev->kind, ev->delay_ms,
+                                  ev->type ? (uint32_t)strlen(ev->type) : UINT32_MAX, 0,
+                                  ev->raw_len};
+        size_t at = out->len, start;
+
+        if (buf_append(out, &pe, sizeof(pe)) != 0 ||
+            (ev->type && buf_append(out, ev->type, pe.type_len) != 0))
+            return -1;
+        start = out->len;
+        if (ev->text ? buf_append(out, ev->text, ev->text_len) != 0
+                     : ev->json && json_dump_callback(ev->json, pack_json_piece, out,
+                                                      JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                                          JSON_ENCODE_ANY) != 0)
+            return -1;
+        pe.json_len = (uint32_t)(out->len - start);
+        memcpy(out->data + at, &pe, sizeof(pe));
+        if (ev->raw_len && buf_append(out, ev->raw, ev->raw_len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* 'n' bytes at *p (advanced), or NULL when fewer are left. */
+static const char *take(const char **p, const char *end, size_t n)
+{
+    const char *at = *p;
+
+    if ((size_t)(end - at) < n)
+        return NULL;
+    *p += n;
+    return at;
+}
+
+static int unpack_event(struct event_list *l, const char **p, const char *end)
+{
+    const char *h = take(p, end, sizeof(struct packed_event)), *type, *js, *raw;
+    struct packed_event pe;
+    struct event *ev;
+
+    if (!h)
+        return -1;
+    memcpy(&pe, h, sizeof(pe));
+    type = pe.type_len == UINT32_MAX ? NULL : take(p, end, pe.type_len);
+    js = take(p, end, pe.json_len);
+    raw = take(p, end, pe.raw_len);
+    if ((pe.type_len != UINT32_MAX && !type) || !js || !raw || !(ev = slot(l)))
+        return -1;
+    ev->kind = (enum event_kind)pe.kind;
+    ev->delay_ms = pe.delay_ms;
+    ev->type = type ? strndup(type, pe.type_len) : NULL;
+    ev->json = pe.json_len ? json_loadb(js, pe.json_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)
+                           : NULL;
+    if (pe.json_len && ev->kind == EVENT_JSON && (ev->text = malloc(pe.json_len + 1))) {
+        memcpy(ev->text, js, pe.json_len);
+        ev->text[pe.json_len] = '\0';
+        ev->text_len = pe.json_len;
+    }
+    ev->raw = pe.raw_len ? malloc(pe.raw_len) : NULL;
+    if (ev->raw)
+        memcpy(ev->raw, raw, pe.raw_len);
+    ev->raw_len = pe.raw_len;
+    l->n++; /* counted first: a partial event is freed with the list */
+    return (type && !ev->type) || (pe.json_len && !ev->json) || (pe.raw_len && !ev->raw) ? -1 : 0;
+}
+
+struct event_list *event_list_unpack(const char *p, size_t len)
+{
+    const char *end = p + len, *h = take(&p, end, sizeof(struct packed_list));
+    struct event_list *l = h ? event_list_new() : NULL;
+    struct packed_list pl;
+    uint64_t i;
+
+    if (!l)
+        return NULL;
+    memcpy(&pl, h, sizeof(pl));
+    l->abort_after = pl.abort_after;
+    l->end_with_error = (int)pl.end_with_error;
+    for (i = 0; i < pl.n; i++)
+        if (unpack_event(l, &p, end) != 0) {
+            event_list_unref(l);
+            return NULL;
+        }
+    return l;
 }

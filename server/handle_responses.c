@@ -2,6 +2,7 @@
 #include "handle_responses.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -11,6 +12,7 @@
 #include "lifecycle.h"
 #include "render_builtin.h"
 #include "render_events.h"
+#include "template.h"
 #include "validate.h"
 #include "ws_accept.h"
 
@@ -41,6 +43,45 @@ static int validate_body(struct rm_server *srv, const json_t *body, int input_to
     json_decref(known);
     buf_release(&names);
     return rc;
+}
+
+/* A plain create (template.h) answered from the fixture's template: the
+ * reply's bytes are the stored bytes too (no JSON tree anywhere). Returns
+ * 1 when the fixture has no template (the full render answers), 0 when
+ * answered, -1 with 'err' (nothing answered: out->status stays 0). */
+static int reply_from_template(struct rm_server *srv, const struct lifecycle_create *lc,
+                               const struct fixture *fx, const json_t *body, const json_t *items,
+                               const struct text_tally *context, struct rm_reply *out,
+                               struct api_error *err)
+{
+    const struct template *t = template_for(srv, fx, json_util_str(body, "model"), lc->store);
+    char id[96];
+    json_t *final;
+    size_t len;
+    char *bytes;
+
+    if (!t)
+        return 1;
+    bytes = template_render(t, srv, request_tally_tokens(NULL, context, NULL), &len, id,
+                            sizeof(id));
+    /* lifecycle_create_end reads only the id of 'final' when given its bytes. */
+    final = bytes ? json_pack("{s:s}", "id", id) : NULL;
+    if (!final) {
+        free(bytes);
+        return api_error_oom(err);
+    }
+    if (lifecycle_create_end(srv, lc, fx, final, bytes, len, items, context, NULL, err) != 0) {
+        json_decref(final);
+        free(bytes);
+        return -1;
+    }
+    json_decref(final);
+    free(out->body);
+    out->status = 200;
+    out->content_type = RM_CT_JSON;
+    out->body = bytes;
+    out->body_len = len;
+    return 0;
 }
 
 /* generate:false (WebSocket warm-up): the rendered response without output
@@ -89,9 +130,11 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
     struct fx_fault fault;
     struct render_ctx rc;
     const struct fixture *fx;
-    json_t *body, *input, *items = NULL, *context = NULL;
+    json_t *body, *input, *items = NULL, *rc_context = NULL;
+    struct text_tally context;
     struct match_texts texts;
-    int stream, ret = -1;
+    size_t body_len = 0;
+    int stream, plain, ret = -1;
 
     memset(&lc, 0, sizeof(lc));
     memset(&ask, 0, sizeof(ask));
@@ -109,8 +152,8 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
                                   err) != 0)
         goto out;
     items = request_normalise_input(srv, input);
-    context = json_copy(lc.prefix); /* shallow: stored items are never changed */
-    json_array_extend(context, items);
+    context = lc.prefix;
+    request_tally(items, &context);
 
     generate_facts(&facts, &texts, "/v1/responses", body, &ask,
                    json_object_get(body, "instructions"), input, stream, lc.turn);
@@ -122,6 +165,17 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
         ret = 1;
         goto out;
     }
+    plain = !stream && !lc.background && !lc.prev_id && !lc.conversation[0] &&
+            fault.kind == FX_FAULT_NONE && fx->stream.fault.kind == FX_FAULT_NONE &&
+            template_plain(body)
+                ? reply_from_template(srv, &lc, fx, body, items, &context, out, err)
+                : 1;
+    if (plain < 0)
+        goto out;
+    if (plain == 0) {
+        ret = 0;
+        goto out;
+    }
 
     /* The final object first; the stream derives from it. */
     memset(&rc, 0, sizeof(rc));
@@ -130,8 +184,9 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
     rc.req = body;
     rc.previous_response_id = lc.prev_id;
     rc.conversation_id = lc.conversation[0] ? lc.conversation : NULL;
-    rc.input_tokens = request_count_tokens(json_object_get(body, "instructions"), context, NULL);
-    rc.context = context;
+    rc.input_tokens = request_tally_tokens(json_object_get(body, "instructions"), &context, NULL);
+    /* the chain's items, only when server-side compaction may need its text */
+    rc.context = rc_context = lifecycle_context_items(srv, &lc, body, items);
     rc.background = lc.background;
     if (generate_response(&rc, &ask, stream, &fault, lc.background, &gen, err) != 0)
         goto out;
@@ -152,7 +207,8 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
         }
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
-            lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, err) != 0)
+            lifecycle_create_end(srv, &lc, fx, gen.final, NULL, 0, items, &context, gen.events,
+                                 err) != 0)
             goto out;
         ret = 0;
         goto out;
@@ -160,19 +216,30 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
     if (stream) {
         if (lc.background)
             lifecycle_pace_events(gen.events, lifecycle_background_ms(fx));
+        /* Rendered for this request alone: serialised once here, for the
+         * SSE writer and the store both. */
+        event_list_serialise(gen.events);
         reply_events(out, event_list_ref(gen.events));
     } else {
         reply_json(out, 200, lifecycle_create_reply(&lc, gen.final));
+        body_len = out->body_len;
         fault_body_apply(&fault, &fx->stream, out->body, &out->body_len);
     }
-    /* Conversation items, then the store. */
-    if (lifecycle_create_end(srv, &lc, fx, gen.final, items, context, gen.events, err) != 0)
+    /* Conversation items, then the store: the reply body, when it is the
+     * final Response as sent (not a background snapshot, not cut), is
+     * stored as it is. */
+    if (lifecycle_create_end(srv, &lc, fx, gen.final,
+                             !stream && !lc.background && out->status == 200 &&
+                                     out->body_len == body_len
+                                 ? out->body
+                                 : NULL,
+                             out->body_len, items, &context, gen.events, err) != 0)
         goto out;
     ret = 0;
 
 out:
     generation_release(&gen);
-    json_decref(context);
+    json_decref(rc_context);
     json_decref(items);
     ask_release(&ask);
     json_decref(body);
@@ -207,7 +274,7 @@ void responses_input_tokens(struct rm_server *srv, const struct rm_request *req,
         lifecycle_create_begin(srv, body, NULL, &lc, &err) != 0) {
         reply_error(out, &err);
     } else {
-        long n = request_count_tokens(json_object_get(body, "instructions"), lc.prefix,
+        long n = request_tally_tokens(json_object_get(body, "instructions"), &lc.prefix,
                                       json_object_get(body, "input"));
         reply_json(out, 200, json_pack("{s:s, s:I}", "object", RM_OBJ_INPUT_TOKENS,
                                        "input_tokens", (json_int_t)n));
@@ -235,8 +302,7 @@ void responses_compact(struct rm_server *srv, const struct rm_request *req, cons
 
         /* the previous response's context, then the input */
         items = request_normalise_input(srv, json_object_get(body, "input"));
-        context = json_copy(lc.prefix);
-        json_array_extend(context, items);
+        context = lifecycle_context_items(srv, &lc, NULL, items);
         buf_init(&text, RM_MAX_COMPACTION_TEXT);
         request_collect_text(instructions, &text);
         request_collect_text(context, &text);

@@ -24,6 +24,7 @@ void stored_get(struct rm_server *srv, const struct rm_request *req, const char 
     struct api_error err;
     struct stored st;
     long after = -1;
+    int streamed = stream && (strcmp(stream, "true") == 0 || strcmp(stream, "1") == 0);
 
     /* include[] / include and include_obfuscation are accepted and ignored:
      * stored responses carry everything the fixtures produce. */
@@ -33,18 +34,24 @@ void stored_get(struct rm_server *srv, const struct rm_request *req, const char 
         reply_error(out, &err);
         return;
     }
-    if (store_get(srv->store, id, &st) != 0) {
+    if (store_get(srv->store, id, streamed ? STORED_RESPONSE | STORED_EVENTS : 0, &st) != 0) {
         not_found(out, id);
         return;
     }
-    if (stream && (strcmp(stream, "true") == 0 || strcmp(stream, "1") == 0)) {
+    if (streamed) {
         struct event_list *l = lifecycle_replay(srv, &st, after, &err);
         if (l)
             reply_events(out, l);
         else
             reply_error(out, &err);
-    } else {
+    } else if (!st.live) {
+        /* Settled: the stored bytes are the answer, as they are. */
+        reply_json_text(out, 200, st.response_json, st.response_len);
+    } else if (stored_parse_response(&st) == 0) {
         reply_json(out, 200, lifecycle_view(srv, &st));
+    } else {
+        api_error_oom(&err);
+        reply_error(out, &err);
     }
     stored_release(&st);
 }
@@ -81,7 +88,7 @@ void stored_input_items(struct rm_server *srv, const struct rm_request *req, con
 
     if (request_check_list_query(req, out) != 0)
         return;
-    if (store_get(srv->store, id, &st) != 0) {
+    if (store_get(srv->store, id, STORED_INPUT, &st) != 0) {
         not_found(out, id);
         return;
     }

@@ -12,6 +12,7 @@
 #include "conversation.h"
 #include "json_util.h"
 #include "render_events.h"
+#include "request.h"
 #include "snapshot.h"
 
 /* ---- The background schedule ------------------------------------------ */
@@ -230,7 +231,7 @@ json_t *lifecycle_cancel(struct rm_server *srv, const char *id, struct api_error
         int64_t e;
         int rc;
 
-        if (store_get(srv->store, id, &st) != 0) {
+        if (store_get(srv->store, id, STORED_RESPONSE, &st) != 0) {
             api_error_not_found(err, NULL, "No response found with id '%.200s'.", id);
             return NULL;
         }
@@ -254,7 +255,7 @@ json_t *lifecycle_cancel(struct rm_server *srv, const char *id, struct api_error
             event_list_unref(l);
         }
         cancelled = response_snapshot(st.response, RM_STATUS_CANCELLED, output);
-        rc = store_settle(srv->store, id, st.response, json_incref(cancelled), events);
+        rc = store_settle(srv->store, id, st.version, json_incref(cancelled), events);
         stored_release(&st);
         if (rc == 0)
             return cancelled;
@@ -322,8 +323,8 @@ static int gather_context(struct rm_server *srv, struct store *session, const js
         json_t *view;
         int rc = 0;
 
-        if (store_get(srv->store, lc->prev_id, &prev) != 0 &&
-            (!session || store_get(session, lc->prev_id, &prev) != 0))
+        if (store_get(srv->store, lc->prev_id, STORED_RESPONSE, &prev) != 0 &&
+            (!session || store_get(session, lc->prev_id, STORED_RESPONSE, &prev) != 0))
             return api_error_invalid(err, RM_ERRCODE_PREVIOUS_NOT_FOUND, "previous_response_id",
                                      "Previous response with id '%.200s' not found.",
                                      lc->prev_id);
@@ -331,10 +332,8 @@ static int gather_context(struct rm_server *srv, struct store *session, const js
         if (answered)
             rc = check_pending_calls(view, answered, err);
         if (rc == 0) {
-            lc->prefix = json_copy(prev.context);
-            if (!lc->prefix)
-                lc->prefix = json_array();
-            json_array_extend(lc->prefix, json_object_get(view, "output"));
+            lc->prefix = prev.context;
+            request_tally(json_object_get(view, "output"), &lc->prefix);
             lc->turn = prev.turn + 1;
             snprintf(lc->prev_fixture, sizeof(lc->prev_fixture), "%s", prev.fixture);
         }
@@ -343,17 +342,19 @@ static int gather_context(struct rm_server *srv, struct store *session, const js
         return rc;
     }
     if (cid) {
+        json_t *prefix = NULL;
         int turns = 0;
 
         if (strlen(cid) >= sizeof(lc->conversation) ||
-            conversation_snapshot(srv->conversations, cid, &lc->prefix, &turns) != 0)
+            conversation_snapshot(srv->conversations, cid, &prefix, &turns) != 0)
             return api_error_not_found(err, "conversation",
                                        "Conversation with id '%.200s' not found.", cid);
+        request_tally(prefix, &lc->prefix);
+        json_decref(prefix);
         snprintf(lc->conversation, sizeof(lc->conversation), "%s", cid);
         lc->turn = turns + 1;
         return 0;
     }
-    lc->prefix = json_array();
     return 0;
 }
 
@@ -363,7 +364,7 @@ static int check_context_size(const struct lifecycle_create *lc, const json_t *b
                               struct api_error *err)
 {
     const json_t *input = json_object_get(body, "input");
-    size_t n = json_array_size(lc->prefix) + (json_is_array(input) ? json_array_size(input) : 1);
+    size_t n = lc->prefix.items + (json_is_array(input) ? json_array_size(input) : 1);
 
     if (n <= RM_MAX_CONTEXT_ITEMS)
         return 0;
@@ -418,9 +419,9 @@ static json_t *stored_final(const json_t *final, const struct event_list *l)
 }
 
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
-                         const struct fixture *fx, const json_t *final, const json_t *items,
-                         const json_t *context, struct event_list *events,
-                         struct api_error *err)
+                         const struct fixture *fx, const json_t *final, const char *final_json,
+                         size_t final_len, const json_t *items, const struct text_tally *context,
+                         struct event_list *events, struct api_error *err)
 {
     struct stored entry;
 
@@ -446,15 +447,12 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
         return 0; /* REQ: store-false-not-kept */
     memset(&entry, 0, sizeof(entry));
     entry.input_items = json_incref((json_t *)items);
-    entry.context = json_incref((json_t *)context);
+    entry.context = *context;
     entry.events = event_list_ref(events);
     /* Background streams too: the schedule only paces what the stream says. */
     entry.response = events ? stored_final(final, events) : json_incref((json_t *)final);
-    /* What this entry adds to memory: the context it shares with the chain
-     * is counted where it was first stored. */
-    entry.bytes = json_dumpb(entry.response, NULL, 0, JSON_COMPACT) +
-                  json_dumpb(entry.input_items, NULL, 0, JSON_COMPACT) +
-                  event_list_bytes(entry.events);
+    if (entry.response != final)
+        final_json = NULL; /* the bytes are of 'final', not of what is stored */
     snprintf(entry.fixture, sizeof(entry.fixture), "%s", fx->name);
     entry.turn = lc->turn;
     entry.background = lc->background;
@@ -462,13 +460,70 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     entry.start_ms = lc->start_ms;
     entry.duration_ms = lifecycle_background_ms(fx);
     /* store:false on a WebSocket connection: kept by the connection only */
-    if (store_put(lc->store ? srv->store : lc->session, &entry) != 0)
+    if (store_put(lc->store ? srv->store : lc->session, &entry, final_json, final_len) != 0)
         return api_error_oom(err);
     return 0;
 }
 
+/* Prepend to 'out' the items of the chain ending at 'id' (each turn's input
+ * items, then its output), oldest first, walking previous_response_id back
+ * through the store (and 'session'); a turn no longer stored ends the walk.
+ * Bounded by RM_MAX_CONTEXT_ITEMS. */
+static void chain_items(struct rm_server *srv, struct store *session, const char *id,
+                        json_t *out)
+{
+    json_t *turns = json_array();
+    char next[RM_MAX_ID_HEX + 64];
+    size_t n = 0, i;
+
+    snprintf(next, sizeof(next), "%s", id);
+    while (turns && next[0] && n < RM_MAX_CONTEXT_ITEMS) {
+        struct stored s;
+        const char *prev;
+
+        if (store_get(srv->store, next, STORED_RESPONSE | STORED_INPUT, &s) != 0 &&
+            (!session || store_get(session, next, STORED_RESPONSE | STORED_INPUT, &s) != 0))
+            break;
+        n += json_array_size(s.input_items) +
+             json_array_size(json_object_get(s.response, "output"));
+        json_array_append_new(turns, json_pack("[OO]", s.input_items ? s.input_items : json_array(),
+                                               json_object_get(s.response, "output")));
+        prev = json_util_str(s.response, "previous_response_id");
+        snprintf(next, sizeof(next), "%s", prev && strlen(prev) < sizeof(next) ? prev : "");
+        stored_release(&s);
+    }
+    for (i = json_array_size(turns); i-- > 0;) {
+        json_array_extend(out, json_array_get(json_array_get(turns, i), 0));
+        json_array_extend(out, json_array_get(json_array_get(turns, i), 1));
+    }
+    json_decref(turns);
+}
+
+json_t *lifecycle_context_items(struct rm_server *srv, const struct lifecycle_create *lc,
+                                const json_t *body, const json_t *items)
+{
+    json_t *ctx;
+
+    if (body && !json_object_get(body, "context_management"))
+        return NULL;
+    ctx = json_array();
+    if (!ctx)
+        return NULL;
+    if (lc->prev_id) {
+        chain_items(srv, lc->session, lc->prev_id, ctx);
+    } else if (lc->conversation[0]) {
+        json_t *prefix = NULL;
+        int turns = 0;
+
+        if (conversation_snapshot(srv->conversations, lc->conversation, &prefix, &turns) == 0)
+            json_array_extend(ctx, prefix);
+        json_decref(prefix);
+    }
+    json_array_extend(ctx, (json_t *)items);
+    return ctx;
+}
+
 void lifecycle_create_release(struct lifecycle_create *lc)
 {
-    json_decref(lc->prefix);
     memset(lc, 0, sizeof(*lc));
 }

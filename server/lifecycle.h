@@ -35,7 +35,7 @@ struct lifecycle_create {
     char conversation[128];  /* conversation id, "" when none */
     char prev_fixture[RM_MAX_FIXTURE_NAME + 1]; /* fixture of the previous response, "" */
     int turn;                /* 1 + chain depth, or 1 + responses already in the conversation */
-    json_t *prefix;          /* items the model sees before this input (new reference) */
+    struct text_tally prefix; /* the items the model sees before this input, as counted */
     int64_t start_ms;        /* monotonic time the request was taken */
     struct store *session;   /* a WebSocket connection's own store (borrowed), or NULL:
                               * store:false responses are kept there, and chains find
@@ -88,12 +88,24 @@ void lifecycle_pace_events(struct event_list *l, unsigned duration_ms);
  * ('events', NULL when it does not: then the events are rendered again
  * from 'fx' on demand). When a stream fault made the stream end in
  * response.failed or an error event, the stored response is the failed one
- * the client saw. All JSON is borrowed and must not change afterwards.
+ * the client saw. 'final_json' (may be NULL) is 'final' serialised by
+ * json_util_dumps, 'final_len' bytes, when the caller has it (the reply
+ * body): the store keeps those bytes instead of serialising 'final' again.
+ * All JSON is borrowed and must not change afterwards.
  * Returns 0 or -1 with 'err'. */
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
-                         const struct fixture *fx, const json_t *final, const json_t *items,
-                         const json_t *context, struct event_list *events,
-                         struct api_error *err);
+                         const struct fixture *fx, const json_t *final, const char *final_json,
+                         size_t final_len, const json_t *items, const struct text_tally *context,
+                         struct event_list *events, struct api_error *err);
+
+/* The items the model sees before answering, as items (the store keeps a
+ * chain's context only as a tally): the chain's turns still stored (walked
+ * back through previous_response_id) or the conversation's items, then
+ * 'items'. Built only when needed: with 'body' given, NULL unless it asks
+ * for server-side compaction (context_management); with 'body' NULL,
+ * always. A new array, or NULL. */
+json_t *lifecycle_context_items(struct rm_server *srv, const struct lifecycle_create *lc,
+                                const json_t *body, const json_t *items);
 
 void lifecycle_create_release(struct lifecycle_create *lc);
 

@@ -60,7 +60,7 @@ static const struct opt_def {
     [OPT_MAX_STORED] = {"--max-stored", "RESPMOCK_MAX_STORED", "N",
                         "stored responses kept, oldest evicted"},
     [OPT_MAX_STORED_BYTES] = {"--max-stored-bytes", "RESPMOCK_MAX_STORED_BYTES", "B",
-                              "their estimated size in all (0 = no limit)"},
+                              "their size in memory in all (0 = no limit)"},
     [OPT_SPEED] = {"--speed", "RESPMOCK_SPEED", "F",
                    "delay factor for latency and streams (default 1; 0 = none)"},
     [OPT_JOURNAL] = {"--journal", "RESPMOCK_JOURNAL", "N",

@@ -40,6 +40,23 @@ void reply_json(struct rm_reply *r, int status, json_t *body)
     }
 }
 
+void reply_json_text(struct rm_reply *r, int status, const char *text, size_t len)
+{
+    char *body = malloc(len + 1);
+
+    if (!body) {
+        reply_json(r, status, NULL);
+        return;
+    }
+    memcpy(body, text, len);
+    body[len] = '\0';
+    r->status = status;
+    r->content_type = RM_CT_JSON;
+    free(r->body);
+    r->body = body;
+    r->body_len = len;
+}
+
 void reply_error(struct rm_reply *r, const struct api_error *err)
 {
     unsigned before = r->nheaders;
@@ -247,10 +264,28 @@ static void count_piece(const char *s, size_t n, void *user)
 
 long request_count_tokens(const json_t *instructions, const json_t *context, const json_t *input)
 {
+    struct text_tally t = {0, 0, 0};
+
+    request_tally(context, &t);
+    return request_tally_tokens(instructions, &t, input);
+}
+
+void request_tally(const json_t *items, struct text_tally *t)
+{
     struct text_count c = {0, 0};
 
+    walk_text(items, count_piece, &c);
+    t->items += json_array_size(items);
+    t->bytes += c.bytes;
+    t->pieces += c.pieces;
+}
+
+long request_tally_tokens(const json_t *instructions, const struct text_tally *context,
+                          const json_t *input)
+{
+    struct text_count c = {context->bytes, context->pieces};
+
     walk_text(instructions, count_piece, &c);
-    walk_text(context, count_piece, &c);
     walk_text(input, count_piece, &c);
     /* The pieces joined with "\n", counted without building the text. */
     return (long)((c.bytes + (c.pieces ? c.pieces - 1 : 0) + 3) / 4);

@@ -17,6 +17,7 @@
 #include "limits.h"
 #include "fixture.h"
 #include "server.h"
+#include "store.h"
 
 struct rm_kv {
     const char *key;
@@ -89,6 +90,10 @@ void reply_header(struct rm_reply *r, const char *name, const char *value);
  * respmock's own 500 envelope. */
 void reply_json(struct rm_reply *r, int status, json_t *body);
 
+/* Answer with 'len' bytes of JSON text already serialised (copied), e.g. a
+ * stored Response. */
+void reply_json_text(struct rm_reply *r, int status, const char *text, size_t len);
+
 /* An error envelope reply in the shape of r->flavor (408/409/429/5xx with
  * x-should-retry: false, so the SDKs do not retry respmock's own errors). */
 void reply_error(struct rm_reply *r, const struct api_error *err);
@@ -138,6 +143,14 @@ void request_collect_text(const json_t *input, struct buf *out);
  * 'instructions', 'context' and 'input' (any may be NULL) joined with "\n",
  * ceil(bytes / 4). No size limit: nothing is built, only counted. */
 long request_count_tokens(const json_t *instructions, const json_t *context, const json_t *input);
+
+/* Add the text of the items array 'items' to 't' (as request_count_tokens
+ * counts it), so a chain's context is carried as a tally, not as items. */
+void request_tally(const json_t *items, struct text_tally *t);
+
+/* request_count_tokens with the context given as a tally. */
+long request_tally_tokens(const json_t *instructions, const struct text_tally *context,
+                          const json_t *input);
 
 /* Input items as the store keeps them: easy messages become
  * {"type":"message","role","content":[parts]} and every item gets an id. */

@@ -6,26 +6,36 @@
  * sorted by that number and the globally oldest entry is the smallest head
  * among the shards. Eviction (only when the store is over capacity) is
  * serialised by 'evict_lock' so concurrent puts never evict more than
- * needed. Locks are held only for pointer and refcount work: JSON is never
- * rendered, copied or freed while a shard lock is held. Lock order:
- * evict_lock, then one shard lock at a time. */
+ * needed. An entry is one allocation of bytes (a node) with a reference
+ * count: locks are held only for pointer and counter work; JSON is never
+ * rendered, parsed or freed while a shard lock is held, and evicting an
+ * entry is one free(). Lock order: evict_lock, then one shard lock at a
+ * time. */
 #include "store.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "json_util.h"
 #include "limits.h"
 
+/* One entry: its scalars, then in 'data' the id (NUL-terminated), the
+ * Response JSON, the input items JSON and the packed events. */
 struct store_node {
-    struct stored s;
-    char *id;
+    atomic_int refs;           /* the shard's, plus one per stored handed out */
     uint64_t seq;              /* put order, global */
     uint64_t hash;
     struct store_node *hnext;  /* bucket chain */
     struct store_node *older;  /* shard list, oldest first */
     struct store_node *newer;
+    struct stored meta;        /* scalars and context; no JSON, no node */
+    size_t id_len, response_len, input_len, events_len; /* events_len 0: no events */
+    size_t bytes;              /* what it costs, counted against max_bytes */
+    char data[];
 };
 
 struct store_shard {
@@ -44,6 +54,7 @@ struct store {
     atomic_size_t count;       /* entries in all shards */
     atomic_size_t bytes;       /* their 'bytes', summed */
     atomic_uint_fast64_t seq;  /* next put number */
+    atomic_uint_fast64_t version; /* next entry version */
     pthread_mutex_t evict_lock;
 };
 
@@ -65,24 +76,78 @@ static struct store_shard *shard_of(struct store *st, uint64_t h)
     return &st->shards[(h >> 56) % RM_STORE_SHARDS];
 }
 
+static void node_unref(struct store_node *n)
+{
+    if (n && atomic_fetch_sub(&n->refs, 1) == 1)
+        free(n);
+}
+
 void stored_release(struct stored *s)
 {
     json_decref(s->response);
     json_decref(s->input_items);
-    json_decref(s->context);
     event_list_unref(s->events);
+    node_unref(s->node);
     memset(s, 0, sizeof(*s));
 }
 
+/* Drop the shard's reference of every node of an age list from 'n' on. */
 static void node_free(struct store_node *n)
 {
     while (n) {
         struct store_node *next = n->newer;
-        stored_release(&n->s);
-        free(n->id);
-        free(n);
+        node_unref(n);
         n = next;
     }
+}
+
+static const char *node_response(const struct store_node *n)
+{
+    return n->data + n->id_len + 1;
+}
+
+static const char *node_input(const struct store_node *n)
+{
+    return node_response(n) + n->response_len;
+}
+
+static const char *node_events(const struct store_node *n)
+{
+    return node_input(n) + n->input_len;
+}
+
+/* A node for 'id' holding copies of the three byte runs, its 'bytes' set
+ * to what it really costs. NULL on OOM. */
+static struct store_node *node_new(const char *id, const struct stored *meta, const char *response,
+                                   size_t rlen, const char *input, size_t ilen, const char *events,
+                                   size_t elen)
+{
+    size_t idl = strlen(id);
+    struct store_node *n = malloc(sizeof(*n) + idl + 1 + rlen + ilen + elen);
+
+    if (!n)
+        return NULL;
+    memset(n, 0, sizeof(*n));
+    atomic_init(&n->refs, 1);
+    n->meta = *meta;
+    n->meta.response = n->meta.input_items = NULL;
+    n->meta.events = NULL;
+    n->meta.node = NULL;
+    n->meta.response_json = NULL;
+    n->id_len = idl;
+    n->response_len = rlen;
+    n->input_len = ilen;
+    n->events_len = elen;
+    memcpy(n->data, id, idl + 1);
+    memcpy(n->data + idl + 1, response, rlen);
+    if (ilen)
+        memcpy(n->data + idl + 1 + rlen, input, ilen);
+    if (elen)
+        memcpy(n->data + idl + 1 + rlen + ilen, events, elen);
+    /* REQ: store-bytes-real: the allocation as the allocator sized it. */
+    n->bytes = malloc_usable_size(n) + RM_STORE_NODE_OVERHEAD;
+    n->meta.bytes = n->bytes;
+    return n;
 }
 
 struct store *store_new(unsigned max_entries, size_t max_bytes)
@@ -98,6 +163,7 @@ struct store *store_new(unsigned max_entries, size_t max_bytes)
     atomic_init(&st->count, 0);
     atomic_init(&st->bytes, 0);
     atomic_init(&st->seq, 0);
+    atomic_init(&st->version, 1);
     for (i = 0; i < RM_STORE_SHARDS; i++) {
         st->shards[i].buckets = calloc(STORE_INITIAL_BUCKETS, sizeof(struct store_node *));
         if (!st->shards[i].buckets) {
@@ -120,7 +186,7 @@ static struct store_node *shard_find(struct store_shard *sh, const char *id, uin
     struct store_node *n = sh->buckets[h & (sh->nbuckets - 1)];
 
     for (; n; n = n->hnext)
-        if (n->hash == h && strcmp(n->id, id) == 0)
+        if (n->hash == h && strcmp(n->data, id) == 0)
             return n;
     return NULL;
 }
@@ -143,7 +209,7 @@ static void shard_unlink(struct store_shard *sh, struct store_node *n)
         sh->newest = n->older;
     n->hnext = n->older = n->newer = NULL;
     sh->count--;
-    sh->bytes -= n->s.bytes;
+    sh->bytes -= n->bytes;
 }
 
 /* Double the buckets when the load passes 1; on OOM keep the old table
@@ -201,7 +267,7 @@ static struct store_node *evict_oldest(struct store *st)
             victim = best->oldest;
             shard_unlink(best, victim);
             atomic_fetch_sub(&st->count, 1);
-            atomic_fetch_sub(&st->bytes, victim->s.bytes);
+            atomic_fetch_sub(&st->bytes, victim->bytes);
         }
         pthread_mutex_unlock(&best->lock);
         if (victim)
@@ -220,30 +286,19 @@ static int store_over(struct store *st)
 
 /* ---- Public API ------------------------------------------------------- */
 
-int store_put(struct store *st, struct stored *entry)
+/* Link 'n' in as the newest entry of its shard, replacing an entry of the
+ * same id (returned, to be released outside the lock). */
+static struct store_node *link_new(struct store *st, struct store_node *n)
 {
-    const char *id = json_string_value(json_object_get(entry->response, "id"));
-    struct store_node *n, *old;
-    struct store_shard *sh;
-
-    n = id ? calloc(1, sizeof(*n)) : NULL;
-    if (n)
-        n->id = strdup(id);
-    if (!n || !n->id) {
-        free(n);
-        stored_release(entry);
-        return -1;
-    }
-    n->s = *entry;
-    memset(entry, 0, sizeof(*entry));
-    n->hash = hash_id(n->id);
-    sh = shard_of(st, n->hash);
+    struct store_shard *sh = shard_of(st, n->hash);
+    struct store_node *old;
+    const char *id = n->data;
 
     pthread_mutex_lock(&sh->lock);
-    old = shard_find(sh, n->id, n->hash);
+    old = shard_find(sh, id, n->hash);
     if (old) {
         shard_unlink(sh, old);
-        atomic_fetch_sub(&st->bytes, old->s.bytes);
+        atomic_fetch_sub(&st->bytes, old->bytes);
     }
     n->seq = atomic_fetch_add(&st->seq, 1);
     n->hnext = sh->buckets[n->hash & (sh->nbuckets - 1)];
@@ -255,28 +310,101 @@ int store_put(struct store *st, struct stored *entry)
         sh->oldest = n;
     sh->newest = n;
     sh->count++;
-    sh->bytes += n->s.bytes;
-    atomic_fetch_add(&st->bytes, n->s.bytes);
+    sh->bytes += n->bytes;
+    atomic_fetch_add(&st->bytes, n->bytes);
     if (!old)
         atomic_fetch_add(&st->count, 1); /* under the lock, so clear() sees it */
     shard_grow(sh);
     pthread_mutex_unlock(&sh->lock);
-    node_free(old);
+    return old;
+}
 
-    if (store_over(st)) {
-        pthread_mutex_lock(&st->evict_lock);
-        while (store_over(st)) {
-            struct store_node *victim = evict_oldest(st);
-            if (!victim)
-                break;
-            node_free(victim);
-        }
-        pthread_mutex_unlock(&st->evict_lock);
+/* Evict oldest entries until the store is within its limits. */
+static void evict_to_fit(struct store *st)
+{
+    if (!store_over(st))
+        return;
+    pthread_mutex_lock(&st->evict_lock);
+    while (store_over(st)) {
+        struct store_node *victim = evict_oldest(st);
+        if (!victim)
+            break;
+        node_unref(victim);
     }
+    pthread_mutex_unlock(&st->evict_lock);
+}
+
+/* Append the compact JSON of 'v' (as json_util_dumps makes it) to 'b'. */
+static int dump_piece(const char *p, size_t n, void *user)
+{
+    return buf_append(user, p, n);
+}
+
+int store_put(struct store *st, struct stored *entry, const char *json, size_t len)
+{
+    const char *id = json_string_value(json_object_get(entry->response, "id"));
+    struct buf response, input, events;
+    struct store_node *n = NULL, *old;
+    int ok = id != NULL;
+
+    buf_init(&response, (size_t)-1 / 2);
+    buf_init(&input, (size_t)-1 / 2);
+    buf_init(&events, RM_MAX_STORED_EVENT_BYTES);
+    if (ok && !json) {
+        ok = json_dump_callback(entry->response, dump_piece, &response,
+                                JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) == 0;
+        json = response.data;
+        len = response.len;
+    }
+    if (ok && entry->input_items)
+        ok = json_dump_callback(entry->input_items, dump_piece, &input,
+                                JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) == 0;
+    if (ok && entry->events)
+        ok = event_list_pack(entry->events, &events) == 0;
+    if (ok)
+        n = node_new(id, entry, json ? json : "", json ? len : 0, input.data, input.len,
+                     events.data, events.len);
+    buf_release(&response);
+    buf_release(&input);
+    buf_release(&events);
+    stored_release(entry);
+    if (!n)
+        return -1;
+    n->hash = hash_id(n->data);
+    n->meta.version = atomic_fetch_add(&st->version, 1);
+    old = link_new(st, n);
+    node_unref(old);
+    evict_to_fit(st);
     return 0;
 }
 
-int store_get(struct store *st, const char *id, struct stored *out)
+/* Parse what 'want' names of the node behind 'out'. Returns 0 or -1. */
+static int stored_parse(struct stored *out, unsigned want)
+{
+    const struct store_node *n = out->node;
+
+    if (out->live)
+        want |= STORED_EVENTS;
+    if ((want & STORED_RESPONSE) && !out->response &&
+        !(out->response = json_loadb(out->response_json, out->response_len,
+                                     JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)))
+        return -1;
+    if ((want & STORED_INPUT) && n->input_len && !out->input_items &&
+        !(out->input_items =
+              json_loadb(node_input(n), n->input_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)))
+        return -1;
+    if ((want & STORED_EVENTS) && n->events_len && !out->events &&
+        !(out->events = event_list_unpack(node_events(n), n->events_len)))
+        return -1;
+    return 0;
+}
+
+int stored_parse_response(struct stored *s)
+{
+    return s->response || !s->node ? 0 : stored_parse(s, STORED_RESPONSE);
+}
+
+int store_get(struct store *st, const char *id, unsigned want, struct stored *out)
 {
     uint64_t h = hash_id(id);
     struct store_shard *sh = shard_of(st, h);
@@ -285,45 +413,98 @@ int store_get(struct store *st, const char *id, struct stored *out)
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&sh->lock);
     n = shard_find(sh, id, h);
-    if (n) {
-        *out = n->s;
-        json_incref(out->response);
-        json_incref(out->input_items);
-        json_incref(out->context);
-        event_list_ref(out->events);
-    }
+    if (n)
+        atomic_fetch_add(&n->refs, 1);
     pthread_mutex_unlock(&sh->lock);
-    return n ? 0 : -1;
+    if (!n)
+        return -1;
+    *out = n->meta;
+    out->node = n;
+    out->response_json = node_response(n);
+    out->response_len = n->response_len;
+    if (stored_parse(out, want) != 0) {
+        stored_release(out);
+        return -1;
+    }
+    return 0;
 }
 
-int store_settle(struct store *st, const char *id, const json_t *expect, json_t *response,
+int store_settle(struct store *st, const char *id, uint64_t expect, json_t *response,
                  struct event_list *events)
 {
     uint64_t h = hash_id(id);
     struct store_shard *sh = shard_of(st, h);
-    struct store_node *n;
-    json_t *old_response = response;
-    struct event_list *old_events = events;
-    int rc;
+    struct stored cur, meta;
+    struct store_node *n = NULL, *old = NULL;
+    char *json = NULL;
+    struct buf packed;
+    int rc = -1;
 
-    pthread_mutex_lock(&sh->lock);
-    n = shard_find(sh, id, h);
-    if (!n) {
-        rc = -1;
-    } else if (n->s.response != expect) {
+    buf_init(&packed, RM_MAX_STORED_EVENT_BYTES);
+    if (store_get(st, id, 0, &cur) != 0) {
+        json_decref(response);
+        event_list_unref(events);
+        return -1;
+    }
+    if (cur.version != expect) {
         rc = -2;
+        goto out;
+    }
+    /* The new node outside the lock: the same input items, the new
+     * Response and events. */
+    json = json_util_dumps(response);
+    if (!json || (events && event_list_pack(events, &packed) != 0))
+        goto out;
+    meta = cur;
+    meta.live = 0;
+    meta.version = atomic_fetch_add(&st->version, 1);
+    n = node_new(id, &meta, json, strlen(json), node_input(cur.node), cur.node->input_len,
+                 packed.data, packed.len);
+    if (!n)
+        goto out;
+    n->hash = h;
+    pthread_mutex_lock(&sh->lock);
+    old = shard_find(sh, id, h);
+    if (old != cur.node || old->meta.version != expect) {
+        rc = old ? -2 : -1;
+        old = NULL;
     } else {
-        old_response = n->s.response;
-        old_events = n->s.events;
-        n->s.response = response;
-        n->s.events = events;
-        n->s.live = 0;
+        /* In the old node's place: same age, same bucket chain. */
+        struct store_node **pp = &sh->buckets[h & (sh->nbuckets - 1)];
+        while (*pp != old)
+            pp = &(*pp)->hnext;
+        *pp = n;
+        n->hnext = old->hnext;
+        n->seq = old->seq;
+        n->older = old->older;
+        n->newer = old->newer;
+        if (n->older)
+            n->older->newer = n;
+        else
+            sh->oldest = n;
+        if (n->newer)
+            n->newer->older = n;
+        else
+            sh->newest = n;
+        sh->bytes += n->bytes - old->bytes;
+        atomic_fetch_add(&st->bytes, n->bytes);
+        atomic_fetch_sub(&st->bytes, old->bytes);
+        n = NULL;
         rc = 0;
     }
     pthread_mutex_unlock(&sh->lock);
-    /* Either what was replaced, or (on failure) what was not taken. */
-    json_decref(old_response);
-    event_list_unref(old_events);
+out:
+    if (rc == 0)
+        node_unref(old); /* the shard's reference to the replaced node */
+    else
+        free(n);
+    free(json);
+    buf_release(&packed);
+    stored_release(&cur);
+    json_decref(response);
+    event_list_unref(events);
+    if (rc == 0)
+        evict_to_fit(st);
     return rc;
 }
 
@@ -338,10 +519,10 @@ int store_delete(struct store *st, const char *id)
     if (n) {
         shard_unlink(sh, n);
         atomic_fetch_sub(&st->count, 1);
-        atomic_fetch_sub(&st->bytes, n->s.bytes);
+        atomic_fetch_sub(&st->bytes, n->bytes);
     }
     pthread_mutex_unlock(&sh->lock);
-    node_free(n);
+    node_unref(n);
     return n ? 0 : -1;
 }
 

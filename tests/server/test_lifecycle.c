@@ -139,7 +139,7 @@ static void create_stored(const char *body, struct stored *st)
         snprintf(id, sizeof(id), "%s", json_util_str(doc, "id"));
     json_decref(doc);
     reply_release(&r);
-    ck_assert_int_eq(store_get(bench_srv->store, id, st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, st), 0);
 }
 
 START_TEST(replay_a_stored_list)
@@ -195,7 +195,7 @@ START_TEST(replay_skips_pauses_and_cuts)
                            "stall;after_events=1000;stall_ms=700", &r));
         snprintf(id, sizeof(id), "%s", json_util_str(event_list_last_response(r.events), "id"));
         reply_release(&r);
-        ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+        ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     }
     for (i = 0; i < st.events->n; i++)
         pauses += st.events->v[i].kind == EVENT_PAUSE;
@@ -219,7 +219,7 @@ START_TEST(replay_skips_pauses_and_cuts)
         ck_assert_int_eq(r.events->end_with_error, 1);
         snprintf(id, sizeof(id), "%s", json_util_str(event_list_last_response(r.events), "id"));
         reply_release(&r);
-        ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+        ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     }
     l = lifecycle_replay(bench_srv, &st, -1, &err);
     ck_assert_int_eq(l->end_with_error, 0); /* a replay is never cut */
@@ -380,9 +380,9 @@ static void backdate(const char *id, int64_t ms)
 {
     struct stored st;
 
-    ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     st.start_ms -= ms;
-    ck_assert_int_eq(store_put(bench_srv->store, &st), 0);
+    ck_assert_int_eq(store_put(bench_srv->store, &st, NULL, 0), 0);
 }
 
 static const char *status_of(const char *id)
@@ -434,7 +434,7 @@ START_TEST(cancel_terminal_is_unchanged)
     ck_assert(json_is_object(json_object_get(c, "usage")));
     ck_assert_uint_eq(json_array_size(json_object_get(c, "output")), 1);
     /* the store still holds the completed response, unsettled */
-    ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     ck_assert(json_equal(st.response, c));
     stored_release(&st);
     json_decref(c);
@@ -459,7 +459,7 @@ START_TEST(cancel_running)
 
     /* Queued (before D/2): cancelled with no output. */
     create_bg("bg-two", id, sizeof(id));
-    ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     final = json_incref(st.response);
     stored_release(&st);
     c = lifecycle_cancel(bench_srv, id, &err);
@@ -470,7 +470,7 @@ START_TEST(cancel_running)
     ck_assert(json_is_null(json_object_get(c, "completed_at")));
     ck_assert_str_eq(json_util_str(c, "id"), id);
     /* settled: it stays cancelled, whatever the clock says */
-    ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     ck_assert_int_eq(st.live, 0);
     ck_assert(json_equal(st.response, c));
     stored_release(&st);
@@ -482,7 +482,7 @@ START_TEST(cancel_running)
     /* In progress, 75% through: the reasoning item is done (at about 74%),
      * the message is not (at about 97%). */
     create_bg("bg-two", id, sizeof(id));
-    ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     final = json_incref(st.response);
     stored_release(&st);
     backdate(id, 76000);
@@ -496,7 +496,7 @@ START_TEST(cancel_running)
     ck_assert(json_equal(json_object_get(c, "output"), json_object_get(view, "output")));
     json_decref(view);
     /* Its replay stops where it was cancelled. */
-    ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+    ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
     ck_assert_ptr_nonnull(st.events);
     {
         struct event_list *l = lifecycle_replay(bench_srv, &st, -1, &err);
@@ -558,7 +558,7 @@ START_TEST(background_stream_fault_is_stored_failed)
         ck_assert(json_is_null(json_object_get(got, "usage")));
         ck_assert(json_is_true(json_object_get(got, "background")));
         /* the replay ends as the stream did, on this very response when it carries one */
-        ck_assert_int_eq(store_get(bench_srv->store, id, &st), 0);
+        ck_assert_int_eq(store_get(bench_srv->store, id, STORED_ALL, &st), 0);
         l = lifecycle_replay(bench_srv, &st, -1, &err);
         last = event_list_last_response(l);
         if (strncmp(cases[i].fault, "failed", 6) == 0)
@@ -638,7 +638,8 @@ START_TEST(create_begin_rules)
     ck_assert_ptr_null(lc.prev_id);
     ck_assert_str_eq(lc.conversation, "");
     ck_assert_int_eq(lc.turn, 1);
-    ck_assert_uint_eq(json_array_size(lc.prefix), 0);
+    ck_assert_uint_eq(lc.prefix.items, 0);
+    ck_assert_uint_eq(lc.prefix.bytes, 0);
     ck_assert_int_le(lc.start_ms, server_now_ms());
     lifecycle_create_release(&lc);
 
@@ -698,9 +699,16 @@ START_TEST(create_begin_rules)
     ck_assert_int_eq(begin(body, "[]", &lc, &err), 0);
     ck_assert_str_eq(lc.prev_id, json_util_str(first, "id"));
     ck_assert_int_eq(lc.turn, 2);
-    ck_assert_uint_eq(json_array_size(lc.prefix), 2); /* input "one", then the answer */
-    ck_assert_str_eq(json_util_str(json_array_get(lc.prefix, 1), "id"),
-                     json_util_str(json_array_get(json_object_get(first, "output"), 0), "id"));
+    /* input "one", then the answer, counted as their text */
+    ck_assert_uint_eq(lc.prefix.items, 2);
+    ck_assert_uint_eq(lc.prefix.pieces, 2);
+    ck_assert_uint_eq(lc.prefix.bytes,
+                      3 + strlen(json_util_str(json_array_get(json_object_get(json_array_get(
+                                                                  json_object_get(first, "output"),
+                                                                  0),
+                                                              "content"),
+                                                              0),
+                                               "text")));
     lifecycle_create_release(&lc);
     json_decref(first);
 
@@ -764,6 +772,64 @@ START_TEST(create_begin_pending_calls_and_size)
 }
 END_TEST
 
+/* ---- A long chain within --max-stored-bytes ---------------------------- */
+
+#define CHAIN_TURNS 200
+#define CHAIN_INPUT (256 * 1024)
+#define CHAIN_BUDGET (8u * 1024 * 1024)
+
+/* Issue 14: with an 8 MiB budget, a chain of 256 KiB inputs kept ~31
+ * entries while RSS grew with every turn: the evicted turns' inputs lived
+ * on in the newest entry's context, uncounted. The context is a tally now:
+ * old turns are really gone (404, memory back) yet still counted in the
+ * usage of the newest turn. RSS is checked only without the sanitizers. */
+START_TEST(long_chain_stays_within_budget)
+{
+    char *body = malloc(CHAIN_INPUT + 256), *text = malloc(CHAIN_INPUT + 1);
+    char prev[96] = "", first[96] = "";
+    long before, after, tokens = 0;
+    int turn;
+
+    store_free(bench_srv->store);
+    bench_srv->store = store_new(1000, CHAIN_BUDGET);
+    memset(text, 'x', CHAIN_INPUT);
+    text[CHAIN_INPUT] = '\0';
+    before = test_rss_kib();
+    for (turn = 1; turn <= CHAIN_TURNS; turn++) {
+        json_t *doc;
+        long t;
+
+        if (prev[0])
+            snprintf(body, CHAIN_INPUT + 256,
+                     "{\"model\":\"gpt-4.1-mini\",\"input\":\"%s\",\"previous_response_id\":\"%s\"}",
+                     text, prev);
+        else
+            snprintf(body, CHAIN_INPUT + 256, "{\"model\":\"gpt-4.1-mini\",\"input\":\"%s\"}",
+                     text);
+        doc = call_ok("POST", "/v1/responses", body);
+        snprintf(prev, sizeof(prev), "%s", json_util_str(doc, "id"));
+        if (turn == 1)
+            snprintf(first, sizeof(first), "%s", prev);
+        t = (long)json_integer_value(
+            json_object_get(json_object_get(doc, "usage"), "input_tokens"));
+        /* Every earlier turn is counted, evicted or not. */
+        ck_assert_int_ge(t, tokens + CHAIN_INPUT / 4);
+        tokens = t;
+        json_decref(doc);
+    }
+    after = test_rss_kib();
+    ck_assert_uint_le(store_bytes(bench_srv->store), CHAIN_BUDGET);
+    ck_assert_uint_lt(store_count(bench_srv->store), 40);
+    call_fails("GET", pathf("/v1/responses/%s", first), NULL, 404, NULL, NULL);
+    ck_assert_int_ge(tokens, (long)CHAIN_TURNS * (CHAIN_INPUT / 4));
+    if (!test_sanitized())
+        ck_assert_msg((after - before) * 1024.0 < 1.2 * CHAIN_BUDGET + 16.0 * 1024 * 1024,
+                      "RSS grew %ld KiB over %d turns", after - before, CHAIN_TURNS);
+    free(body);
+    free(text);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("lifecycle");
@@ -781,5 +847,7 @@ Suite *make_suite(void)
               background_stream_fault_is_stored_failed);
     add_tcase(s, tcase_create("create_begin"), 30, begin_setup, begin_teardown,
               create_begin_rules, create_begin_pending_calls_and_size);
+    add_tcase(s, tcase_create("chain_memory"), 120, harness_setup, harness_teardown,
+              long_chain_stays_within_budget);
     return s;
 }

@@ -104,6 +104,14 @@ void test_sleep_ms(long ms);
 /* A TCP connection to 127.0.0.1:'port', or -1 with errno set. */
 int test_dial(int port);
 
+/* ---- Memory ------------------------------------------------------------- */
+
+/* This process's resident set (VmRSS), in KiB; -1 when unknown. */
+long test_rss_kib(void);
+
+/* 1 when built with a sanitizer (RSS then says nothing about the code). */
+int test_sanitized(void);
+
 /* ---- HTTP (http_client.c) ------------------------------------------------- */
 
 /* One HTTP exchange. */
