@@ -649,7 +649,8 @@ static json_t *frame_data(const char *bytes, size_t len)
     json_t *last = NULL;
 
     sse_parser_init(&sp, RM_MAX_SSE_EVENT);
-    sse_parser_feed(&sp, bytes, len, frame_last_event, &last);
+    if (sse_parser_feed(&sp, bytes, len, frame_last_event, &last) == 0)
+        sse_parser_finish(&sp, frame_last_event, &last);
     sse_parser_release(&sp);
     return last;
 }
