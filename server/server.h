@@ -19,6 +19,7 @@ struct scenarios;
 struct journal;
 struct rm_timer;
 struct MHD_Daemon;
+struct http_conns;
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -41,6 +42,10 @@ struct rm_config {
     int watch;                 /* reload the fixtures when their files change */
     const char *admin_token;   /* required by /__admin/ when set; else loopback only */
     enum rm_flavor flavor;     /* --flavor: the gateway shape of error bodies (0 = openai) */
+    unsigned max_connections;  /* --max-connections: open connections at most */
+    unsigned idle_timeout_s;   /* --idle-timeout: an idle connection is closed after it */
+    unsigned max_conversations; /* --max-conversations: kept, oldest evicted */
+    size_t max_conversation_bytes; /* --max-conversation-bytes: their size in all (0 = none) */
 };
 
 struct rm_server {
@@ -52,6 +57,7 @@ struct rm_server {
     struct conversation_store *conversations; /* conversations (internally locked) */
     struct rm_timer *timer;      /* wakes suspended connections */
     struct MHD_Daemon *daemon;
+    struct http_conns *conns;    /* the open connections (http.c) */
     int bound_port;
     uint64_t id_seed;            /* random per server, for ids */
     atomic_uint_fast64_t id_counter;
