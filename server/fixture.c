@@ -6,11 +6,13 @@
 #include "fixture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "contract.h"
@@ -1014,25 +1016,68 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Where the byte after the first 'n' of 'text' is: 1-based line and column
+ * (in characters, as json_util_locate counts them), carried in '*line' and
+ * '*column' across calls. */
+static void advance_position(const char *text, size_t n, int *line, int *column)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+
+        if (c == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
+/* The contents of fixture file 'path'. Refused with 'path:line:column': a
+ * file that is not a regular one once links are followed (a FIFO or a
+ * device would block or never end the load), a file over
+ * RM_MAX_FIXTURE_FILE (at the first byte over it). A link to a regular file
+ * elsewhere is followed: the directory's owner put it there (tests build
+ * directories of links to shared fixtures); names come from readdir, so no
+ * request or admin call can name a file outside the directory. */
 static char *read_file(const char *path, size_t *len, struct mock_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f;
+    struct stat st;
     struct buf b;
     char chunk[65536];
     size_t n;
+    int line = 1, column = 1;
 
-    if (!f) {
-        mock_error_set(err, path, 0, 0, "cannot open file");
+    if (fd < 0) {
+        mock_error_set(err, path, 1, 1, "cannot open file");
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        mock_error_set(err, path, 1, 1, "not a regular file");
+        return NULL;
+    }
+    if (!(f = fdopen(fd, "rb"))) {
+        close(fd);
+        mock_error_set(err, path, 1, 1, "cannot open file");
         return NULL;
     }
     buf_init(&b, RM_MAX_FIXTURE_FILE);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (buf_append(&b, chunk, n) != 0) {
+            advance_position(chunk, RM_MAX_FIXTURE_FILE - b.len, &line, &column);
             fclose(f);
             buf_release(&b);
-            mock_error_set(err, path, 0, 0, "file larger than %u bytes", RM_MAX_FIXTURE_FILE);
+            mock_error_set(err, path, line, column, "file larger than %u bytes (the limit)",
+                           RM_MAX_FIXTURE_FILE);
             return NULL;
         }
+        advance_position(chunk, n, &line, &column);
+    }
     fclose(f);
     return buf_take(&b, len);
 }
