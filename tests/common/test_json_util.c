@@ -130,7 +130,9 @@ START_TEST(heap_bytes_follow_the_allocator)
 
     ck_assert_uint_eq(json_util_heap_bytes(NULL), 0);
     ck_assert_uint_eq(json_util_heap_bytes(json_null()), 0);
-    ck_assert_uint_gt(json_util_heap_bytes(json_string("x")), 0);
+    v = json_string("x");
+    ck_assert_uint_gt(json_util_heap_bytes(v), 0);
+    json_decref(v);
     before = mallinfo2();
     v = sample(2000);
     after = mallinfo2();

@@ -495,6 +495,7 @@ START_TEST(file_limits_and_kinds)
     ck_assert_ptr_nonnull(strstr(err.text, "larger than"));
     ck_assert_int_eq(err.line, (int)(RM_MAX_FIXTURE_FILE / 1000) + 1);
     ck_assert_int_eq(err.column, (int)(RM_MAX_FIXTURE_FILE % 1000) + 1);
+    fixture_set_release(&set);
     unlink(path);
 
     snprintf(path, sizeof(path), "%s/fifo.json", dir);
@@ -503,6 +504,7 @@ START_TEST(file_limits_and_kinds)
     ck_assert_int_eq(fixture_set_load(&set, dir, &err, NULL), -1);
     ck_assert_str_eq(err.text, "not a regular file");
     ck_assert_int_eq(err.line, 1);
+    fixture_set_release(&set);
     unlink(path);
 
     snprintf(target, sizeof(target), "%s/../%s-target.json", dir, dir + 5);
