@@ -15,8 +15,8 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <errno.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
