@@ -642,19 +642,41 @@ static int frame_last_event(const struct sse_event *ev, void *user)
     return 0;
 }
 
-/* What a recorded frame says: the data of its last event that is a JSON
- * object (new reference), or NULL. Read once here, so that replaying the
- * frame never parses it again. */
-static json_t *frame_data(const char *bytes, size_t len)
+/* What a recorded frame says: into '*data' the data of its last event that
+ * is a JSON object (new reference), or NULL. Read once here, so that
+ * replaying the frame never parses it again. Returns -1 when the frame is
+ * not SSE a client's parser can read (a line over the parser's limits), 0. */
+static int frame_data(const char *bytes, size_t len, json_t **data)
 {
     struct sse_parser sp;
-    json_t *last = NULL;
+    int rc;
 
+    *data = NULL;
     sse_parser_init(&sp, RM_MAX_SSE_EVENT);
-    if (sse_parser_feed(&sp, bytes, len, frame_last_event, &last) == 0)
-        sse_parser_finish(&sp, frame_last_event, &last);
+    rc = sse_parser_feed(&sp, bytes, len, frame_last_event, data);
+    if (rc == 0)
+        sse_parser_finish(&sp, frame_last_event, data);
     sse_parser_release(&sp);
-    return last;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Whether every "event:" name of 'bytes' is at most RM_MAX_FRAME_EVENT_NAME
+ * bytes: fresh ids may lengthen a frame's lines several times over, and the
+ * result must stay within what a client's parser reads (SSE_MAX_EVENT_NAME). */
+static int frame_names_short(const char *bytes, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = 0;
+
+        while (i + n < len && bytes[i + n] != '\n' && bytes[i + n] != '\r')
+            n++;
+        if (n >= 6 && memcmp(bytes + i, "event:", 6) == 0 && n - 6 > RM_MAX_FRAME_EVENT_NAME)
+            return 0;
+        i += n + 1;
+    }
+    return 1;
 }
 
 static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fixture *fx)
@@ -711,8 +733,14 @@ static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fix
         } else {
             rc |= fxp_fail(p, epath, "expected \"raw\" (verbatim bytes) or \"data\"");
         }
-        if (f->bytes)
-            f->data = frame_data(f->bytes, f->len);
+        /* found by fuzz_fixture: a frame the shared parser refuses (an event
+         * name over SSE_MAX_EVENT_NAME) was replayed to clients as it was */
+        if (f->bytes && (!frame_names_short(f->bytes, f->len) ||
+                         frame_data(f->bytes, f->len, &f->data) != 0))
+            rc |= fxp_fail(p, epath,
+                           "not SSE a client can read: an event name over %d bytes or an "
+                           "event over %u bytes",
+                           RM_MAX_FRAME_EVENT_NAME, RM_MAX_SSE_EVENT);
         fx->nframes = i + 1;
     }
     return rc;

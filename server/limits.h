@@ -45,6 +45,7 @@
 #define RM_MAX_FIXTURE_ITEMS 64                 /* output items in one fixture */
 #define RM_MAX_FIXTURE_HEADERS 32               /* extra headers of one fixture */
 #define RM_MAX_TRANSCRIPT_EVENTS 100000         /* events of one raw transcript */
+#define RM_MAX_FRAME_EVENT_NAME 128             /* an event: name in a recorded frame */
 #define RM_MAX_STREAM_EVENTS 1000000          /* events of one stream */
 #define RM_MAX_STREAM_BYTES (64u * 1024 * 1024) /* one rendered event stream */
 #define RM_MAX_RESPONSE_BYTES (64u * 1024 * 1024) /* one rendered JSON body */

@@ -41,7 +41,7 @@ void sse_parser_init(struct sse_parser *p, size_t max_event)
     memset(p, 0, sizeof(*p));
     buf_init(&p->line, max_event);
     buf_init(&p->data, max_event);
-    buf_init(&p->event, 1024);
+    buf_init(&p->event, SSE_MAX_EVENT_NAME);
 }
 
 static void sse_reset_event(struct sse_parser *p)

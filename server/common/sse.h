@@ -15,6 +15,9 @@
 
 #include "buf.h"
 
+/* Bytes of an "event:" name the parser takes (a longer one fails the parse). */
+#define SSE_MAX_EVENT_NAME 1024
+
 /* Append one "event: <type>\ndata: <data>\n\n" frame to 'out'. When 'type'
  * is NULL only the data line is written (Chat Completions style). 'data'
  * with line breaks (CR, LF or CRLF) is written as one "data:" line per line,
