@@ -1014,7 +1014,7 @@ void stream_check_finish(struct stream_check *s, struct stream_report *out)
 {
     if (s->parse_failed)
         inv_fail(s, STREAM_INV_FRAMING, "an event exceeded %u bytes", SMOKE_MAX_EVENT);
-    else if (sse_parser_finish(&s->parser))
+    else if (sse_parser_finish(&s->parser, on_event, s))
         inv_fail(s, STREAM_INV_FRAMING, "the body ended inside an event (no blank line after it)");
     if (s->rep.events == 0)
         inv_fail(s, STREAM_INV_FRAMING, "no SSE events in the body");

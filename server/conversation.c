@@ -5,7 +5,13 @@
  * the struct pointer. Everything is under one mutex; it is held only to
  * find, link and take references, never to render JSON. The public object
  * of a conversation is replaced, never changed, when its metadata is
- * updated, so a reference handed out stays valid and constant. */
+ * updated, so a reference handed out stays valid and constant.
+ *
+ * Each conversation counts its heap bytes (json_util_heap_bytes of its
+ * object and items, measured outside the lock); the store evicts the oldest
+ * conversations while the sum is over its byte limit, never the one being
+ * written to, and a conversation that alone would go over it is refused
+ * like one over its item limit. */
 #include "contract.h"
 #include "conversation.h"
 
@@ -22,6 +28,7 @@ struct conversation {
     json_t *object;               /* {"id","object","created_at","metadata"}, immutable */
     json_t *items;                /* oldest first; changed only under the lock */
     int turns;                    /* responses added through POST /v1/responses */
+    size_t bytes;                 /* heap bytes of 'object' and 'items' (and this) */
     struct conversation *older, *newer;
 };
 
@@ -30,9 +37,11 @@ struct conversation_store {
     json_t *index;                /* id -> integer: (intptr_t) struct conversation * */
     struct conversation *oldest, *newest;
     unsigned count, max, max_items;
+    size_t bytes, max_bytes;      /* the conversations' bytes; their limit (0: none) */
 };
 
-struct conversation_store *conversation_store_new(unsigned max_conversations, unsigned max_items)
+struct conversation_store *conversation_store_new(unsigned max_conversations, unsigned max_items,
+                                                  size_t max_bytes)
 {
     struct conversation_store *cs = calloc(1, sizeof(*cs));
 
@@ -45,6 +54,7 @@ struct conversation_store *conversation_store_new(unsigned max_conversations, un
     }
     cs->max = max_conversations ? max_conversations : 1;
     cs->max_items = max_items;
+    cs->max_bytes = max_bytes;
     pthread_mutex_init(&cs->lock, NULL);
     return cs;
 }
@@ -82,6 +92,29 @@ static void conv_unlink(struct conversation_store *cs, struct conversation *c)
         cs->newest = c->older;
     c->older = c->newer = NULL;
     cs->count--;
+    cs->bytes -= c->bytes;
+}
+
+/* Evict the oldest conversations but 'keep' while over a limit; returns
+ * them as a chain (through 'newer') for conv_free outside the lock. Caller
+ * holds the lock. */
+static struct conversation *conv_evict(struct conversation_store *cs,
+                                       const struct conversation *keep)
+{
+    struct conversation *chain = NULL;
+
+    while (cs->count > cs->max || (cs->max_bytes && cs->bytes > cs->max_bytes)) {
+        struct conversation *victim = cs->oldest;
+
+        if (victim == keep)
+            victim = victim->newer;
+        if (!victim)
+            break;
+        conv_unlink(cs, victim);
+        victim->newer = chain;
+        chain = victim;
+    }
+    return chain;
 }
 
 void conversation_store_clear(struct conversation_store *cs)
@@ -92,6 +125,7 @@ void conversation_store_clear(struct conversation_store *cs)
     all = cs->oldest;
     cs->oldest = cs->newest = NULL;
     cs->count = 0;
+    cs->bytes = 0;
     json_object_clear(cs->index);
     pthread_mutex_unlock(&cs->lock);
     conv_free(all);
@@ -134,10 +168,8 @@ static int conv_add(struct conversation_store *cs, struct conversation *c)
         cs->oldest = c;
     cs->newest = c;
     cs->count++;
-    if (cs->count > cs->max) {
-        evicted = cs->oldest;
-        conv_unlink(cs, evicted);
-    }
+    cs->bytes += c->bytes;
+    evicted = conv_evict(cs, c);
     pthread_mutex_unlock(&cs->lock);
     conv_free(evicted);
     return 0;
@@ -164,21 +196,27 @@ int conversation_snapshot(struct conversation_store *cs, const char *id, json_t 
 int conversation_append(struct conversation_store *cs, const char *id, const json_t *items,
                         int turn)
 {
-    struct conversation *c;
+    struct conversation *c, *evicted = NULL;
+    size_t more = json_util_heap_bytes(items);
     int rc = 0;
 
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (!c)
         rc = -1;
-    else if (json_array_size(c->items) + json_array_size(items) > cs->max_items)
+    else if (json_array_size(c->items) + json_array_size(items) > cs->max_items ||
+             (cs->max_bytes && c->bytes + more > cs->max_bytes))
         rc = -2;
     else {
         json_array_extend(c->items, (json_t *)items);
+        c->bytes += more;
+        cs->bytes += more;
         if (turn)
             c->turns++;
+        evicted = conv_evict(cs, c);
     }
     pthread_mutex_unlock(&cs->lock);
+    conv_free(evicted);
     return rc;
 }
 
@@ -196,6 +234,11 @@ int conversation_add(struct conversation_store *cs, const char *id, json_t *obje
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->object = object;
     c->items = items;
+    c->bytes = sizeof(*c) + json_util_heap_bytes(object) + json_util_heap_bytes(items);
+    if (cs->max_bytes && c->bytes > cs->max_bytes) {
+        conv_free(c);
+        return -2;
+    }
     if (conv_add(cs, c) != 0) {
         conv_free(c);
         return -1;
@@ -206,6 +249,16 @@ int conversation_add(struct conversation_store *cs, const char *id, json_t *obje
 unsigned conversation_store_max_items(const struct conversation_store *cs)
 {
     return cs->max_items;
+}
+
+size_t conversation_store_bytes(struct conversation_store *cs)
+{
+    size_t n;
+
+    pthread_mutex_lock(&cs->lock);
+    n = cs->bytes;
+    pthread_mutex_unlock(&cs->lock);
+    return n;
 }
 
 json_t *conversation_object(struct conversation_store *cs, const char *id)
@@ -240,7 +293,11 @@ int conversation_set_metadata(struct conversation_store *cs, const char *id,
                           "metadata", json_is_object(metadata) ? json_deep_copy(metadata)
                                                                : json_object());
         if (fresh) {
+            size_t was = json_util_heap_bytes(old), now = json_util_heap_bytes(fresh);
+
             c->object = fresh;
+            c->bytes = c->bytes - was + now; /* metadata is small: measured under the lock */
+            cs->bytes = cs->bytes - was + now;
             *object = json_incref(fresh);
         } else {
             old = NULL;
@@ -315,8 +372,14 @@ int conversation_item_delete(struct conversation_store *cs, const char *id, cons
         rc = -2;
         if (i >= 0) {
             /* Keep the item alive past the lock so it is freed outside it. */
+            size_t less;
+
             gone = json_incref(json_array_get(c->items, (size_t)i));
             json_array_remove(c->items, (size_t)i);
+            less = json_util_heap_bytes(gone);
+            less = less < c->bytes ? less : c->bytes;
+            c->bytes -= less;
+            cs->bytes -= less;
             *object = json_incref(c->object);
             rc = 0;
         }

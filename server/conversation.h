@@ -4,9 +4,11 @@
  *
  * A conversation is {"id":"conv_...","object":"conversation","created_at",
  * "metadata"} plus an ordered list of items, each with an id (msg_, fc_,
- * fco_, ...). The store is bounded: at most RM_MAX_CONVERSATIONS
- * conversations (creating one more evicts the one created longest ago) and
- * RM_MAX_CONVERSATION_ITEMS items in each (going over is a 400; nothing is
+ * fco_, ...). The store is bounded: at most --max-conversations
+ * conversations and --max-conversation-bytes of them in all (heap bytes,
+ * json_util_heap_bytes; creating or growing one past a limit evicts the ones
+ * created longest ago) and RM_MAX_CONVERSATION_ITEMS items in each (going
+ * over, or one conversation alone over the byte limit, is a 400; nothing is
  * dropped silently). One mutex guards it; items are immutable once added and
  * readers get their own array of references. */
 #ifndef RM_CONVERSATION_H
@@ -17,9 +19,9 @@
 
 struct conversation_store;
 
-/* An empty store. NULL on OOM. */
+/* An empty store; 'max_bytes' 0 = no byte limit. NULL on OOM. */
 struct conversation_store *conversation_store_new(unsigned max_conversations,
-                                                  unsigned max_items);
+                                                  unsigned max_items, size_t max_bytes);
 
 /* Free the store and all conversations. Accepts NULL. */
 void conversation_store_free(struct conversation_store *cs);
@@ -39,19 +41,23 @@ int conversation_snapshot(struct conversation_store *cs, const char *id, json_t 
 /* Append 'items' (borrowed; each must have an id, and must not be changed
  * afterwards) to conversation 'id'; 'turn' non-zero counts one more
  * response. All or nothing: returns 0; -1 when unknown; -2 when the
- * conversation would go over its item limit. */
+ * conversation would go over its item limit or, alone, the byte limit.
+ * Other conversations may be evicted to make room. */
 int conversation_append(struct conversation_store *cs, const char *id, const json_t *items,
                         int turn);
 
 /* Keep a new conversation 'id' with public 'object' ({"id","object",
  * "created_at","metadata"}) and 'items' (each with an id); both stolen.
  * Creating one more than the store holds evicts the one created longest
- * ago. Returns 0, or -1 on OOM. */
+ * ago. Returns 0, -1 on OOM, or -2 when it alone is over the byte limit. */
 int conversation_add(struct conversation_store *cs, const char *id, json_t *object,
                      json_t *items);
 
 /* The item limit of one conversation. */
 unsigned conversation_store_max_items(const struct conversation_store *cs);
+
+/* The heap bytes the conversations take, as counted for the byte limit. */
+size_t conversation_store_bytes(struct conversation_store *cs);
 
 /* The public object of conversation 'id' (new reference), or NULL. */
 json_t *conversation_object(struct conversation_store *cs, const char *id);

@@ -6,11 +6,13 @@
 #include "fixture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "contract.h"
@@ -792,18 +794,41 @@ static int frame_last_event(const struct sse_event *ev, void *user)
     return 0;
 }
 
-/* What a recorded frame says: the data of its last event that is a JSON
- * object (new reference), or NULL. Read once here, so that replaying the
- * frame never parses it again. */
-static json_t *frame_data(const char *bytes, size_t len)
+/* What a recorded frame says: into '*data' the data of its last event that
+ * is a JSON object (new reference), or NULL. Read once here, so that
+ * replaying the frame never parses it again. Returns -1 when the frame is
+ * not SSE a client's parser can read (a line over the parser's limits), 0. */
+static int frame_data(const char *bytes, size_t len, json_t **data)
 {
     struct sse_parser sp;
-    json_t *last = NULL;
+    int rc;
 
+    *data = NULL;
     sse_parser_init(&sp, RM_MAX_SSE_EVENT);
-    sse_parser_feed(&sp, bytes, len, frame_last_event, &last);
+    rc = sse_parser_feed(&sp, bytes, len, frame_last_event, data);
+    if (rc == 0)
+        sse_parser_finish(&sp, frame_last_event, data);
     sse_parser_release(&sp);
-    return last;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Whether every "event:" name of 'bytes' is at most RM_MAX_FRAME_EVENT_NAME
+ * bytes: fresh ids may lengthen a frame's lines several times over, and the
+ * result must stay within what a client's parser reads (SSE_MAX_EVENT_NAME). */
+static int frame_names_short(const char *bytes, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = 0;
+
+        while (i + n < len && bytes[i + n] != '\n' && bytes[i + n] != '\r')
+            n++;
+        if (n >= 6 && memcmp(bytes + i, "event:", 6) == 0 && n - 6 > RM_MAX_FRAME_EVENT_NAME)
+            return 0;
+        i += n + 1;
+    }
+    return 1;
 }
 
 static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fixture *fx)
@@ -883,8 +908,14 @@ static int fxp_transcript(struct fxp *p, const char *path, json_t *t, struct fix
         } else {
             rc |= fxp_fail(p, epath, "expected \"raw\" (verbatim bytes) or \"data\"");
         }
-        if (f->bytes)
-            f->data = frame_data(f->bytes, f->len);
+        /* found by fuzz_fixture: a frame the shared parser refuses (an event
+         * name over SSE_MAX_EVENT_NAME) was replayed to clients as it was */
+        if (f->bytes && (!frame_names_short(f->bytes, f->len) ||
+                         frame_data(f->bytes, f->len, &f->data) != 0))
+            rc |= fxp_fail(p, epath,
+                           "not SSE a client can read: an event name over %d bytes or an "
+                           "event over %u bytes",
+                           RM_MAX_FRAME_EVENT_NAME, RM_MAX_SSE_EVENT);
         fx->nframes = i + 1;
     }
     return rc;
@@ -1194,25 +1225,68 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Where the byte after the first 'n' of 'text' is: 1-based line and column
+ * (in characters, as json_util_locate counts them), carried in '*line' and
+ * '*column' across calls. */
+static void advance_position(const char *text, size_t n, int *line, int *column)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+
+        if (c == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
+/* The contents of fixture file 'path'. Refused with 'path:line:column': a
+ * file that is not a regular one once links are followed (a FIFO or a
+ * device would block or never end the load), a file over
+ * RM_MAX_FIXTURE_FILE (at the first byte over it). A link to a regular file
+ * elsewhere is followed: the directory's owner put it there (tests build
+ * directories of links to shared fixtures); names come from readdir, so no
+ * request or admin call can name a file outside the directory. */
 static char *read_file(const char *path, size_t *len, struct mock_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f;
+    struct stat st;
     struct buf b;
     char chunk[65536];
     size_t n;
+    int line = 1, column = 1;
 
-    if (!f) {
-        mock_error_set(err, path, 0, 0, "cannot open file");
+    if (fd < 0) {
+        mock_error_set(err, path, 1, 1, "cannot open file");
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        mock_error_set(err, path, 1, 1, "not a regular file");
+        return NULL;
+    }
+    if (!(f = fdopen(fd, "rb"))) {
+        close(fd);
+        mock_error_set(err, path, 1, 1, "cannot open file");
         return NULL;
     }
     buf_init(&b, RM_MAX_FIXTURE_FILE);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         if (buf_append(&b, chunk, n) != 0) {
+            advance_position(chunk, RM_MAX_FIXTURE_FILE - b.len, &line, &column);
             fclose(f);
             buf_release(&b);
-            mock_error_set(err, path, 0, 0, "file larger than %u bytes", RM_MAX_FIXTURE_FILE);
+            mock_error_set(err, path, line, column, "file larger than %u bytes (the limit)",
+                           RM_MAX_FIXTURE_FILE);
             return NULL;
         }
+        advance_position(chunk, n, &line, &column);
+    }
     fclose(f);
     return buf_take(&b, len);
 }

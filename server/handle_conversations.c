@@ -69,6 +69,16 @@ static int check_fields(const json_t *metadata, const json_t *items, struct api_
     return rc;
 }
 
+/* 400 conversation_too_large: conversation 'id' would go over its item
+ * limit, or alone over --max-conversation-bytes. */
+static void too_large(struct rm_server *srv, const char *id, struct api_error *err)
+{
+    api_error_invalid(err, "conversation_too_large", "items",
+                      "Conversation '%.200s' would have more than %u items or %zu bytes.", id,
+                      conversation_store_max_items(srv->conversations),
+                      srv->cfg.max_conversation_bytes);
+}
+
 void conversations_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
                           struct rm_reply *out)
 {
@@ -76,6 +86,7 @@ void conversations_create(struct rm_server *srv, const struct rm_request *req, c
     struct api_error err;
     json_t *body = body_object(req, &err), *metadata, *items, *object;
     char id[64];
+    int rc;
 
     (void)arg;
     if (!body)
@@ -98,9 +109,13 @@ void conversations_create(struct rm_server *srv, const struct rm_request *req, c
                        (json_int_t)server_unix_time(), "metadata",
                        metadata ? json_deep_copy(metadata) : json_object());
     reply_json(out, 200, json_incref(object));
-    if (conversation_add(srv->conversations, id, object,
-                         items ? request_normalise_input(srv, items) : json_array()) != 0) {
-        api_error_oom(&err);
+    rc = conversation_add(srv->conversations, id, object,
+                          items ? request_normalise_input(srv, items) : json_array());
+    if (rc != 0) {
+        if (rc == -2)
+            too_large(srv, id, &err);
+        else
+            api_error_oom(&err);
         reply_release(out);
         goto out_error;
     }
@@ -204,9 +219,7 @@ void conversations_items_add(struct rm_server *srv, const struct rm_request *req
     if (rc == -1) {
         conv_not_found(out, id);
     } else if (rc == -2) {
-        api_error_invalid(&err, "conversation_too_large", "items",
-                          "Conversation '%.200s' would have more than %u items.", id,
-                          conversation_store_max_items(srv->conversations));
+        too_large(srv, id, &err);
         reply_error(out, &err);
     } else if (rc != 0) {
         out_of_memory(out);

@@ -2,15 +2,28 @@
  * first call allocates the per-request state, middle calls append body
  * bytes to a bounded buffer, the final call routes and queues the reply;
  * NOTIFY_COMPLETED frees the state. A streamed reply's event list goes
- * through the SSE writer (stream.h) here, once, when it is queued. */
+ * through the SSE writer (stream.h) here, once, when it is queued.
+ *
+ * Hardening (issue 14): the per-request state is made by MHD's URI log
+ * callback, which sees the request target as sent, so a path is judged
+ * before MHD decodes it (an id is never cut at "%00") and an oversized query
+ * is refused in the error envelope before MHD spends its connection memory
+ * on it; the TCP connections are listed (socket contexts) so that, near
+ * --max-connections, the oldest idle one is shut down for each new one;
+ * and a suspended reply looks every RM_SUSPEND_PROBE_MS whether its client
+ * is still there, so a vanished client never holds a slot. */
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +38,34 @@
 #include "timer.h"
 #include "ws.h"
 
-/* Per-request state, in MHD's *req_cls. */
+/* One TCP connection (MHD's socket context), listed while it is open. */
+struct http_conn {
+    struct http_conn *prev, *next;
+    int fd;
+    atomic_int busy;                   /* a request is in progress */
+    atomic_int_fast64_t idle_since_ms; /* connected, or its last request ended */
+    int shed;                          /* shut down to make room */
+};
+
+/* The open connections of one server. The lock is taken when a connection
+ * opens or closes, never per request. */
+struct http_conns {
+    pthread_mutex_t lock;
+    struct http_conn *head, *tail;
+    unsigned count;
+    unsigned max;      /* --max-connections, after the descriptor limit */
+    unsigned shed_at;  /* above this many, the oldest idle one goes */
+};
+
+/* Per-request state, in MHD's *req_cls (made by the URI log callback). */
 struct http_req {
+    int started;         /* on_request has seen it */
+    struct http_conn *tcp; /* its connection, NULL when unknown */
+    size_t uri_bytes;    /* the request target as sent */
+    unsigned uri_args;   /* its query arguments */
+    int path_unsafe;     /* ... its path had %00-%1F, %7F, %2F or %5C */
+    char raw_path[256];  /* its path as sent (truncated), for errors */
+    int64_t due_ms;      /* a delayed reply: when it is due (0: not delayed) */
     struct buf body;
     int too_large;
     int have_reply;
@@ -157,14 +196,33 @@ static void wake_connection(void *item)
     MHD_resume_connection(item);
 }
 
-/* Suspend 'conn' until 'due_ms'. Returns 0, or -1 when it cannot wait
- * (shutting down or the timer is full): then carry on at once. */
+/* Whether the client of 'conn' has gone (closed or reset its end). A
+ * suspended connection is not polled by MHD, so this is how a vanished
+ * client of a stalled stream or a delayed reply is noticed. */
+static int peer_gone(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char c;
+    ssize_t n;
+
+    if (!ci)
+        return 0;
+    n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Suspend 'conn' until 'due_ms', or RM_SUSPEND_PROBE_MS at most (then the
+ * caller looks at the client and suspends again). Returns 0, or -1 when it
+ * cannot wait (shutting down or the timer is full): then carry on at once. */
 static int suspend_until(struct rm_server *srv, struct MHD_Connection *conn, int64_t due_ms)
 {
+    int64_t probe = server_now_ms() + RM_SUSPEND_PROBE_MS;
+
     if (atomic_load(&srv->stopping))
         return -1;
     MHD_suspend_connection(conn);
-    if (timer_add(srv->timer, due_ms, conn) != 0) {
+    if (timer_add(srv->timer, due_ms < probe ? due_ms : probe, conn) != 0) {
         MHD_resume_connection(conn);
         server_log(srv, LOG_WARN, "more than %d delayed replies; sending at once",
                    RM_MAX_SUSPENDED);
@@ -186,6 +244,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
     case STREAM_DATA:
         return (ssize_t)written;
     case STREAM_WAIT:
+        if (peer_gone(hs->conn))
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* nobody to wait for */
         if (suspend_until(hs->srv, hs->conn, wake) != 0 && atomic_load(&hs->srv->stopping))
             return MHD_CONTENT_READER_END_WITH_ERROR;
         return 0;
@@ -536,6 +596,110 @@ static enum MHD_Result queue_forwarded(struct rm_server *srv, struct MHD_Connect
     return ret;
 }
 
+/* What one header adds to the framing measure. */
+struct header_measure {
+    unsigned count;
+    size_t bytes;
+};
+
+static enum MHD_Result measure_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct header_measure *m = cls;
+
+    (void)kind;
+    m->count++;
+    m->bytes += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* The framing the router's gate judges: the target as the URI log callback
+ * saw it, and the header lines (the request line counts with them). */
+static void measure_framing(struct MHD_Connection *conn, const struct http_req *r,
+                            const char *method, struct rm_request *req)
+{
+    struct header_measure m = {0, 0};
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, measure_header, &m);
+    req->uri_bytes = r->uri_bytes;
+    req->uri_args = r->uri_args;
+    req->path_unsafe = r->path_unsafe;
+    req->raw_path = r->raw_path;
+    req->header_count = m.count;
+    req->header_bytes = m.bytes + strlen(method) + r->uri_bytes + sizeof(" HTTP/1.1\r\n");
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Whether the path as sent encodes a byte that decoding would turn into a
+ * cut (%00), a control byte or a path separator (%2F, %5C). */
+static int path_is_unsafe(const char *path, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)path[i];
+        int hi, lo, v;
+
+        if (c < 0x20 || c == 0x7f)
+            return 1;
+        if (c != '%' || i + 2 >= len)
+            continue;
+        hi = hex_value(path[i + 1]);
+        lo = hex_value(path[i + 2]);
+        if (hi < 0 || lo < 0)
+            continue;
+        v = hi * 16 + lo;
+        if (v < 0x20 || v == 0x7f || v == '/' || v == '\\')
+            return 1;
+    }
+    return 0;
+}
+
+/* MHD's URI log callback: called with the request target exactly as sent,
+ * before MHD splits off and decodes the query and decodes the path. The
+ * per-request state starts here, judged on what was sent. A query over
+ * RM_MAX_URI_BYTES / RM_MAX_URI_ARGS is blanked in MHD's buffer (the
+ * target is the connection's own writable read buffer in 0.9.75; MHD has
+ * found the '?' already and parses the arguments after this call), so MHD
+ * does not spend its connection memory (RM_CONNECTION_MEMORY) on thousands
+ * of arguments, fail and close without an answer: the router answers 414
+ * in the error envelope instead. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct rm_server *srv = cls;
+    struct http_req *r = calloc(1, sizeof(*r));
+    char *query = strchr(uri, '?');
+    size_t path_len = query ? (size_t)(query - uri) : strlen(uri);
+
+    (void)conn;
+    if (!r)
+        return NULL;
+    buf_init(&r->body, srv->cfg.max_body);
+    r->uri_bytes = strlen(uri);
+    r->path_unsafe = path_is_unsafe(uri, path_len);
+    snprintf(r->raw_path, sizeof(r->raw_path), "%.*s", (int)path_len, uri);
+    if (query && query[1]) {
+        const char *p;
+
+        r->uri_args = 1;
+        for (p = query + 1; *p; p++)
+            r->uri_args += *p == '&';
+        if (r->uri_bytes > RM_MAX_URI_BYTES || r->uri_args > RM_MAX_URI_ARGS)
+            query[1] = '\0';
+    }
+    return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -545,11 +709,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_req *r = *req_cls;
 
     (void)version;
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            return MHD_NO;
-        buf_init(&r->body, srv->cfg.max_body);
+    if (!r)
+        return MHD_NO; /* the URI log callback ran out of memory */
+    if (!r->started) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+        r->started = 1;
+        r->tcp = ci ? ci->socket_context : NULL;
+        if (r->tcp)
+            atomic_store(&r->tcp->busy, 1);
         r->start_ms = server_now_ms();
         {
             struct timespec ts;
@@ -558,7 +727,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         snprintf(r->method, sizeof(r->method), "%s", method);
         snprintf(r->path, sizeof(r->path), "%s", url);
-        *req_cls = r;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -599,6 +767,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.body = r->body.data;
         req.body_len = r->body.len;
         req.body_too_large = r->too_large;
+        measure_framing(conn, r, method, &req);
         if (srv->recorder && recorder_forwards(url) && !r->too_large) {
             int forward = !srv->cfg.record_missing;
 
@@ -614,11 +783,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             router_handle(srv, &req, &r->reply);
         }
         r->have_reply = 1;
-        if (r->reply.delay_ms && srv->cfg.speed > 0) {
-            int64_t due = server_now_ms() + (int64_t)(r->reply.delay_ms * srv->cfg.speed);
-            if (suspend_until(srv, conn, due) == 0)
-                return MHD_YES; /* called again once resumed */
-        }
+        if (r->reply.delay_ms && srv->cfg.speed > 0)
+            r->due_ms = server_now_ms() + (int64_t)(r->reply.delay_ms * srv->cfg.speed);
+    }
+    if (r->due_ms && server_now_ms() < r->due_ms) {
+        if (peer_gone(conn))
+            return MHD_NO; /* the client left while its reply was delayed */
+        if (suspend_until(srv, conn, r->due_ms) == 0)
+            return MHD_YES; /* called again once resumed */
     }
     if (r->forwarding)
         return queue_forwarded(srv, conn, r);
@@ -634,6 +806,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)conn;
     if (!r)
         return;
+    if (r->tcp) {
+        atomic_store(&r->tcp->idle_since_ms, server_now_ms());
+        atomic_store(&r->tcp->busy, 0);
+    }
+    if (!r->started) { /* MHD refused the request itself (see server/README.md) */
+        server_log(srv, LOG_DEBUG, "a request was refused by libmicrohttpd before routing");
+        buf_release(&r->body);
+        free(r);
+        *req_cls = NULL;
+        return;
+    }
     /* The access log: never headers, never bodies. */
     server_log(srv, LOG_INFO, "%s %s %d %lldms%s%s%s", r->method, r->path, r->reply.status,
                (long long)(server_now_ms() - r->start_ms), r->reply.fixture[0] ? " fixture=" : "",
@@ -654,6 +837,140 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     buf_release(&r->body);
     free(r);
     *req_cls = NULL;
+}
+
+/* Shut down the oldest idle connection (no request in progress), so that a
+ * new client finds a slot; its worker sees the end and closes it. Called
+ * with the list locked, so the descriptor is still open. */
+static void shed_oldest_idle(struct rm_server *srv, struct http_conns *cs)
+{
+    struct http_conn *c, *oldest = NULL;
+    int64_t oldest_ms = 0;
+
+    for (c = cs->head; c; c = c->next) {
+        int64_t since = atomic_load(&c->idle_since_ms);
+
+        if (c->shed || c->fd < 0 || atomic_load(&c->busy))
+            continue;
+        if (!oldest || since < oldest_ms) {
+            oldest = c;
+            oldest_ms = since;
+        }
+    }
+    if (!oldest)
+        return;
+    oldest->shed = 1;
+    shutdown(oldest->fd, SHUT_RDWR);
+    server_log(srv, LOG_DEBUG, "%u connections (--max-connections %u): shed the oldest idle one",
+               cs->count, cs->max);
+}
+
+/* MHD's connection notifications: list each TCP connection while it is
+ * open; near the maximum, make room. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct rm_server *srv = cls;
+    struct http_conns *cs = srv->conns;
+    struct http_conn *c = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        if (!(c = calloc(1, sizeof(*c))))
+            return;
+        c->fd = ci ? ci->connect_fd : -1;
+        atomic_init(&c->busy, 0);
+        atomic_init(&c->idle_since_ms, server_now_ms());
+        pthread_mutex_lock(&cs->lock);
+        if (cs->count >= cs->shed_at)
+            shed_oldest_idle(srv, cs);
+        c->prev = cs->tail;
+        if (cs->tail)
+            cs->tail->next = c;
+        else
+            cs->head = c;
+        cs->tail = c;
+        cs->count++;
+        pthread_mutex_unlock(&cs->lock);
+        *socket_context = c;
+        return;
+    }
+    if (!c)
+        return;
+    pthread_mutex_lock(&cs->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        cs->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        cs->tail = c->prev;
+    cs->count--;
+    pthread_mutex_unlock(&cs->lock);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* The connections respmock can hold: --max-connections, within the
+ * descriptor limit (raised to its hard limit when it is lower). */
+static unsigned connection_budget(struct rm_server *srv)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)srv->cfg.max_connections + RM_FD_RESERVE;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return srv->cfg.max_connections;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        unsigned n = rl.rlim_cur > 2 * RM_FD_RESERVE ? (unsigned)(rl.rlim_cur - RM_FD_RESERVE)
+                                                     : RM_FD_RESERVE;
+        server_log(srv, LOG_WARN,
+                   "--max-connections %u is above the descriptor limit (ulimit -n %llu): "
+                   "%u connections at most",
+                   srv->cfg.max_connections, (unsigned long long)rl.rlim_cur, n);
+        return n;
+    }
+    return srv->cfg.max_connections;
+}
+
+/* Whether 'host' is a loopback address (127.0.0.0/8 or ::1). */
+static int host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static struct http_conns *conns_new(struct rm_server *srv)
+{
+    struct http_conns *cs = calloc(1, sizeof(*cs));
+
+    if (!cs)
+        return NULL;
+    pthread_mutex_init(&cs->lock, NULL);
+    cs->max = connection_budget(srv);
+    cs->shed_at = cs->max - cs->max / RM_SHED_HEADROOM_DIV;
+    if (cs->shed_at == cs->max && cs->max > 1)
+        cs->shed_at = cs->max - 1;
+    return cs;
+}
+
+static void conns_free(struct http_conns *cs)
+{
+    if (!cs)
+        return;
+    pthread_mutex_destroy(&cs->lock);
+    free(cs);
 }
 
 int http_start(struct rm_server *srv, struct mock_error *err)
@@ -681,9 +998,12 @@ int http_start(struct rm_server *srv, struct mock_error *err)
                        srv->cfg.host);
         return -1;
     }
-    srv->timer = timer_new(RM_MAX_SUSPENDED, wake_connection);
+    srv->conns = conns_new(srv);
+    srv->timer = srv->conns ? timer_new(RM_MAX_SUSPENDED, wake_connection) : NULL;
     if (!srv->timer) {
         mock_error_set(err, NULL, 0, 0, "cannot start the timer thread");
+        conns_free(srv->conns);
+        srv->conns = NULL;
         return -1;
     }
     srv->ws = srv->cfg.no_websocket ? NULL : ws_hub_new(srv);
@@ -704,9 +1024,11 @@ int http_start(struct rm_server *srv, struct mock_error *err)
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(srv->cfg.threads > 1 ? srv->cfg.threads : 0),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)RM_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_CONNECTION_LIMIT, srv->conns->max, MHD_OPTION_CONNECTION_TIMEOUT,
+        srv->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)RM_CONNECTION_MEMORY, MHD_OPTION_END);
     if (!srv->daemon) {
         mock_error_set(err, NULL, 0, 0, "cannot listen on %s:%d (in use, or not allowed)",
                        srv->cfg.host, srv->cfg.port);
@@ -716,10 +1038,17 @@ int http_start(struct rm_server *srv, struct mock_error *err)
         srv->recorder = NULL;
         timer_free(srv->timer);
         srv->timer = NULL;
+        conns_free(srv->conns);
+        srv->conns = NULL;
         return -1;
     }
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->bound_port = info ? info->port : srv->cfg.port;
+    if (!host_is_loopback(srv->cfg.host) && srv->cfg.n_api_keys == 0)
+        server_log(srv, LOG_WARN,
+                   "listening on %s without an API key: anyone who can reach this address "
+                   "can use it (set --api-key-file or RESPMOCK_API_KEY)",
+                   srv->cfg.host);
     return 0;
 }
 
@@ -746,4 +1075,6 @@ void http_stop(struct rm_server *srv)
     srv->recorder = NULL;
     timer_free(srv->timer);
     srv->timer = NULL;
+    conns_free(srv->conns);
+    srv->conns = NULL;
 }

@@ -25,7 +25,10 @@
 #define RM_WATCH_INTERVAL_MS 250u              /* --watch: how often the directory is looked at */
 #define RM_MAX_JOURNAL_HEADERS 64              /* request headers one journal entry keeps */
 #define RM_MAX_JOURNAL_CEILING 1000000          /* largest --journal accepted */
-#define RM_MAX_CONVERSATIONS 1000               /* conversations kept, oldest evicted */
+#define RM_DEFAULT_MAX_CONVERSATIONS 1000       /* conversations kept, --max-conversations */
+#define RM_MAX_CONVERSATIONS_CEILING 1000000    /* largest --max-conversations accepted */
+#define RM_DEFAULT_MAX_CONVERSATION_BYTES (64u * 1024 * 1024) /* their size in all,
+                                                 * --max-conversation-bytes */
 #define RM_MAX_CONVERSATION_ITEMS 5000          /* items of one conversation (400 above) */
 #define RM_MAX_CONTEXT_ITEMS 20000              /* context + input items of one turn (400 above) */
 #define RM_LIST_DEFAULT_LIMIT 20                /* list routes: 'limit' default */
@@ -48,11 +51,26 @@
 #define RM_MAX_FIXTURE_ITEMS 64                 /* output items in one fixture */
 #define RM_MAX_FIXTURE_HEADERS 32               /* extra headers of one fixture */
 #define RM_MAX_TRANSCRIPT_EVENTS 100000         /* events of one raw transcript */
+#define RM_MAX_FRAME_EVENT_NAME 128             /* an event: name in a recorded frame */
 #define RM_MAX_STREAM_EVENTS 1000000          /* events of one stream */
 #define RM_MAX_STREAM_BYTES (64u * 1024 * 1024) /* one rendered event stream */
 #define RM_MAX_RESPONSE_BYTES (64u * 1024 * 1024) /* one rendered JSON body */
 #define RM_MAX_DELAY_MS 600000u                 /* any one scripted delay */
-#define RM_MAX_CONNECTIONS 4096                 /* concurrent connections */
+#define RM_DEFAULT_MAX_CONNECTIONS 1024         /* concurrent connections, --max-connections */
+#define RM_MAX_CONNECTIONS_CEILING 65536        /* largest --max-connections accepted */
+#define RM_SHED_HEADROOM_DIV 16                 /* above max - max/16 connections the oldest
+                                                 * idle one is shed for each new one */
+#define RM_FD_RESERVE 64                        /* descriptors kept for files, the timer... */
+#define RM_DEFAULT_IDLE_TIMEOUT_S 30u           /* idle connection closed, --idle-timeout */
+#define RM_MAX_IDLE_TIMEOUT_S 3600u             /* largest --idle-timeout accepted */
+#define RM_SUSPEND_PROBE_MS 1000                /* a suspended reply looks whether its
+                                                 * client is still there this often */
+#define RM_CONNECTION_MEMORY (128u * 1024)      /* libmicrohttpd's memory per connection
+                                                 * (request line, headers, reply head) */
+#define RM_MAX_URI_BYTES 16384                  /* request target, query included (414) */
+#define RM_MAX_URI_ARGS 256                     /* query arguments of one request (414) */
+#define RM_MAX_HEADERS 256                      /* request header lines (431 above) */
+#define RM_MAX_HEADER_BYTES (32u * 1024)        /* request line + header bytes (431 above) */
 #define RM_MAX_SUSPENDED 8192                   /* timer entries (delayed replies) */
 #define RM_MAX_QUERY_ARGS 32                    /* query arguments looked at */
 #define RM_MAX_REPLY_HEADERS 48                 /* headers on one reply */
@@ -72,10 +90,6 @@
 #define RM_WS_SESSION_BYTES (64u * 1024 * 1024) /* their size in all, oldest dropped first */
 #define RM_WS_OUTBOX_MSGS 64                    /* messages queued in wslay before pausing */
 #define RM_WS_HANDSHAKE_KEY 64                  /* bytes of a Sec-WebSocket-Key accepted */
-/* An idle connection is closed after this many seconds. Longer than the
- * longest scripted wait (RM_MAX_DELAY_MS) and the recorder's upstream idle
- * limit, so that no replayed or recorded stream is cut by the idle timer. */
-#define RM_CONNECTION_TIMEOUT_S 660u
 /* Record mode (--record-from): */
 #define RM_RECORD_MAX_EXCHANGES 1024            /* forwarded requests in flight */
 #define RM_RECORD_PENDING (1u * 1024 * 1024)    /* upstream bytes not yet read by the client */

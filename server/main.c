@@ -29,7 +29,8 @@
 
 enum opt_id {
     OPT_HOST, OPT_PORT, OPT_FIXTURES, OPT_THREADS, OPT_LOG_LEVEL, OPT_API_KEY, OPT_API_KEY_FILE,
-    OPT_MAX_BODY, OPT_MAX_STORED, OPT_MAX_STORED_BYTES, OPT_SPEED, OPT_JOURNAL,
+    OPT_MAX_BODY, OPT_MAX_STORED, OPT_MAX_STORED_BYTES, OPT_MAX_CONVERSATIONS,
+    OPT_MAX_CONVERSATION_BYTES, OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_SPEED, OPT_JOURNAL,
     OPT_JOURNAL_BYTES, OPT_STRICT, OPT_WATCH, OPT_ADMIN_TOKEN, OPT_FLAVOR, OPT_ACCEPT_UNKNOWN,
     OPT_NO_WEBSOCKET,
     OPT_RECORD_FROM, OPT_RECORD_MODE, OPT_REDACT,
@@ -61,6 +62,15 @@ static const struct opt_def {
                         "stored responses kept, oldest evicted"},
     [OPT_MAX_STORED_BYTES] = {"--max-stored-bytes", "RESPMOCK_MAX_STORED_BYTES", "B",
                               "their size in memory in all (0 = no limit)"},
+    [OPT_MAX_CONVERSATIONS] = {"--max-conversations", "RESPMOCK_MAX_CONVERSATIONS", "N",
+                               "conversations kept, oldest evicted (default 1000)"},
+    [OPT_MAX_CONVERSATION_BYTES] = {"--max-conversation-bytes",
+                                    "RESPMOCK_MAX_CONVERSATION_BYTES", "B",
+                                    "their heap bytes in all (0 = no limit)"},
+    [OPT_MAX_CONNECTIONS] = {"--max-connections", "RESPMOCK_MAX_CONNECTIONS", "N",
+                             "open connections (default 1024); the oldest idle shed"},
+    [OPT_IDLE_TIMEOUT] = {"--idle-timeout", "RESPMOCK_IDLE_TIMEOUT", "S",
+                          "close a connection idle for S seconds (default 30)"},
     [OPT_SPEED] = {"--speed", "RESPMOCK_SPEED", "F",
                    "delay factor for latency and streams (default 1; 0 = none)"},
     [OPT_JOURNAL] = {"--journal", "RESPMOCK_JOURNAL", "N",
@@ -310,6 +320,26 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
         if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
             break;
         o->max_stored_bytes = v;
+        return 0;
+    case OPT_MAX_CONVERSATIONS:
+        if (parse_ulong(val, RM_MAX_CONVERSATIONS_CEILING, &v) || v == 0)
+            break;
+        o->max_conversations = (unsigned)v;
+        return 0;
+    case OPT_MAX_CONVERSATION_BYTES:
+        if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
+            break;
+        o->max_conversation_bytes = v;
+        return 0;
+    case OPT_MAX_CONNECTIONS:
+        if (parse_ulong(val, RM_MAX_CONNECTIONS_CEILING, &v) || v < 2)
+            break;
+        o->max_connections = (unsigned)v;
+        return 0;
+    case OPT_IDLE_TIMEOUT:
+        if (parse_ulong(val, RM_MAX_IDLE_TIMEOUT_S, &v) || v == 0)
+            break;
+        o->idle_timeout_s = (unsigned)v;
         return 0;
     case OPT_SPEED: {
         char *end;

@@ -43,6 +43,16 @@ struct rm_request {
     const char *body;            /* request body (NUL-terminated), NULL when none */
     size_t body_len;
     int body_too_large;          /* the body went over --max-body */
+    /* Framing limits, measured by http.c (0 in plain function calls): */
+    size_t uri_bytes;            /* the request target as sent, query included */
+    unsigned uri_args;           /* its query arguments */
+    unsigned header_count;       /* request header lines */
+    size_t header_bytes;         /* request line + header bytes */
+    int path_unsafe;             /* the path as sent had a control byte or an encoded
+                                  * one, or an encoded slash (%2F, %5C): never routed,
+                                  * since decoding would cut or re-split it */
+    const char *raw_path;        /* the path as sent (percent-encoded), for errors; NULL:
+                                  * use 'path' */
 };
 
 struct rm_header {

@@ -1,4 +1,5 @@
-/* router: route table, auth and size gate (see router.h). */
+/* router: route table, framing gate (URI, headers, unsafe paths), auth and
+ * body-size gate (see router.h). */
 #include "router.h"
 
 #include <stdio.h>
@@ -151,6 +152,41 @@ static int check_admin(struct rm_server *srv, const struct rm_request *req, stru
     return 0;
 }
 
+/* Whether 'path' (decoded) has a control byte: such a path is never routed
+ * (an id is never cut at one). */
+static int has_control_byte(const char *path)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)path; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* The limits on what came before the body, as the real API's front end
+ * answers them, in the error envelope. Returns 0, or -1 with 'err' set. */
+static int check_framing(const struct rm_request *req, struct api_error *err)
+{
+    if (req->uri_bytes > RM_MAX_URI_BYTES || req->uri_args > RM_MAX_URI_ARGS)
+        return api_error_set(err, 414, RM_ERRTYPE_INVALID_REQUEST, "uri_too_long", NULL,
+                             "Request-URI too long: the limit is %d bytes and %d query "
+                             "arguments.",
+                             RM_MAX_URI_BYTES, RM_MAX_URI_ARGS);
+    if (req->header_count > RM_MAX_HEADERS || req->header_bytes > RM_MAX_HEADER_BYTES)
+        return api_error_set(err, 431, RM_ERRTYPE_INVALID_REQUEST,
+                             "request_header_fields_too_large", NULL,
+                             "Request header fields too large: the limit is %d header lines "
+                             "and %u bytes.",
+                             RM_MAX_HEADERS, RM_MAX_HEADER_BYTES);
+    if (req->path_unsafe || has_control_byte(req->path))
+        return api_error_not_found(err, NULL,
+                                   "Invalid URL (%.16s %.300s): a path with a control byte "
+                                   "or an encoded slash names nothing",
+                                   req->method, req->raw_path ? req->raw_path : req->path);
+    return 0;
+}
+
 void router_handle(struct rm_server *srv, const struct rm_request *req, struct rm_reply *out)
 {
     const struct route *r;
@@ -164,6 +200,10 @@ void router_handle(struct rm_server *srv, const struct rm_request *req, struct r
     server_new_id(srv, RM_ID_REQUEST, 32, out->request_id, sizeof(out->request_id));
     r = router_match(req->method, req->path, arg, sizeof(arg));
     out->flavor = r && r->gate == ROUTE_ADMIN ? RM_FLAVOR_OPENAI : srv->cfg.flavor;
+    if (check_framing(req, &err) != 0) {
+        reply_error(out, &err);
+        return;
+    }
     if (!r) {
         api_error_not_found(&err, NULL, "Invalid URL (%.16s %.300s)", req->method, req->path);
         reply_error(out, &err);

@@ -28,6 +28,10 @@ void server_config_defaults(struct rm_config *cfg)
     cfg->speed = 1.0;
     cfg->journal = RM_DEFAULT_JOURNAL;
     cfg->journal_bytes = RM_DEFAULT_JOURNAL_BYTES;
+    cfg->max_connections = RM_DEFAULT_MAX_CONNECTIONS;
+    cfg->idle_timeout_s = RM_DEFAULT_IDLE_TIMEOUT_S;
+    cfg->max_conversations = RM_DEFAULT_MAX_CONVERSATIONS;
+    cfg->max_conversation_bytes = RM_DEFAULT_MAX_CONVERSATION_BYTES;
 }
 
 /* A context without fixtures yet; NULL when out of memory. */
@@ -54,7 +58,8 @@ static struct rm_server *server_finish(struct rm_server *srv, struct mock_error 
     const struct rm_config *cfg = &srv->cfg;
 
     srv->store = store_new(cfg->max_stored, cfg->max_stored_bytes);
-    srv->conversations = conversation_store_new(RM_MAX_CONVERSATIONS, RM_MAX_CONVERSATION_ITEMS);
+    srv->conversations = conversation_store_new(cfg->max_conversations, RM_MAX_CONVERSATION_ITEMS,
+                                                cfg->max_conversation_bytes);
     srv->scenarios = scenarios_new();
     srv->journal = journal_new(cfg->journal, cfg->journal_bytes);
     if (!srv->store || !srv->conversations || !srv->scenarios || !srv->journal) {

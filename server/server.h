@@ -21,6 +21,7 @@ struct rm_timer;
 struct ws_hub;
 struct recorder;
 struct MHD_Daemon;
+struct http_conns;
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -47,6 +48,10 @@ struct rm_config {
     const char *record_from;   /* --record-from: the upstream base URL (NULL: not recording) */
     int record_missing;        /* --record-mode missing: replay what matches, forward the rest */
     const char *const *redact; /* --redact: extra patterns, NULL-terminated (may be NULL) */
+    unsigned max_connections;  /* --max-connections: open connections at most */
+    unsigned idle_timeout_s;   /* --idle-timeout: an idle connection is closed after it */
+    unsigned max_conversations; /* --max-conversations: kept, oldest evicted */
+    size_t max_conversation_bytes; /* --max-conversation-bytes: their size in all (0 = none) */
 };
 
 struct rm_server {
@@ -61,6 +66,7 @@ struct rm_server {
     atomic_uint ws_open;         /* WebSocket connections open (RM_MAX_WS_CONNECTIONS) */
     struct recorder *recorder;   /* record mode: forwards to cfg.record_from (http.c starts it) */
     struct MHD_Daemon *daemon;
+    struct http_conns *conns;    /* the open connections (http.c) */
     int bound_port;
     uint64_t id_seed;            /* random per server, for ids */
     atomic_uint_fast64_t id_counter;

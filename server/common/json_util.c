@@ -207,3 +207,58 @@ int json_util_has_string(const json_t *array, const char *s)
             return 1;
     return 0;
 }
+
+/* One malloc(n) as glibc's allocator sizes it. */
+static size_t heap_chunk(size_t n)
+{
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+
+    return c < 32 ? 32 : c;
+}
+
+/* jansson 2.14's structures: json_t is {type, refcount} (16 bytes); a
+ * string adds {value, length}; an array {size, entries, table}; an object
+ * a hashtable {size, buckets, order, list, ordered_list} with 8 buckets of
+ * two pointers at least and one pair {hash, list, ordered_list, value,
+ * key_len, key[]} per member. */
+#define JH_HEADER 16
+#define JH_STRING (JH_HEADER + 16)
+#define JH_NUMBER (JH_HEADER + 8)
+#define JH_ARRAY (JH_HEADER + 24)
+#define JH_OBJECT (JH_HEADER + 56)
+#define JH_PAIR 56
+#define JH_BUCKET 16
+#define JH_MIN_BUCKETS 8
+#define JH_MIN_ARRAY 8
+
+size_t json_util_heap_bytes(const json_t *v)
+{
+    size_t n = 0, i, buckets;
+    const char *key;
+    json_t *m;
+
+    if (!v)
+        return 0;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return heap_chunk(JH_STRING) + heap_chunk(json_string_length(v) + 1);
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return heap_chunk(JH_NUMBER);
+    case JSON_ARRAY:
+        i = json_array_size(v);
+        n = heap_chunk(JH_ARRAY) +
+            heap_chunk(sizeof(json_t *) * (i > JH_MIN_ARRAY ? i : JH_MIN_ARRAY));
+        json_array_foreach((json_t *)v, i, m) n += json_util_heap_bytes(m);
+        return n;
+    case JSON_OBJECT:
+        for (buckets = JH_MIN_BUCKETS; buckets < json_object_size(v); buckets *= 2)
+            ;
+        n = heap_chunk(JH_OBJECT) + heap_chunk(buckets * JH_BUCKET);
+        json_object_foreach((json_t *)v, key, m)
+            n += heap_chunk(JH_PAIR + strlen(key) + 1) + json_util_heap_bytes(m);
+        return n;
+    default:
+        return 0; /* true, false, null: shared singletons */
+    }
+}

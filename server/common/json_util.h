@@ -30,6 +30,12 @@ int json_util_true(const json_t *obj, const char *key);
  * reference, members shared; NULL when out of memory. */
 json_t *json_util_type_first(const json_t *obj);
 
+/* The heap bytes 'v' takes (jansson's structures as glibc malloc rounds
+ * them: a 16-byte header, 32 bytes at least, 16-byte steps), counted once
+ * per reference: a value shared twice counts twice. For byte limits that
+ * must follow real memory, not the size of the JSON text. 0 for NULL and
+ * the true/false/null singletons. */
+size_t json_util_heap_bytes(const json_t *v);
 
 
 /* Find where the value at 'path' starts in the JSON 'text'. 'path' is a

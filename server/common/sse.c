@@ -41,7 +41,7 @@ void sse_parser_init(struct sse_parser *p, size_t max_event)
     memset(p, 0, sizeof(*p));
     buf_init(&p->line, max_event);
     buf_init(&p->data, max_event);
-    buf_init(&p->event, 1024);
+    buf_init(&p->event, SSE_MAX_EVENT_NAME);
 }
 
 static void sse_reset_event(struct sse_parser *p)
@@ -53,8 +53,29 @@ static void sse_reset_event(struct sse_parser *p)
     p->raw = 0;
 }
 
-/* Interpret one complete line. Returns 0, 1 (callback stop) or -1 (limit). */
-static int sse_line(struct sse_parser *p, sse_event_cb cb, void *user)
+/* Hand the event read so far to 'cb'. Returns 0, or 1 when 'cb' stops. */
+static int sse_dispatch(struct sse_parser *p, sse_event_cb cb, void *user)
+{
+    struct sse_event ev;
+    int rc;
+
+    ev.event = p->has_event ? p->event.data : NULL;
+    ev.data = p->data.data ? p->data.data : "";
+    ev.data_len = p->data.len;
+    ev.raw_bytes = p->raw;
+    p->events++;
+    p->held = 0;
+    rc = cb ? cb(&ev, user) : 0;
+    sse_reset_event(p);
+    return rc ? 1 : 0;
+}
+
+/* Interpret one complete line. 'held': the line ended in a CR that was the
+ * last byte fed so far, so an LF may still belong to it; a blank line then
+ * holds its event back instead of dispatching it, so the event's raw_bytes
+ * (the LF included) do not depend on how the input was split. Returns 0,
+ * 1 (callback stop) or -1 (limit). */
+static int sse_line(struct sse_parser *p, int held, sse_event_cb cb, void *user)
 {
     const char *line = p->line.data ? p->line.data : "";
     size_t n = p->line.len;
@@ -62,21 +83,15 @@ static int sse_line(struct sse_parser *p, sse_event_cb cb, void *user)
     size_t field_len, value_len;
 
     if (n == 0) {
-        struct sse_event ev;
-        int rc;
-
         if (!p->has_data && !p->has_event) {
             p->raw = 0;
             return 0;
         }
-        ev.event = p->has_event ? p->event.data : NULL;
-        ev.data = p->data.data ? p->data.data : "";
-        ev.data_len = p->data.len;
-        ev.raw_bytes = p->raw;
-        p->events++;
-        rc = cb ? cb(&ev, user) : 0;
-        sse_reset_event(p);
-        return rc ? 1 : 0;
+        if (held) {
+            p->held = 1; /* dispatched once the next byte (or the end) is known */
+            return 0;
+        }
+        return sse_dispatch(p, cb, user);
     }
     if (line[0] == ':')
         return 0; /* comment */
@@ -107,19 +122,35 @@ static int sse_line(struct sse_parser *p, sse_event_cb cb, void *user)
 int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len, sse_event_cb cb,
                     void *user)
 {
-    size_t i;
+    size_t i = 0;
 
     if (p->failed)
         return -1;
-    for (i = 0; i < len; i++) {
+    if (p->held && len) {
+        /* An event ended by a lone CR at the end of the last feed: an LF
+         * now is the rest of that line ending and belongs to it. */
+        if (bytes[0] == '\n') {
+            p->raw++;
+            i = 1;
+        }
+        p->last_cr = 0;
+        if (sse_dispatch(p, cb, user))
+            return 1;
+    }
+    for (; i < len; i++) {
         char c = bytes[i];
         int rc;
 
-        p->raw++;
         if (c == '\n' && p->last_cr) {
+            /* the rest of a CRLF; it belongs to the line it ends, so it
+             * counts only when that line is part of the event being read
+             * (after a blank line the count started again at 0) */
+            if (p->raw)
+                p->raw++;
             p->last_cr = 0;
             continue;
         }
+        p->raw++;
         p->last_cr = (c == '\r');
         if (c == '\r' && i + 1 < len && bytes[i + 1] == '\n') {
             /* CRLF within this chunk: take the LF now so it counts for the
@@ -129,7 +160,7 @@ int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len, sse_eve
             p->last_cr = 0;
         }
         if (c == '\r' || c == '\n') {
-            rc = sse_line(p, cb, user);
+            rc = sse_line(p, c == '\r' && p->last_cr && i + 1 == len, cb, user);
             buf_reset(&p->line);
             if (rc < 0) {
                 p->failed = 1;
@@ -147,8 +178,10 @@ int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len, sse_eve
     return 0;
 }
 
-int sse_parser_finish(struct sse_parser *p)
+int sse_parser_finish(struct sse_parser *p, sse_event_cb cb, void *user)
 {
+    if (p->held && !p->failed)
+        sse_dispatch(p, cb, user);
     return (p->has_data || p->has_event || p->line.len > 0) ? 1 : 0;
 }
 

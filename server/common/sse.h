@@ -15,6 +15,9 @@
 
 #include "buf.h"
 
+/* Bytes of an "event:" name the parser takes (a longer one fails the parse). */
+#define SSE_MAX_EVENT_NAME 1024
+
 /* Append one "event: <type>\ndata: <data>\n\n" frame to 'out'. When 'type'
  * is NULL only the data line is written (Chat Completions style). 'data'
  * with line breaks (CR, LF or CRLF) is written as one "data:" line per line,
@@ -40,6 +43,8 @@ struct sse_parser {
     int has_event;     /* an "event:" line was seen */
     int has_data;      /* a "data:" line was seen */
     int last_cr;       /* previous byte was CR (so a following LF is swallowed) */
+    int held;          /* an event ended by a CR that was the last byte fed: it is
+                        * dispatched by the next feed or sse_parser_finish */
     size_t raw;        /* bytes consumed for the event being read */
     size_t events;     /* events dispatched so far */
     int failed;        /* an event was larger than the limit */
@@ -53,9 +58,12 @@ void sse_parser_init(struct sse_parser *p, size_t max_event);
 int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len, sse_event_cb cb,
                     void *user);
 
-/* At end of input: returns 1 when a started event was never terminated by a
- * blank line (it is not dispatched), else 0. */
-int sse_parser_finish(struct sse_parser *p);
+/* At end of input: dispatches an event held back (one whose blank line
+ * ended in a CR as the last byte fed, which waits to see whether an LF
+ * follows, so an event's raw_bytes never depend on how the input was
+ * split). Returns 1 when a started event was never terminated by a blank
+ * line (it is not dispatched), else 0. */
+int sse_parser_finish(struct sse_parser *p, sse_event_cb cb, void *user);
 
 void sse_parser_release(struct sse_parser *p);
 

@@ -90,6 +90,11 @@ struct respmock_options {
     const char *const *redact; /* NULL-terminated extra POSIX extended regular expressions
                                 * scrubbed from recordings (API keys, e-mail addresses and
                                 * secret headers always are); NULL: none */
+    unsigned max_conversations; /* conversations kept, oldest evicted first; default 1000 */
+    size_t max_conversation_bytes; /* their heap bytes in all; 0 = no byte limit */
+    unsigned max_connections;  /* open connections at most (2-65536); near it the oldest
+                                * idle one is shut down for each new one; default 1024 */
+    unsigned idle_timeout_s;   /* an idle connection is closed after it (1-3600); default 30 */
 };
 
 /* The defaults, as the respmock command has them except for the port, which

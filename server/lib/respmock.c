@@ -66,6 +66,10 @@ void respmock_options_init(struct respmock_options *opts)
     opts->accept_unknown_params = cfg.accept_unknown_params;
     opts->journal = cfg.journal;
     opts->journal_bytes = cfg.journal_bytes;
+    opts->max_conversations = cfg.max_conversations;
+    opts->max_conversation_bytes = cfg.max_conversation_bytes;
+    opts->max_connections = cfg.max_connections;
+    opts->idle_timeout_s = cfg.idle_timeout_s;
 }
 
 const char *respmock_version(void)
@@ -289,6 +293,24 @@ static int make_config(struct respmock *m, const struct respmock_options *opts,
     }
     cfg->journal = opts->journal;
     cfg->journal_bytes = opts->journal_bytes;
+    if (opts->max_conversations < 1 || opts->max_conversations > RM_MAX_CONVERSATIONS_CEILING) {
+        mock_error_set(err, NULL, 0, 0, "max_conversations must be 1-%d",
+                       RM_MAX_CONVERSATIONS_CEILING);
+        return -1;
+    }
+    cfg->max_conversations = opts->max_conversations;
+    cfg->max_conversation_bytes = opts->max_conversation_bytes;
+    if (opts->max_connections < 2 || opts->max_connections > RM_MAX_CONNECTIONS_CEILING) {
+        mock_error_set(err, NULL, 0, 0, "max_connections must be 2-%d",
+                       RM_MAX_CONNECTIONS_CEILING);
+        return -1;
+    }
+    cfg->max_connections = opts->max_connections;
+    if (opts->idle_timeout_s < 1 || opts->idle_timeout_s > RM_MAX_IDLE_TIMEOUT_S) {
+        mock_error_set(err, NULL, 0, 0, "idle_timeout_s must be 1-%u", RM_MAX_IDLE_TIMEOUT_S);
+        return -1;
+    }
+    cfg->idle_timeout_s = opts->idle_timeout_s;
     cfg->strict = opts->strict != 0;
     cfg->watch = opts->watch != 0;
     cfg->no_websocket = opts->no_websocket != 0;

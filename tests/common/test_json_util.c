@@ -1,7 +1,10 @@
 /* test_json_util: the jansson helpers (server/common/json_util.c): loading
  * with a located error and duplicate keys refused, typed member access,
  * compact dumps that keep key order and UTF-8, and locating a path in the
- * text (line and column in characters) for fixture messages. */
+ * text (line and column in characters) for fixture messages; the heap
+ * estimate against what glibc's allocator measures. */
+#include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +106,56 @@ START_TEST(type_first_then_byte_order)
 }
 END_TEST
 
+/* What a conversation or a stored response holds: many objects of short
+ * strings, numbers and nested arrays. */
+static json_t *sample(int n)
+{
+    json_t *a = json_array();
+    int i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:[]}], s:i, s:f}", "id", "msg_0123456789",
+                         "type", "message", "role", i % 2 ? "user" : "assistant", "content",
+                         "type", "input_text", "text", "Hello, how are you today? Fine.",
+                         "annotations", "index", i, "score", 0.5));
+    return a;
+}
+
+START_TEST(heap_bytes_follow_the_allocator)
+{
+    struct mallinfo2 before, after;
+    size_t measured, estimated;
+    json_t *v;
+
+    ck_assert_uint_eq(json_util_heap_bytes(NULL), 0);
+    ck_assert_uint_eq(json_util_heap_bytes(json_null()), 0);
+    v = json_string("x");
+    ck_assert_uint_gt(json_util_heap_bytes(v), 0);
+    json_decref(v);
+    before = mallinfo2();
+    v = sample(2000);
+    after = mallinfo2();
+    measured = after.uordblks - before.uordblks;
+    estimated = json_util_heap_bytes(v);
+    if (before.uordblks == 0 && after.uordblks == 0) { /* a sanitizer's allocator */
+        fprintf(stderr, "heap_bytes: mallinfo2 measures nothing here; estimate %zu\n",
+                estimated);
+    } else {
+        /* within 15 % of what the allocator handed out */
+        ck_assert_msg(estimated * 100 >= measured * 85 && estimated * 100 <= measured * 115,
+                      "estimated %zu bytes, the allocator measured %zu", estimated, measured);
+    }
+    /* far above the JSON text's size, which an estimate by text would give */
+    {
+        char *text = json_dumps(v, JSON_COMPACT);
+        ck_assert_uint_gt(estimated, 2 * strlen(text));
+        free(text);
+    }
+    json_decref(v);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("json_util");
@@ -110,5 +163,6 @@ Suite *make_suite(void)
               dumps_is_compact_ordered_and_utf8);
     add_tcase(s, tcase_create("locate"), 60, NULL, NULL, locate_finds_paths);
     add_tcase(s, tcase_create("order"), 60, NULL, NULL, type_first_then_byte_order);
+    add_tcase(s, tcase_create("heap"), 60, NULL, NULL, heap_bytes_follow_the_allocator);
     return s;
 }

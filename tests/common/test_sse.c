@@ -54,7 +54,7 @@ static int parse(const char *text, size_t step, size_t max_event, struct seen *s
         rc = sse_parser_feed(&p, text + off, n, on_event, s);
         off += n;
     }
-    fin = sse_parser_finish(&p);
+    fin = sse_parser_finish(&p, on_event, s);
     sse_parser_release(&p);
     return rc < 0 ? -1 : fin;
 }
@@ -123,6 +123,44 @@ START_TEST(split_feeds_give_the_same_events)
             }
         }
     }
+}
+END_TEST
+
+/* Regression (issue 14): "data\r\r\n" counted 7 bytes fed whole but 6 fed
+ * byte by byte (the LF went to the next event). Every split of every input
+ * gives the same events with the same raw_bytes, and the same finish(). */
+START_TEST(split_feeds_give_the_same_raw_bytes)
+{
+    static const char *const texts[] = {
+        "data\r\r\n", "data\r\r\ndata: 2\r\r", "data: a\r\n\r\ndata: bb\r\n\r\n",
+        "event: x\r\rdata: y\n\r\r\n\ndata: z\r\n\r", "data: 1\r\r\r\n\n\r\ndata: 2\n\n",
+        ":c\r\r\ndata\r\n\r", NULL};
+    struct seen whole, piece;
+    int t;
+
+    for (t = 0; texts[t]; t++) {
+        size_t step;
+        int fin = parse(texts[t], 0, 1024, &whole);
+
+        for (step = 1; step <= strlen(texts[t]); step++) {
+            int i;
+
+            ck_assert_int_eq(parse(texts[t], step, 1024, &piece), fin);
+            ck_assert_int_eq(piece.n, whole.n);
+            ck_assert_uint_eq(piece.raw_total, whole.raw_total);
+            for (i = 0; i < whole.n; i++) {
+                ck_assert_uint_eq(piece.raw[i], whole.raw[i]);
+                ck_assert_str_eq(piece.data[i], whole.data[i]);
+            }
+        }
+    }
+    /* the held event is dispatched at the end, with its own bytes */
+    ck_assert_int_eq(parse("data\r\r\n", 1, 1024, &whole), 0);
+    ck_assert_int_eq(whole.n, 1);
+    ck_assert_uint_eq(whole.raw[0], 7);
+    ck_assert_int_eq(parse("data: x\r\r", 0, 1024, &whole), 0);
+    ck_assert_int_eq(whole.n, 1);
+    ck_assert_uint_eq(whole.raw[0], 9);
 }
 END_TEST
 
@@ -268,6 +306,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("sse");
     add_tcase(s, tcase_create("parser"), 10, NULL, NULL, lf_events, crlf_and_cr_endings,
               crlf_raw_bytes_per_event, split_feeds_give_the_same_events,
+              split_feeds_give_the_same_raw_bytes,
               comments_multiline_data_and_fields, data_only_chat_stream,
               unterminated_last_event_is_reported, event_over_limit_fails, callback_can_stop);
     add_tcase(s, tcase_create("writer"), 10, NULL, NULL, frame_writer_round_trips,

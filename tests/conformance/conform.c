@@ -39,6 +39,8 @@ json_t *conf_parse_sse(const char *bytes, size_t len)
     if (sse_parser_feed(&p, bytes, len, on_event, events) < 0) {
         json_decref(events);
         events = NULL;
+    } else {
+        sse_parser_finish(&p, on_event, events);
     }
     sse_parser_release(&p);
     return events;

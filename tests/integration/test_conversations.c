@@ -260,7 +260,7 @@ START_TEST(responses_in_conversation)
 }
 END_TEST
 
-/* RM_MAX_CONVERSATION_ITEMS per conversation; RM_MAX_CONVERSATIONS kept. */
+/* RM_MAX_CONVERSATION_ITEMS per conversation; RM_DEFAULT_MAX_CONVERSATIONS kept. */
 START_TEST(limits)
 {
     json_t *c = new_conversation("{}"), *first, *d;
@@ -287,7 +287,7 @@ START_TEST(limits)
 
     /* One conversation too many evicts the oldest. */
     first = new_conversation("{}");
-    for (i = 0; i < RM_MAX_CONVERSATIONS; i++)
+    for (i = 0; i < RM_DEFAULT_MAX_CONVERSATIONS; i++)
         json_decref(new_conversation("{}"));
     snprintf(path, sizeof(path), "/v1/conversations/%s", jstr(first, "id"));
     srv_expect_error("GET", path, NULL, 404, NULL, NULL);

@@ -75,7 +75,7 @@ static json_t *call_sse(const char *method, const char *path, const char *body, 
     ck_assert_msg(r.status == 200, "%s %s -> %ld %s", method, path, r.status, r.body);
     sse_parser_init(&p, 16u * 1024 * 1024);
     ck_assert_int_eq(sse_parser_feed(&p, r.body, r.body_len, sse_collect, events), 0);
-    ck_assert_int_eq(sse_parser_finish(&p), 0);
+    ck_assert_int_eq(sse_parser_finish(&p, sse_collect, events), 0);
     sse_parser_release(&p);
     if (secs)
         *secs = r.total_s;

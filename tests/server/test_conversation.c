@@ -2,7 +2,8 @@
  * append (the item limit is -2 and all or nothing, turns counted), the
  * oldest evicted past the conversation limit, set_metadata replacing the
  * public object (references handed out stay as they were), delete, the
- * item get/delete return codes, clear and count. */
+ * item get/delete return codes, clear and count; the byte limit (oldest
+ * evicted, never the one written to, one alone over it refused). */
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static const char *snap_ids(struct conversation_store *cs, const char *id, int *
 
 START_TEST(add_snapshot_append)
 {
-    struct conversation_store *cs = conversation_store_new(10, 5);
+    struct conversation_store *cs = conversation_store_new(10, 5, 0);
     json_t *items, *more, *o;
     int turns = -1;
 
@@ -130,7 +131,7 @@ END_TEST
 
 START_TEST(add_rejects_bad_arguments)
 {
-    struct conversation_store *cs = conversation_store_new(10, 5);
+    struct conversation_store *cs = conversation_store_new(10, 5, 0);
     char long_id[100];
 
     /* Both are stolen even when refused (the sanitizer build checks leaks). */
@@ -146,7 +147,7 @@ END_TEST
 
 START_TEST(oldest_evicted_past_the_limit)
 {
-    struct conversation_store *cs = conversation_store_new(3, 10);
+    struct conversation_store *cs = conversation_store_new(3, 10, 0);
     char id[32];
     int i, turns;
 
@@ -190,7 +191,7 @@ START_TEST(oldest_evicted_past_the_limit)
     conversation_store_free(cs);
 
     /* A limit of 0 is taken as 1. */
-    cs = conversation_store_new(0, 1);
+    cs = conversation_store_new(0, 1, 0);
     conversation_add(cs, "conv_a", conv_object("conv_a"), json_array());
     conversation_add(cs, "conv_b", conv_object("conv_b"), json_array());
     ck_assert_uint_eq(conversation_store_count(cs), 1);
@@ -201,7 +202,7 @@ END_TEST
 
 START_TEST(set_metadata_replaces_the_object)
 {
-    struct conversation_store *cs = conversation_store_new(10, 10);
+    struct conversation_store *cs = conversation_store_new(10, 10, 0);
     json_t *old, *fresh = NULL, *again = NULL, *md = json_pack("{s:s}", "topic", "demo");
     int turns;
 
@@ -252,7 +253,7 @@ END_TEST
 
 START_TEST(delete_items_clear)
 {
-    struct conversation_store *cs = conversation_store_new(10, 10);
+    struct conversation_store *cs = conversation_store_new(10, 10, 0);
     json_t *it = NULL, *o = NULL;
     int turns;
 
@@ -312,13 +313,79 @@ START_TEST(delete_items_clear)
 }
 END_TEST
 
+/* An item of about 'n' bytes of text. */
+static json_t *big_item(const char *id, size_t n)
+{
+    char *text = malloc(n + 1);
+    json_t *it;
+
+    memset(text, 'x', n);
+    text[n] = '\0';
+    it = json_pack("{s:s, s:s, s:s}", "id", id, "type", "message", "text", text);
+    free(text);
+    return it;
+}
+
+START_TEST(byte_limit_evicts_oldest_and_refuses_one_too_big)
+{
+    /* room for three conversations of one 8000-byte item, not four */
+    struct conversation_store *cs = conversation_store_new(100, 100, 30000);
+    char id[32];
+    json_t *more;
+    int i, turns;
+
+    for (i = 1; i <= 6; i++) {
+        snprintf(id, sizeof(id), "conv_%d", i);
+        ck_assert_int_eq(
+            conversation_add(cs, id, conv_object(id), json_pack("[o]", big_item(id, 8000))), 0);
+        ck_assert_uint_le(conversation_store_bytes(cs), 30000);
+        ck_assert_uint_ge(conversation_store_bytes(cs), 8000 * (i < 3 ? i : 3));
+    }
+    ck_assert_uint_eq(conversation_store_count(cs), 3);
+    ck_assert_str_eq(snap_ids(cs, "conv_3", &turns), "(unknown)");
+    ck_assert_str_eq(snap_ids(cs, "conv_4", &turns), "conv_4");
+
+    /* growing the oldest evicts the others, never itself */
+    more = json_pack("[o]", big_item("m1", 8000));
+    ck_assert_int_eq(conversation_append(cs, "conv_4", more, 1), 0);
+    json_decref(more);
+    ck_assert_str_eq(snap_ids(cs, "conv_4", &turns), "conv_4 m1");
+    ck_assert_str_eq(snap_ids(cs, "conv_5", &turns), "(unknown)");
+    ck_assert_uint_le(conversation_store_bytes(cs), 30000);
+
+    /* a conversation that alone would go over is refused, unchanged */
+    more = json_pack("[o]", big_item("m2", 20000));
+    ck_assert_int_eq(conversation_append(cs, "conv_4", more, 1), -2);
+    json_decref(more);
+    ck_assert_str_eq(snap_ids(cs, "conv_4", &turns), "conv_4 m1");
+    ck_assert_int_eq(conversation_add(cs, "conv_big", conv_object("conv_big"),
+                                      json_pack("[o]", big_item("b", 40000))),
+                     -2);
+    ck_assert_ptr_null(conversation_object(cs, "conv_big"));
+
+    /* deleting gives the bytes back; clear gives all */
+    {
+        size_t before = conversation_store_bytes(cs);
+        json_t *obj;
+
+        ck_assert_int_eq(conversation_item_delete(cs, "conv_4", "m1", &obj), 0);
+        json_decref(obj);
+        ck_assert_uint_le(conversation_store_bytes(cs), before - 8000);
+    }
+    conversation_store_clear(cs);
+    ck_assert_uint_eq(conversation_store_bytes(cs), 0);
+    conversation_store_free(cs);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("conversation");
 
     add_tcase(s, tcase_create("items"), 30, NULL, NULL, add_snapshot_append,
               add_rejects_bad_arguments);
-    add_tcase(s, tcase_create("eviction"), 30, NULL, NULL, oldest_evicted_past_the_limit);
+    add_tcase(s, tcase_create("eviction"), 30, NULL, NULL, oldest_evicted_past_the_limit,
+              byte_limit_evicts_oldest_and_refuses_one_too_big);
     add_tcase(s, tcase_create("objects"), 30, NULL, NULL, set_metadata_replaces_the_object,
               delete_items_clear);
     return s;

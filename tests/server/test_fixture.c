@@ -467,6 +467,62 @@ START_TEST(sequences_priority_and_strict)
 }
 END_TEST
 
+/* Issue 14: a fixture file over RM_MAX_FIXTURE_FILE is refused at the
+ * line and column of its first byte over the limit; a FIFO named *.json is
+ * refused at once (it blocked the load before); a link to a regular file
+ * is followed. */
+START_TEST(file_limits_and_kinds)
+{
+    char dir[] = "/tmp/rm-fixtures-XXXXXX", path[256], target[256], *line;
+    struct fixture_set set;
+    struct mock_error err;
+    FILE *f;
+    size_t i;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/big.json", dir);
+    f = fopen(path, "w");
+    line = malloc(1001);
+    memset(line, ' ', 999);
+    line[999] = '\n';
+    line[1000] = '\0';
+    for (i = 0; i < RM_MAX_FIXTURE_FILE / 1000 + 1; i++)
+        fputs(line, f);
+    fclose(f);
+    free(line);
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load(&set, dir, &err, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(err.text, "larger than"));
+    ck_assert_int_eq(err.line, (int)(RM_MAX_FIXTURE_FILE / 1000) + 1);
+    ck_assert_int_eq(err.column, (int)(RM_MAX_FIXTURE_FILE % 1000) + 1);
+    fixture_set_release(&set);
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/fifo.json", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load(&set, dir, &err, NULL), -1);
+    ck_assert_str_eq(err.text, "not a regular file");
+    ck_assert_int_eq(err.line, 1);
+    fixture_set_release(&set);
+    unlink(path);
+
+    snprintf(target, sizeof(target), "%s/../%s-target.json", dir, dir + 5);
+    f = fopen(target, "w");
+    fputs("{\"response\":{\"output\":[]}}", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/link.json", dir);
+    ck_assert_int_eq(symlink(target, path), 0);
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load(&set, dir, &err, NULL), 0);
+    ck_assert_uint_eq(set.n, 1);
+    fixture_set_release(&set);
+    unlink(path);
+    unlink(target);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("fixture");
@@ -482,5 +538,6 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("fixture_names"), 60, NULL, NULL,
               fixture_name_too_long_is_a_lint_error);
     add_tcase(s, tcase_create("locate_paths"), 60, NULL, NULL, locate_paths);
+    add_tcase(s, tcase_create("file_limits"), 60, NULL, NULL, file_limits_and_kinds);
     return s;
 }

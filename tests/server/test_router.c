@@ -79,23 +79,103 @@ START_TEST(routing)
 }
 END_TEST
 
+/* Route 'req' (GET /v1/models with a bearer token unless set) and check
+ * the status and, for an error, its code (NULL: null). New reference. */
+static json_t *routed(struct rm_request *req, int status, const char *code)
+{
+    struct rm_reply r;
+    json_t *doc;
+
+    req->method = req->method ? req->method : "GET";
+    req->path = req->path ? req->path : "/v1/models";
+    req->authorization = "Bearer k";
+    router_handle(bench_srv, req, &r);
+    ck_assert_int_eq(r.status, status);
+    doc = json_loadb(r.body, r.body_len, 0, NULL);
+    reply_release(&r);
+    ck_assert_ptr_nonnull(doc);
+    if (status == 200)
+        ck_assert_ptr_null(json_object_get(doc, "error"));
+    else if (code)
+        ck_assert_str_eq(json_util_str(json_object_get(doc, "error"), "code"), code);
+    else
+        ck_assert(json_is_null(json_object_get(json_object_get(doc, "error"), "code")));
+    return doc;
+}
+
+static void framing_case(struct rm_request *req, int status, const char *code)
+{
+    json_decref(routed(req, status, code));
+}
+
 START_TEST(too_large_is_413)
 {
     struct rm_request req;
-    struct rm_reply r;
-    json_t *doc;
 
     memset(&req, 0, sizeof(req));
     req.method = "POST";
     req.path = "/v1/responses";
-    req.authorization = "Bearer k";
     req.body_too_large = 1;
-    router_handle(bench_srv, &req, &r);
-    ck_assert_int_eq(r.status, 413);
-    doc = json_loadb(r.body, r.body_len, 0, NULL);
-    ck_assert_str_eq(json_util_str(json_object_get(doc, "error"), "code"), "request_too_large");
-    json_decref(doc);
-    reply_release(&r);
+    framing_case(&req, 413, "request_too_large");
+}
+END_TEST
+
+/* The framing gate (issue 14): what http.c measured, judged before the
+ * route, auth or body; each in the error envelope with its status. */
+START_TEST(framing_limits_answered_in_the_envelope)
+{
+    static const struct {
+        struct rm_request req;
+        int status;
+        const char *code;
+    } cases[] = {
+        {{.uri_bytes = RM_MAX_URI_BYTES + 1}, 414, "uri_too_long"},
+        {{.uri_args = RM_MAX_URI_ARGS + 1}, 414, "uri_too_long"},
+        {{.header_count = RM_MAX_HEADERS + 1}, 431, "request_header_fields_too_large"},
+        {{.header_bytes = RM_MAX_HEADER_BYTES + 1}, 431, "request_header_fields_too_large"},
+        /* at the limits: served */
+        {{.uri_bytes = RM_MAX_URI_BYTES,
+          .uri_args = RM_MAX_URI_ARGS,
+          .header_count = RM_MAX_HEADERS,
+          .header_bytes = RM_MAX_HEADER_BYTES},
+         200, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rm_request req = cases[i].req;
+        framing_case(&req, cases[i].status, cases[i].code);
+    }
+}
+END_TEST
+
+START_TEST(unsafe_paths_are_404_never_cut)
+{
+    static const char *const paths[] = {"/v1/responses/resp_a\x01", "/v1/responses/resp_a\nb",
+                                        "/v1/models/x\x7f", NULL};
+    struct rm_request req;
+    int i;
+
+    /* a control byte that reached the decoded path */
+    for (i = 0; paths[i]; i++) {
+        memset(&req, 0, sizeof(req));
+        req.path = paths[i];
+        framing_case(&req, 404, NULL);
+    }
+    /* what http.c saw encoded (%00, %2F): refused, the raw path quoted */
+    {
+        json_t *doc;
+
+        memset(&req, 0, sizeof(req));
+        req.method = "DELETE";
+        req.path = "/v1/responses/resp_a";
+        req.raw_path = "/v1/responses/resp_a%00b";
+        req.path_unsafe = 1;
+        doc = routed(&req, 404, NULL);
+        ck_assert_ptr_nonnull(strstr(json_util_str(json_object_get(doc, "error"), "message"),
+                                     "/v1/responses/resp_a%00b"));
+        json_decref(doc);
+    }
 }
 END_TEST
 
@@ -186,6 +266,9 @@ Suite *make_suite(void)
               auth_checked_before_the_handler, api_keys_from_config,
               reserved_key_shape_always_rejected, routing, too_large_is_413);
     add_tcase(s, tcase_create("hostile_paths"), 60, harness_setup, harness_teardown,
-              very_long_path_is_404, unknown_id_with_invalid_utf8_is_404);
+              very_long_path_is_404, unknown_id_with_invalid_utf8_is_404,
+              unsafe_paths_are_404_never_cut);
+    add_tcase(s, tcase_create("framing"), 60, harness_setup, harness_teardown,
+              framing_limits_answered_in_the_envelope);
     return s;
 }

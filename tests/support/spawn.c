@@ -100,8 +100,9 @@ int spawn_respmock(struct test_server *ts, const char *const *args, char *const 
             memcpy(lines + used, line, len + 1);
             used += len;
         }
-        if (!strncmp(line, "RESPMOCK_URL=http://127.0.0.1:", 30)) {
-            ts->port = atoi(line + 30);
+        if (!strncmp(line, "RESPMOCK_URL=http://", 20) && strrchr(line, ':') > line + 20) {
+            /* any host (0.0.0.0 too): the tests reach it on loopback */
+            ts->port = atoi(strrchr(line, ':') + 1);
             snprintf(ts->base, sizeof(ts->base), "http://127.0.0.1:%d", ts->port);
         }
         if (!strncmp(line, "RESPMOCK_PID=", 13))

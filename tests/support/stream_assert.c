@@ -62,7 +62,7 @@ void sse_capture_bytes(struct sse_capture *c, const char *bytes, size_t len)
     sse_parser_init(&p, SA_MAX_EVENT);
     if (sse_parser_feed(&p, bytes, len, on_event, &x) < 0)
         c->parse_error = 1;
-    c->unterminated = sse_parser_finish(&p);
+    c->unterminated = sse_parser_finish(&p, on_event, &x);
     sse_parser_release(&p);
 }
 
@@ -506,7 +506,7 @@ int sse_http_request(const char *method, const char *url, const char *body,
     out->total_s = mono_s() - h.t0;
     out->curl_rc = hr.curl_rc;
     out->status = hr.status;
-    out->cap.unterminated = sse_parser_finish(&h.p);
+    out->cap.unterminated = sse_parser_finish(&h.p, on_event, &h.x);
     sse_parser_release(&h.p);
     out->body = hr.body;
     out->body_len = hr.body_len;
