@@ -16,12 +16,21 @@
 void admin_reset(struct rm_server *srv, const struct rm_request *req, const char *arg,
                  struct rm_reply *out)
 {
+    struct api_error err;
+    int rc;
+
     (void)req;
     (void)arg;
-    store_clear(srv->store);
+    /* With --state: the cluster's state (respmock's keys only). */
+    rc = store_clear(srv->store);
     conversation_store_clear(srv->conversations);
     journal_clear(srv->journal);
     scenarios_clear(srv->scenarios);
+    if (rc != 0) {
+        api_error_state_unavailable(&err);
+        reply_error(out, &err);
+        return;
+    }
     reply_json(out, 200, json_pack("{s:b}", "reset", 1));
 }
 

@@ -18,6 +18,7 @@ struct catalog;
 struct scenarios;
 struct journal;
 struct rm_timer;
+struct redis_link;
 struct MHD_Daemon;
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -41,6 +42,8 @@ struct rm_config {
     int watch;                 /* reload the fixtures when their files change */
     const char *admin_token;   /* required by /__admin/ when set; else loopback only */
     enum rm_flavor flavor;     /* --flavor: the gateway shape of error bodies (0 = openai) */
+    const char *state_url;     /* --state redis://HOST:PORT[/DB]: state shared by replicas
+                                * (NULL: this process's memory) */
 };
 
 struct rm_server {
@@ -51,6 +54,7 @@ struct rm_server {
     struct store *store;         /* stored responses (internally locked) */
     struct conversation_store *conversations; /* conversations (internally locked) */
     struct rm_timer *timer;      /* wakes suspended connections */
+    struct redis_link *state;    /* the shared state's Redis (NULL without --state) */
     struct MHD_Daemon *daemon;
     int bound_port;
     uint64_t id_seed;            /* random per server, for ids */

@@ -200,6 +200,8 @@ const char *contract_model_cache_retention(const char *model);
 #define RM_ERRTYPE_REQUESTS "requests" /* rate limit on requests per minute */
 #define RM_ERRTYPE_TOKENS "tokens"     /* rate limit on tokens per minute */
 #define RM_ERRCODE_SERVER "server_error"
+/* respmock's own: --state's Redis cannot be reached (a 503). */
+#define RM_ERRCODE_STATE_UNAVAILABLE "state_unavailable"
 
 /* True for an error.type the OpenAI API sends (the types above); a gateway
  * may send others. */

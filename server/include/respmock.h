@@ -80,6 +80,9 @@ struct respmock_options {
     const char *admin_token;   /* /__admin/ needs x-respmock-admin-token with this value;
                                 * NULL (default): the admin API answers loopback only */
     const char *flavor;        /* "openai" (default, NULL) or "cometapi": error shapes */
+    const char *state;         /* "redis://HOST:PORT[/DB]": stored responses, scenarios and
+                                * the journal shared with other replicas in that Redis;
+                                * NULL (default): this process's memory */
 };
 
 /* The defaults, as the respmock command has them except for the port, which

@@ -35,6 +35,7 @@ struct respmock {
     char *fixtures_dir;
     char *keys[RM_MAX_API_KEYS];
     char *admin_token;
+    char *state;
     char url[RM_MAX_URL];                 /* http://HOST:PORT */
     char base_url[RM_MAX_URL];            /* url + /v1 */
 };
@@ -206,6 +207,7 @@ static void free_handle(struct respmock *m)
     free(m->host);
     free(m->fixtures_dir);
     free(m->admin_token);
+    free(m->state);
     for (i = 0; i < RM_MAX_API_KEYS; i++)
         free(m->keys[i]);
     free(m);
@@ -293,6 +295,11 @@ static int make_config(struct respmock *m, const struct respmock_options *opts,
         if (!(m->admin_token = strdup(opts->admin_token)))
             goto oom;
         cfg->admin_token = m->admin_token;
+    }
+    if (opts->state) {
+        if (!(m->state = strdup(opts->state)))
+            goto oom;
+        cfg->state_url = m->state;
     }
     if (opts->flavor) {
         cfg->flavor = envelope_flavor_parse(opts->flavor);

@@ -1,0 +1,328 @@
+/* Integration tests of --state: three respmock replicas sharing one
+ * redis-server of the test's own, driven round-robin. A tool loop chained
+ * across replicas; retrieve, input_items and delete from other replicas;
+ * the --max-stored limit held by the cluster; /__admin/reset resetting the
+ * cluster and only respmock's keys; Redis killed and restarted mid-run
+ * (503 in the error envelope for what needs state, stateless requests
+ * still answered, service back by itself); a Redis that is not there at
+ * start-up. Each test starts and stops its own Redis and replicas (stopped
+ * by PID, a clean exit asserted, so the sanitizer build proves no leak).
+ * Without redis-server on PATH the tests say so and pass untested. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "contract.h"
+#include "redis_harness.h"
+#include "test_support.h"
+
+#define REPLICAS 3
+#define MAX_STORED "5"
+#define RECOVER_MS 5000 /* a replica serves again this soon after Redis is back */
+
+static struct test_redis redis;
+static struct test_server rep[REPLICAS];
+static int skip;
+
+static const char TOOLS[] =
+    "[{\"type\":\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
+    "\"properties\":{\"location\":{\"type\":\"string\"}}}}]";
+
+static void replicas_start(void)
+{
+    const char *extra[] = {"--state", redis.url, "--max-stored", MAX_STORED, NULL};
+    struct test_server_opts o = {.speed = "0", .extra = extra};
+    int i;
+
+    for (i = 0; i < REPLICAS; i++)
+        ck_assert_int_eq(test_server_start_opts(&rep[i], &o), 0);
+}
+
+static void setup(void)
+{
+    memset(rep, 0, sizeof(rep));
+    memset(&redis, 0, sizeof(redis));
+    skip = !test_redis_available();
+    if (skip) {
+        fprintf(stderr, "test_replicas: redis-server not found (scripts/deps installs it); "
+                        "not tested\n");
+        return;
+    }
+    test_redis_start(&redis, 0);
+    replicas_start();
+}
+
+static void teardown(void)
+{
+    int i;
+
+    for (i = 0; i < REPLICAS; i++)
+        if (rep[i].pid > 0)
+            ck_assert_int_eq(test_server_stop(&rep[i]), 0);
+    test_redis_kill(&redis);
+}
+
+/* One request to replica 'i' (round-robin: any number). */
+static json_t *call(int i, const char *method, const char *path, const char *body, long *status)
+{
+    return http_call(rep[i % REPLICAS].base, method, path, body, status);
+}
+
+/* POST /v1/responses on replica 'i'; asserts 'want' and returns the body. */
+static json_t *create(int i, const char *body, long want)
+{
+    long status = 0;
+    json_t *r = call(i, "POST", "/v1/responses", body, &status);
+
+    ck_assert_msg(status == want, "replica %d answered %ld, not %ld", i % REPLICAS, status, want);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static long status_of(int i, const char *method, const char *path)
+{
+    long status = 0;
+
+    json_decref(call(i, method, path, NULL, &status));
+    return status;
+}
+
+/* "/v1/responses/ID" then 'tail' ("" or "/input_items"). */
+static char *path_of(const char *id, const char *tail)
+{
+    static char p[256];
+
+    snprintf(p, sizeof(p), "/v1/responses/%s%s", id, tail);
+    return p;
+}
+
+/* Whether the JSON text of 'v' contains 'text'. */
+static int has_text(const json_t *v, const char *text)
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY);
+    int found = s && strstr(s, text);
+
+    free(s);
+    return found;
+}
+
+START_TEST(tool_loop_across_replicas)
+{
+    char body[1024];
+    json_t *r1, *r2, *r3, *call_item;
+    const char *id1, *call_id;
+
+    if (skip)
+        return;
+    snprintf(body, sizeof(body),
+             "{\"model\":\"gpt-4o\",\"input\":\"What is the weather in Boston?\",\"tools\":%s}",
+             TOOLS);
+    r1 = create(0, body, 200);
+    id1 = json_string_value(json_object_get(r1, "id"));
+    call_item = json_array_get(json_object_get(r1, "output"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(call_item, "type")),
+                     RM_ITEM_FUNCTION_CALL);
+    call_id = json_string_value(json_object_get(call_item, "call_id"));
+    ck_assert_ptr_nonnull(call_id);
+    /* The call's output goes to another replica, chained on the first. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"gpt-4o\",\"previous_response_id\":\"%s\",\"tools\":%s,"
+             "\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"%s\","
+             "\"output\":\"{\\\"temperature\\\":21}\"}]}",
+             id1, TOOLS, call_id);
+    r2 = create(1, body, 200);
+    ck_assert(has_text(json_object_get(r2, "output"), "21"));
+    /* A third turn on the third replica sees the whole chain: turn 3. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"gpt-4o\",\"previous_response_id\":\"%s\",\"input\":\"Thanks!\"}",
+             json_string_value(json_object_get(r2, "id")));
+    r3 = create(2, body, 200);
+    ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(r3, "usage"),
+                                                        "input_tokens")),
+                     json_integer_value(json_object_get(json_object_get(r2, "usage"),
+                                                        "input_tokens")));
+    /* An id no replica created is still unknown to all. */
+    json_decref(create(1, "{\"model\":\"gpt-4o\",\"input\":\"x\",\"previous_response_id\":"
+                          "\"resp_0000\"}",
+                       400));
+    json_decref(r1);
+    json_decref(r2);
+    json_decref(r3);
+}
+END_TEST
+
+START_TEST(retrieve_input_items_delete_elsewhere)
+{
+    json_t *r = create(0, "{\"model\":\"gpt-4o\",\"input\":\"remember the tulips\"}", 200), *got,
+           *items;
+    const char *id = json_string_value(json_object_get(r, "id"));
+    long status = 0;
+
+    if (skip) {
+        json_decref(r);
+        return;
+    }
+    got = call(1, "GET", path_of(id, ""), NULL, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(got, "id")), id);
+    ck_assert(json_equal(json_object_get(got, "output"), json_object_get(r, "output")));
+    items = call(2, "GET", path_of(id, "/input_items"), NULL, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert(has_text(items, "remember the tulips"));
+    ck_assert_int_eq(status_of(1, "DELETE", path_of(id, "")), 200);
+    /* Seen by every replica at once. */
+    ck_assert_int_eq(status_of(0, "GET", path_of(id, "")), 404);
+    ck_assert_int_eq(status_of(2, "GET", path_of(id, "/input_items")), 404);
+    ck_assert_int_eq(status_of(2, "DELETE", path_of(id, "")), 404);
+    json_decref(got);
+    json_decref(items);
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(max_stored_is_the_clusters)
+{
+    char ids[8][128];
+    int i, n = atoi(MAX_STORED) + 1, j;
+
+    if (skip)
+        return;
+    for (i = 0; i < n; i++) {
+        json_t *r = create(i, "{\"model\":\"gpt-4o\",\"input\":\"hi\"}", 200);
+        snprintf(ids[i], sizeof(ids[i]), "%s", json_string_value(json_object_get(r, "id")));
+        json_decref(r);
+    }
+    /* The oldest is gone from every replica, the newest MAX_STORED kept. */
+    for (j = 0; j < REPLICAS; j++) {
+        ck_assert_int_eq(status_of(j, "GET", path_of(ids[0], "")), 404);
+        for (i = 1; i < n; i++)
+            ck_assert_int_eq(status_of(j, "GET", path_of(ids[i], "")), 200);
+    }
+}
+END_TEST
+
+/* The output of 'cmd' (first line, into 'out'). */
+static void run_line(const char *cmd, char *out, size_t n)
+{
+    FILE *p = popen(cmd, "r");
+
+    ck_assert_ptr_nonnull(p);
+    out[0] = '\0';
+    if (!fgets(out, (int)n, p))
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    pclose(p);
+}
+
+START_TEST(reset_resets_the_cluster_only)
+{
+    json_t *r = create(0, "{\"model\":\"gpt-4o\",\"input\":\"hi\"}", 200);
+    const char *id = json_string_value(json_object_get(r, "id"));
+    char cmd[128], line[64];
+
+    if (skip) {
+        json_decref(r);
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d set someone:else 1", redis.port);
+    run_line(cmd, line, sizeof(line));
+    ck_assert_int_eq(status_of(1, "POST", "/__admin/reset"), 200);
+    ck_assert_int_eq(status_of(2, "GET", path_of(id, "")), 404);
+    ck_assert_int_eq(status_of(0, "GET", path_of(id, "")), 404);
+    /* Not FLUSHDB: keys that are not respmock's stay. */
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d get someone:else", redis.port);
+    run_line(cmd, line, sizeof(line));
+    ck_assert_str_eq(line, "1");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(redis_lost_then_back)
+{
+    json_t *r = create(0, "{\"model\":\"gpt-4o\",\"input\":\"before\"}", 200), *e;
+    char id[128];
+    long status = 0;
+    double until;
+    int port = redis.port;
+
+    if (skip) {
+        json_decref(r);
+        return;
+    }
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "id")));
+    json_decref(r);
+    test_redis_kill(&redis);
+    /* What needs state: a 503 in the error envelope, saying why. */
+    e = call(1, "GET", path_of(id, ""), NULL, &status);
+    ck_assert_int_eq(status, 503);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "error"), "code")),
+                     RM_ERRCODE_STATE_UNAVAILABLE);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "error"), "type")),
+                     RM_ERRTYPE_SERVICE_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(e, "error"),
+                                                                   "message")),
+                                 "Redis"));
+    json_decref(e);
+    json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\"}", 503));
+    ck_assert_int_eq(status_of(0, "DELETE", path_of(id, "")), 503);
+    /* What does not: answered as usual. */
+    json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\",\"store\":false}", 200));
+    ck_assert_int_eq(status_of(1, "GET", "/healthz"), 200);
+    /* Redis back (empty: no persistence): every replica serves again by itself. */
+    test_redis_start(&redis, port);
+    until = test_now_s() + RECOVER_MS / 1000.0;
+    for (int i = 0; i < REPLICAS; i++) {
+        for (;;) {
+            json_t *ok = call(i, "POST", "/v1/responses", "{\"model\":\"gpt-4o\",\"input\":\"y\"}",
+                              &status);
+            if (status == 200) {
+                const char *nid = json_string_value(json_object_get(ok, "id"));
+                ck_assert_int_eq(status_of(i + 1, "GET", path_of(nid, "")), 200);
+                json_decref(ok);
+                break;
+            }
+            json_decref(ok);
+            ck_assert_int_eq(status, 503);
+            ck_assert_msg(test_now_s() < until, "replica %d did not recover", i);
+            test_sleep_ms(50);
+        }
+    }
+    /* The old state went with the old Redis. */
+    ck_assert_int_eq(status_of(2, "GET", path_of(id, "")), 404);
+}
+END_TEST
+
+START_TEST(no_redis_at_start)
+{
+    char url[64], *out = NULL;
+    const char *args[] = {"--port", "0", "--state", url, NULL};
+    struct test_redis gone;
+
+    if (skip)
+        return;
+    /* A port that was Redis's and is free now. */
+    test_redis_start(&gone, 0);
+    test_redis_kill(&gone);
+    snprintf(url, sizeof(url), "%s", gone.url);
+    ck_assert_int_eq(test_run_respmock(args, &out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "cannot reach the shared state at redis://127.0.0.1:"));
+    free(out);
+    args[3] = "http://127.0.0.1:1";
+    ck_assert_int_eq(test_run_respmock(args, &out), 2);
+    free(out);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("replicas");
+
+    add_tcase(s, tcase_create("shared"), 120, setup, teardown, tool_loop_across_replicas,
+              retrieve_input_items_delete_elsewhere, max_stored_is_the_clusters,
+              reset_resets_the_cluster_only);
+    add_tcase(s, tcase_create("faults"), 120, setup, teardown, redis_lost_then_back,
+              no_redis_at_start);
+    return s;
+}
