@@ -25,7 +25,8 @@ void admin_reset(struct rm_server *srv, const struct rm_request *req, const char
     rc = store_clear(srv->store);
     conversation_store_clear(srv->conversations);
     journal_clear(srv->journal);
-    scenarios_clear(srv->scenarios);
+    if (scenarios_clear(srv->scenarios) != 0)
+        rc = -1;
     if (rc != 0) {
         api_error_state_unavailable(&err);
         reply_error(out, &err);
@@ -296,7 +297,18 @@ void admin_fixtures_delete(struct rm_server *srv, const struct rm_request *req, 
 void admin_scenarios(struct rm_server *srv, const struct rm_request *req, const char *arg,
                      struct rm_reply *out)
 {
+    json_t *all = scenarios_json(srv->scenarios);
+    struct api_error err;
+
     (void)req;
     (void)arg;
-    reply_json(out, 200, json_pack("{s:o}", "scenarios", scenarios_json(srv->scenarios)));
+    if (!all) {
+        if (srv->state)
+            api_error_state_unavailable(&err);
+        else
+            api_error_oom(&err);
+        reply_error(out, &err);
+        return;
+    }
+    reply_json(out, 200, json_pack("{s:o}", "scenarios", all));
 }

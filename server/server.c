@@ -85,6 +85,7 @@ static struct rm_server *server_finish(struct rm_server *srv, struct mock_error 
             return NULL;
         }
         store_share(srv->store, srv->state);
+        scenarios_share(srv->scenarios, srv->state);
     }
     return srv;
 }

@@ -2,7 +2,9 @@
  * redis-server of the test's own, driven round-robin. A tool loop chained
  * across replicas; retrieve, input_items and delete from other replicas;
  * the --max-stored limit held by the cluster; /__admin/reset resetting the
- * cluster and only respmock's keys; Redis killed and restarted mid-run
+ * cluster and only respmock's keys; a sequence stepping exactly once per
+ * request across replicas (in turn and racing), a scenario state moved on
+ * one replica and seen on the next; Redis killed and restarted mid-run
  * (503 in the error envelope for what needs state, stateless requests
  * still answered, service back by itself); a Redis that is not there at
  * start-up. Each test starts and stops its own Redis and replicas (stopped
@@ -10,12 +12,14 @@
  * Without redis-server on PATH the tests say so and pass untested. */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "contract.h"
 #include "redis_harness.h"
+#include "spawn.h"
 #include "test_support.h"
 
 #define REPLICAS 3
@@ -25,6 +29,57 @@
 static struct test_redis redis;
 static struct test_server rep[REPLICAS];
 static int skip;
+static char fixtures[64];
+
+/* The shipped weather and default fixtures, and a sequence and states. */
+static const char SCENARIOS[] =
+    "[{\"name\": \"flaky\", \"match\": {\"model\": \"flaky-model\"},"
+    "  \"sequence_end\": \"cycle\","
+    "  \"sequence\": ["
+    "    {\"error\": {\"status\": 429, \"type\": \"requests\", \"code\": \"rate_limit_exceeded\","
+    "               \"message\": \"Slow down.\"}},"
+    "    {\"error\": {\"status\": 429, \"type\": \"requests\", \"code\": \"rate_limit_exceeded\","
+    "               \"message\": \"Slow down.\"}},"
+    "    {\"response\": {\"output\": [{\"type\": \"message\", \"text\": \"Third time.\"}]}}]},"
+    " {\"name\": \"login\", \"match\": {\"prompt_contains\": \"log in\", \"state\": \"started\"},"
+    "  \"next_state\": \"logged-in\","
+    "  \"response\": {\"output\": [{\"type\": \"message\", \"text\": \"Logged in.\"}]}},"
+    " {\"name\": \"order\", \"match\": {\"prompt_contains\": \"order\", \"state\": \"logged-in\"},"
+    "  \"response\": {\"output\": [{\"type\": \"message\", \"text\": \"Order placed.\"}]}}]";
+
+static void copy_fixture(const char *name)
+{
+    char from[512], to[128], *text;
+
+    snprintf(from, sizeof(from), "%s/fixtures/%s", RM_SOURCE_DIR, name);
+    snprintf(to, sizeof(to), "%s/%s", fixtures, name);
+    ck_assert_ptr_nonnull(text = slurp(from));
+    write_file(to, text);
+    free(text);
+}
+
+static void fixtures_write(void)
+{
+    char path[128];
+
+    snprintf(fixtures, sizeof(fixtures), "/tmp/rm-replicas-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(fixtures));
+    copy_fixture("20-weather.json");
+    copy_fixture("99-default.json");
+    snprintf(path, sizeof(path), "%s/05-scenarios.json", fixtures);
+    write_file(path, SCENARIOS);
+}
+
+static void fixtures_remove(void)
+{
+    char cmd[128];
+
+    if (!fixtures[0])
+        return;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixtures);
+    ck_assert_int_eq(system(cmd), 0);
+    fixtures[0] = '\0';
+}
 
 static const char TOOLS[] =
     "[{\"type\":\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
@@ -33,7 +88,7 @@ static const char TOOLS[] =
 static void replicas_start(void)
 {
     const char *extra[] = {"--state", redis.url, "--max-stored", MAX_STORED, NULL};
-    struct test_server_opts o = {.speed = "0", .extra = extra};
+    struct test_server_opts o = {.fixtures = fixtures, .speed = "0", .extra = extra};
     int i;
 
     for (i = 0; i < REPLICAS; i++)
@@ -50,6 +105,7 @@ static void setup(void)
                         "not tested\n");
         return;
     }
+    fixtures_write();
     test_redis_start(&redis, 0);
     replicas_start();
 }
@@ -62,6 +118,7 @@ static void teardown(void)
         if (rep[i].pid > 0)
             ck_assert_int_eq(test_server_stop(&rep[i]), 0);
     test_redis_kill(&redis);
+    fixtures_remove();
 }
 
 /* One request to replica 'i' (round-robin: any number). */
@@ -203,6 +260,102 @@ START_TEST(max_stored_is_the_clusters)
 }
 END_TEST
 
+/* POST /v1/responses in scenario 'scenario' on replica 'i'; its status. */
+static long scenario_call(int i, const char *scenario, const char *body)
+{
+    char h[128];
+    const char *headers[] = {h, "Content-Type: application/json", NULL};
+    struct http_result r;
+    char url[128];
+    long status;
+
+    snprintf(h, sizeof(h), "x-respmock-scenario: %s", scenario);
+    snprintf(url, sizeof(url), "%s/v1/responses", rep[i % REPLICAS].base);
+    ck_assert_int_eq(http_request("POST", url, body, headers, &r), 0);
+    status = r.status;
+    http_result_free(&r);
+    return status;
+}
+
+static const char FLAKY[] = "{\"model\":\"flaky-model\",\"input\":\"hi\"}";
+
+START_TEST(sequence_steps_across_replicas)
+{
+    static const long want[] = {429, 429, 200, 429, 429, 200, 429};
+    int i;
+
+    if (skip)
+        return;
+    for (i = 0; i < (int)(sizeof(want) / sizeof(want[0])); i++)
+        ck_assert_msg(scenario_call(i, "in-turn", FLAKY) == want[i], "request %d", i);
+}
+END_TEST
+
+#define RACERS 6
+#define RACES 5 /* requests of each racer: 30, ten turns of the sequence */
+
+static void *racer(void *arg)
+{
+    long *got = arg;
+    int i, me = (int)got[0];
+
+    for (i = 0; i < RACES; i++)
+        got[i] = scenario_call(me + i, "racing", FLAKY);
+    return NULL;
+}
+
+START_TEST(sequence_steps_once_when_racing)
+{
+    long got[RACERS][RACES];
+    pthread_t t[RACERS];
+    int i, j, ok = 0, limited = 0;
+
+    if (skip)
+        return;
+    for (i = 0; i < RACERS; i++) {
+        got[i][0] = i;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, racer, got[i]), 0);
+    }
+    for (i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    for (i = 0; i < RACERS; i++)
+        for (j = 0; j < RACES; j++) {
+            ok += got[i][j] == 200;
+            limited += got[i][j] == 429;
+        }
+    /* Every request took its own step: one turn in three is the 200. */
+    ck_assert_int_eq(ok, RACERS * RACES / 3);
+    ck_assert_int_eq(limited, RACERS * RACES * 2 / 3);
+}
+END_TEST
+
+START_TEST(state_moved_on_one_seen_on_all)
+{
+    long status;
+    json_t *r, *sc;
+
+    if (skip)
+        return;
+    ck_assert_int_eq(scenario_call(0, "shop", "{\"model\":\"gpt-4o\",\"input\":\"please log in\"}"),
+                     200);
+    ck_assert_int_eq(scenario_call(1, "shop", "{\"model\":\"gpt-4o\",\"input\":\"an order\"}"), 200);
+    /* The admin view of any replica shows the cluster's scenarios. */
+    r = call(2, "GET", "/__admin/scenarios", NULL, &status);
+    ck_assert_int_eq(status, 200);
+    sc = json_object_get(json_object_get(r, "scenarios"), "shop");
+    ck_assert_str_eq(json_string_value(json_object_get(sc, "state")), "logged-in");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sc, "uses"), "login")),
+                     0); /* no count kept: login has neither times nor sequence */
+    json_decref(r);
+    /* Reset on one: the sequence starts again everywhere. */
+    ck_assert_int_eq(scenario_call(2, "again", FLAKY), 429);
+    ck_assert_int_eq(status_of(0, "POST", "/__admin/reset"), 200);
+    ck_assert_int_eq(scenario_call(1, "again", FLAKY), 429);
+    ck_assert_int_eq(scenario_call(0, "again", FLAKY), 429);
+    ck_assert_int_eq(scenario_call(2, "again", FLAKY), 200);
+}
+END_TEST
+
 /* The output of 'cmd' (first line, into 'out'). */
 static void run_line(const char *cmd, char *out, size_t n)
 {
@@ -267,6 +420,7 @@ START_TEST(redis_lost_then_back)
     json_decref(e);
     json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\"}", 503));
     ck_assert_int_eq(status_of(0, "DELETE", path_of(id, "")), 503);
+    ck_assert_int_eq(scenario_call(1, "down", FLAKY), 503); /* a sequence's step */
     /* What does not: answered as usual. */
     json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\",\"store\":false}", 200));
     ck_assert_int_eq(status_of(1, "GET", "/healthz"), 200);
@@ -322,6 +476,8 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("shared"), 120, setup, teardown, tool_loop_across_replicas,
               retrieve_input_items_delete_elsewhere, max_stored_is_the_clusters,
               reset_resets_the_cluster_only);
+    add_tcase(s, tcase_create("scenarios"), 120, setup, teardown, sequence_steps_across_replicas,
+              sequence_steps_once_when_racing, state_moved_on_one_seen_on_all);
     add_tcase(s, tcase_create("faults"), 120, setup, teardown, redis_lost_then_back,
               no_redis_at_start);
     return s;

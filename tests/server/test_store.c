@@ -13,42 +13,18 @@
 #include <string.h>
 
 #include "json_util.h"
-#include "redis_harness.h"
-#include "redis_link.h"
+#include "server_harness.h"
 #include "store.h"
 #include "test_support.h"
 
 /* The Redis backend's cases: the server and the link (NULL: memory). */
-static struct test_redis redis;
-static struct redis_link *link_to;
-
-static void redis_setup(void)
-{
-    char err[256];
-
-    if (!test_redis_available()) {
-        fprintf(stderr, "test_store: redis-server not found; the Redis cases test memory\n");
-        return;
-    }
-    test_redis_start(&redis, 0);
-    link_to = redis_link_new(redis.url, NULL, NULL, err, sizeof(err));
-    ck_assert_msg(link_to != NULL, "%s", err);
-}
-
-static void redis_teardown(void)
-{
-    redis_link_free(link_to);
-    link_to = NULL;
-    test_redis_kill(&redis);
-}
-
 /* A store of the backend under test, empty. */
 static struct store *new_store(unsigned max_entries, size_t max_bytes)
 {
     struct store *st = store_new(max_entries, max_bytes);
 
-    if (st && link_to) {
-        store_share(st, link_to);
+    if (st && harness_redis) {
+        store_share(st, harness_redis);
         ck_assert_int_eq(store_clear(st), 0);
     }
     return st;
@@ -572,11 +548,12 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("concurrency"), 120, NULL, NULL, concurrent_put_get_delete);
 
-    add_tcase(s, tcase_create("redis"), 120, redis_setup, redis_teardown, put_get_delete,
-              put_without_id_fails, replace_same_id, settle_compare_and_swap, evict_oldest_first,
-              evict_by_bytes, capacity_zero_means_one, references_outlive_eviction);
-    add_tcase(s, tcase_create("redis_concurrency"), 120, redis_setup, redis_teardown,
-              concurrent_put_get_delete);
+    add_tcase(s, tcase_create("redis"), 120, harness_redis_setup, harness_redis_teardown,
+              put_get_delete, put_without_id_fails, replace_same_id, settle_compare_and_swap,
+              evict_oldest_first, evict_by_bytes, capacity_zero_means_one,
+              references_outlive_eviction);
+    add_tcase(s, tcase_create("redis_concurrency"), 120, harness_redis_setup,
+              harness_redis_teardown, concurrent_put_get_delete);
 
     return s;
 }
