@@ -2,6 +2,7 @@
  * reconnection (see redis_link.h). */
 #include "redis_link.h"
 
+#include <errno.h>
 #include <hiredis.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,7 +20,6 @@
 struct link_slot {
     pthread_mutex_t lock;
     redisContext *c;       /* NULL: not connected */
-    int64_t retry_at_ms;   /* no new connection before this */
 };
 
 struct redis_link {
@@ -30,6 +30,8 @@ struct redis_link {
     void *user;
     atomic_uint next;      /* where the search for a free slot starts */
     atomic_int up;         /* as last logged */
+    atomic_llong retry_at_ms; /* no new connection before this (0: any time); one for
+                               * the pool, so that once one connects the others may too */
     struct link_slot slots[RM_REDIS_CONNECTIONS];
 };
 
@@ -129,11 +131,12 @@ static struct link_slot *slot_take(struct redis_link *l)
         s = &l->slots[start % RM_REDIS_CONNECTIONS];
         pthread_mutex_lock(&s->lock);
     }
-    if (!s->c && now_ms() >= s->retry_at_ms) {
+    if (!s->c && now_ms() >= atomic_load(&l->retry_at_ms)) {
         if (slot_connect(l, s, why, sizeof(why)) == 0) {
+            atomic_store(&l->retry_at_ms, 0);
             note(l, 1, "connected again");
         } else {
-            s->retry_at_ms = now_ms() + RM_REDIS_RETRY_MS;
+            atomic_store(&l->retry_at_ms, now_ms() + RM_REDIS_RETRY_MS);
             note(l, 0, why);
         }
     }
@@ -150,7 +153,16 @@ static void slot_drop(struct redis_link *l, struct link_slot *s)
     note(l, 0, s->c && s->c->errstr[0] ? s->c->errstr : "connection lost");
     redisFree(s->c);
     s->c = NULL;
-    s->retry_at_ms = now_ms() + RM_REDIS_RETRY_MS;
+    atomic_store(&l->retry_at_ms, now_ms() + RM_REDIS_RETRY_MS);
+}
+
+/* Whether the failed command of 'c' never reached a live server: the
+ * connection was closed under it (a Redis that restarted), not a timeout,
+ * so sending it again on a new connection cannot run it twice. */
+static int went_nowhere(const redisContext *c, int err_no)
+{
+    return c->err == REDIS_ERR_EOF ||
+           (c->err == REDIS_ERR_IO && (err_no == EPIPE || err_no == ECONNRESET));
 }
 
 /* Run one command on a pooled connection. NULL when unreachable or failed. */
@@ -163,7 +175,17 @@ static redisReply *link_command(struct redis_link *l, int argc, const char **arg
     if (!s)
         return NULL;
     r = redisCommandArgv(s->c, argc, argv, lens);
-    if (!r || s->c->err) {
+    if ((!r || s->c->err) && went_nowhere(s->c, errno)) {
+        /* Once, at once, on a new connection: the stale one goes. */
+        char why[256];
+        freeReplyObject(r);
+        redisFree(s->c);
+        s->c = NULL;
+        r = slot_connect(l, s, why, sizeof(why)) == 0
+                ? redisCommandArgv(s->c, argc, argv, lens)
+                : NULL;
+    }
+    if (!r || !s->c || s->c->err) {
         freeReplyObject(r);
         slot_drop(l, s);
         r = NULL;
@@ -198,6 +220,7 @@ struct redis_link *redis_link_new(const char *url, redis_link_log_fn log, void *
         pthread_mutex_init(&l->slots[i].lock, NULL);
     atomic_init(&l->next, 0);
     atomic_init(&l->up, 1);
+    atomic_init(&l->retry_at_ms, 0);
     if (slot_connect(l, &l->slots[0], why, sizeof(why)) != 0) {
         snprintf(err, n, "cannot reach the shared state at %.*s: %s", RM_MAX_STATE_URL, url, why);
         redis_link_free(l);

@@ -4,7 +4,8 @@
  * the --max-stored limit held by the cluster; /__admin/reset resetting the
  * cluster and only respmock's keys; a sequence stepping exactly once per
  * request across replicas (in turn and racing), a scenario state moved on
- * one replica and seen on the next; Redis killed and restarted mid-run
+ * one replica and seen on the next; the journal seeing every replica's
+ * requests (a stream's entry finished when it ends); Redis killed and restarted mid-run
  * (503 in the error envelope for what needs state, stateless requests
  * still answered, service back by itself); a Redis that is not there at
  * start-up. Each test starts and stops its own Redis and replicas (stopped
@@ -338,7 +339,8 @@ START_TEST(state_moved_on_one_seen_on_all)
         return;
     ck_assert_int_eq(scenario_call(0, "shop", "{\"model\":\"gpt-4o\",\"input\":\"please log in\"}"),
                      200);
-    ck_assert_int_eq(scenario_call(1, "shop", "{\"model\":\"gpt-4o\",\"input\":\"an order\"}"), 200);
+    ck_assert_int_eq(
+        scenario_call(1, "shop", "{\"model\":\"gpt-4o\",\"input\":\"an order\"}"), 200);
     /* The admin view of any replica shows the cluster's scenarios. */
     r = call(2, "GET", "/__admin/scenarios", NULL, &status);
     ck_assert_int_eq(status, 200);
@@ -353,6 +355,63 @@ START_TEST(state_moved_on_one_seen_on_all)
     ck_assert_int_eq(scenario_call(1, "again", FLAKY), 429);
     ck_assert_int_eq(scenario_call(0, "again", FLAKY), 429);
     ck_assert_int_eq(scenario_call(2, "again", FLAKY), 200);
+}
+END_TEST
+
+/* The journal entries that contain 'text', as replica 'i' sees them. */
+static json_t *journal_with(int i, const char *text, long *count)
+{
+    char path[128];
+    long status = 0;
+    json_t *r;
+
+    snprintf(path, sizeof(path), "/__admin/requests?contains=%s", text);
+    r = call(i, "GET", path, NULL, &status);
+    ck_assert_int_eq(status, 200);
+    *count = (long)json_integer_value(json_object_get(r, "count"));
+    return r;
+}
+
+START_TEST(journal_sees_every_request)
+{
+    char body[128];
+    long count = 0;
+    json_t *r;
+    double until;
+    int i, done = 0;
+
+    if (skip)
+        return;
+    ck_assert_int_eq(status_of(0, "DELETE", "/__admin/requests"), 200);
+    for (i = 0; i < 9; i++) {
+        snprintf(body, sizeof(body), "{\"model\":\"gpt-4o\",\"input\":\"jmark %d\"}", i);
+        json_decref(create(i, body, 200));
+    }
+    /* Every replica's journal query shows the requests of all three. */
+    for (i = 0; i < REPLICAS; i++) {
+        json_decref(journal_with(i, "jmark", &count));
+        ck_assert_int_eq(count, 9);
+    }
+    /* A stream's entry is finished, cluster-wide, when it ends. */
+    json_decref(call(2, "POST", "/v1/responses",
+                     "{\"model\":\"gpt-4o\",\"input\":\"jstream\",\"stream\":true}", NULL));
+    until = test_now_s() + 5;
+    while (!done) {
+        json_t *e;
+        r = journal_with(0, "jstream", &count);
+        ck_assert_int_eq(count, 1);
+        e = json_array_get(json_object_get(r, "data"), 0);
+        ck_assert(json_is_true(json_object_get(e, "stream")));
+        done = json_is_true(json_object_get(e, "stream_completed"));
+        json_decref(r);
+        ck_assert_msg(done || test_now_s() < until, "the stream's entry was never finished");
+        if (!done)
+            test_sleep_ms(20);
+    }
+    /* Cleared on one: cleared for all. */
+    ck_assert_int_eq(status_of(1, "DELETE", "/__admin/requests"), 200);
+    json_decref(journal_with(2, "jmark", &count));
+    ck_assert_int_eq(count, 0);
 }
 END_TEST
 
@@ -395,7 +454,7 @@ END_TEST
 START_TEST(redis_lost_then_back)
 {
     json_t *r = create(0, "{\"model\":\"gpt-4o\",\"input\":\"before\"}", 200), *e;
-    char id[128];
+    char id[128], ids[REPLICAS][128];
     long status = 0;
     double until;
     int port = redis.port;
@@ -421,6 +480,7 @@ START_TEST(redis_lost_then_back)
     json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\"}", 503));
     ck_assert_int_eq(status_of(0, "DELETE", path_of(id, "")), 503);
     ck_assert_int_eq(scenario_call(1, "down", FLAKY), 503); /* a sequence's step */
+    ck_assert_int_eq(status_of(2, "GET", "/__admin/requests"), 503);
     /* What does not: answered as usual. */
     json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\",\"store\":false}", 200));
     ck_assert_int_eq(status_of(1, "GET", "/healthz"), 200);
@@ -432,8 +492,8 @@ START_TEST(redis_lost_then_back)
             json_t *ok = call(i, "POST", "/v1/responses", "{\"model\":\"gpt-4o\",\"input\":\"y\"}",
                               &status);
             if (status == 200) {
-                const char *nid = json_string_value(json_object_get(ok, "id"));
-                ck_assert_int_eq(status_of(i + 1, "GET", path_of(nid, "")), 200);
+                snprintf(ids[i], sizeof(ids[i]), "%s",
+                         json_string_value(json_object_get(ok, "id")));
                 json_decref(ok);
                 break;
             }
@@ -443,6 +503,9 @@ START_TEST(redis_lost_then_back)
             test_sleep_ms(50);
         }
     }
+    /* Each one's new response is the others' too. */
+    for (int i = 0; i < REPLICAS; i++)
+        ck_assert_int_eq(status_of(i + 1, "GET", path_of(ids[i], "")), 200);
     /* The old state went with the old Redis. */
     ck_assert_int_eq(status_of(2, "GET", path_of(id, "")), 404);
 }
@@ -475,7 +538,7 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("shared"), 120, setup, teardown, tool_loop_across_replicas,
               retrieve_input_items_delete_elsewhere, max_stored_is_the_clusters,
-              reset_resets_the_cluster_only);
+              reset_resets_the_cluster_only, journal_sees_every_request);
     add_tcase(s, tcase_create("scenarios"), 120, setup, teardown, sequence_steps_across_replicas,
               sequence_steps_once_when_racing, state_moved_on_one_seen_on_all);
     add_tcase(s, tcase_create("faults"), 120, setup, teardown, redis_lost_then_back,
