@@ -5,7 +5,9 @@
  * cluster and only respmock's keys; a sequence stepping exactly once per
  * request across replicas (in turn and racing), a scenario state moved on
  * one replica and seen on the next; the journal seeing every replica's
- * requests (a stream's entry finished when it ends); Redis killed and restarted mid-run
+ * requests (a stream's entry finished when it ends); a background response
+ * cancelled on one replica cancelled for all, and one completing on the
+ * others' clocks; Redis killed and restarted mid-run
  * (503 in the error envelope for what needs state, stateless requests
  * still answered, service back by itself); a Redis that is not there at
  * start-up. Each test starts and stops its own Redis and replicas (stopped
@@ -46,7 +48,13 @@ static const char SCENARIOS[] =
     "  \"next_state\": \"logged-in\","
     "  \"response\": {\"output\": [{\"type\": \"message\", \"text\": \"Logged in.\"}]}},"
     " {\"name\": \"order\", \"match\": {\"prompt_contains\": \"order\", \"state\": \"logged-in\"},"
-    "  \"response\": {\"output\": [{\"type\": \"message\", \"text\": \"Order placed.\"}]}}]";
+    "  \"response\": {\"output\": [{\"type\": \"message\", \"text\": \"Order placed.\"}]}},"
+    " {\"name\": \"bg-long\", \"match\": {\"model\": \"bg-long\"},"
+    "  \"response\": {\"background_ms\": 60000,"
+    "               \"output\": [{\"type\": \"message\", \"text\": \"Slow.\"}]}},"
+    " {\"name\": \"bg-quick\", \"match\": {\"model\": \"bg-quick\"},"
+    "  \"response\": {\"background_ms\": 300,"
+    "               \"output\": [{\"type\": \"message\", \"text\": \"Quick.\"}]}}]";
 
 static void copy_fixture(const char *name)
 {
@@ -89,7 +97,7 @@ static const char TOOLS[] =
 static void replicas_start(void)
 {
     const char *extra[] = {"--state", redis.url, "--max-stored", MAX_STORED, NULL};
-    struct test_server_opts o = {.fixtures = fixtures, .speed = "0", .extra = extra};
+    struct test_server_opts o = {.fixtures = fixtures, .speed = "1", .extra = extra};
     int i;
 
     for (i = 0; i < REPLICAS; i++)
@@ -358,6 +366,67 @@ START_TEST(state_moved_on_one_seen_on_all)
 }
 END_TEST
 
+/* The status of response 'id' as replica 'i' sees it (a new string). */
+static char *status_on(int i, const char *id)
+{
+    long status = 0;
+    json_t *r = call(i, "GET", path_of(id, ""), NULL, &status);
+    char *s;
+
+    ck_assert_int_eq(status, 200);
+    s = strdup(json_string_value(json_object_get(r, "status")));
+    json_decref(r);
+    return s;
+}
+
+START_TEST(background_agrees_across_replicas)
+{
+    json_t *r = create(0, "{\"model\":\"bg-long\",\"input\":\"x\",\"background\":true}", 200), *c;
+    char id[128], *st;
+    long status = 0;
+    double until;
+    int done = 0;
+
+    if (skip) {
+        json_decref(r);
+        return;
+    }
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "id")));
+    json_decref(r);
+    st = status_on(1, id);
+    ck_assert_msg(!strcmp(st, RM_STATUS_QUEUED) || !strcmp(st, RM_STATUS_IN_PROGRESS), "%s", st);
+    free(st);
+    /* Cancelled on one: cancelled for all, and a second cancel changes nothing. */
+    c = call(2, "POST", path_of(id, "/cancel"), NULL, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(c, "status")), RM_STATUS_CANCELLED);
+    json_decref(c);
+    st = status_on(0, id);
+    ck_assert_str_eq(st, RM_STATUS_CANCELLED);
+    free(st);
+    c = call(1, "POST", path_of(id, "/cancel"), NULL, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(c, "status")), RM_STATUS_CANCELLED);
+    json_decref(c);
+    /* A short schedule made on one completes on the others' clocks too. */
+    r = create(1, "{\"model\":\"bg-quick\",\"input\":\"x\",\"background\":true}", 200);
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "id")));
+    json_decref(r);
+    until = test_now_s() + 10;
+    while (!done) {
+        st = status_on(2, id);
+        done = !strcmp(st, RM_STATUS_COMPLETED);
+        free(st);
+        ck_assert_msg(done || test_now_s() < until, "never completed on another replica");
+        if (!done)
+            test_sleep_ms(50);
+    }
+    st = status_on(0, id);
+    ck_assert_str_eq(st, RM_STATUS_COMPLETED);
+    free(st);
+}
+END_TEST
+
 /* The journal entries that contain 'text', as replica 'i' sees them. */
 static json_t *journal_with(int i, const char *text, long *count)
 {
@@ -538,7 +607,8 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("shared"), 120, setup, teardown, tool_loop_across_replicas,
               retrieve_input_items_delete_elsewhere, max_stored_is_the_clusters,
-              reset_resets_the_cluster_only, journal_sees_every_request);
+              reset_resets_the_cluster_only, journal_sees_every_request,
+              background_agrees_across_replicas);
     add_tcase(s, tcase_create("scenarios"), 120, setup, teardown, sequence_steps_across_replicas,
               sequence_steps_once_when_racing, state_moved_on_one_seen_on_all);
     add_tcase(s, tcase_create("faults"), 120, setup, teardown, redis_lost_then_back,
