@@ -248,6 +248,38 @@ START_TEST(retrieve_input_items_delete_elsewhere)
 }
 END_TEST
 
+/* A stream made on one replica replays from another, event for event. */
+START_TEST(stream_replays_elsewhere)
+{
+    const char *headers[] = {"Content-Type: application/json", NULL};
+    struct http_result live, replay;
+    char url[256], id[128];
+    const char *p, *q;
+
+    if (skip)
+        return;
+    snprintf(url, sizeof(url), "%s/v1/responses", rep[0].base);
+    ck_assert_int_eq(http_request("POST", url,
+                                  "{\"model\":\"gpt-4o\",\"input\":\"hi\",\"stream\":true}",
+                                  headers, &live),
+                     0);
+    ck_assert_int_eq(live.status, 200);
+    ck_assert_ptr_nonnull(p = strstr(live.body, "\"id\":\"resp_"));
+    p += strlen("\"id\":\"");
+    q = strchr(p, '"');
+    ck_assert_ptr_nonnull(q);
+    snprintf(id, sizeof(id), "%.*s", (int)(q - p), p);
+    snprintf(url, sizeof(url), "%s/v1/responses/%s?stream=true", rep[2].base, id);
+    ck_assert_int_eq(http_request("GET", url, NULL, NULL, &replay), 0);
+    ck_assert_int_eq(replay.status, 200);
+    ck_assert_ptr_nonnull(strstr(replay.body, RM_EV_COMPLETED));
+    ck_assert_ptr_nonnull(strstr(replay.body, id));
+    ck_assert_str_eq(replay.body, live.body);
+    http_result_free(&live);
+    http_result_free(&replay);
+}
+END_TEST
+
 START_TEST(max_stored_is_the_clusters)
 {
     char ids[8][128];
@@ -607,7 +639,7 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("shared"), 120, setup, teardown, tool_loop_across_replicas,
               retrieve_input_items_delete_elsewhere, max_stored_is_the_clusters,
-              reset_resets_the_cluster_only, journal_sees_every_request,
+              reset_resets_the_cluster_only, journal_sees_every_request, stream_replays_elsewhere,
               background_agrees_across_replicas);
     add_tcase(s, tcase_create("scenarios"), 120, setup, teardown, sequence_steps_across_replicas,
               sequence_steps_once_when_racing, state_moved_on_one_seen_on_all);
