@@ -33,6 +33,7 @@ void event_list_unref(struct event_list *l)
     for (i = 0; i < l->n; i++) {
         free(l->v[i].type);
         free(l->v[i].raw);
+        free(l->v[i].text);
         json_decref(l->v[i].json);
     }
     free(l->v);
@@ -119,7 +120,29 @@ int event_list_push_copy(struct event_list *l, const struct event *ev, unsigned 
     if (ev->kind == EVENT_RAW)
         return event_list_push_raw(l, ev->type, ev->raw, ev->raw_len, json_incref(ev->json),
                                    delay_ms);
-    return fill(l, slot(l), ev->kind, ev->type, json_incref(ev->json), delay_ms);
+    if (fill(l, slot(l), ev->kind, ev->type, json_incref(ev->json), delay_ms) != 0)
+        return -1;
+    if (ev->text && (l->v[l->n - 1].text = malloc(ev->text_len + 1))) {
+        memcpy(l->v[l->n - 1].text, ev->text, ev->text_len + 1);
+        l->v[l->n - 1].text_len = ev->text_len;
+    }
+    return 0;
+}
+
+int event_list_serialise(struct event_list *l)
+{
+    size_t i;
+
+    for (i = 0; l && i < l->n; i++) {
+        struct event *ev = &l->v[i];
+
+        if (ev->kind != EVENT_JSON || ev->text || !ev->json)
+            continue;
+        if (!(ev->text = json_util_dumps(ev->json)))
+            return -1;
+        ev->text_len = strlen(ev->text);
+    }
+    return 0;
 }
 
 const char *event_type(const struct event *ev)
@@ -211,8 +234,10 @@ int event_list_pack(const struct event_list *l, struct buf *out)
             (ev->type && buf_append(out, ev->type, pe.type_len) != 0))
             return -1;
         start = out->len;
-        if (ev->json && json_dump_callback(ev->json, pack_json_piece, out,
-                                           JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+        if (ev->text ? buf_append(out, ev->text, ev->text_len) != 0
+                     : ev->json && json_dump_callback(ev->json, pack_json_piece, out,
+                                                      JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                                          JSON_ENCODE_ANY) != 0)
             return -1;
         pe.json_len = (uint32_t)(out->len - start);
         memcpy(out->data + at, &pe, sizeof(pe));
@@ -252,6 +277,11 @@ static int unpack_event(struct event_list *l, const char **p, const char *end)
     ev->type = type ? strndup(type, pe.type_len) : NULL;
     ev->json = pe.json_len ? json_loadb(js, pe.json_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)
                            : NULL;
+    if (pe.json_len && ev->kind == EVENT_JSON && (ev->text = malloc(pe.json_len + 1))) {
+        memcpy(ev->text, js, pe.json_len);
+        ev->text[pe.json_len] = '\0';
+        ev->text_len = pe.json_len;
+    }
     ev->raw = pe.raw_len ? malloc(pe.raw_len) : NULL;
     if (ev->raw)
         memcpy(ev->raw, raw, pe.raw_len);

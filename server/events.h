@@ -32,6 +32,9 @@ struct event {
                          * data of the last event in the bytes when it parsed, else NULL */
     char *raw;          /* EVENT_RAW: owned bytes */
     size_t raw_len;
+    char *text;         /* EVENT_JSON: 'json' serialised (json_util_dumps), owned, once
+                         * event_list_serialise ran; NULL before */
+    size_t text_len;
     unsigned delay_ms;  /* wait before this event, before --speed */
 };
 
@@ -86,14 +89,21 @@ json_t *event_list_last_json(const struct event_list *l);
 /* Bytes the list holds in all (event JSON as compact text plus raw bytes). */
 size_t event_list_bytes(const struct event_list *l);
 
+/* Serialise every JSON event once (into its 'text'), so the SSE writer and
+ * the store share one serialisation. Only for a list no other thread can see
+ * yet (it changes the list). Returns 0, or -1 on OOM (the list stays usable:
+ * what has no text is serialised by its reader). */
+int event_list_serialise(struct event_list *l);
+
 /* The list as bytes, for the store (which keeps no JSON trees): each event's
- * kind, delay, type, JSON as compact text (full precision, so it parses back
- * to the same values) and raw bytes, appended to 'out'. Returns 0, or -1 when
+ * kind, delay, type, JSON as compact text (its 'text' when serialised, else
+ * serialised here the same way; full precision, so it parses back to the
+ * same values) and raw bytes, appended to 'out'. Returns 0, or -1 when
  * over out's limit or on OOM. */
 int event_list_pack(const struct event_list *l, struct buf *out);
 
 /* A list (one reference) from the bytes of event_list_pack: the same events,
- * which serialise to the same bytes. NULL when they are not such bytes or on
+ * which serialise to the same bytes (each JSON event keeps its text). NULL when they are not such bytes or on
  * OOM. */
 struct event_list *event_list_unpack(const char *p, size_t len);
 

@@ -730,8 +730,11 @@ static void fx_note_models(json_t *models, const char *id)
 
 static void fixture_release(struct fixture *fx)
 {
+    void *templates = atomic_load(&fx->templates);
     size_t i;
 
+    if (templates && fx->templates_free)
+        fx->templates_free(templates);
     free(fx->name);
     free(fx->file);
     free(fx->m_path);

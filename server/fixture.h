@@ -138,6 +138,12 @@ struct fixture {
     int cycle;              /* after the last step start again (else repeat the last) */
     atomic_ulong calls;     /* answers given (the admin listing) */
 
+    /* Pre-serialised replies of this fixture (template.c), built on first
+     * use and published with a compare-and-swap: besides 'calls', the one
+     * member that changes after loading. Freed by 'templates_free'. */
+    _Atomic(void *) templates;
+    void (*templates_free)(void *);
+
     /* all kinds */
     struct fx_header *headers;
     size_t nheaders;

@@ -189,8 +189,11 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
         claim(&k, fx);
     } else {
         why[0] = '\0';
-        fx = fixture_match_explain(set, facts, srv->cfg.strict, note_skip, claim, &k,
-                                   srv->cfg.strict ? &closest : NULL, why, sizeof(why));
+        /* Reasons for passing a fixture over are written only for the debug
+         * log: formatting one per fixture dominated matching in large sets. */
+        fx = fixture_match_explain(set, facts, srv->cfg.strict, k.debug ? note_skip : NULL,
+                                   claim, &k, srv->cfg.strict ? &closest : NULL, why,
+                                   sizeof(why));
         if (k.debug)
             server_log(srv, LOG_DEBUG, "%s: fixture '%s' answers (%u passed over before it)",
                        facts->path, fx ? fx->name : "(none)", k.skipped);

@@ -2,6 +2,7 @@
 #include "handle_responses.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -9,6 +10,7 @@
 #include "generate.h"
 #include "json_util.h"
 #include "lifecycle.h"
+#include "template.h"
 #include "validate.h"
 
 /* Validate a Responses body (of input_tokens when 'input_tokens'). With
@@ -40,6 +42,45 @@ static int validate_body(struct rm_server *srv, const json_t *body, int input_to
     return rc;
 }
 
+/* A plain create (template.h) answered from the fixture's template: the
+ * reply's bytes are the stored bytes too (no JSON tree anywhere). Returns
+ * 1 when the fixture has no template (the full render answers), 0 when
+ * answered, -1 with 'err' (nothing answered: out->status stays 0). */
+static int reply_from_template(struct rm_server *srv, const struct lifecycle_create *lc,
+                               const struct fixture *fx, const json_t *body, const json_t *items,
+                               const struct text_tally *context, struct rm_reply *out,
+                               struct api_error *err)
+{
+    const struct template *t = template_for(srv, fx, json_util_str(body, "model"), lc->store);
+    char id[96];
+    json_t *final;
+    size_t len;
+    char *bytes;
+
+    if (!t)
+        return 1;
+    bytes = template_render(t, srv, request_tally_tokens(NULL, context, NULL), &len, id,
+                            sizeof(id));
+    /* lifecycle_create_end reads only the id of 'final' when given its bytes. */
+    final = bytes ? json_pack("{s:s}", "id", id) : NULL;
+    if (!final) {
+        free(bytes);
+        return api_error_oom(err);
+    }
+    if (lifecycle_create_end(srv, lc, fx, final, bytes, len, items, context, NULL, err) != 0) {
+        json_decref(final);
+        free(bytes);
+        return -1;
+    }
+    json_decref(final);
+    free(out->body);
+    out->status = 200;
+    out->content_type = RM_CT_JSON;
+    out->body = bytes;
+    out->body_len = len;
+    return 0;
+}
+
 void responses_create(struct rm_server *srv, const struct rm_request *req, const char *arg,
                       struct rm_reply *out)
 {
@@ -55,7 +96,7 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     struct text_tally context;
     struct match_texts texts;
     size_t body_len = 0;
-    int stream;
+    int stream, plain;
 
     (void)arg;
     memset(&lc, 0, sizeof(lc));
@@ -84,6 +125,15 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
         goto out_error;
     if (generate_reply_start(fx, &fault, out))
         goto out;
+    plain = !stream && !lc.background && !lc.prev_id && !lc.conversation[0] &&
+            fault.kind == FX_FAULT_NONE && fx->stream.fault.kind == FX_FAULT_NONE &&
+            template_plain(body)
+                ? reply_from_template(srv, &lc, fx, body, items, &context, out, &err)
+                : 1;
+    if (plain < 0)
+        goto out_error;
+    if (plain == 0)
+        goto out;
 
     /* The final object first; the stream derives from it. */
     memset(&rc, 0, sizeof(rc));
@@ -111,6 +161,9 @@ void responses_create(struct rm_server *srv, const struct rm_request *req, const
     if (stream) {
         if (lc.background)
             lifecycle_pace_events(gen.events, lifecycle_background_ms(fx));
+        /* Rendered for this request alone: serialised once here, for the
+         * SSE writer and the store both. */
+        event_list_serialise(gen.events);
         reply_events(out, event_list_ref(gen.events));
     } else {
         reply_json(out, 200, lifecycle_create_reply(&lc, gen.final));

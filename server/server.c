@@ -153,39 +153,69 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* 'n' lowercase hex digits of 'v' (most significant first) at 'out'. */
+static void put_hex(char *out, uint64_t v, unsigned n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    while (n--) {
+        out[n] = digits[v & 15];
+        v >>= 4;
+    }
+}
+
+/* 'prefix' then 'n' bytes of 'body' into 'out' (truncated to out_len, as
+ * snprintf would). */
+static void put_id(char *out, size_t out_len, const char *prefix, const char *body, size_t n)
+{
+    size_t p = strlen(prefix);
+
+    if (!out_len)
+        return;
+    if (p >= out_len)
+        p = out_len - 1;
+    memcpy(out, prefix, p);
+    if (n > out_len - 1 - p)
+        n = out_len - 1 - p;
+    memcpy(out + p, body, n);
+    out[p + n] = '\0';
+}
+
+/* Hex digits by hand, not snprintf: ids are made several times a request. */
 void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, char *out,
                    size_t out_len)
 {
     uint64_t n = atomic_fetch_add(&srv->id_counter, 1);
     uint64_t w = mix64(srv->id_seed ^ n); /* distinct for distinct n */
-    char hex[RM_MAX_ID_HEX + 1];
+    char hex[RM_MAX_ID_HEX];
     unsigned i;
 
     for (i = 0; i < RM_MAX_ID_HEX / 16; i++) {
-        snprintf(hex + 16 * i, 17, "%016llx", (unsigned long long)w);
+        put_hex(hex + 16 * i, w, 16);
         w = mix64(w ^ srv->id_seed);
     }
     if (hex_len > RM_MAX_ID_HEX)
         hex_len = RM_MAX_ID_HEX;
-    snprintf(out, out_len, "%s%.*s", prefix, (int)hex_len, hex);
+    put_id(out, out_len, prefix, hex, hex_len);
 }
 
 void server_new_scoped_id(struct rm_server *srv, const char *prefix, const char *segment,
                           char *out, size_t out_len)
 {
-    char seg[RM_ID_SEGMENT_LEN + 1], rnd[RM_ID_HEX_LEN + 1];
+    char rnd[RM_ID_HEX_LEN + 1], body[RM_ID_HEX_LEN];
     size_t n = segment ? strlen(segment) : 0;
 
     /* the segment, "00", the time (8 hex digits), random digits: 50 in all */
     server_new_id(srv, "", RM_ID_HEX_LEN, rnd, sizeof(rnd));
     if (n >= RM_ID_SEGMENT_LEN)
-        memcpy(seg, segment, RM_ID_SEGMENT_LEN);
+        memcpy(body, segment, RM_ID_SEGMENT_LEN);
     else
-        memcpy(seg, rnd + RM_ID_HEX_LEN - RM_ID_SEGMENT_LEN, RM_ID_SEGMENT_LEN);
-    seg[RM_ID_SEGMENT_LEN] = '\0';
-    snprintf(out, out_len, "%s%s00%08llx%.*s", prefix, seg,
-             (unsigned long long)((uint64_t)server_unix_time() & 0xffffffffu),
-             RM_ID_HEX_LEN - RM_ID_SEGMENT_LEN - 10, rnd);
+        memcpy(body, rnd + RM_ID_HEX_LEN - RM_ID_SEGMENT_LEN, RM_ID_SEGMENT_LEN);
+    body[RM_ID_SEGMENT_LEN] = '0';
+    body[RM_ID_SEGMENT_LEN + 1] = '0';
+    put_hex(body + RM_ID_SEGMENT_LEN + 2, (uint64_t)server_unix_time() & 0xffffffffu, 8);
+    memcpy(body + RM_ID_SEGMENT_LEN + 10, rnd, RM_ID_HEX_LEN - RM_ID_SEGMENT_LEN - 10);
+    put_id(out, out_len, prefix, body, RM_ID_HEX_LEN);
 }
 
 int64_t server_now_ms(void)

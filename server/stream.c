@@ -95,6 +95,11 @@ static int push_event(struct stream *s, struct buf *b, const struct event *ev)
         break;
     case EVENT_JSON:
     default:
+        if (ev->text) { /* serialised once, shared with the store */
+            buf_reset(b);
+            rc = sse_frame_append(b, ev->type, ev->text);
+            break;
+        }
         json = json_util_dumps(ev->json);
         buf_reset(b);
         rc = json ? sse_frame_append(b, ev->type, json) : -1;

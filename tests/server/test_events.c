@@ -11,6 +11,8 @@
 #include "server_harness.h"
 #include "test_support.h"
 #include "events.h"
+#include "json_util.h"
+#include "stream.h"
 
 START_TEST(push_each_kind)
 {
@@ -273,6 +275,73 @@ START_TEST(push_copy_shares_json)
 }
 END_TEST
 
+/* The SSE bytes of 'l' as the writer makes them (new string). */
+static char *sse_of(const struct event_list *l, size_t *len)
+{
+    struct stream *st = stream_new_sse(l, 0, 1u << 20);
+    char *bytes;
+
+    ck_assert_ptr_nonnull(st);
+    bytes = stream_concat(st, len);
+    stream_free(st);
+    return bytes;
+}
+
+/* One serialisation shared by the writer and the store: serialising, and
+ * packing then unpacking, change no byte of the stream; the text is the
+ * JSON as json_util_dumps makes it; copies keep it. */
+START_TEST(serialise_pack_unpack_same_bytes)
+{
+    struct event_list *l = event_list_new(), *u, *c;
+    char *plain, *once, *unpacked, *dumped;
+    size_t n1, n2, n3;
+    struct buf b;
+
+    ck_assert_int_eq(event_list_push_json(l, "response.created",
+                                          jload("{'type':'response.created','sequence_number':0,"
+                                                "'response':{'id':'resp_1','temperature':1.0,"
+                                                "'top_p':0.1,'text':'caf\\u00e9', 'n':null}}"),
+                                          0),
+                     0);
+    /* A NUL inside a string survives the round trip too. */
+    json_object_set_new(json_object_get(l->v[0].json, "response"), "n", json_stringn("a\0b", 3));
+    ck_assert_int_eq(event_list_push_raw(l, NULL, ": keep-alive\n\n", 14, NULL, 3), 0);
+    ck_assert_int_eq(event_list_push_pause(l, 7), 0);
+    ck_assert_int_eq(event_list_push_json(l, NULL, jload("{'type':'x','n':-0.0}"), 2), 0);
+    plain = sse_of(l, &n1);
+    ck_assert_int_eq(event_list_serialise(l), 0);
+    dumped = json_util_dumps(l->v[0].json);
+    ck_assert_str_eq(l->v[0].text, dumped);
+    ck_assert_uint_eq(l->v[0].text_len, strlen(dumped));
+    ck_assert_ptr_null(l->v[1].text); /* raw bytes have none */
+    once = sse_of(l, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(plain, once, n1) == 0);
+
+    buf_init(&b, 1u << 20);
+    ck_assert_int_eq(event_list_pack(l, &b), 0);
+    u = event_list_unpack(b.data, b.len);
+    ck_assert_ptr_nonnull(u);
+    ck_assert_str_eq(u->v[0].text, dumped);
+    unpacked = sse_of(u, &n3);
+    ck_assert_uint_eq(n1, n3);
+    ck_assert(memcmp(plain, unpacked, n1) == 0);
+    ck_assert_ptr_null(event_list_unpack(b.data, b.len - 1)); /* cut: refused */
+    c = event_list_new();
+    ck_assert_int_eq(event_list_push_copy(c, &u->v[0], 0), 0);
+    ck_assert_str_eq(c->v[0].text, dumped);
+
+    event_list_unref(c);
+    event_list_unref(u);
+    event_list_unref(l);
+    buf_release(&b);
+    free(plain);
+    free(once);
+    free(unpacked);
+    free(dumped);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("events");
@@ -282,5 +351,6 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("refcount"), 30, NULL, NULL, shared_list_survives_one_unref);
     add_tcase(s, tcase_create("lookups"), 30, NULL, NULL, type_and_seq,
               last_response_and_last_json, bytes_count_json_and_raw);
+    add_tcase(s, tcase_create("serialise"), 30, NULL, NULL, serialise_pack_unpack_same_bytes);
     return s;
 }

@@ -219,12 +219,40 @@ START_TEST(clocks)
 }
 END_TEST
 
+/* The digits are written by hand (not snprintf): the same seed and counter
+ * give the same id, and a longer id extends a shorter one; a scoped id is
+ * the segment, "00", the time in 8 hex digits, then random digits. */
+START_TEST(ids_by_hand_keep_their_layout)
+{
+    struct rm_server *a = fake_server(), *b = fake_server();
+    char ia[128], ib[128], seg[RM_ID_SEGMENT_LEN + 1] = "0123456789abcdef", t[16];
+    long long now;
+
+    server_new_id(a, "x_", 64, ia, sizeof(ia));
+    server_new_id(b, "x_", 20, ib, sizeof(ib));
+    ck_assert_uint_eq(strlen(ia), 66);
+    ck_assert_int_eq(strncmp(ia, ib, 22), 0);
+    now = (long long)server_unix_time();
+    server_new_scoped_id(a, RM_ID_MESSAGE, seg, ia, sizeof(ia));
+    ck_assert(harness_is_id(ia, RM_ID_MESSAGE, RM_ID_HEX_LEN));
+    ck_assert_int_eq(strncmp(ia + strlen(RM_ID_MESSAGE), seg, RM_ID_SEGMENT_LEN), 0);
+    ck_assert_int_eq(strncmp(ia + strlen(RM_ID_MESSAGE) + RM_ID_SEGMENT_LEN, "00", 2), 0);
+    snprintf(t, sizeof(t), "%08llx", now & 0xffffffffLL);
+    ck_assert_int_eq(strncmp(ia + strlen(RM_ID_MESSAGE) + RM_ID_SEGMENT_LEN + 2, t, 6), 0);
+    server_new_scoped_id(a, RM_ID_RESPONSE, NULL, ib, sizeof(ib));
+    ck_assert(harness_is_id(ib, RM_ID_RESPONSE, RM_ID_HEX_LEN));
+    free(a);
+    free(b);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("server");
 
     add_tcase(s, tcase_create("config"), 30, NULL, NULL, config_defaults, clocks);
     add_tcase(s, tcase_create("ids"), 60, NULL, NULL, new_id_prefix_and_length, new_id_unique,
+              ids_by_hand_keep_their_layout,
               new_id_seeded_per_server);
     add_tcase(s, tcase_create("server_new"), 30, NULL, NULL, new_loads_fixtures_and_state,
               new_with_bad_fixtures_fails_with_position);
