@@ -136,11 +136,16 @@ static json_t *call(int i, const char *method, const char *path, const char *bod
     return http_call(rep[i % REPLICAS].base, method, path, body, status);
 }
 
-/* POST /v1/responses on replica 'i'; asserts 'want' and returns the body. */
+/* POST /v1/responses on replica 'i'; asserts 'want' and returns the body
+ * (an empty object, sending nothing, when there is no redis-server). */
 static json_t *create(int i, const char *body, long want)
 {
     long status = 0;
-    json_t *r = call(i, "POST", "/v1/responses", body, &status);
+    json_t *r;
+
+    if (skip)
+        return json_object();
+    r = call(i, "POST", "/v1/responses", body, &status);
 
     ck_assert_msg(status == want, "replica %d answered %ld, not %ld", i % REPLICAS, status, want);
     ck_assert_ptr_nonnull(r);
