@@ -69,6 +69,14 @@ int api_error_oom(struct api_error *err)
     return api_error_server(err, NULL, "respmock: out of memory or over a limit");
 }
 
+int api_error_state_unavailable(struct api_error *err)
+{
+    return api_error_set(err, 503, RM_ERRTYPE_SERVICE_UNAVAILABLE, RM_ERRCODE_STATE_UNAVAILABLE,
+                         NULL,
+                         "respmock: the shared state (--state Redis) cannot be reached; "
+                         "this request needs it. Retry once Redis is back.");
+}
+
 /* Length of the valid UTF-8 sequence at 's' (the rules jansson applies:
  * no overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
 static size_t utf8_seq_len(const unsigned char *s)

@@ -54,6 +54,10 @@ int api_error_server(struct api_error *err, const char *code, const char *fmt, .
 /* respmock's own 500 for running out of memory or over a limit. Returns -1. */
 int api_error_oom(struct api_error *err);
 
+/* respmock's own 503 for a request that needs the shared state (--state)
+ * while its Redis cannot be reached. Returns -1. */
+int api_error_state_unavailable(struct api_error *err);
+
 /* The envelope as a new JSON object. */
 json_t *envelope_build(const struct api_error *err);
 

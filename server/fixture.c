@@ -1604,9 +1604,11 @@ static int fixture_rejects(const struct fixture *fx, const struct match_facts *f
         }
         CHECK(hit, "no function_call_output for '%.100s'", fx->m_tool_output);
     }
-    if (fx->m_state)
-        CHECK(strcmp(f->state ? f->state : RM_SCENARIO_START, fx->m_state) == 0,
+    if (fx->m_state) {
+        const char *st = f->state_of ? f->state_of(f->uses_ctx) : f->state;
+        CHECK(strcmp(st ? st : RM_SCENARIO_START, fx->m_state) == 0,
               "scenario state is not '%.60s'", fx->m_state);
+    }
     if (fx->times && f->uses)
         CHECK(f->uses(f->uses_ctx, fx) < fx->times, "answered its %u times", fx->times);
     if (met)

@@ -207,6 +207,9 @@ struct match_facts {
     const void *header_ctx;
     /* Answers 'fx' gave in this scenario so far (for "times"); may be NULL. */
     unsigned long (*uses)(void *ctx, const struct fixture *fx);
+    /* The scenario's state, read when a fixture first asks (instead of
+     * 'state'); may be NULL. Takes 'uses_ctx'. */
+    const char *(*state_of)(void *ctx);
     void *uses_ctx;
     const json_t *body;     /* the request body (borrowed), may be NULL */
 };

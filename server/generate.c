@@ -169,6 +169,9 @@ struct picking {
     unsigned skipped;
     long step;              /* the claimed use of the matching fixture, -1 when not counted */
     int debug;
+    int unavailable;        /* the shared scenarios (--state) could not be reached */
+    int state_read;         /* 'state' holds the scenario's state */
+    char state[RM_MAX_SCENARIO_KEY + 1];
 };
 
 #define SKIPS_SHOWN 5
@@ -183,11 +186,30 @@ static void note_skip(void *user, const struct fixture *fx, const char *why)
     k->skipped++;
 }
 
-static unsigned long uses_of(void *user, const struct fixture *fx)
+/* The scenario's state, read once, when the first fixture asks: a request
+ * that no state fixture looks at never needs it (nor a shared Redis). */
+static const char *state_of(void *user)
 {
     struct picking *k = user;
 
-    return scenarios_uses(k->srv->scenarios, k->key, fx->name);
+    if (!k->state_read) {
+        if (scenarios_state(k->srv->scenarios, k->key, k->state, sizeof(k->state)) != 0) {
+            k->unavailable = 1;
+            snprintf(k->state, sizeof(k->state), "%s", RM_SCENARIO_START);
+        }
+        k->state_read = 1;
+    }
+    return k->state;
+}
+
+static unsigned long uses_of(void *user, const struct fixture *fx)
+{
+    struct picking *k = user;
+    long n = scenarios_uses(k->srv->scenarios, k->key, fx->name);
+
+    if (n < 0)
+        k->unavailable = 1;
+    return n < 0 ? 0 : (unsigned long)n;
 }
 
 /* Take a match: a fixture with "times" or a "sequence" counts its use in
@@ -201,6 +223,8 @@ static int claim(void *user, const struct fixture *fx)
     if (!fx->times && !fx->nsteps)
         return 0;
     k->step = scenarios_take(k->srv->scenarios, k->key, fx->name, fx->times);
+    if (k->step == -2)
+        k->unavailable = 1;
     return k->step < 0 ? -1 : 0;
 }
 
@@ -218,7 +242,7 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
     const struct fixture_set *set = req->fixtures;
     const struct fixture *fx, *closest = NULL;
     struct picking k;
-    char state[RM_MAX_SCENARIO_KEY + 1], why[256];
+    char why[256];
 
     memset(&k, 0, sizeof(k));
     k.srv = srv;
@@ -227,13 +251,10 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
     k.step = -1;
     k.debug = srv->cfg.log_level >= LOG_DEBUG;
     facts->uses = uses_of;
+    facts->state_of = state_of;
     facts->uses_ctx = &k;
     facts->header = header_of;
     facts->header_ctx = req;
-    if (set->has_states) {
-        scenarios_state(srv->scenarios, k.key, state, sizeof(state));
-        facts->state = state;
-    }
     if (req->fixture) {
         fx = fixture_find(set, req->fixture);
         if (!fx)
@@ -254,6 +275,9 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
             server_log(srv, LOG_DEBUG, "%s: fixture '%s' answers (%u passed over before it)",
                        facts->path, fx ? fx->name : "(none)", k.skipped);
     }
+    /* A fixture with a count or state cannot be picked without them. */
+    if (k.unavailable)
+        return api_error_state_unavailable(err), NULL;
     if (!fx)
         out->unmatched = 1;
     if (!fx && srv->cfg.strict)
@@ -271,10 +295,16 @@ const struct fixture *generate_pick(struct rm_server *srv, const struct rm_reque
                                 facts->stream ? "on" : "off"),
                NULL;
     atomic_fetch_add((atomic_ulong *)&fx->calls, 1);
-    if (fx->next_state)
-        scenarios_set_state(srv->scenarios, k.key, fx->next_state);
-    if (fx->times || fx->nsteps || set->has_states)
-        scenarios_state(srv->scenarios, k.key, out->state, sizeof(out->state));
+    if (fx->next_state && scenarios_set_state(srv->scenarios, k.key, fx->next_state) != 0)
+        return api_error_state_unavailable(err), NULL;
+    /* The state the reply reports; a fixture that uses none answers
+     * without it when it cannot be read. */
+    if ((fx->times || fx->nsteps || set->has_states) &&
+        scenarios_state(srv->scenarios, k.key, out->state, sizeof(out->state)) != 0) {
+        out->state[0] = '\0';
+        if (fx->times || fx->nsteps || fx->m_state)
+            return api_error_state_unavailable(err), NULL;
+    }
     return fixture_step(fx, k.step < 0 ? 0 : (unsigned long)k.step);
 }
 

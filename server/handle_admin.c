@@ -16,12 +16,23 @@
 void admin_reset(struct rm_server *srv, const struct rm_request *req, const char *arg,
                  struct rm_reply *out)
 {
+    struct api_error err;
+    int rc;
+
     (void)req;
     (void)arg;
-    store_clear(srv->store);
+    /* With --state: the cluster's state (respmock's keys only). */
+    rc = store_clear(srv->store);
     conversation_store_clear(srv->conversations);
-    journal_clear(srv->journal);
-    scenarios_clear(srv->scenarios);
+    if (journal_clear(srv->journal) != 0)
+        rc = -1;
+    if (scenarios_clear(srv->scenarios) != 0)
+        rc = -1;
+    if (rc != 0) {
+        api_error_state_unavailable(&err);
+        reply_error(out, &err);
+        return;
+    }
     reply_json(out, 200, json_pack("{s:b}", "reset", 1));
 }
 
@@ -30,6 +41,19 @@ void admin_reset(struct rm_server *srv, const struct rm_request *req, const char
 static const char *query_get(const void *ctx, const char *key)
 {
     return request_query(ctx, key);
+}
+
+/* The journal could not be read: shared and its Redis cannot be reached,
+ * or out of memory. */
+static void journal_unavailable(const struct rm_server *srv, struct rm_reply *out)
+{
+    struct api_error err;
+
+    if (srv->state)
+        api_error_state_unavailable(&err);
+    else
+        api_error_oom(&err);
+    reply_error(out, &err);
 }
 
 static void bad_filter(struct rm_reply *out, const char *key)
@@ -60,6 +84,10 @@ void admin_requests_list(struct rm_server *srv, const struct rm_request *req, co
         return;
     }
     data = journal_query(srv->journal, &f, (size_t)limit, &count);
+    if (!data) {
+        journal_unavailable(srv, out);
+        return;
+    }
     reply_json(out, 200, json_pack("{s:s, s:o, s:I}", "object", RM_OBJ_LIST, "data", data,
                                    "count", (json_int_t)count));
 }
@@ -69,7 +97,10 @@ void admin_requests_clear(struct rm_server *srv, const struct rm_request *req, c
 {
     (void)req;
     (void)arg;
-    journal_clear(srv->journal);
+    if (journal_clear(srv->journal) != 0) {
+        journal_unavailable(srv, out);
+        return;
+    }
     reply_json(out, 200, json_pack("{s:b}", "cleared", 1));
 }
 
@@ -137,6 +168,10 @@ void admin_requests_verify(struct rm_server *srv, const struct rm_request *req, 
         goto out_error;
     }
     data = journal_query(srv->journal, &f, 0, &n);
+    if (!data) {
+        api_error_state_unavailable(&err);
+        goto out_error;
+    }
     json_decref(data);
     if (count && (json_int_t)n != json_integer_value(count)) {
         json_t *env;
@@ -287,7 +322,18 @@ void admin_fixtures_delete(struct rm_server *srv, const struct rm_request *req, 
 void admin_scenarios(struct rm_server *srv, const struct rm_request *req, const char *arg,
                      struct rm_reply *out)
 {
+    json_t *all = scenarios_json(srv->scenarios);
+    struct api_error err;
+
     (void)req;
     (void)arg;
-    reply_json(out, 200, json_pack("{s:o}", "scenarios", scenarios_json(srv->scenarios)));
+    if (!all) {
+        if (srv->state)
+            api_error_state_unavailable(&err);
+        else
+            api_error_oom(&err);
+        reply_error(out, &err);
+        return;
+    }
+    reply_json(out, 200, json_pack("{s:o}", "scenarios", all));
 }

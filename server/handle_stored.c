@@ -8,11 +8,15 @@
 #include "lifecycle.h"
 #include "store.h"
 
-static void not_found(struct rm_reply *out, const char *id)
+/* A lookup of 'id' that failed with 'rc' (store.h). */
+static void not_found(struct rm_reply *out, const char *id, int rc)
 {
     struct api_error err;
 
-    api_error_not_found(&err, NULL, "No response found with id '%.200s'.", id);
+    if (rc == STORE_UNAVAILABLE)
+        api_error_state_unavailable(&err);
+    else
+        api_error_not_found(&err, NULL, "No response found with id '%.200s'.", id);
     reply_error(out, &err);
 }
 
@@ -24,6 +28,7 @@ void stored_get(struct rm_server *srv, const struct rm_request *req, const char 
     struct api_error err;
     struct stored st;
     long after = -1;
+    int rc;
     int streamed = stream && (strcmp(stream, "true") == 0 || strcmp(stream, "1") == 0);
 
     /* include[] / include and include_obfuscation are accepted and ignored:
@@ -34,8 +39,8 @@ void stored_get(struct rm_server *srv, const struct rm_request *req, const char 
         reply_error(out, &err);
         return;
     }
-    if (store_get(srv->store, id, streamed ? STORED_RESPONSE | STORED_EVENTS : 0, &st) != 0) {
-        not_found(out, id);
+    if ((rc = store_get(srv->store, id, streamed ? STORED_RESPONSE | STORED_EVENTS : 0, &st))) {
+        not_found(out, id, rc);
         return;
     }
     if (streamed) {
@@ -59,9 +64,11 @@ void stored_get(struct rm_server *srv, const struct rm_request *req, const char 
 void stored_delete(struct rm_server *srv, const struct rm_request *req, const char *id,
                    struct rm_reply *out)
 {
+    int rc;
+
     (void)req;
-    if (store_delete(srv->store, id) != 0) {
-        not_found(out, id);
+    if ((rc = store_delete(srv->store, id)) != 0) {
+        not_found(out, id, rc);
         return;
     }
     reply_json(out, 200, json_pack("{s:s, s:s, s:b}", "id", id, "object", RM_OBJ_RESPONSE_DELETED,
@@ -85,11 +92,12 @@ void stored_input_items(struct rm_server *srv, const struct rm_request *req, con
                         struct rm_reply *out)
 {
     struct stored st;
+    int rc;
 
     if (request_check_list_query(req, out) != 0)
         return;
-    if (store_get(srv->store, id, STORED_INPUT, &st) != 0) {
-        not_found(out, id);
+    if ((rc = store_get(srv->store, id, STORED_INPUT, &st)) != 0) {
+        not_found(out, id, rc);
         return;
     }
     reply_list(out, req, st.input_items);

@@ -1,4 +1,5 @@
-/* journal: a bounded ring of the requests received (see journal.h). */
+/* journal: a bounded ring of the requests received (see journal.h); or,
+ * shared, the cluster's journal in Redis, one Lua script per change. */
 #include "journal.h"
 
 #include <pthread.h>
@@ -7,6 +8,10 @@
 #include <string.h>
 
 #include "json_util.h"
+#include "limits.h"
+#include "redis_link.h"
+
+#define NUM_LEN 24 /* a decimal 64-bit number and its NUL */
 
 struct journal {
     pthread_mutex_t lock;
@@ -14,7 +19,151 @@ struct journal {
     size_t *sizes;         /* bytes of each slot */
     size_t cap, head, n;
     size_t bytes, max_bytes;
+    struct redis_link *shared; /* NULL: the ring above */
+    json_t *pending;       /* shared: the entries of streams not ended yet */
 };
+
+/* ---- Shared: the scripts (ARGV[1] the prefix) ------------------------------ */
+
+#define SHARED_KEYS                                                                               \
+    "local p = ARGV[1]\n"                                                                         \
+    "local list, hash, total = p .. 'j:ids', p .. 'j:e', p .. 'j:total'\n"                      \
+    "local sizes = p .. 'j:b'\n"
+
+/* ARGV: id, entry, its bytes, max entries, max bytes, TTL. The newest
+ * entry is always kept, even alone over the byte limit. */
+static const char ADD[] = SHARED_KEYS
+    "redis.call('RPUSH', list, ARGV[2])\n"
+    "redis.call('HSET', hash, ARGV[2], ARGV[3])\n"
+    "redis.call('HSET', sizes, ARGV[2], ARGV[4])\n"
+    "local t = redis.call('INCRBY', total, ARGV[4])\n"
+    "local n = redis.call('LLEN', list)\n"
+    "local max, maxb = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    "while n > 1 and (n > max or (maxb > 0 and t > maxb)) do\n"
+    "  local o = redis.call('LPOP', list)\n"
+    "  t = redis.call('DECRBY', total, redis.call('HGET', sizes, o) or 0)\n"
+    "  redis.call('HDEL', hash, o)\n"
+    "  redis.call('HDEL', sizes, o)\n"
+    "  n = n - 1\n"
+    "end\n"
+    "for _, k in ipairs({list, hash, sizes, total}) do redis.call('EXPIRE', k, ARGV[7]) end\n"
+    "return n\n";
+
+/* ARGV: id, the finished entry (it counts what it counted). */
+static const char FINISH[] = SHARED_KEYS
+    "if redis.call('HEXISTS', hash, ARGV[2]) == 0 then return 0 end\n"
+    "redis.call('HSET', hash, ARGV[2], ARGV[3])\n"
+    "return 1\n";
+
+/* Every entry, oldest first. */
+static const char ALL[] = SHARED_KEYS
+    "local out = {}\n"
+    "for _, id in ipairs(redis.call('LRANGE', list, 0, -1)) do\n"
+    "  local e = redis.call('HGET', hash, id)\n"
+    "  if e then out[#out + 1] = e end\n"
+    "end\n"
+    "return out\n";
+
+static const char TOTALS[] = SHARED_KEYS
+    "return {redis.call('LLEN', list), tonumber(redis.call('GET', total) or '0')}\n";
+
+/* Keep 'entry' in Redis; returns it when the caller may finish it later. */
+static json_t *shared_add(struct journal *j, json_t *entry, size_t bytes)
+{
+    char *text = json_util_dumps(entry), b[NUM_LEN], max[NUM_LEN], maxb[NUM_LEN], ttl[NUM_LEN];
+    const char *id = json_util_str(entry, "id");
+    const char *argv[6] = {id, text, b, max, maxb, ttl};
+    struct redisReply *r = NULL;
+    json_t *kept = NULL;
+
+    snprintf(b, sizeof(b), "%zu", bytes);
+    snprintf(max, sizeof(max), "%zu", j->cap);
+    snprintf(maxb, sizeof(maxb), "%zu", j->max_bytes);
+    snprintf(ttl, sizeof(ttl), "%d", RM_REDIS_TTL_S);
+    if (text && id)
+        r = redis_link_eval(j->shared, ADD, 6, argv, NULL);
+    free(text);
+    /* A stream's entry is finished when it ends: kept here until then. */
+    if (r && json_is_true(json_object_get(entry, "stream"))) {
+        pthread_mutex_lock(&j->lock);
+        if (json_array_size(j->pending) < RM_MAX_CONNECTIONS_CEILING &&
+            json_array_append(j->pending, entry) == 0)
+            kept = entry;
+        pthread_mutex_unlock(&j->lock);
+    }
+    redis_reply_free(r);
+    json_decref(entry);
+    return kept;
+}
+
+/* Take 'entry' out of the pending ones; 0 when it was there. */
+static int pending_take(struct journal *j, const json_t *entry, json_t **out)
+{
+    size_t i;
+    int rc = -1;
+
+    pthread_mutex_lock(&j->lock);
+    for (i = 0; i < json_array_size(j->pending); i++)
+        if (json_array_get(j->pending, i) == entry) {
+            *out = json_incref(json_array_get(j->pending, i));
+            json_array_remove(j->pending, i);
+            rc = 0;
+            break;
+        }
+    pthread_mutex_unlock(&j->lock);
+    return rc;
+}
+
+static void shared_finish(struct journal *j, const json_t *entry, int completed,
+                          int64_t duration_ms)
+{
+    json_t *e = NULL, *copy;
+    char *text = NULL;
+
+    if (pending_take(j, entry, &e) != 0)
+        return;
+    if ((copy = json_copy(e))) {
+        json_object_set_new(copy, "stream_completed", json_boolean(completed));
+        json_object_set_new(copy, "duration_ms", json_integer(duration_ms));
+        text = json_util_dumps(copy);
+    }
+    if (text) {
+        const char *argv[2] = {json_util_str(copy, "id"), text};
+        redis_reply_free(redis_link_eval(j->shared, FINISH, 2, argv, NULL));
+    }
+    free(text);
+    json_decref(copy);
+    json_decref(e);
+}
+
+/* The cluster's entries, oldest first (new array), NULL when unreachable. */
+static json_t *shared_all(struct journal *j)
+{
+    struct redisReply *r = redis_link_eval(j->shared, ALL, 0, NULL, NULL);
+    json_t *all = r ? json_array() : NULL;
+    size_t i, len;
+
+    for (i = 0; all && i < redis_reply_count(r); i++) {
+        const char *s = redis_reply_str(redis_reply_elem(r, i), &len);
+        json_t *e = s ? json_loadb(s, len, 0, NULL) : NULL;
+        if (e)
+            json_array_append_new(all, e);
+    }
+    redis_reply_free(r);
+    return all;
+}
+
+/* The cluster's entry count ('which' 0) or bytes (1); 0 when unreachable. */
+static size_t shared_total(struct journal *j, size_t which)
+{
+    struct redisReply *r = redis_link_eval(j->shared, TOTALS, 0, NULL, NULL);
+    size_t v = (size_t)redis_reply_int(redis_reply_elem(r, which));
+
+    redis_reply_free(r);
+    return v;
+}
+
+/* ---- Both ------------------------------------------------------------------ */
 
 struct journal *journal_new(unsigned max_entries, size_t max_bytes)
 {
@@ -31,6 +180,16 @@ struct journal *journal_new(unsigned max_entries, size_t max_bytes)
     }
     pthread_mutex_init(&j->lock, NULL);
     return j;
+}
+
+int journal_share(struct journal *j, struct redis_link *link)
+{
+    if (!j->cap)
+        return 0; /* nothing is kept, nor shared */
+    if (!(j->pending = json_array()))
+        return -1;
+    j->shared = link;
+    return 0;
 }
 
 /* Forget the oldest entry. Caller holds the lock. Returns it (to release
@@ -55,6 +214,8 @@ json_t *journal_add(struct journal *j, json_t *entry, size_t bytes)
         json_decref(entry);
         return NULL;
     }
+    if (j->shared)
+        return shared_add(j, entry, bytes);
     pthread_mutex_lock(&j->lock);
     /* The newest entry is always kept, even alone over the byte limit. */
     while (j->n && (j->n == j->cap || (j->max_bytes && j->bytes + bytes > j->max_bytes))) {
@@ -81,6 +242,10 @@ void journal_finish(struct journal *j, const json_t *entry, int completed, int64
 
     if (!j->cap)
         return;
+    if (j->shared) {
+        shared_finish(j, entry, completed, duration_ms);
+        return;
+    }
     pthread_mutex_lock(&j->lock);
     for (i = j->n; i > 0; i--) { /* newest first: it is usually recent */
         size_t at = (j->head + i - 1) % j->cap;
@@ -100,18 +265,23 @@ void journal_finish(struct journal *j, const json_t *entry, int completed, int64
     json_decref(old);
 }
 
-void journal_clear(struct journal *j)
+int journal_clear(struct journal *j)
 {
+    if (j->shared)
+        return redis_link_delete_prefix(j->shared, "j:");
     pthread_mutex_lock(&j->lock);
     while (j->n)
         json_decref(drop_oldest(j));
     pthread_mutex_unlock(&j->lock);
+    return 0;
 }
 
 void journal_free(struct journal *j)
 {
     if (!j)
         return;
+    j->shared = NULL; /* the cluster's entries outlive this process */
+    json_decref(j->pending);
     if (j->ring) {
         journal_clear(j);
         pthread_mutex_destroy(&j->lock);
@@ -125,6 +295,8 @@ size_t journal_count(struct journal *j)
 {
     size_t n;
 
+    if (j->shared)
+        return shared_total(j, 0);
     pthread_mutex_lock(&j->lock);
     n = j->n;
     pthread_mutex_unlock(&j->lock);
@@ -135,6 +307,8 @@ size_t journal_bytes(struct journal *j)
 {
     size_t n;
 
+    if (j->shared)
+        return shared_total(j, 1);
     pthread_mutex_lock(&j->lock);
     n = j->bytes;
     pthread_mutex_unlock(&j->lock);
@@ -198,13 +372,19 @@ static int keeps(const struct journal_filter *f, const json_t *e)
 json_t *journal_query(struct journal *j, const struct journal_filter *f, size_t limit,
                       size_t *count)
 {
-    json_t *all = json_array(), *out;
+    json_t *all, *out;
     size_t i, n;
 
-    pthread_mutex_lock(&j->lock);
-    for (i = 0; i < j->n; i++)
-        json_array_append(all, j->ring[(j->head + i) % j->cap]);
-    pthread_mutex_unlock(&j->lock);
+    if (j->shared) {
+        if (!(all = shared_all(j)))
+            return NULL;
+    } else {
+        all = json_array();
+        pthread_mutex_lock(&j->lock);
+        for (i = 0; i < j->n; i++)
+            json_array_append(all, j->ring[(j->head + i) % j->cap]);
+        pthread_mutex_unlock(&j->lock);
+    }
     /* Filtering may parse bodies: outside the lock. */
     out = json_array();
     for (i = 0; i < json_array_size(all); i++)

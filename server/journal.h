@@ -7,7 +7,16 @@
  *   "body_truncated","fixture","scenario","state","status","duration_ms",
  *   "stream","stream_completed"}
  * Entries are immutable once added; a query gets its own array of
- * references. One mutex guards the ring. */
+ * references. One mutex guards the ring.
+ *
+ * Shared (journal_share, --state): the cluster's journal, in Redis:
+ * RM_REDIS_PREFIX "j:ids" (a list, oldest first) and "j:e" (id -> the
+ * entry's compact JSON), bounded by the same --journal and --journal-bytes
+ * for the cluster (each entry counting what journal_add was told), trimmed
+ * in the same script that adds. Every replica's requests are seen by a query on any
+ * one. Adding is best effort (a request is not refused because its journal
+ * entry could not be kept); a query fails (NULL) when Redis cannot be
+ * reached. */
 #ifndef RM_JOURNAL_H
 #define RM_JOURNAL_H
 
@@ -16,6 +25,7 @@
 #include <stdint.h>
 
 struct journal;
+struct redis_link;
 
 /* What a query keeps (NULL/negative members: any). */
 struct journal_filter {
@@ -34,6 +44,10 @@ struct journal_filter {
  * NULL on OOM. */
 struct journal *journal_new(unsigned max_entries, size_t max_bytes);
 
+/* Keep the entries in the Redis of 'link' (borrowed) from now on. Returns
+ * 0, or -1 on OOM. */
+int journal_share(struct journal *j, struct redis_link *link);
+
 void journal_free(struct journal *j);
 
 /* Keep 'entry' (stolen), which counts 'bytes' against the byte limit.
@@ -47,11 +61,13 @@ json_t *journal_add(struct journal *j, json_t *entry, size_t bytes);
  * happens when the entry is gone already. */
 void journal_finish(struct journal *j, const json_t *entry, int completed, int64_t duration_ms);
 
-void journal_clear(struct journal *j);
+/* Forget every entry (the cluster's when shared). Returns 0, or -1 when
+ * Redis cannot be reached. */
+int journal_clear(struct journal *j);
 
 /* The entries 'f' keeps (NULL: all), oldest first, at most 'limit' (0: all)
  * of the newest; '*count' (may be NULL) gets how many matched in all. New
- * array. */
+ * array; NULL when shared and Redis cannot be reached. */
 json_t *journal_query(struct journal *j, const struct journal_filter *f, size_t limit,
                       size_t *count);
 

@@ -231,7 +231,9 @@ json_t *lifecycle_cancel(struct rm_server *srv, const char *id, struct api_error
         int64_t e;
         int rc;
 
-        if (store_get(srv->store, id, STORED_RESPONSE, &st) != 0) {
+        if ((rc = store_get(srv->store, id, STORED_RESPONSE, &st)) != 0) {
+            if (rc == STORE_UNAVAILABLE)
+                return api_error_state_unavailable(err), NULL;
             api_error_not_found(err, NULL, "No response found with id '%.200s'.", id);
             return NULL;
         }
@@ -260,6 +262,10 @@ json_t *lifecycle_cancel(struct rm_server *srv, const char *id, struct api_error
         if (rc == 0)
             return cancelled;
         json_decref(cancelled);
+        if (rc == STORE_UNAVAILABLE) {
+            api_error_state_unavailable(err);
+            return NULL;
+        }
         if (rc == -1) {
             api_error_not_found(err, NULL, "No response found with id '%.200s'.", id);
             return NULL;
@@ -321,10 +327,14 @@ static int gather_context(struct rm_server *srv, struct store *session, const js
          * input; instructions are not part of it. */
         struct stored prev;
         json_t *view;
-        int rc = 0;
+        int rc = store_get(srv->store, lc->prev_id, STORED_RESPONSE, &prev);
 
-        if (store_get(srv->store, lc->prev_id, STORED_RESPONSE, &prev) != 0 &&
-            (!session || store_get(session, lc->prev_id, STORED_RESPONSE, &prev) != 0))
+        if (rc != 0 && rc != STORE_UNAVAILABLE && session &&
+            store_get(session, lc->prev_id, STORED_RESPONSE, &prev) == 0)
+            rc = 0; /* store:false on this WebSocket connection */
+        if (rc == STORE_UNAVAILABLE)
+            return api_error_state_unavailable(err);
+        if (rc != 0)
             return api_error_invalid(err, RM_ERRCODE_PREVIOUS_NOT_FOUND, "previous_response_id",
                                      "Previous response with id '%.200s' not found.",
                                      lc->prev_id);
@@ -424,10 +434,11 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
                          struct event_list *events, struct api_error *err)
 {
     struct stored entry;
+    int rc;
 
     if (lc->conversation[0]) {
         json_t *add = json_copy((json_t *)items);
-        int rc = add ? json_array_extend(add, json_object_get(final, "output")) : -3;
+        rc = add ? json_array_extend(add, json_object_get(final, "output")) : -3;
 
         if (rc == 0)
             rc = conversation_append(srv->conversations, lc->conversation, add, 1);
@@ -460,7 +471,10 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     entry.start_ms = lc->start_ms;
     entry.duration_ms = lifecycle_background_ms(fx);
     /* store:false on a WebSocket connection: kept by the connection only */
-    if (store_put(lc->store ? srv->store : lc->session, &entry, final_json, final_len) != 0)
+    rc = store_put(lc->store ? srv->store : lc->session, &entry, final_json, final_len);
+    if (rc == STORE_UNAVAILABLE)
+        return api_error_state_unavailable(err);
+    if (rc != 0)
         return api_error_oom(err);
     return 0;
 }

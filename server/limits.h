@@ -18,6 +18,13 @@
 #define RM_TEMPLATE_IDS 64                      /* distinct ids in one */
 #define RM_STORE_NODE_OVERHEAD 24               /* per entry beyond its allocation: the
                                                  * allocator's chunk header, a bucket slot */
+#define RM_MAX_STATE_URL 255                    /* bytes of a --state URL */
+#define RM_REDIS_CONNECTIONS 8                  /* Redis connections of one process (a pool) */
+#define RM_REDIS_CONNECT_MS 500                 /* connecting to Redis, at most */
+#define RM_REDIS_TIMEOUT_MS 1000                /* one Redis command, at most */
+#define RM_REDIS_RETRY_MS 200                   /* a lost connection is retried this often */
+#define RM_REDIS_TTL_S (24 * 3600)              /* every key respmock writes expires after */
+#define RM_REDIS_PREFIX "respmock:"             /* every key respmock writes starts with */
 #define RM_DEFAULT_BACKGROUND_MS 2000u          /* background schedule when a fixture sets none */
 #define RM_DEFAULT_JOURNAL 1000                 /* requests kept by the journal, --journal */
 #define RM_DEFAULT_JOURNAL_BYTES (64u * 1024 * 1024) /* their size, --journal-bytes */

@@ -31,9 +31,8 @@ enum opt_id {
     OPT_HOST, OPT_PORT, OPT_FIXTURES, OPT_THREADS, OPT_LOG_LEVEL, OPT_API_KEY, OPT_API_KEY_FILE,
     OPT_MAX_BODY, OPT_MAX_STORED, OPT_MAX_STORED_BYTES, OPT_MAX_CONVERSATIONS,
     OPT_MAX_CONVERSATION_BYTES, OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_SPEED, OPT_JOURNAL,
-    OPT_JOURNAL_BYTES, OPT_STRICT, OPT_WATCH, OPT_ADMIN_TOKEN, OPT_FLAVOR, OPT_ACCEPT_UNKNOWN,
-    OPT_NO_WEBSOCKET,
-    OPT_RECORD_FROM, OPT_RECORD_MODE, OPT_REDACT,
+    OPT_JOURNAL_BYTES, OPT_STATE, OPT_STRICT, OPT_WATCH, OPT_ADMIN_TOKEN, OPT_FLAVOR,
+    OPT_ACCEPT_UNKNOWN, OPT_NO_WEBSOCKET, OPT_RECORD_FROM, OPT_RECORD_MODE, OPT_REDACT,
     OPT_DAEMON, OPT_PID_FILE, OPT_READY_FILE, OPT_LOG_FILE, OPT_CHECK, OPT_VERSION, OPT_HELP,
     OPT_COUNT
 };
@@ -77,6 +76,8 @@ static const struct opt_def {
                      "requests the journal keeps (default 1000; 0 = none)"},
     [OPT_JOURNAL_BYTES] = {"--journal-bytes", "RESPMOCK_JOURNAL_BYTES", "B",
                            "their size in all, oldest dropped first"},
+    [OPT_STATE] = {"--state", "RESPMOCK_STATE", "URL",
+                   "share state with replicas in Redis: redis://HOST:PORT[/DB]"},
     [OPT_STRICT] = {"--strict", "RESPMOCK_STRICT", NULL,
                     "no catch-all fixture: an unmatched request gets 404"},
     [OPT_WATCH] = {"--watch", "RESPMOCK_WATCH", NULL,
@@ -359,6 +360,11 @@ static int apply(struct cli *c, enum opt_id id, const char *val, const char *src
         if (parse_ulong(val, (unsigned long)SIZE_MAX / 2, &v))
             break;
         o->journal_bytes = v;
+        return 0;
+    case OPT_STATE:
+        if (strncmp(val, "redis://", 8) != 0 || strlen(val) > RM_MAX_STATE_URL)
+            break;
+        o->state = val;
         return 0;
     case OPT_ADMIN_TOKEN:
         if (!*val) {

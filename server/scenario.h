@@ -6,7 +6,14 @@
  * tests running in parallel do not step each other's sequences; requests
  * without it share the default scenario "". At most RM_MAX_SCENARIOS are
  * kept (the oldest is forgotten first). One mutex guards the table; it is
- * taken only for fixtures that use these keys. */
+ * taken only for fixtures that use these keys.
+ *
+ * Shared (scenarios_share, --state): the table lives in Redis instead,
+ * RM_REDIS_PREFIX "sc:KEY" a hash {state, "u:NAME": count} and "scx:idx"
+ * the bounded index (RM_MAX_SCENARIOS for the cluster); every change is one
+ * Lua script, so a sequence steps exactly once per request across all
+ * replicas. Calls then fail with -2 (or NULL) when Redis cannot be
+ * reached. */
 #ifndef RM_SCENARIO_H
 #define RM_SCENARIO_H
 
@@ -14,33 +21,39 @@
 #include <stddef.h>
 
 struct scenarios;
+struct redis_link;
 
 /* An empty table. NULL on OOM. */
 struct scenarios *scenarios_new(void);
 
+/* Keep the table in the Redis of 'link' (borrowed) from now on. */
+void scenarios_share(struct scenarios *sc, struct redis_link *link);
+
 /* Free it. Accepts NULL. */
 void scenarios_free(struct scenarios *sc);
 
-/* Forget every scenario (counts and states). */
-void scenarios_clear(struct scenarios *sc);
+/* Forget every scenario (counts and states). Returns 0 or -2. */
+int scenarios_clear(struct scenarios *sc);
 
 /* The state of scenario 'key' into 'out' ('n' bytes): RM_SCENARIO_START
- * until a fixture moves it. */
-void scenarios_state(struct scenarios *sc, const char *key, char *out, size_t n);
+ * until a fixture moves it. Returns 0 or -2. */
+int scenarios_state(struct scenarios *sc, const char *key, char *out, size_t n);
 
-/* Move scenario 'key' to 'state'. */
-void scenarios_set_state(struct scenarios *sc, const char *key, const char *state);
+/* Move scenario 'key' to 'state'. Returns 0 or -2. */
+int scenarios_set_state(struct scenarios *sc, const char *key, const char *state);
 
-/* How often fixture 'name' answered in scenario 'key'. */
-unsigned long scenarios_uses(struct scenarios *sc, const char *key, const char *name);
+/* How often fixture 'name' answered in scenario 'key', or -2. */
+long scenarios_uses(struct scenarios *sc, const char *key, const char *name);
 
 /* Count one more answer of 'name' in 'key', unless it already answered
  * 'limit' times (0: no limit). Returns the count before this answer (the
- * step of a sequence), or -1 when the limit was reached. Two racing calls
- * always get different counts. */
+ * step of a sequence), -1 when the limit was reached, -2 when shared and
+ * Redis cannot be reached. Two racing calls (of any replicas) always get
+ * different counts. */
 long scenarios_take(struct scenarios *sc, const char *key, const char *name, unsigned long limit);
 
-/* Everything, as {"KEY":{"state":S,"uses":{"NAME":N}}} (new reference). */
+/* Everything, as {"KEY":{"state":S,"uses":{"NAME":N}}} (new reference;
+ * NULL when shared and Redis cannot be reached, or on OOM). */
 json_t *scenarios_json(struct scenarios *sc);
 
 #endif

@@ -12,6 +12,7 @@
 #include "contract.h"
 #include "conversation.h"
 #include "journal.h"
+#include "redis_link.h"
 #include "scenario.h"
 #include "store.h"
 
@@ -52,10 +53,25 @@ static struct rm_server *server_alloc(const struct rm_config *cfg, struct mock_e
     return srv;
 }
 
+/* The shared state's Redis lost, back, or refusing a command. */
+static void state_log(void *user, int up, const char *what)
+{
+    const struct rm_server *srv = user;
+
+    if (up > 0)
+        server_log(srv, LOG_WARN, "shared state: Redis is back (%s)", what);
+    else if (up == 0)
+        server_log(srv, LOG_ERROR, "shared state: Redis cannot be reached (%s); requests that "
+                                   "need state answer 503 until it is back", what);
+    else
+        server_log(srv, LOG_ERROR, "shared state: Redis refused a command: %s", what);
+}
+
 /* The stores, once the fixtures are in; frees 'srv' and returns NULL on failure. */
 static struct rm_server *server_finish(struct rm_server *srv, struct mock_error *err)
 {
     const struct rm_config *cfg = &srv->cfg;
+    char why[RM_MAX_STATE_URL + 256];
 
     srv->store = store_new(cfg->max_stored, cfg->max_stored_bytes);
     srv->conversations = conversation_store_new(cfg->max_conversations, RM_MAX_CONVERSATION_ITEMS,
@@ -66,6 +82,20 @@ static struct rm_server *server_finish(struct rm_server *srv, struct mock_error 
         mock_error_set(err, NULL, 0, 0, "out of memory");
         server_free(srv);
         return NULL;
+    }
+    if (cfg->state_url) {
+        if (!(srv->state = redis_link_new(cfg->state_url, state_log, srv, why, sizeof(why)))) {
+            mock_error_set(err, NULL, 0, 0, "%s", why);
+            server_free(srv);
+            return NULL;
+        }
+        store_share(srv->store, srv->state);
+        scenarios_share(srv->scenarios, srv->state);
+        if (journal_share(srv->journal, srv->state) != 0) {
+            mock_error_set(err, NULL, 0, 0, "out of memory");
+            server_free(srv);
+            return NULL;
+        }
     }
     return srv;
 }
@@ -116,6 +146,7 @@ void server_free(struct rm_server *srv)
     conversation_store_free(srv->conversations);
     scenarios_free(srv->scenarios);
     journal_free(srv->journal);
+    redis_link_free(srv->state);
     free(srv);
 }
 

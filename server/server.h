@@ -20,6 +20,7 @@ struct journal;
 struct rm_timer;
 struct ws_hub;
 struct recorder;
+struct redis_link;
 struct MHD_Daemon;
 struct http_conns;
 
@@ -52,6 +53,8 @@ struct rm_config {
     unsigned idle_timeout_s;   /* --idle-timeout: an idle connection is closed after it */
     unsigned max_conversations; /* --max-conversations: kept, oldest evicted */
     size_t max_conversation_bytes; /* --max-conversation-bytes: their size in all (0 = none) */
+    const char *state_url;     /* --state redis://HOST:PORT[/DB]: state shared by replicas
+                                * (NULL: this process's memory) */
 };
 
 struct rm_server {
@@ -65,6 +68,7 @@ struct rm_server {
     struct ws_hub *ws;           /* WebSocket connections (their I/O thread) */
     atomic_uint ws_open;         /* WebSocket connections open (RM_MAX_WS_CONNECTIONS) */
     struct recorder *recorder;   /* record mode: forwards to cfg.record_from (http.c starts it) */
+    struct redis_link *state;    /* the shared state's Redis (NULL without --state) */
     struct MHD_Daemon *daemon;
     struct http_conns *conns;    /* the open connections (http.c) */
     int bound_port;

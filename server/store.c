@@ -10,18 +10,25 @@
  * count: locks are held only for pointer and counter work; JSON is never
  * rendered, parsed or freed while a shard lock is held, and evicting an
  * entry is one free(). Lock order: evict_lock, then one shard lock at a
- * time. */
+ * time.
+ *
+ * With a shared backend (store_share) the same nodes travel as bytes: an
+ * entry's bytes in Redis are its node from 'meta' on (store_redis.c keeps
+ * them), read back into a node of its own for each get. */
 #include "store.h"
 
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "json_util.h"
 #include "limits.h"
+#include "store_redis.h"
 
 /* One entry: its scalars, then in 'data' the id (NUL-terminated), the
  * Response JSON, the input items JSON and the packed events. */
@@ -56,7 +63,13 @@ struct store {
     atomic_uint_fast64_t seq;  /* next put number */
     atomic_uint_fast64_t version; /* next entry version */
     pthread_mutex_t evict_lock;
+    struct redis_link *shared; /* NULL: this process's memory only */
 };
+
+_Static_assert(STORE_UNAVAILABLE == STORE_REDIS_UNAVAILABLE, "one code for Redis unreachable");
+
+/* Where the bytes a node shares begin. */
+#define NODE_WIRE offsetof(struct store_node, meta)
 
 #define STORE_INITIAL_BUCKETS 16
 
@@ -114,6 +127,68 @@ static const char *node_input(const struct store_node *n)
 static const char *node_events(const struct store_node *n)
 {
     return node_input(n) + n->input_len;
+}
+
+static size_t node_data_len(const struct store_node *n)
+{
+    return n->id_len + 1 + n->response_len + n->input_len + n->events_len;
+}
+
+/* Milliseconds of a clock. */
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A background schedule's start on the wall clock (shared between hosts)
+ * from the monotonic one, and back. */
+static int64_t start_to_wall(int64_t mono)
+{
+    return mono ? mono - clock_ms(CLOCK_MONOTONIC) + clock_ms(CLOCK_REALTIME) : 0;
+}
+
+static int64_t start_from_wall(int64_t wall)
+{
+    return wall ? wall - clock_ms(CLOCK_REALTIME) + clock_ms(CLOCK_MONOTONIC) : 0;
+}
+
+/* A node from the bytes a shared backend kept (a node's from NODE_WIRE
+ * on), version 'version'. NULL when they are not a node's or on OOM. */
+static struct store_node *node_from_wire(const char *wire, size_t len, uint64_t version)
+{
+    struct store_node *n;
+
+    if (len < sizeof(*n) - NODE_WIRE || !(n = malloc(NODE_WIRE + len)))
+        return NULL;
+    memset(n, 0, NODE_WIRE);
+    memcpy((char *)n + NODE_WIRE, wire, len);
+    if (sizeof(*n) - NODE_WIRE + node_data_len(n) != len) {
+        free(n);
+        return NULL;
+    }
+    atomic_init(&n->refs, 1);
+    n->meta.version = version;
+    n->meta.start_ms = start_from_wall(n->meta.start_ms);
+    n->meta.bytes = n->bytes;
+    n->hash = hash_id(n->data);
+    return n;
+}
+
+/* Share node 'n' (its start on the wall clock meanwhile). */
+static int node_share_put(struct store *st, struct store_node *n)
+{
+    uint64_t version;
+    int rc;
+
+    n->meta.start_ms = start_to_wall(n->meta.start_ms);
+    rc = store_redis_put(st->shared, n->data, (const char *)n + NODE_WIRE,
+                         sizeof(*n) - NODE_WIRE + node_data_len(n), n->bytes, st->max,
+                         st->max_bytes, &version);
+    n->meta.start_ms = start_from_wall(n->meta.start_ms);
+    return rc;
 }
 
 /* A node for 'id' holding copies of the three byte runs, its 'bytes' set
@@ -177,6 +252,11 @@ struct store *store_new(unsigned max_entries, size_t max_bytes)
     }
     pthread_mutex_init(&st->evict_lock, NULL);
     return st;
+}
+
+void store_share(struct store *st, struct redis_link *link)
+{
+    st->shared = link;
 }
 
 /* ---- Shard internals (caller holds the shard lock) ------------------- */
@@ -370,6 +450,11 @@ int store_put(struct store *st, struct stored *entry, const char *json, size_t l
     stored_release(entry);
     if (!n)
         return -1;
+    if (st->shared) {
+        int rc = node_share_put(st, n);
+        free(n);
+        return rc;
+    }
     n->hash = hash_id(n->data);
     n->meta.version = atomic_fetch_add(&st->version, 1);
     old = link_new(st, n);
@@ -404,6 +489,23 @@ int stored_parse_response(struct stored *s)
     return s->response || !s->node ? 0 : stored_parse(s, STORED_RESPONSE);
 }
 
+/* The node of 'id' from the shared backend, with a reference for the
+ * caller, into '*out'. Returns 0, -1 or STORE_UNAVAILABLE. */
+static int shared_find(struct store *st, const char *id, struct store_node **out)
+{
+    char *wire;
+    size_t len;
+    uint64_t version;
+    int rc = store_redis_get(st->shared, id, &wire, &len, &version);
+
+    *out = NULL;
+    if (rc != 0)
+        return rc;
+    *out = node_from_wire(wire, len, version);
+    free(wire);
+    return *out ? 0 : -1;
+}
+
 int store_get(struct store *st, const char *id, unsigned want, struct stored *out)
 {
     uint64_t h = hash_id(id);
@@ -411,11 +513,17 @@ int store_get(struct store *st, const char *id, unsigned want, struct stored *ou
     struct store_node *n;
 
     memset(out, 0, sizeof(*out));
-    pthread_mutex_lock(&sh->lock);
-    n = shard_find(sh, id, h);
-    if (n)
-        atomic_fetch_add(&n->refs, 1);
-    pthread_mutex_unlock(&sh->lock);
+    if (st->shared) {
+        int rc = shared_find(st, id, &n);
+        if (rc != 0)
+            return rc;
+    } else {
+        pthread_mutex_lock(&sh->lock);
+        n = shard_find(sh, id, h);
+        if (n)
+            atomic_fetch_add(&n->refs, 1);
+        pthread_mutex_unlock(&sh->lock);
+    }
     if (!n)
         return -1;
     *out = n->meta;
@@ -441,11 +549,12 @@ int store_settle(struct store *st, const char *id, uint64_t expect, json_t *resp
     int rc = -1;
 
     buf_init(&packed, RM_MAX_STORED_EVENT_BYTES);
-    if (store_get(st, id, 0, &cur) != 0) {
+    if ((rc = store_get(st, id, 0, &cur)) != 0) {
         json_decref(response);
         event_list_unref(events);
-        return -1;
+        return rc;
     }
+    rc = -1;
     if (cur.version != expect) {
         rc = -2;
         goto out;
@@ -462,6 +571,12 @@ int store_settle(struct store *st, const char *id, uint64_t expect, json_t *resp
                  packed.data, packed.len);
     if (!n)
         goto out;
+    if (st->shared) {
+        n->meta.start_ms = start_to_wall(n->meta.start_ms);
+        rc = store_redis_settle(st->shared, id, expect, (const char *)n + NODE_WIRE,
+                                sizeof(*n) - NODE_WIRE + node_data_len(n), n->bytes);
+        goto out;
+    }
     n->hash = h;
     pthread_mutex_lock(&sh->lock);
     old = shard_find(sh, id, h);
@@ -496,14 +611,13 @@ int store_settle(struct store *st, const char *id, uint64_t expect, json_t *resp
 out:
     if (rc == 0)
         node_unref(old); /* the shard's reference to the replaced node */
-    else
-        free(n);
+    free(n);
     free(json);
     buf_release(&packed);
     stored_release(&cur);
     json_decref(response);
     event_list_unref(events);
-    if (rc == 0)
+    if (rc == 0 && !st->shared)
         evict_to_fit(st);
     return rc;
 }
@@ -514,6 +628,8 @@ int store_delete(struct store *st, const char *id)
     struct store_shard *sh = shard_of(st, h);
     struct store_node *n;
 
+    if (st->shared)
+        return store_redis_delete(st->shared, id);
     pthread_mutex_lock(&sh->lock);
     n = shard_find(sh, id, h);
     if (n) {
@@ -526,10 +642,12 @@ int store_delete(struct store *st, const char *id)
     return n ? 0 : -1;
 }
 
-void store_clear(struct store *st)
+int store_clear(struct store *st)
 {
     unsigned i;
 
+    if (st->shared)
+        return store_redis_clear(st->shared);
     for (i = 0; i < RM_STORE_SHARDS; i++) {
         struct store_shard *sh = &st->shards[i];
         struct store_node *all;
@@ -547,6 +665,7 @@ void store_clear(struct store *st)
         pthread_mutex_unlock(&sh->lock);
         node_free(all); /* the age list links them all */
     }
+    return 0;
 }
 
 void store_free(struct store *st)
@@ -555,6 +674,7 @@ void store_free(struct store *st)
 
     if (!st)
         return;
+    st->shared = NULL; /* the cluster's entries outlive this process */
     store_clear(st);
     for (i = 0; i < RM_STORE_SHARDS; i++) {
         pthread_mutex_destroy(&st->shards[i].lock);
@@ -566,11 +686,19 @@ void store_free(struct store *st)
 
 size_t store_bytes(struct store *st)
 {
+    size_t count, bytes;
+
+    if (st->shared)
+        return store_redis_totals(st->shared, &count, &bytes) == 0 ? bytes : 0;
     return atomic_load(&st->bytes);
 }
 
 size_t store_count(struct store *st)
 {
+    size_t count, bytes;
+
+    if (st->shared)
+        return store_redis_totals(st->shared, &count, &bytes) == 0 ? count : 0;
     return atomic_load(&st->count);
 }
 

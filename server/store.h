@@ -18,7 +18,12 @@
  * frees its place at once.
  *
  * A stored entry is immutable once put, except for store_settle(), which
- * swaps in a new Response (compare-and-swap on the entry's version). */
+ * swaps in a new Response (compare-and-swap on the entry's version).
+ *
+ * Shared (store_share): the same interface, the entries in Redis instead
+ * (store_redis.h), so that replicas see each other's responses; limits are
+ * then the cluster's. Every call may then also fail with STORE_UNAVAILABLE
+ * (Redis cannot be reached), which callers answer with a 503. */
 #ifndef RM_STORE_H
 #define RM_STORE_H
 
@@ -31,6 +36,10 @@
 
 struct store;
 struct store_node;
+struct redis_link;
+
+/* A shared store's Redis cannot be reached (any call but store_new/free). */
+#define STORE_UNAVAILABLE (-3)
 
 /* The text of a run of items as usage counts it: how many items, how many
  * bytes of text in how many pieces. Tallies of consecutive runs add up. */
@@ -76,7 +85,12 @@ enum {
  * The newest entry is always kept, even alone over 'max_bytes'. NULL on OOM. */
 struct store *store_new(unsigned max_entries, size_t max_bytes);
 
-/* Free the store and everything in it. Accepts NULL. */
+/* Keep the entries in the Redis of 'link' (borrowed; it must outlive the
+ * store) from now on, instead of in memory. Call before any put. */
+void store_share(struct store *st, struct redis_link *link);
+
+/* Free the store and everything in it (a shared store's entries stay in
+ * Redis). Accepts NULL. */
 void store_free(struct store *st);
 
 /* Keep 'entry' under the id in entry->response (an entry with the same id
@@ -107,10 +121,11 @@ int store_settle(struct store *st, const char *id, uint64_t expect, json_t *resp
 /* Forget 'id'. Returns 0, or -1 when unknown. */
 int store_delete(struct store *st, const char *id);
 
-/* Forget everything. */
-void store_clear(struct store *st);
+/* Forget everything (of the whole cluster when shared). Returns 0 or
+ * STORE_UNAVAILABLE. */
+int store_clear(struct store *st);
 
-/* Number of entries kept. */
+/* Number of entries kept (0 when a shared store cannot be reached). */
 size_t store_count(struct store *st);
 
 /* Sum of the 'bytes' of the entries kept. */

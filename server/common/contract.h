@@ -292,6 +292,8 @@ const char *contract_model_cache_retention(const char *model);
 #define RM_ERRCODE_SERVER "server_error"
 #define RM_ERRCODE_PREVIOUS_NOT_FOUND "previous_response_not_found"
 #define RM_ERRCODE_UPSTREAM "upstream_unavailable" /* record mode: the upstream did not answer */
+/* respmock's own: --state's Redis cannot be reached (a 503). */
+#define RM_ERRCODE_STATE_UNAVAILABLE "state_unavailable"
 
 /* True for an error.type the OpenAI API sends (the types above); a gateway
  * may send others. */

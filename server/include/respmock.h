@@ -95,6 +95,9 @@ struct respmock_options {
     unsigned max_connections;  /* open connections at most (2-65536); near it the oldest
                                 * idle one is shut down for each new one; default 1024 */
     unsigned idle_timeout_s;   /* an idle connection is closed after it (1-3600); default 30 */
+    const char *state;         /* "redis://HOST:PORT[/DB]": stored responses, scenarios and
+                                * the journal shared with other replicas in that Redis;
+                                * NULL (default): this process's memory */
 };
 
 /* The defaults, as the respmock command has them except for the port, which

@@ -38,6 +38,7 @@ struct respmock {
     char *admin_token;
     char *record_from;
     char *redact[RM_MAX_REDACT_PATTERNS + 1]; /* NULL-terminated */
+    char *state;
     char url[RM_MAX_URL];                 /* http://HOST:PORT */
     char base_url[RM_MAX_URL];            /* url + /v1 */
 };
@@ -216,6 +217,7 @@ static void free_handle(struct respmock *m)
     free(m->record_from);
     for (i = 0; m->redact[i]; i++)
         free(m->redact[i]);
+    free(m->state);
     for (i = 0; i < RM_MAX_API_KEYS; i++)
         free(m->keys[i]);
     free(m);
@@ -352,6 +354,11 @@ static int make_config(struct respmock *m, const struct respmock_options *opts,
                 goto oom;
         }
         cfg->redact = (const char *const *)m->redact;
+    }
+    if (opts->state) {
+        if (!(m->state = strdup(opts->state)))
+            goto oom;
+        cfg->state_url = m->state;
     }
     if (opts->flavor) {
         cfg->flavor = envelope_flavor_parse(opts->flavor);

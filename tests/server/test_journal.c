@@ -1,12 +1,26 @@
 /* Unit tests for server/journal.c: the ring keeps the newest entries
  * within its count and byte limits (the newest always), every filter,
- * 'limit' keeping the newest, clearing, and filter parsing. */
+ * 'limit' keeping the newest, clearing, and filter parsing; the same
+ * against the Redis backend (journal_share), a redis-server of its own. */
 #include <check.h>
 #include <jansson.h>
 #include <string.h>
 
 #include "journal.h"
+#include "server_harness.h"
 #include "test_support.h"
+
+/* An empty journal of the backend under test. */
+static struct journal *new_journal(unsigned max_entries, size_t max_bytes)
+{
+    struct journal *j = journal_new(max_entries, max_bytes);
+
+    if (j && harness_redis) {
+        ck_assert_int_eq(journal_share(j, harness_redis), 0);
+        ck_assert_int_eq(journal_clear(j), 0);
+    }
+    return j;
+}
 
 static json_t *entry(const char *id, const char *path, int status, const char *body,
                      long long time_ms)
@@ -33,7 +47,7 @@ static const char *ids(json_t *list)
 
 START_TEST(ring_limits)
 {
-    struct journal *j = journal_new(3, 1000);
+    struct journal *j = new_journal(3, 1000);
 
     journal_add(j, entry("a", "/v1/responses", 200, "{}", 1), 100);
     journal_add(j, entry("b", "/v1/responses", 200, "{}", 2), 100);
@@ -49,7 +63,7 @@ START_TEST(ring_limits)
     journal_clear(j);
     ck_assert_uint_eq(journal_count(j), 0);
     journal_free(j);
-    j = journal_new(0, 0); /* off: nothing is kept */
+    j = new_journal(0, 0); /* off: nothing is kept */
     journal_add(j, entry("a", "/v1/responses", 200, "{}", 1), 10);
     ck_assert_uint_eq(journal_count(j), 0);
     journal_free(j);
@@ -58,7 +72,7 @@ END_TEST
 
 START_TEST(filters)
 {
-    struct journal *j = journal_new(100, 0);
+    struct journal *j = new_journal(100, 0);
     struct journal_filter f;
     size_t n;
 
@@ -136,5 +150,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("journal");
 
     add_tcase(s, tcase_create("ring"), 30, NULL, NULL, ring_limits, filters, filter_parsing);
+    add_tcase(s, tcase_create("redis"), 60, harness_redis_setup, harness_redis_teardown,
+              ring_limits, filters);
     return s;
 }

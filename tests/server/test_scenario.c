@@ -1,7 +1,8 @@
 /* Unit tests for server/scenario.c: answer counts per scenario key and
  * fixture, limits, named states (started until moved), clearing, the JSON
  * view, forgetting the oldest key past RM_MAX_SCENARIOS, and racing takes
- * that each get their own count. */
+ * that each get their own count; the same tests against the Redis backend
+ * (scenarios_share) with a redis-server of the test's own ("redis"). */
 #include <check.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -9,12 +10,25 @@
 #include <string.h>
 
 #include "limits.h"
+#include "server_harness.h"
 #include "scenario.h"
 #include "test_support.h"
 
-START_TEST(counts_limits_and_states)
+/* An empty table of the backend under test. */
+static struct scenarios *new_scenarios(void)
 {
     struct scenarios *sc = scenarios_new();
+
+    if (sc && harness_redis) {
+        scenarios_share(sc, harness_redis);
+        ck_assert_int_eq(scenarios_clear(sc), 0);
+    }
+    return sc;
+}
+
+START_TEST(counts_limits_and_states)
+{
+    struct scenarios *sc = new_scenarios();
     char state[64];
     json_t *j;
 
@@ -50,7 +64,7 @@ END_TEST
 
 START_TEST(oldest_key_forgotten_when_full)
 {
-    struct scenarios *sc = scenarios_new();
+    struct scenarios *sc = new_scenarios();
     char key[32];
     int i;
 
@@ -88,7 +102,7 @@ START_TEST(racing_takes_get_distinct_counts)
     pthread_t t[TAKERS];
     int i, j;
 
-    shared = scenarios_new();
+    shared = new_scenarios();
     memset(seen, 0, sizeof(seen));
     for (i = 0; i < TAKERS; i++)
         ck_assert_int_eq(pthread_create(&t[i], NULL, taker, got[i]), 0);
@@ -111,5 +125,8 @@ Suite *make_suite(void)
 
     add_tcase(s, tcase_create("table"), 30, NULL, NULL, counts_limits_and_states,
               oldest_key_forgotten_when_full, racing_takes_get_distinct_counts);
+    add_tcase(s, tcase_create("redis"), 60, harness_redis_setup, harness_redis_teardown,
+              counts_limits_and_states, oldest_key_forgotten_when_full,
+              racing_takes_get_distinct_counts);
     return s;
 }

@@ -1,7 +1,10 @@
 /* Unit tests for server/store.c: put/get/delete, replacement, global
  * oldest-first eviction across shards, settle (compare-and-swap), clear,
  * bucket growth, references that outlive eviction, and concurrent use from
- * several threads (run under the sanitizer build too). */
+ * several threads (run under the sanitizer build too). The same tests,
+ * but those of the memory layout (bytes_round_trip, bucket growth, RSS),
+ * run again against the Redis backend (store_share) with a redis-server
+ * of the test's own ("redis" cases). */
 #include <check.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -10,8 +13,22 @@
 #include <string.h>
 
 #include "json_util.h"
+#include "server_harness.h"
 #include "store.h"
 #include "test_support.h"
+
+/* The Redis backend's cases: the server and the link (NULL: memory). */
+/* A store of the backend under test, empty. */
+static struct store *new_store(unsigned max_entries, size_t max_bytes)
+{
+    struct store *st = store_new(max_entries, max_bytes);
+
+    if (st && harness_redis) {
+        store_share(st, harness_redis);
+        ck_assert_int_eq(store_clear(st), 0);
+    }
+    return st;
+}
 
 /* An event list of one event of 'type'. */
 static struct event_list *one_event(const char *type)
@@ -58,7 +75,7 @@ static int has(struct store *st, const char *id)
 
 START_TEST(put_get_delete)
 {
-    struct store *st = store_new(10, 0);
+    struct store *st = new_store(10, 0);
     struct stored s;
 
     ck_assert_ptr_nonnull(st);
@@ -88,7 +105,7 @@ END_TEST
 
 START_TEST(put_without_id_fails)
 {
-    struct store *st = store_new(2, 0);
+    struct store *st = new_store(2, 0);
     struct stored e = make_entry("x", 1);
 
     json_object_del(e.response, "id");
@@ -101,7 +118,7 @@ END_TEST
 
 START_TEST(replace_same_id)
 {
-    struct store *st = store_new(5, 0);
+    struct store *st = new_store(5, 0);
     struct stored s;
 
     put(st, "resp_same", 1);
@@ -131,7 +148,7 @@ static size_t bytes_of(struct store *st, const char *id)
  * reports back as 'bytes'. REQ: store-bytes-real */
 START_TEST(evict_by_bytes)
 {
-    struct store *st = store_new(100, 0);
+    struct store *st = new_store(100, 0);
     struct stored e, s;
     char pad[4096];
     size_t one;
@@ -147,7 +164,7 @@ START_TEST(evict_by_bytes)
     stored_release(&s);
     store_free(st);
 
-    st = store_new(100, 3 * one + one / 2);
+    st = new_store(100, 3 * one + one / 2);
     for (i = 0; i < 4; i++) {
         char id[32];
 
@@ -183,7 +200,7 @@ END_TEST
  * only what 'want' names is parsed. */
 START_TEST(bytes_round_trip)
 {
-    struct store *st = store_new(10, 0);
+    struct store *st = new_store(10, 0);
     struct stored e = make_entry("resp_rt", 7), s;
     const char *json = "{\"id\":\"resp_rt\",\"object\":\"response\",\"x\":0.1}";
     struct event_list *l;
@@ -231,7 +248,7 @@ END_TEST
  * shard it is in, and deleted entries free their place. */
 START_TEST(evict_oldest_first)
 {
-    struct store *st = store_new(3, 0);
+    struct store *st = new_store(3, 0);
     char id[32];
     int i;
 
@@ -268,7 +285,7 @@ END_TEST
 
 START_TEST(capacity_zero_means_one)
 {
-    struct store *st = store_new(0, 0);
+    struct store *st = new_store(0, 0);
 
     put(st, "resp_1", 1);
     put(st, "resp_2", 1);
@@ -282,7 +299,7 @@ END_TEST
  * delete or clear stays valid (ASan checks this). */
 START_TEST(references_outlive_eviction)
 {
-    struct store *st = store_new(1, 0);
+    struct store *st = new_store(1, 0);
     struct stored s;
 
     put(st, "resp_old", 1);
@@ -302,7 +319,7 @@ END_TEST
 
 START_TEST(settle_compare_and_swap)
 {
-    struct store *st = store_new(4, 0);
+    struct store *st = new_store(4, 0);
     struct stored e = make_entry("resp_bg", 1), s;
     uint64_t first;
 
@@ -339,7 +356,7 @@ END_TEST
 
 START_TEST(clear_and_growth)
 {
-    struct store *st = store_new(20000, 0);
+    struct store *st = new_store(20000, 0);
     char id[32];
     int i;
 
@@ -435,7 +452,7 @@ static void *work(void *arg)
 
 START_TEST(concurrent_put_get_delete)
 {
-    struct store *st = store_new(CAPACITY, 0);
+    struct store *st = new_store(CAPACITY, 0);
     pthread_t th[WORKERS];
     struct worker w[WORKERS];
     size_t found = 0;
@@ -478,7 +495,7 @@ END_TEST
  * Skipped under the sanitizers, whose allocator makes RSS meaningless. */
 START_TEST(bytes_match_rss)
 {
-    struct store *st = store_new(100000, 0);
+    struct store *st = new_store(100000, 0);
     long before, after;
     double ratio;
     char id[64], text[1200];
@@ -530,6 +547,13 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("memory"), 120, NULL, NULL, bytes_match_rss);
 
     add_tcase(s, tcase_create("concurrency"), 120, NULL, NULL, concurrent_put_get_delete);
+
+    add_tcase(s, tcase_create("redis"), 120, harness_redis_setup, harness_redis_teardown,
+              put_get_delete, put_without_id_fails, replace_same_id, settle_compare_and_swap,
+              evict_oldest_first, evict_by_bytes, capacity_zero_means_one,
+              references_outlive_eviction);
+    add_tcase(s, tcase_create("redis_concurrency"), 120, harness_redis_setup,
+              harness_redis_teardown, concurrent_put_get_delete);
 
     return s;
 }

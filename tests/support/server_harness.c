@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "limits.h"
+#include "redis_harness.h"
+#include "redis_link.h"
 #include "render_chat.h"
 #include "render_events.h"
 #include "render_transcript.h"
@@ -423,4 +425,30 @@ const char *types_of(const struct rendered *r)
         n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? " " : "", t ? t : "?");
     }
     return out;
+}
+
+/* ---- A private Redis ------------------------------------------------------ */
+
+struct redis_link *harness_redis;
+static struct test_redis harness_redis_server;
+
+void harness_redis_setup(void)
+{
+    char err[256];
+
+    if (!test_redis_available()) {
+        fprintf(stderr, "redis-server not found (scripts/deps installs it): this case tests "
+                        "the memory backend only\n");
+        return;
+    }
+    test_redis_start(&harness_redis_server, 0);
+    harness_redis = redis_link_new(harness_redis_server.url, NULL, NULL, err, sizeof(err));
+    ck_assert_msg(harness_redis != NULL, "%s", err);
+}
+
+void harness_redis_teardown(void)
+{
+    redis_link_free(harness_redis);
+    harness_redis = NULL;
+    test_redis_kill(&harness_redis_server);
 }

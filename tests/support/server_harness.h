@@ -18,6 +18,8 @@
 
 /* A server on 'fixtures_dir' (NULL: the shipped fixtures/) with 'speed';
  * asserts it starts. Free with server_free. */
+struct redis_link;
+
 struct rm_server *harness_server(double speed, const char *fixtures_dir);
 
 /* A context with defaults and no fixtures, for rendering alone (fixed id
@@ -181,5 +183,12 @@ const char *types_of(const struct rendered *r);
     "  'stream':{'fault':{'kind':'error','after_events':4,'code':'boom','message':'Bad.'}}},"     \
     " {'name':'fx-body','response':{'output':[{'type':'message','text':'a b c'}]},"              \
     "  'stream':{'fault':{'kind':'malformed_body'}}}]"
+
+/* The Redis backend's unit tests: a redis-server of the test's own and a
+ * link to it, in harness_redis (NULL: redis-server is not there, said on
+ * stderr, and the test runs against memory). A checked fixture pair. */
+extern struct redis_link *harness_redis;
+void harness_redis_setup(void);
+void harness_redis_teardown(void);
 
 #endif
