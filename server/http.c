@@ -973,6 +973,19 @@ static void conns_free(struct http_conns *cs)
     free(cs);
 }
 
+/* Undo what http_start set up before it failed (each part may be NULL). */
+static void start_undo(struct rm_server *srv)
+{
+    ws_hub_free(srv->ws);
+    srv->ws = NULL;
+    recorder_free(srv->recorder);
+    srv->recorder = NULL;
+    timer_free(srv->timer);
+    srv->timer = NULL;
+    conns_free(srv->conns);
+    srv->conns = NULL;
+}
+
 int http_start(struct rm_server *srv, struct mock_error *err)
 {
     struct sockaddr_in a4;
@@ -1002,22 +1015,19 @@ int http_start(struct rm_server *srv, struct mock_error *err)
     srv->timer = srv->conns ? timer_new(RM_MAX_SUSPENDED, wake_connection) : NULL;
     if (!srv->timer) {
         mock_error_set(err, NULL, 0, 0, "cannot start the timer thread");
-        conns_free(srv->conns);
-        srv->conns = NULL;
+        start_undo(srv);
         return -1;
     }
     srv->ws = srv->cfg.no_websocket ? NULL : ws_hub_new(srv);
     if (!srv->cfg.no_websocket && !srv->ws) {
         mock_error_set(err, NULL, 0, 0, "cannot start the WebSocket thread");
-        timer_free(srv->timer);
-        srv->timer = NULL;
+        start_undo(srv);
         return -1;
     }
     if (srv->cfg.record_from) {
         srv->recorder = recorder_new(srv, wake_connection, err);
         if (!srv->recorder) {
-            timer_free(srv->timer);
-            srv->timer = NULL;
+            start_undo(srv);
             return -1;
         }
     }
@@ -1032,14 +1042,7 @@ int http_start(struct rm_server *srv, struct mock_error *err)
     if (!srv->daemon) {
         mock_error_set(err, NULL, 0, 0, "cannot listen on %s:%d (in use, or not allowed)",
                        srv->cfg.host, srv->cfg.port);
-        ws_hub_free(srv->ws);
-        srv->ws = NULL;
-        recorder_free(srv->recorder);
-        srv->recorder = NULL;
-        timer_free(srv->timer);
-        srv->timer = NULL;
-        conns_free(srv->conns);
-        srv->conns = NULL;
+        start_undo(srv);
         return -1;
     }
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
