@@ -6,9 +6,12 @@
  * evicted, never the one written to, one alone over it refused). The
  * same cases run again against the Redis backend (conversation_share) with
  * a redis-server of the test's own ("redis" cases); there bytes are those
- * of the JSON kept in Redis and references are never shared. */
+ * of the JSON kept in Redis and references are never shared. Threads
+ * appending to one conversation at once never take it past its item limit
+ * (the check and the append are one step: a lock, or one Lua script). */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,12 +399,72 @@ START_TEST(byte_limit_evicts_oldest_and_refuses_one_too_big)
 }
 END_TEST
 
+#define RACERS 4
+#define RACE_TRIES 30
+#define RACE_LIMIT 50 /* fewer than RACERS * RACE_TRIES: some appends must be refused */
+
+struct racer {
+    struct conversation_store *cs;
+    int n, accepted;
+};
+
+/* Append one item at a time to "conv_race" until tried RACE_TRIES times. */
+static void *race_append(void *arg)
+{
+    struct racer *r = arg;
+    char id[32];
+    int k;
+
+    for (k = 0; k < RACE_TRIES; k++) {
+        json_t *more;
+        int rc;
+
+        snprintf(id, sizeof(id), "m%d_%d", r->n, k);
+        more = json_pack("[o]", item(id));
+        rc = conversation_append(r->cs, "conv_race", more, 1);
+        json_decref(more);
+        if (rc == 0)
+            r->accepted++;
+        else if (rc != -2)
+            r->accepted = -1000; /* anything but "full" is a failure */
+    }
+    return NULL;
+}
+
+START_TEST(racing_appends_stop_at_the_item_limit)
+{
+    struct conversation_store *cs = new_cs(10, RACE_LIMIT, 0);
+    struct racer r[RACERS];
+    pthread_t th[RACERS];
+    json_t *items;
+    int i, turns, total = 0;
+
+    ck_assert_int_eq(conversation_add(cs, "conv_race", conv_object("conv_race"), json_array()), 0);
+    for (i = 0; i < RACERS; i++) {
+        r[i] = (struct racer){.cs = cs, .n = i};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, race_append, &r[i]), 0);
+    }
+    for (i = 0; i < RACERS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_ge(r[i].accepted, 0);
+        total += r[i].accepted;
+    }
+    /* Exactly the limit went in, each accepted append once, as one turn. */
+    ck_assert_int_eq(total, RACE_LIMIT);
+    ck_assert_int_eq(conversation_snapshot(cs, "conv_race", &items, &turns), 0);
+    ck_assert_uint_eq(json_array_size(items), RACE_LIMIT);
+    ck_assert_int_eq(turns, RACE_LIMIT);
+    json_decref(items);
+    conversation_store_free(cs);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("conversation");
 
     add_tcase(s, tcase_create("items"), 30, NULL, NULL, add_snapshot_append,
-              add_rejects_bad_arguments);
+              add_rejects_bad_arguments, racing_appends_stop_at_the_item_limit);
     add_tcase(s, tcase_create("eviction"), 30, NULL, NULL, oldest_evicted_past_the_limit,
               byte_limit_evicts_oldest_and_refuses_one_too_big);
     add_tcase(s, tcase_create("objects"), 30, NULL, NULL, set_metadata_replaces_the_object,
@@ -409,6 +472,6 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("redis"), 120, harness_redis_setup, harness_redis_teardown,
               add_snapshot_append, add_rejects_bad_arguments, oldest_evicted_past_the_limit,
               byte_limit_evicts_oldest_and_refuses_one_too_big, set_metadata_replaces_the_object,
-              delete_items_clear);
+              delete_items_clear, racing_appends_stop_at_the_item_limit);
     return s;
 }
