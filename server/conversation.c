@@ -11,7 +11,10 @@
  * object and items, measured outside the lock); the store evicts the oldest
  * conversations while the sum is over its byte limit, never the one being
  * written to, and a conversation that alone would go over it is refused
- * like one over its item limit. */
+ * like one over its item limit.
+ *
+ * Shared (conversation_share), each function hands over to
+ * conversation_redis.c at its top; the memory path is unchanged. */
 #include "contract.h"
 #include "conversation.h"
 
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conversation_redis.h"
 #include "json_util.h"
 
 struct conversation {
@@ -38,7 +42,12 @@ struct conversation_store {
     struct conversation *oldest, *newest;
     unsigned count, max, max_items;
     size_t bytes, max_bytes;      /* the conversations' bytes; their limit (0: none) */
+    struct redis_link *shared;    /* NULL: this process's memory only */
+    struct conversation_redis_limits lim; /* the limits above, for the shared store */
 };
+
+_Static_assert(CONVERSATION_UNAVAILABLE == CONVERSATION_REDIS_UNAVAILABLE,
+               "one code for Redis unreachable");
 
 struct conversation_store *conversation_store_new(unsigned max_conversations, unsigned max_items,
                                                   size_t max_bytes)
@@ -55,6 +64,9 @@ struct conversation_store *conversation_store_new(unsigned max_conversations, un
     cs->max = max_conversations ? max_conversations : 1;
     cs->max_items = max_items;
     cs->max_bytes = max_bytes;
+    cs->lim.max = cs->max;
+    cs->lim.max_items = max_items;
+    cs->lim.max_bytes = max_bytes;
     pthread_mutex_init(&cs->lock, NULL);
     return cs;
 }
@@ -117,7 +129,13 @@ static struct conversation *conv_evict(struct conversation_store *cs,
     return chain;
 }
 
-void conversation_store_clear(struct conversation_store *cs)
+void conversation_share(struct conversation_store *cs, struct redis_link *link)
+{
+    cs->shared = link;
+}
+
+/* The memory store's conversations, all forgotten. */
+static void clear_memory(struct conversation_store *cs)
 {
     struct conversation *all;
 
@@ -131,11 +149,19 @@ void conversation_store_clear(struct conversation_store *cs)
     conv_free(all);
 }
 
+int conversation_store_clear(struct conversation_store *cs)
+{
+    if (cs->shared)
+        return conversation_redis_clear(cs->shared);
+    clear_memory(cs);
+    return 0;
+}
+
 void conversation_store_free(struct conversation_store *cs)
 {
     if (!cs)
         return;
-    conversation_store_clear(cs);
+    clear_memory(cs);
     json_decref(cs->index);
     pthread_mutex_destroy(&cs->lock);
     free(cs);
@@ -143,8 +169,10 @@ void conversation_store_free(struct conversation_store *cs)
 
 size_t conversation_store_count(struct conversation_store *cs)
 {
-    size_t n;
+    size_t n, bytes;
 
+    if (cs->shared)
+        return conversation_redis_totals(cs->shared, &n, &bytes) == 0 ? n : 0;
     pthread_mutex_lock(&cs->lock);
     n = cs->count;
     pthread_mutex_unlock(&cs->lock);
@@ -181,6 +209,8 @@ int conversation_snapshot(struct conversation_store *cs, const char *id, json_t 
     struct conversation *c;
 
     *items = NULL;
+    if (cs->shared)
+        return conversation_redis_snapshot(cs->shared, id, items, turns);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (c) {
@@ -197,9 +227,12 @@ int conversation_append(struct conversation_store *cs, const char *id, const jso
                         int turn)
 {
     struct conversation *c, *evicted = NULL;
-    size_t more = json_util_heap_bytes(items);
+    size_t more;
     int rc = 0;
 
+    if (cs->shared)
+        return conversation_redis_append(cs->shared, &cs->lim, id, items, turn);
+    more = json_util_heap_bytes(items);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (!c)
@@ -223,8 +256,17 @@ int conversation_append(struct conversation_store *cs, const char *id, const jso
 int conversation_add(struct conversation_store *cs, const char *id, json_t *object,
                      json_t *items)
 {
-    struct conversation *c = calloc(1, sizeof(*c));
+    struct conversation *c;
 
+    if (cs->shared && strlen(id) < sizeof(c->id)) { /* the same ids as in memory */
+        int rc = object && items ? conversation_redis_add(cs->shared, &cs->lim, id, object, items)
+                                 : -1;
+
+        json_decref(object);
+        json_decref(items);
+        return rc == CONVERSATION_REDIS_OOM ? -1 : rc;
+    }
+    c = calloc(1, sizeof(*c));
     if (!c || !object || !items || strlen(id) >= sizeof(c->id)) {
         free(c);
         json_decref(object);
@@ -253,25 +295,46 @@ unsigned conversation_store_max_items(const struct conversation_store *cs)
 
 size_t conversation_store_bytes(struct conversation_store *cs)
 {
-    size_t n;
+    size_t n, count;
 
+    if (cs->shared)
+        return conversation_redis_totals(cs->shared, &count, &n) == 0 ? n : 0;
     pthread_mutex_lock(&cs->lock);
     n = cs->bytes;
     pthread_mutex_unlock(&cs->lock);
     return n;
 }
 
-json_t *conversation_object(struct conversation_store *cs, const char *id)
+int conversation_get(struct conversation_store *cs, const char *id, json_t **object)
 {
     struct conversation *c;
-    json_t *o = NULL;
 
+    *object = NULL;
+    if (cs->shared)
+        return conversation_redis_object(cs->shared, id, object);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (c)
-        o = json_incref(c->object);
+        *object = json_incref(c->object);
     pthread_mutex_unlock(&cs->lock);
+    return c ? 0 : -1;
+}
+
+json_t *conversation_object(struct conversation_store *cs, const char *id)
+{
+    json_t *o;
+
+    conversation_get(cs, id, &o);
     return o;
+}
+
+/* The public object 'old' with 'metadata' (copied; not an object: {}). */
+static json_t *with_metadata(const json_t *old, const json_t *metadata)
+{
+    return json_pack("{s:O, s:s, s:O, s:o}", "id", json_object_get(old, "id"), "object",
+                     RM_OBJ_CONVERSATION, "created_at", json_object_get(old, "created_at"),
+                     "metadata", json_is_object(metadata) ? json_deep_copy(metadata)
+                                                          : json_object());
 }
 
 int conversation_set_metadata(struct conversation_store *cs, const char *id,
@@ -282,16 +345,15 @@ int conversation_set_metadata(struct conversation_store *cs, const char *id,
     int rc = 0;
 
     *object = NULL;
+    if (cs->shared)
+        return conversation_redis_set_metadata(cs->shared, id, with_metadata, metadata, object);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (!c) {
         rc = -1;
     } else {
         old = c->object;
-        fresh = json_pack("{s:O, s:s, s:O, s:o}", "id", json_object_get(old, "id"), "object",
-                          RM_OBJ_CONVERSATION, "created_at", json_object_get(old, "created_at"),
-                          "metadata", json_is_object(metadata) ? json_deep_copy(metadata)
-                                                               : json_object());
+        fresh = with_metadata(old, metadata);
         if (fresh) {
             size_t was = json_util_heap_bytes(old), now = json_util_heap_bytes(fresh);
 
@@ -313,6 +375,8 @@ int conversation_delete(struct conversation_store *cs, const char *id)
 {
     struct conversation *c;
 
+    if (cs->shared)
+        return conversation_redis_delete(cs->shared, id);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (c)
@@ -345,6 +409,8 @@ int conversation_item_get(struct conversation_store *cs, const char *id, const c
     int rc = -1;
 
     *item = NULL;
+    if (cs->shared)
+        return conversation_redis_item_get(cs->shared, id, item_id, item);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (c) {
@@ -365,6 +431,8 @@ int conversation_item_delete(struct conversation_store *cs, const char *id, cons
     int rc = -1;
 
     *object = NULL;
+    if (cs->shared)
+        return conversation_redis_item_delete(cs->shared, id, item_id, object);
     pthread_mutex_lock(&cs->lock);
     c = conv_find(cs, id);
     if (c) {

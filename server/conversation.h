@@ -10,7 +10,13 @@
  * created longest ago) and RM_MAX_CONVERSATION_ITEMS items in each (going
  * over, or one conversation alone over the byte limit, is a 400; nothing is
  * dropped silently). One mutex guards it; items are immutable once added and
- * readers get their own array of references. */
+ * readers get their own array of references.
+ *
+ * Shared (conversation_share, with --state): every function goes to the
+ * cluster's conversations in Redis instead (conversation_redis.c), with the
+ * same limits counted cluster-wide (bytes: those of the JSON kept in
+ * Redis); each then may also return CONVERSATION_UNAVAILABLE when Redis
+ * cannot be reached. */
 #ifndef RM_CONVERSATION_H
 #define RM_CONVERSATION_H
 
@@ -18,6 +24,10 @@
 #include <stddef.h>
 
 struct conversation_store;
+struct redis_link;
+
+/* Redis could not be reached (shared store only): the caller answers 503. */
+#define CONVERSATION_UNAVAILABLE (-4)
 
 /* An empty store; 'max_bytes' 0 = no byte limit. NULL on OOM. */
 struct conversation_store *conversation_store_new(unsigned max_conversations,
@@ -26,8 +36,13 @@ struct conversation_store *conversation_store_new(unsigned max_conversations,
 /* Free the store and all conversations. Accepts NULL. */
 void conversation_store_free(struct conversation_store *cs);
 
-/* Forget every conversation. */
-void conversation_store_clear(struct conversation_store *cs);
+/* From now on keep the conversations in Redis through 'link' (borrowed,
+ * outlives the store), shared with every replica on it. */
+void conversation_share(struct conversation_store *cs, struct redis_link *link);
+
+/* Forget every conversation (shared: the cluster's). Returns 0, or
+ * CONVERSATION_UNAVAILABLE. */
+int conversation_store_clear(struct conversation_store *cs);
 
 /* Number of conversations kept. */
 size_t conversation_store_count(struct conversation_store *cs);
@@ -59,7 +74,11 @@ unsigned conversation_store_max_items(const struct conversation_store *cs);
 /* The heap bytes the conversations take, as counted for the byte limit. */
 size_t conversation_store_bytes(struct conversation_store *cs);
 
-/* The public object of conversation 'id' (new reference), or NULL. */
+/* The public object of conversation 'id' into '*object' (new reference).
+ * Returns 0, or -1 when unknown. */
+int conversation_get(struct conversation_store *cs, const char *id, json_t **object);
+
+/* conversation_get's object, or NULL (unknown or unreachable). */
 json_t *conversation_object(struct conversation_store *cs, const char *id);
 
 /* Replace the metadata of 'id' ('metadata' copied; null or absent gives

@@ -23,7 +23,8 @@ void admin_reset(struct rm_server *srv, const struct rm_request *req, const char
     (void)arg;
     /* With --state: the cluster's state (respmock's keys only). */
     rc = store_clear(srv->store);
-    conversation_store_clear(srv->conversations);
+    if (conversation_store_clear(srv->conversations) != 0)
+        rc = -1;
     if (journal_clear(srv->journal) != 0)
         rc = -1;
     if (scenarios_clear(srv->scenarios) != 0)

@@ -34,6 +34,20 @@ static void out_of_memory(struct rm_reply *out)
     reply_fail(out, &err);
 }
 
+/* A failed store call 'rc' other than unknown (-1): Redis lost (503, with
+ * --state) or out of memory. */
+static void store_failed(struct rm_reply *out, int rc)
+{
+    struct api_error err;
+
+    if (rc != CONVERSATION_UNAVAILABLE) {
+        out_of_memory(out);
+        return;
+    }
+    api_error_state_unavailable(&err);
+    reply_error(out, &err);
+}
+
 /* The body as an object; an empty body counts as {}. New reference. */
 static json_t *body_object(const struct rm_request *req, struct api_error *err)
 {
@@ -114,6 +128,8 @@ void conversations_create(struct rm_server *srv, const struct rm_request *req, c
     if (rc != 0) {
         if (rc == -2)
             too_large(srv, id, &err);
+        else if (rc == CONVERSATION_UNAVAILABLE)
+            api_error_state_unavailable(&err);
         else
             api_error_oom(&err);
         reply_release(out);
@@ -129,11 +145,14 @@ out_error:
 void conversations_get(struct rm_server *srv, const struct rm_request *req, const char *id,
                        struct rm_reply *out)
 {
-    json_t *o = conversation_object(srv->conversations, id);
+    json_t *o;
+    int rc = conversation_get(srv->conversations, id, &o);
 
     (void)req;
-    if (!o)
+    if (rc == -1)
         conv_not_found(out, id);
+    else if (rc != 0)
+        store_failed(out, rc);
     else
         reply_json(out, 200, o);
 }
@@ -160,7 +179,7 @@ void conversations_update(struct rm_server *srv, const struct rm_request *req, c
     if (rc == -1)
         conv_not_found(out, id);
     else if (rc != 0)
-        out_of_memory(out);
+        store_failed(out, rc);
     else
         reply_json(out, 200, fresh);
     return;
@@ -172,9 +191,14 @@ out_error:
 void conversations_delete(struct rm_server *srv, const struct rm_request *req, const char *id,
                           struct rm_reply *out)
 {
+    int rc = conversation_delete(srv->conversations, id);
+
     (void)req;
-    if (conversation_delete(srv->conversations, id) != 0) {
-        conv_not_found(out, id);
+    if (rc != 0) {
+        if (rc == -1)
+            conv_not_found(out, id);
+        else
+            store_failed(out, rc);
         return;
     }
     reply_json(out, 200, json_pack("{s:s, s:s, s:b}", "id", id, "object",
@@ -185,12 +209,16 @@ void conversations_items_list(struct rm_server *srv, const struct rm_request *re
                               const char *id, struct rm_reply *out)
 {
     json_t *items;
-    int turns;
+    int turns, rc;
 
     if (request_check_list_query(req, out) != 0)
         return;
-    if (conversation_snapshot(srv->conversations, id, &items, &turns) != 0) {
-        conv_not_found(out, id);
+    rc = conversation_snapshot(srv->conversations, id, &items, &turns);
+    if (rc != 0) {
+        if (rc == -1)
+            conv_not_found(out, id);
+        else
+            store_failed(out, rc);
         return;
     }
     reply_list(out, req, items);
@@ -222,7 +250,7 @@ void conversations_items_add(struct rm_server *srv, const struct rm_request *req
         too_large(srv, id, &err);
         reply_error(out, &err);
     } else if (rc != 0) {
-        out_of_memory(out);
+        store_failed(out, rc);
     } else {
         size_t n = json_array_size(added);
         reply_json(out, 200,
@@ -273,6 +301,8 @@ static void item_route(struct rm_server *srv, const char *ids, int del, struct r
         conv_not_found(out, conv);
     else if (rc == -2)
         item_not_found(out, item_id);
+    else if (rc != 0)
+        store_failed(out, rc);
     else
         reply_json(out, 200, answer);
 }

@@ -355,8 +355,13 @@ static int gather_context(struct rm_server *srv, struct store *session, const js
         json_t *prefix = NULL;
         int turns = 0;
 
-        if (strlen(cid) >= sizeof(lc->conversation) ||
-            conversation_snapshot(srv->conversations, cid, &prefix, &turns) != 0)
+        int rc = strlen(cid) >= sizeof(lc->conversation)
+                     ? -1
+                     : conversation_snapshot(srv->conversations, cid, &prefix, &turns);
+
+        if (rc == CONVERSATION_UNAVAILABLE)
+            return api_error_state_unavailable(err);
+        if (rc != 0)
             return api_error_not_found(err, "conversation",
                                        "Conversation with id '%.200s' not found.", cid);
         request_tally(prefix, &lc->prefix);
@@ -451,6 +456,8 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
             return api_error_invalid(err, "conversation_too_large", "conversation",
                                      "Conversation '%.200s' would have more than %u items.",
                                      lc->conversation, (unsigned)RM_MAX_CONVERSATION_ITEMS);
+        if (rc == CONVERSATION_UNAVAILABLE)
+            return api_error_state_unavailable(err);
         if (rc != 0)
             return api_error_oom(err);
     }

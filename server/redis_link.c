@@ -266,6 +266,16 @@ struct redisReply *redis_link_eval(struct redis_link *l, const char *script, int
     return link_command(l, argc + 4, av, al);
 }
 
+int redis_link_eval_pair(struct redis_link *l, const char *script, size_t *a, size_t *b)
+{
+    redisReply *r = redis_link_eval(l, script, 0, NULL, NULL);
+
+    *a = (size_t)redis_reply_int(redis_reply_elem(r, 0));
+    *b = (size_t)redis_reply_int(redis_reply_elem(r, 1));
+    freeReplyObject(r);
+    return r ? 0 : -1;
+}
+
 /* Deletes in batches with SCAN, so a large state never blocks Redis long. */
 static const char DELETE_PREFIX[] =
     "local cur, n = '0', 0\n"

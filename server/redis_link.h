@@ -43,6 +43,11 @@ void redis_link_free(struct redis_link *l);
 struct redisReply *redis_link_eval(struct redis_link *l, const char *script, int argc,
                                    const char *const *argv, const size_t *lens);
 
+/* Run 'script' (no arguments but the prefix), whose reply is two
+ * integers, into '*a' and '*b' (both 0 when unreachable). Returns 0, or -1
+ * when Redis cannot be reached. */
+int redis_link_eval_pair(struct redis_link *l, const char *script, size_t *a, size_t *b);
+
 /* Delete every key starting with RM_REDIS_PREFIX then 'sub'. Returns 0, or
  * -1 when Redis cannot be reached. */
 int redis_link_delete_prefix(struct redis_link *l, const char *sub);

@@ -90,6 +90,7 @@ static struct rm_server *server_finish(struct rm_server *srv, struct mock_error 
             return NULL;
         }
         store_share(srv->store, srv->state);
+        conversation_share(srv->conversations, srv->state);
         scenarios_share(srv->scenarios, srv->state);
         if (journal_share(srv->journal, srv->state) != 0) {
             mock_error_set(err, NULL, 0, 0, "out of memory");

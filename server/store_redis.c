@@ -158,13 +158,5 @@ int store_redis_clear(struct redis_link *l)
 
 int store_redis_totals(struct redis_link *l, size_t *count, size_t *bytes)
 {
-    struct redisReply *r = redis_link_eval(l, TOTALS, 0, NULL, NULL);
-
-    *count = *bytes = 0;
-    if (!r)
-        return STORE_REDIS_UNAVAILABLE;
-    *count = (size_t)redis_reply_int(redis_reply_elem(r, 0));
-    *bytes = (size_t)redis_reply_int(redis_reply_elem(r, 1));
-    redis_reply_free(r);
-    return 0;
+    return redis_link_eval_pair(l, TOTALS, count, bytes) == 0 ? 0 : STORE_REDIS_UNAVAILABLE;
 }

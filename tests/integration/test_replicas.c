@@ -7,7 +7,11 @@
  * one replica and seen on the next; the journal seeing every replica's
  * requests (a stream's entry finished when it ends); a background response
  * cancelled on one replica cancelled for all, and one completing on the
- * others' clocks; Redis killed and restarted mid-run
+ * others' clocks; a conversation made on one replica, given items on the
+ * next, extended by a response on the third and read back on the first
+ * (metadata, items got and deleted, delete and reset seen by all), the
+ * --max-conversations limit held by the cluster; Redis killed and
+ * restarted mid-run
  * (503 in the error envelope for what needs state, stateless requests
  * still answered, service back by itself); a Redis that is not there at
  * start-up. Each test starts and stops its own Redis and replicas (stopped
@@ -27,6 +31,7 @@
 
 #define REPLICAS 3
 #define MAX_STORED "5"
+#define MAX_CONVERSATIONS "3"
 #define RECOVER_MS 5000 /* a replica serves again this soon after Redis is back */
 
 static struct test_redis redis;
@@ -96,7 +101,8 @@ static const char TOOLS[] =
 
 static void replicas_start(void)
 {
-    const char *extra[] = {"--state", redis.url, "--max-stored", MAX_STORED, NULL};
+    const char *extra[] = {"--state", redis.url, "--max-stored", MAX_STORED,
+                           "--max-conversations", MAX_CONVERSATIONS, NULL};
     struct test_server_opts o = {.fixtures = fixtures, .speed = "1", .extra = extra};
     int i;
 
@@ -521,6 +527,146 @@ START_TEST(journal_sees_every_request)
 }
 END_TEST
 
+/* ---- Conversations --------------------------------------------------------- */
+
+/* "/v1/conversations/ID" then 'tail' ("", "/items", "/items/ITEM"). */
+static char *conv_path(const char *id, const char *tail)
+{
+    static char p[256];
+
+    snprintf(p, sizeof(p), "/v1/conversations/%s%s", id, tail);
+    return p;
+}
+
+/* POST /v1/conversations on replica 'i' with 'body'; its id into 'id'. */
+static void conv_create(int i, const char *body, char *id, size_t n)
+{
+    long status = 0;
+    json_t *c = call(i, "POST", "/v1/conversations", body, &status);
+
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(c, "object")), RM_OBJ_CONVERSATION);
+    snprintf(id, n, "%s", json_string_value(json_object_get(c, "id")));
+    ck_assert_int_eq(strncmp(id, RM_ID_CONVERSATION, strlen(RM_ID_CONVERSATION)), 0);
+    json_decref(c);
+}
+
+/* The items of conversation 'id' as replica 'i' lists them (asserts 200). */
+static json_t *conv_items(int i, const char *id)
+{
+    long status = 0;
+    json_t *l = call(i, "GET", conv_path(id, "/items?limit=100"), NULL, &status);
+
+    ck_assert_int_eq(status, 200);
+    return l;
+}
+
+START_TEST(conversation_across_replicas)
+{
+    char id[128], body[512], item_id[128];
+    json_t *r, *l, *got;
+    long status = 0;
+    size_t n;
+
+    if (skip)
+        return;
+    conv_create(0,
+                "{\"metadata\":{\"topic\":\"garden\"},\"items\":[{\"type\":\"message\","
+                "\"role\":\"user\",\"content\":\"I grow tulips.\"}]}",
+                id, sizeof(id));
+    /* Items added on another replica. */
+    l = call(1, "POST", conv_path(id, "/items"),
+             "{\"items\":[{\"type\":\"message\",\"role\":\"user\",\"content\":\"And roses.\"}]}",
+             &status);
+    ck_assert_int_eq(status, 200);
+    snprintf(item_id, sizeof(item_id), "%s",
+             json_string_value(json_object_get(l, "first_id")));
+    json_decref(l);
+    /* A response on the third sees both and adds its turn. */
+    snprintf(body, sizeof(body),
+             "{\"model\":\"gpt-4o\",\"conversation\":\"%s\",\"input\":\"What do I grow?\"}", id);
+    r = create(2, body, 200);
+    /* The first lists all: the created, the added, the response's. */
+    l = conv_items(0, id);
+    n = json_array_size(json_object_get(l, "data"));
+    ck_assert_uint_ge(n, 4);
+    ck_assert(has_text(l, "I grow tulips."));
+    ck_assert(has_text(l, "And roses."));
+    ck_assert(has_text(l, "What do I grow?"));
+    ck_assert(has_text(l, json_string_value(json_object_get(
+                              json_array_get(json_object_get(r, "output"), 0), "id"))));
+    json_decref(l);
+    json_decref(r);
+    /* One item got on one replica, deleted on another, gone for all. */
+    got = call(1, "GET", conv_path(id, ""), NULL, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(got, "metadata"), "topic")),
+                     "garden");
+    json_decref(got);
+    snprintf(body, sizeof(body), "/items/%s", item_id);
+    got = call(2, "GET", conv_path(id, body), NULL, &status);
+    ck_assert_int_eq(status, 200);
+    ck_assert(has_text(got, "And roses."));
+    json_decref(got);
+    ck_assert_int_eq(status_of(0, "DELETE", conv_path(id, body)), 200);
+    ck_assert_int_eq(status_of(1, "GET", conv_path(id, body)), 404);
+    l = conv_items(2, id);
+    ck_assert(!has_text(l, "And roses."));
+    ck_assert_uint_eq(json_array_size(json_object_get(l, "data")), n - 1);
+    json_decref(l);
+    /* Metadata replaced on one, seen on another. */
+    got = call(1, "POST", conv_path(id, ""), "{\"metadata\":{\"topic\":\"orchard\"}}", &status);
+    ck_assert_int_eq(status, 200);
+    json_decref(got);
+    got = call(2, "GET", conv_path(id, ""), NULL, &status);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(got, "metadata"), "topic")),
+                     "orchard");
+    json_decref(got);
+    /* Deleted on one: unknown to all, and to a response naming it. */
+    ck_assert_int_eq(status_of(2, "DELETE", conv_path(id, "")), 200);
+    for (int i = 0; i < REPLICAS; i++)
+        ck_assert_int_eq(status_of(i, "GET", conv_path(id, "")), 404);
+    ck_assert_int_eq(status_of(0, "GET", conv_path(id, "/items")), 404);
+    ck_assert_int_eq(status_of(1, "DELETE", conv_path(id, "")), 404);
+    snprintf(body, sizeof(body), "{\"model\":\"gpt-4o\",\"conversation\":\"%s\",\"input\":\"x\"}",
+             id);
+    json_decref(create(0, body, 404));
+}
+END_TEST
+
+START_TEST(max_conversations_is_the_clusters)
+{
+    char ids[5][128];
+    int i;
+
+    if (skip)
+        return;
+    /* Made round the replicas: the cluster keeps the newest three. */
+    for (i = 0; i < 5; i++)
+        conv_create(i, "{}", ids[i], sizeof(ids[i]));
+    for (i = 0; i < 5; i++)
+        for (int j = 0; j < REPLICAS; j++)
+            ck_assert_int_eq(status_of(j, "GET", conv_path(ids[i], "")), i < 2 ? 404 : 200);
+}
+END_TEST
+
+START_TEST(reset_forgets_the_clusters_conversations)
+{
+    char id[128];
+
+    if (skip)
+        return;
+    conv_create(0, "{}", id, sizeof(id));
+    ck_assert_int_eq(status_of(1, "GET", conv_path(id, "")), 200);
+    ck_assert_int_eq(status_of(2, "POST", "/__admin/reset"), 200);
+    for (int i = 0; i < REPLICAS; i++)
+        ck_assert_int_eq(status_of(i, "GET", conv_path(id, "")), 404);
+    /* Usable again at once. */
+    conv_create(1, "{}", id, sizeof(id));
+    ck_assert_int_eq(status_of(0, "GET", conv_path(id, "/items")), 200);
+}
+END_TEST
+
 /* The output of 'cmd' (first line, into 'out'). */
 static void run_line(const char *cmd, char *out, size_t n)
 {
@@ -560,7 +706,7 @@ END_TEST
 START_TEST(redis_lost_then_back)
 {
     json_t *r = create(0, "{\"model\":\"gpt-4o\",\"input\":\"before\"}", 200), *e;
-    char id[128], ids[REPLICAS][128];
+    char id[128], ids[REPLICAS][128], conv[128], body[256];
     long status = 0;
     double until;
     int port = redis.port;
@@ -571,6 +717,7 @@ START_TEST(redis_lost_then_back)
     }
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "id")));
     json_decref(r);
+    conv_create(1, "{}", conv, sizeof(conv));
     test_redis_kill(&redis);
     /* What needs state: a 503 in the error envelope, saying why. */
     e = call(1, "GET", path_of(id, ""), NULL, &status);
@@ -587,6 +734,24 @@ START_TEST(redis_lost_then_back)
     ck_assert_int_eq(status_of(0, "DELETE", path_of(id, "")), 503);
     ck_assert_int_eq(scenario_call(1, "down", FLAKY), 503); /* a sequence's step */
     ck_assert_int_eq(status_of(2, "GET", "/__admin/requests"), 503);
+    /* Conversations: every route, and a response naming one. */
+    e = call(0, "GET", conv_path(conv, ""), NULL, &status);
+    ck_assert_int_eq(status, 503);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "error"), "code")),
+                     RM_ERRCODE_STATE_UNAVAILABLE);
+    json_decref(e);
+    ck_assert_int_eq(status_of(1, "POST", "/v1/conversations"), 503);
+    ck_assert_int_eq(status_of(2, "GET", conv_path(conv, "/items")), 503);
+    ck_assert_int_eq(status_of(0, "DELETE", conv_path(conv, "")), 503);
+    ck_assert_int_eq(status_of(1, "GET", conv_path(conv, "/items/msg_1")), 503);
+    json_decref(call(2, "POST", conv_path(conv, "/items"),
+                     "{\"items\":[{\"type\":\"message\",\"role\":\"user\",\"content\":\"x\"}]}",
+                     &status));
+    ck_assert_int_eq(status, 503);
+    snprintf(body, sizeof(body),
+             "{\"model\":\"gpt-4o\",\"conversation\":\"%s\",\"input\":\"x\"}", conv);
+    json_decref(create(0, body, 503));
+    ck_assert_int_eq(status_of(2, "POST", "/__admin/reset"), 503);
     /* What does not: answered as usual. */
     json_decref(create(2, "{\"model\":\"gpt-4o\",\"input\":\"x\",\"store\":false}", 200));
     ck_assert_int_eq(status_of(1, "GET", "/healthz"), 200);
@@ -648,6 +813,9 @@ Suite *make_suite(void)
               background_agrees_across_replicas);
     add_tcase(s, tcase_create("scenarios"), 120, setup, teardown, sequence_steps_across_replicas,
               sequence_steps_once_when_racing, state_moved_on_one_seen_on_all);
+    add_tcase(s, tcase_create("conversations"), 120, setup, teardown,
+              conversation_across_replicas, max_conversations_is_the_clusters,
+              reset_forgets_the_clusters_conversations);
     add_tcase(s, tcase_create("faults"), 120, setup, teardown, redis_lost_then_back,
               no_redis_at_start);
     return s;

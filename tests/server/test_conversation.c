@@ -3,9 +3,15 @@
  * oldest evicted past the conversation limit, set_metadata replacing the
  * public object (references handed out stay as they were), delete, the
  * item get/delete return codes, clear and count; the byte limit (oldest
- * evicted, never the one written to, one alone over it refused). */
+ * evicted, never the one written to, one alone over it refused). The
+ * same cases run again against the Redis backend (conversation_share) with
+ * a redis-server of the test's own ("redis" cases); there bytes are those
+ * of the JSON kept in Redis and references are never shared. Threads
+ * appending to one conversation at once never take it past its item limit
+ * (the check and the append are one step: a lock, or one Lua script). */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +20,19 @@
 #include "server_harness.h"
 #include "test_support.h"
 #include "conversation.h"
+
+/* A store of the backend under test (harness_redis: the Redis one), empty. */
+static struct conversation_store *new_cs(unsigned max, unsigned max_items, size_t max_bytes)
+{
+    struct conversation_store *cs = conversation_store_new(max, max_items, max_bytes);
+
+    ck_assert_ptr_nonnull(cs);
+    if (harness_redis) {
+        conversation_share(cs, harness_redis);
+        ck_assert_int_eq(conversation_store_clear(cs), 0);
+    }
+    return cs;
+}
 
 static json_t *conv_object(const char *id)
 {
@@ -57,7 +76,7 @@ static const char *snap_ids(struct conversation_store *cs, const char *id, int *
 
 START_TEST(add_snapshot_append)
 {
-    struct conversation_store *cs = conversation_store_new(10, 5, 0);
+    struct conversation_store *cs = new_cs(10, 5, 0);
     json_t *items, *more, *o;
     int turns = -1;
 
@@ -131,7 +150,7 @@ END_TEST
 
 START_TEST(add_rejects_bad_arguments)
 {
-    struct conversation_store *cs = conversation_store_new(10, 5, 0);
+    struct conversation_store *cs = new_cs(10, 5, 0);
     char long_id[100];
 
     /* Both are stolen even when refused (the sanitizer build checks leaks). */
@@ -147,7 +166,7 @@ END_TEST
 
 START_TEST(oldest_evicted_past_the_limit)
 {
-    struct conversation_store *cs = conversation_store_new(3, 10, 0);
+    struct conversation_store *cs = new_cs(3, 10, 0);
     char id[32];
     int i, turns;
 
@@ -191,7 +210,7 @@ START_TEST(oldest_evicted_past_the_limit)
     conversation_store_free(cs);
 
     /* A limit of 0 is taken as 1. */
-    cs = conversation_store_new(0, 1, 0);
+    cs = new_cs(0, 1, 0);
     conversation_add(cs, "conv_a", conv_object("conv_a"), json_array());
     conversation_add(cs, "conv_b", conv_object("conv_b"), json_array());
     ck_assert_uint_eq(conversation_store_count(cs), 1);
@@ -202,7 +221,7 @@ END_TEST
 
 START_TEST(set_metadata_replaces_the_object)
 {
-    struct conversation_store *cs = conversation_store_new(10, 10, 0);
+    struct conversation_store *cs = new_cs(10, 10, 0);
     json_t *old, *fresh = NULL, *again = NULL, *md = json_pack("{s:s}", "topic", "demo");
     int turns;
 
@@ -219,7 +238,9 @@ START_TEST(set_metadata_replaces_the_object)
     /* The metadata is copied: changing the caller's object changes nothing. */
     json_object_set_new(md, "topic", json_string("changed"));
     again = conversation_object(cs, "conv_a");
-    ck_assert_ptr_eq(again, fresh);
+    if (!harness_redis) /* the memory store hands out its own object */
+        ck_assert_ptr_eq(again, fresh);
+    ck_assert(json_equal(again, fresh));
     ck_assert_str_eq(json_util_str(json_object_get(again, "metadata"), "topic"), "demo");
     json_decref(again);
     /* Items are kept. */
@@ -253,7 +274,7 @@ END_TEST
 
 START_TEST(delete_items_clear)
 {
-    struct conversation_store *cs = conversation_store_new(10, 10, 0);
+    struct conversation_store *cs = new_cs(10, 10, 0);
     json_t *it = NULL, *o = NULL;
     int turns;
 
@@ -329,7 +350,7 @@ static json_t *big_item(const char *id, size_t n)
 START_TEST(byte_limit_evicts_oldest_and_refuses_one_too_big)
 {
     /* room for three conversations of one 8000-byte item, not four */
-    struct conversation_store *cs = conversation_store_new(100, 100, 30000);
+    struct conversation_store *cs = new_cs(100, 100, 30000);
     char id[32];
     json_t *more;
     int i, turns;
@@ -378,15 +399,79 @@ START_TEST(byte_limit_evicts_oldest_and_refuses_one_too_big)
 }
 END_TEST
 
+#define RACERS 4
+#define RACE_TRIES 30
+#define RACE_LIMIT 50 /* fewer than RACERS * RACE_TRIES: some appends must be refused */
+
+struct racer {
+    struct conversation_store *cs;
+    int n, accepted;
+};
+
+/* Append one item at a time to "conv_race" until tried RACE_TRIES times. */
+static void *race_append(void *arg)
+{
+    struct racer *r = arg;
+    char id[32];
+    int k;
+
+    for (k = 0; k < RACE_TRIES; k++) {
+        json_t *more;
+        int rc;
+
+        snprintf(id, sizeof(id), "m%d_%d", r->n, k);
+        more = json_pack("[o]", item(id));
+        rc = conversation_append(r->cs, "conv_race", more, 1);
+        json_decref(more);
+        if (rc == 0)
+            r->accepted++;
+        else if (rc != -2)
+            r->accepted = -1000; /* anything but "full" is a failure */
+    }
+    return NULL;
+}
+
+START_TEST(racing_appends_stop_at_the_item_limit)
+{
+    struct conversation_store *cs = new_cs(10, RACE_LIMIT, 0);
+    struct racer r[RACERS];
+    pthread_t th[RACERS];
+    json_t *items;
+    int i, turns, total = 0;
+
+    ck_assert_int_eq(conversation_add(cs, "conv_race", conv_object("conv_race"), json_array()), 0);
+    for (i = 0; i < RACERS; i++) {
+        r[i] = (struct racer){.cs = cs, .n = i};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, race_append, &r[i]), 0);
+    }
+    for (i = 0; i < RACERS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_ge(r[i].accepted, 0);
+        total += r[i].accepted;
+    }
+    /* Exactly the limit went in, each accepted append once, as one turn. */
+    ck_assert_int_eq(total, RACE_LIMIT);
+    ck_assert_int_eq(conversation_snapshot(cs, "conv_race", &items, &turns), 0);
+    ck_assert_uint_eq(json_array_size(items), RACE_LIMIT);
+    ck_assert_int_eq(turns, RACE_LIMIT);
+    json_decref(items);
+    conversation_store_free(cs);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("conversation");
 
     add_tcase(s, tcase_create("items"), 30, NULL, NULL, add_snapshot_append,
-              add_rejects_bad_arguments);
+              add_rejects_bad_arguments, racing_appends_stop_at_the_item_limit);
     add_tcase(s, tcase_create("eviction"), 30, NULL, NULL, oldest_evicted_past_the_limit,
               byte_limit_evicts_oldest_and_refuses_one_too_big);
     add_tcase(s, tcase_create("objects"), 30, NULL, NULL, set_metadata_replaces_the_object,
               delete_items_clear);
+    add_tcase(s, tcase_create("redis"), 120, harness_redis_setup, harness_redis_teardown,
+              add_snapshot_append, add_rejects_bad_arguments, oldest_evicted_past_the_limit,
+              byte_limit_evicts_oldest_and_refuses_one_too_big, set_metadata_replaces_the_object,
+              delete_items_clear, racing_appends_stop_at_the_item_limit);
     return s;
 }
