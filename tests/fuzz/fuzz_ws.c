@@ -33,7 +33,7 @@
 #include "server.h"
 #include "stream.h"
 
-#define FUZZ_MAX_BODY (256u * 1024) /* the message limit (--max-body), small to reach 1009 */
+#define FUZZ_MAX_BODY (16u * 1024) /* the message limit (--max-body): small inputs reach 1009 */
 #define FUZZ_SINK (1u << 20)        /* server bytes buffered before the client reads them */
 
 static struct rm_server *srv;

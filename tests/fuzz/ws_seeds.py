@@ -60,11 +60,11 @@ def main():
     seed("frames-binary", 0, "", b"\x10" + frame(2, create()) + frame(1, '{"type":"nope"}'))
     seed("frames-unmasked", 0, "", b"\x10" + frame(1, create(), masked=False))
     seed("frames-oversize", 0, "", b"\x10" + b"\x81\xff" + struct.pack(">Q", 1 << 40) + b"\0" * 4)
-    seed("frames-long", 0, "", b"\xff" + frame(1, create(input="x" * 70000)))
-    big = create(input="x" * (256 * 1024))  # past fuzz_ws's 256 KiB --max-body: close 1009
+    seed("frames-long", 0, "", b"\xff" + frame(1, create(input="x" * 15000)))
+    big = create(input="x" * (16 * 1024))  # past fuzz_ws's 16 KiB --max-body: close 1009
     seed("frames-too-big", 0, "", b"\xff" + frame(1, big))
-    seed("frames-too-big-fragmented", 0, "", b"\xff" + frame(1, big[:140000], fin=False) +
-         frame(0, big[140000:]))
+    seed("frames-too-big-fragmented", 0, "", b"\xff" + frame(1, big[:9000], fin=False) +
+         frame(0, big[9000:]))
     seed("frames-close-codes", 0, "", b"\x20" + close(1009) + close(4000))
     seed("frames-tools", 0, "", b"\x40" + frame(1, tools) + frame(1, create(store=False)))
     seed("frames-stall", 0, "stall;after_events=2;stall_ms=10\n\n", b"\x40" + frame(1, create()))
