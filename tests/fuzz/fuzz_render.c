@@ -94,3 +94,16 @@ struct rm_server *fuzz_server(struct fixture_docs *docs)
     mock_error_clear(&err);
     return server_new_with_docs(&cfg, docs, &err);
 }
+
+const uint8_t *fuzz_take_line(const uint8_t *p, const uint8_t *end, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    while (p < end && *p != '\n') {
+        if (n + 1 < cap)
+            out[n++] = (char)*p;
+        p++;
+    }
+    out[n] = '\0';
+    return p < end ? p + 1 : p;
+}

@@ -24,20 +24,6 @@
 static struct rm_server *srv;
 static char known_id[128]; /* a stored response */
 
-/* The next line of the input ("" at the end), NUL-terminated in 'out'. */
-static const uint8_t *take_line(const uint8_t *p, const uint8_t *end, char *out, size_t cap)
-{
-    size_t n = 0;
-
-    while (p < end && *p != '\n') {
-        if (n + 1 < cap)
-            out[n++] = (char)*p;
-        p++;
-    }
-    out[n] = '\0';
-    return p < end ? p + 1 : p;
-}
-
 /* 'pattern' with its '*' segments replaced by 'seg'. */
 static void fill_path(const char *pattern, const char *seg, char *out, size_t cap)
 {
@@ -124,9 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (router_routes[nroutes].method)
             nroutes++;
     r = &router_routes[data[0] % nroutes];
-    p = take_line(p, end, seg, sizeof(seg));
-    p = take_line(p, end, fault, sizeof(fault));
-    p = take_line(p, end, fixture, sizeof(fixture));
+    p = fuzz_take_line(p, end, seg, sizeof(seg));
+    p = fuzz_take_line(p, end, fault, sizeof(fault));
+    p = fuzz_take_line(p, end, fixture, sizeof(fixture));
     fuzz_request_init(&req, r->method, path, NULL);
     fill_path(r->pattern, (data[1] & 1) ? seg : known_id, path, sizeof(path));
     if ((data[1] & 1) && (q = strchr(path, '?'))) {

@@ -2,8 +2,8 @@
  * wslay test client (tests/support/ws_client.h): several creates on one
  * connection with the events of the SSE stream, store:false chaining for
  * the connection's life, generate:false, error events, steer, faults mid
- * stream, oversize messages, ping/pong, close, a client that vanishes, the
- * journal, auth and --no-websocket. */
+ * stream, oversize messages, ping/pong, close (also ahead of a stalled
+ * answer), a client that vanishes, the journal, auth and --no-websocket. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +407,44 @@ START_TEST(stall_parks_no_thread)
 }
 END_TEST
 
+/* A client's close frame is answered at once, ahead of the answer still
+ * stalled behind it (wslay sends control frames first): that answer is
+ * dropped and journaled as not completed, as for a client that goes away
+ * (seen with fuzz_ws: a create and a close in one read get only the close). */
+START_TEST(close_frame_drops_answers_not_sent)
+{
+    static const char *const h[] = {"x-respmock-fault: stall;after_events=2;stall_ms=60000",
+                                    NULL};
+    struct ws_client *c = open_ws(h);
+    json_t *list = NULL, *done = NULL;
+    char *data;
+    long status;
+    int i;
+
+    ck_assert_int_eq(ws_client_send_text(c, CREATE), 0);
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(ws_client_recv(c, WAIT_MS, &data, NULL, NULL), WS_MSG_TEXT);
+        free(data);
+    }
+    ck_assert_int_eq(ws_client_close(c, RM_WS_CLOSE_NORMAL, WAIT_MS), RM_WS_CLOSE_NORMAL);
+    ws_client_free(c);
+    /* the journal entry is finished when the server lets the connection go */
+    for (i = 0; i < WAIT_MS / 10; i++) {
+        json_decref(list);
+        list = srv_call("GET", "/__admin/requests?method=" RM_WS_JOURNAL_METHOD, NULL, &status);
+        ck_assert_int_eq(status, 200);
+        ck_assert_int_eq(json_array_size(json_object_get(list, "data")), 1);
+        done = json_object_get(json_array_get(json_object_get(list, "data"), 0),
+                               "stream_completed");
+        if (!json_is_null(done))
+            break;
+        test_sleep_ms(10);
+    }
+    ck_assert(json_is_false(done));
+    json_decref(list);
+}
+END_TEST
+
 /* SIGTERM with a stalled WebSocket open: a 1001 close, and a clean exit. */
 START_TEST(shutdown_closes_open_connections)
 {
@@ -608,7 +646,8 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("ws_faults"), 60, start_default, srv_stop,
               drop_fault_cuts_mid_stream, error_fault_ends_with_error_event);
     add_tcase(s, tcase_create("ws_pacing"), 60, start_one_thread, srv_stop,
-              stall_parks_no_thread, shutdown_closes_open_connections);
+              stall_parks_no_thread, shutdown_closes_open_connections,
+              close_frame_drops_answers_not_sent);
     add_tcase(s, tcase_create("ws_frames"), 60, start_small_body, srv_stop,
               oversize_message_closes_1009, ping_gets_pong_and_close_is_answered,
               vanishing_clients_leave_the_server_well, connection_limit_is_503);
