@@ -204,6 +204,8 @@ int contract_model_reasons(const char *model)
 
 /* The generation of a gpt model as major * 100 + minor ("gpt-5.5" 505,
  * "gpt-5" 500, "gpt-4.1-mini" 401), 0 for anything else. */
+#define GPT_VERSION_CAP 10000 /* major and minor stop growing here */
+
 static int gpt_version(const char *model)
 {
     int major = 0, minor = 0;
@@ -211,11 +213,14 @@ static int gpt_version(const char *model)
 
     if (!model || strncmp(model, "gpt-", 4) != 0)
         return 0;
+    /* Digits past the fourth saturate: "gpt-4.444…" must not overflow. */
     for (p = model + 4; *p >= '0' && *p <= '9'; p++)
-        major = major * 10 + (*p - '0');
+        if (major < GPT_VERSION_CAP)
+            major = major * 10 + (*p - '0');
     if (*p == '.')
         for (p++; *p >= '0' && *p <= '9'; p++)
-            minor = minor * 10 + (*p - '0');
+            if (minor < GPT_VERSION_CAP)
+                minor = minor * 10 + (*p - '0');
     return major * 100 + minor;
 }
 

@@ -143,11 +143,28 @@ START_TEST(error_types)
 }
 END_TEST
 
+/* The model-family table reads the generation out of the name; a name with
+ * a long run of digits saturates instead of overflowing (fuzz_request found
+ * "gpt-4.444…1-mini": signed overflow under UBSan). */
+START_TEST(model_families)
+{
+    ck_assert(contract_model_has_phase("gpt-5.4"));
+    ck_assert(!contract_model_has_phase("gpt-5.2"));
+    ck_assert(!contract_model_has_phase("gpt-4.1-mini"));
+    ck_assert_str_eq(contract_model_cache_retention("gpt-5.5"), "24h");
+    ck_assert_str_eq(contract_model_cache_retention("gpt-4o"), "in_memory");
+    ck_assert(contract_model_has_phase("gpt-4.4444444444444444444444444444444441-mini"));
+    ck_assert(contract_model_has_phase("gpt-99999999999999999999999"));
+    ck_assert_str_eq(contract_model_cache_retention("gpt-99999999999999999999.1"), "24h");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("contract");
     add_tcase(s, tcase_create("events"), 60, NULL, NULL, terminal_events_and_their_statuses,
               known_events_one_by_one_and_by_family, chat_done_sentinel);
     add_tcase(s, tcase_create("names"), 60, NULL, NULL, statuses, id_prefixes, error_types);
+    add_tcase(s, tcase_create("models"), 60, NULL, NULL, model_families);
     return s;
 }
