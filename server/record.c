@@ -168,12 +168,8 @@ static int hop_by_hop(const char *name)
     static const char *const skip[] = {"connection", "keep-alive", "transfer-encoding",
                                        "content-length", "te", "trailer", "upgrade",
                                        "proxy-authenticate", "date", "content-type", NULL};
-    const char *const *s;
 
-    for (s = skip; *s; s++)
-        if (strcasecmp(*s, name) == 0)
-            return 1;
-    return 0;
+    return header_name_in(name, skip);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *user)
@@ -608,14 +604,8 @@ static int not_forwarded(const char *name)
     static const char *const skip[] = {"host", "content-length", "connection", "keep-alive",
                                        "transfer-encoding", "expect", "te", "upgrade",
                                        "accept-encoding", "proxy-authorization", NULL};
-    const char *const *s;
 
-    if (strncasecmp(name, "x-respmock-", 11) == 0)
-        return 1;
-    for (s = skip; *s; s++)
-        if (strcasecmp(*s, name) == 0)
-            return 1;
-    return 0;
+    return strncasecmp(name, "x-respmock-", 11) == 0 || header_name_in(name, skip);
 }
 
 static int setup_easy(struct rec_exchange *ex, const struct rec_request *req)

@@ -16,14 +16,8 @@ int record_keeps_header(const char *name)
 {
     static const char *const keep[] = {"openai-model", "retry-after", "retry-after-ms",
                                        "x-should-retry", NULL};
-    const char *const *k;
 
-    if (strncasecmp(name, "x-ratelimit-", 12) == 0)
-        return 1;
-    for (k = keep; *k; k++)
-        if (strcasecmp(*k, name) == 0)
-            return 1;
-    return 0;
+    return strncasecmp(name, "x-ratelimit-", 12) == 0 || header_name_in(name, keep);
 }
 
 /* A scrubbed JSON string of 'len' bytes, or NULL (not UTF-8, OOM). */

@@ -132,14 +132,19 @@ static int scrub_builtin(const char *text, struct buf *out)
     return buf_append_str(out, kept);
 }
 
-int redact_header_is_secret(const char *name)
+int header_name_in(const char *name, const char *const *names)
 {
     const char *const *s;
 
-    for (s = secret_headers; *s; s++)
+    for (s = names; *s; s++)
         if (strcasecmp(*s, name) == 0)
             return 1;
     return 0;
+}
+
+int redact_header_is_secret(const char *name)
+{
+    return header_name_in(name, secret_headers);
 }
 
 const char *scrub_url(const char *url, char *out, size_t n)

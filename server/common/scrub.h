@@ -16,6 +16,9 @@
 #define RM_MAX_REDACT_PATTERNS 32 /* user patterns (--redact repeats) */
 #define RM_MAX_REDACT_TEXT (128u * 1024 * 1024) /* one scrubbed text (a recorded stream) */
 
+/* Whether header 'name' is one of 'names' (NULL-terminated), in any case. */
+int header_name_in(const char *name, const char *const *names);
+
 /* Whether request or reply header 'name' (any case) carries a secret. */
 int redact_header_is_secret(const char *name);
 
