@@ -477,8 +477,9 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
         server_new_id(srv, RM_ID_REQUEST, 32, rid, sizeof(rid));
     snprintf(r->rid, sizeof(r->rid), "%s", rid);
     snprintf(ms, sizeof(ms), "%lld", (long long)(server_now_ms() - r->start_ms));
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            rep->content_type ? rep->content_type : RM_CT_JSON);
+    if (!rep->upgrade) /* a 101 has no body to type */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                rep->content_type ? rep->content_type : RM_CT_JSON);
     MHD_add_response_header(resp, "x-request-id", rid);
     MHD_add_response_header(resp, "openai-processing-ms", ms);
     MHD_add_response_header(resp, "openai-version", "2020-10-01");

@@ -4,6 +4,7 @@
  * the connection's life, generate:false, error events, steer, faults mid
  * stream, oversize messages, ping/pong, close (also ahead of a stalled
  * answer), a client that vanishes, the journal, auth and --no-websocket. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,15 @@ static void start_default(void)
 static struct ws_client *open_ws(const char *const *headers)
 {
     int status = 0;
-    struct ws_client *c = ws_client_connect(test_srv.port, headers, &status, NULL);
+    char *head = NULL, *p;
+    struct ws_client *c = ws_client_connect(test_srv.port, headers, &status, &head);
 
     ck_assert_msg(c, "no WebSocket (HTTP %d)", status);
+    ck_assert_ptr_nonnull(head);
+    for (p = head; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    ck_assert_msg(!strstr(head, "\ncontent-type:"), "a 101 has no body to type: %s", head);
+    free(head);
     return c;
 }
 
