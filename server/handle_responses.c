@@ -46,15 +46,20 @@ static int validate_body(struct rm_server *srv, const json_t *body, int input_to
 }
 
 /* A plain create (template.h) answered from the fixture's template: the
- * reply's bytes are the stored bytes too (no JSON tree anywhere). Returns
- * 1 when the fixture has no template (the full render answers), 0 when
- * answered, -1 with 'err' (nothing answered: out->status stays 0). */
+ * reply's bytes are the stored bytes too (no JSON tree anywhere); a
+ * streamed one is its template's frames, and stores the Response they end
+ * with. Returns 1 when the fixture has no template (the full render
+ * answers), 0 when answered, -1 with 'err' (nothing answered: out->status
+ * stays 0). */
 static int reply_from_template(struct rm_server *srv, const struct lifecycle_create *lc,
-                               const struct fixture *fx, const json_t *body, const json_t *items,
-                               const struct text_tally *context, struct rm_reply *out,
-                               struct api_error *err)
+                               const struct fixture *fx, const json_t *body, int stream,
+                               const json_t *items, const struct text_tally *context,
+                               struct rm_reply *out, struct api_error *err)
 {
-    const struct template *t = template_for(srv, fx, json_util_str(body, "model"), lc->store);
+    const struct template *t =
+        template_for(srv, fx, json_util_str(body, "model"), lc->store, stream);
+    long tokens = request_tally_tokens(NULL, context, NULL);
+    struct stream *st = NULL;
     char id[96];
     json_t *final;
     size_t len;
@@ -62,20 +67,32 @@ static int reply_from_template(struct rm_server *srv, const struct lifecycle_cre
 
     if (!t)
         return 1;
-    bytes = template_render(t, srv, request_tally_tokens(NULL, context, NULL), &len, id,
-                            sizeof(id));
+    if (stream)
+        st = template_render_stream(t, srv, tokens, srv->cfg.speed, &bytes, &len, id,
+                                    sizeof(id));
+    else
+        bytes = template_render(t, srv, tokens, &len, id, sizeof(id));
     /* lifecycle_create_end reads only the id of 'final' when given its bytes. */
     final = bytes ? json_pack("{s:s}", "id", id) : NULL;
     if (!final) {
+        stream_free(st);
         free(bytes);
         return api_error_oom(err);
     }
+    /* A stream without a fault is rendered again from its Response when
+     * replayed, so only the Response is stored. */
     if (lifecycle_create_end(srv, lc, fx, final, bytes, len, items, context, NULL, err) != 0) {
         json_decref(final);
+        stream_free(st);
         free(bytes);
         return -1;
     }
     json_decref(final);
+    if (stream) {
+        free(bytes);
+        reply_stream(out, st);
+        return 0;
+    }
     free(out->body);
     out->status = 200;
     out->content_type = RM_CT_JSON;
@@ -165,10 +182,11 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
         ret = 1;
         goto out;
     }
-    plain = !stream && !lc.background && !lc.prev_id && !lc.conversation[0] &&
+    /* A streamed template only over HTTP: a WebSocket sends the events. */
+    plain = (!stream || !o) && !lc.background && !lc.prev_id && !lc.conversation[0] &&
             fault.kind == FX_FAULT_NONE && fx->stream.fault.kind == FX_FAULT_NONE &&
             template_plain(body)
-                ? reply_from_template(srv, &lc, fx, body, items, &context, out, err)
+                ? reply_from_template(srv, &lc, fx, body, stream, items, &context, out, err)
                 : 1;
     if (plain < 0)
         goto out;

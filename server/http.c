@@ -439,9 +439,13 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
             reply_fail(rep, &err);
             return queue_reply(srv, conn, r);
         }
-    } else if (rep->events) {
-        struct stream *st = stream_new_sse(rep->events, srv->cfg.speed, RM_MAX_STREAM_BYTES);
+    } else if (rep->events || rep->stream) {
+        struct stream *st = rep->stream ? rep->stream
+                                        : stream_new_sse(rep->events, srv->cfg.speed,
+                                                         RM_MAX_STREAM_BYTES);
         struct http_stream *hs = st ? calloc(1, sizeof(*hs)) : NULL;
+
+        rep->stream = NULL; /* the reader owns it now */
 
         if (!hs) {
             struct api_error err;

@@ -19,18 +19,17 @@ json_t *render_slice(const char *text, size_t from, size_t to)
 /* The "obfuscation" of a delta: random-looking characters that pad the
  * event, as the real API adds to every text, argument and summary delta
  * (unless stream_options.include_obfuscation is false). Derived from the
- * item id and the delta's place, so it needs no state. */
-static json_t *obfuscation(const char *id, size_t index, size_t delta_len)
+ * item's output index and the delta's place, so it needs no state and is
+ * the same in every reply of a fixture (its pre-serialised stream,
+ * template.h, holds it as it is). */
+static json_t *obfuscation(size_t oi, size_t index, size_t delta_len)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     char out[RM_OBFUSCATION_MAX + 1];
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 1469598103934665603ull ^ ((uint64_t)oi * 0xd6e8feb86659fd93ull);
     size_t n = delta_len < RM_OBFUSCATION_MAX - 1 ? RM_OBFUSCATION_MAX - delta_len : 1, i;
-    const char *p;
 
-    for (p = id; p && *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
     h ^= index * 0x9e3779b97f4a7c15ull;
     for (i = 0; i < n; i++) {
         h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
@@ -40,13 +39,14 @@ static json_t *obfuscation(const char *id, size_t index, size_t delta_len)
     return json_string(out);
 }
 
-/* Add the obfuscation of delta number 'index' of item 'id' to 'ev'. */
-static json_t *obfuscated(json_t *ev, int on, const char *id, size_t index)
+/* Add the obfuscation of delta number 'index' of the item at output index
+ * 'oi' to 'ev'. */
+static json_t *obfuscated(json_t *ev, int on, size_t oi, size_t index)
 {
     const char *delta = json_util_str(ev, "delta");
 
     if (on)
-        json_object_set_new(ev, "obfuscation", obfuscation(id, index, delta ? strlen(delta) : 0));
+        json_object_set_new(ev, "obfuscation", obfuscation(oi, index, delta ? strlen(delta) : 0));
     return ev;
 }
 
@@ -106,7 +106,7 @@ static void emit_message(struct emitter *e, const struct fx_item *it, json_t *it
                                       (json_int_t)oi, "content_index", 0, "delta",
                                       render_slice(it->text, from, to), "logprobs",
                                       event_logprobs(it, c, c + 1, top)),
-                            obf, id, c),
+                            obf, oi, c),
                  snap, 0);
         from = to;
     }
@@ -145,7 +145,7 @@ static void emit_function_call(struct emitter *e, const struct fx_item *it, json
              obfuscated(json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index",
                                   (json_int_t)oi, "delta",
                                   render_slice(it->text, from, it->chunks.ends[c])),
-                        obf, id, c),
+                        obf, oi, c),
              snap, 0);
         from = it->chunks.ends[c];
     }
@@ -187,7 +187,7 @@ static void emit_reasoning_part(struct emitter *e, const struct reasoning_part *
              obfuscated(json_pack("{s:s, s:I, s:i, s:o}", "item_id", id, "output_index",
                                   (json_int_t)oi, rp->index_key, 0, "delta",
                                   render_slice(text, from, ch->ends[c])),
-                        obf, id, c),
+                        obf, oi, c),
              snap, 0);
         from = ch->ends[c];
     }
@@ -240,7 +240,7 @@ static void emit_tool_text(struct emitter *e, const struct fx_item *it, const ch
              obfuscated(json_pack("{s:s, s:I, s:o}", "item_id", id, "output_index",
                                   (json_int_t)oi, "delta",
                                   render_slice(it->text, from, it->chunks.ends[c])),
-                        obf, id, c),
+                        obf, oi, c),
              snap, 0);
         from = it->chunks.ends[c];
     }
@@ -255,7 +255,6 @@ static void emit_shell_commands(struct emitter *e, const json_t *item, size_t oi
                                 const json_t *snap, int obf)
 {
     const json_t *cmds = json_object_get(json_object_get(item, "action"), "commands"), *cmd;
-    const char *id = json_util_str(item, "id");
     size_t k;
 
     json_array_foreach(cmds, k, cmd) {
@@ -266,7 +265,7 @@ static void emit_shell_commands(struct emitter *e, const json_t *item, size_t oi
         emitter_event(e, RM_EV_SHELL_COMMAND_DELTA,
              obfuscated(json_pack("{s:I, s:I, s:O}", "output_index", (json_int_t)oi,
                                   "command_index", (json_int_t)k, "delta", cmd),
-                        obf, id, k),
+                        obf, oi, k),
              snap, 0);
         emitter_event(e, RM_EV_SHELL_COMMAND_DONE,
              json_pack("{s:I, s:I, s:O}", "output_index", (json_int_t)oi, "command_index",

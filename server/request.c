@@ -83,6 +83,7 @@ void reply_release(struct rm_reply *r)
     memcpy(request_id, r->request_id, sizeof(request_id));
     free(r->body);
     event_list_unref(r->events);
+    stream_free(r->stream);
     for (i = 0; i < r->nheaders; i++) {
         free(r->headers[i].name);
         free(r->headers[i].value);
@@ -122,6 +123,15 @@ void reply_events(struct rm_reply *r, struct event_list *events)
     r->content_type = RM_CT_SSE;
     event_list_unref(r->events);
     r->events = events;
+    reply_header(r, "cache-control", "no-cache");
+}
+
+void reply_stream(struct rm_reply *r, struct stream *st)
+{
+    r->status = 200;
+    r->content_type = RM_CT_SSE;
+    stream_free(r->stream);
+    r->stream = st;
     reply_header(r, "cache-control", "no-cache");
 }
 

@@ -18,6 +18,7 @@
 #include "fixture.h"
 #include "server.h"
 #include "store.h"
+#include "stream.h"
 
 struct rm_kv {
     const char *key;
@@ -66,6 +67,8 @@ struct rm_reply {
     char *body;                  /* owned; NULL with events */
     size_t body_len;
     struct event_list *events;   /* owned reference; a streamed body when non-NULL */
+    struct stream *stream;       /* owned; a streamed body already framed (template.h),
+                                  * instead of 'events' */
     struct rm_header headers[RM_MAX_REPLY_HEADERS];
     unsigned nheaders;
     unsigned delay_ms;           /* wait before sending anything (latency fault) */
@@ -113,6 +116,9 @@ void reply_fail(struct rm_reply *r, const struct api_error *err);
 
 /* A 200 streamed reply of 'events' (stolen). */
 void reply_events(struct rm_reply *r, struct event_list *events);
+
+/* A 200 streamed reply of 'st' (stolen), framed already (template.h). */
+void reply_stream(struct rm_reply *r, struct stream *st);
 
 /* Set a JSON body of 'len' bytes given verbatim (copied) with 'status'. */
 void reply_raw(struct rm_reply *r, int status, const char *body, size_t len);

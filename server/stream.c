@@ -69,6 +69,18 @@ int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_
     return 0;
 }
 
+size_t stream_frames(const struct stream *s)
+{
+    return s->n;
+}
+
+const char *stream_frame(const struct stream *s, size_t i, size_t *len, unsigned *delay_ms)
+{
+    *len = s->frames[i].len;
+    *delay_ms = s->frames[i].delay_ms;
+    return s->frames[i].bytes;
+}
+
 void stream_set_end_with_error(struct stream *s)
 {
     s->end_with_error = 1;

@@ -71,6 +71,12 @@ enum stream_status stream_read(struct stream *s, int64_t now_ms, char *out, size
 enum stream_status stream_next(struct stream *s, int64_t now_ms, const char **bytes,
                                size_t *len, int64_t *wake_ms);
 
+/* How many frames 's' has, and frame 'i' of them: its bytes ('*len' of
+ * them) and its delay before --speed (for template.c, which keeps a stream
+ * as pieces with its frame boundaries). */
+size_t stream_frames(const struct stream *s);
+const char *stream_frame(const struct stream *s, size_t i, size_t *len, unsigned *delay_ms);
+
 /* Bytes in all frames. */
 size_t stream_total(const struct stream *s);
 

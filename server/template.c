@@ -19,22 +19,31 @@
 #define TMPL_SENTINEL 900000001LL
 #define TMPL_SENTINEL_SPAN 10000000LL
 
-enum piece_kind { P_LIT, P_ID, P_TIME, P_TOKENS };
+enum piece_kind { P_LIT, P_ID, P_TIME, P_TOKENS, P_FRAME };
 
 struct piece {
     enum piece_kind kind;
-    size_t off, len;   /* P_LIT: the bytes in 'bytes' */
-    long long arg;     /* P_ID: which id (0: the Response's); P_TOKENS: added to the count */
+    size_t off, len;   /* P_LIT: the bytes in the cutout's 'bytes' */
+    long long arg;     /* P_ID: which id (0: the Response's); P_TOKENS: added to the
+                        * count; P_FRAME: the delay before the frame that starts here */
+};
+
+/* Bytes rendered once, cut into pieces. */
+struct cutout {
+    char *bytes;
+    size_t len;
+    struct piece *v;
+    size_t n, cap;
 };
 
 struct template {
     char *model;
     int store;
+    int stream;        /* the SSE stream too ('sse'), for "stream": true */
     int usable;        /* 0: this fixture answers plain requests by the full render */
-    char *bytes;       /* the reply rendered for the first input */
-    size_t len;
-    struct piece *v;
-    size_t n, nids;
+    struct cutout body; /* the Response (the reply, or what a stream stores) */
+    struct cutout sse;  /* the stream's bytes, a P_FRAME where each frame starts */
+    size_t nids;        /* ids in both (one numbering) */
 };
 
 struct template_cache {
@@ -51,7 +60,7 @@ int template_plain(const json_t *body)
     json_object_foreach((json_t *)body, key, v) {
         if (strcmp(key, "model") == 0 || strcmp(key, "input") == 0)
             continue;
-        if (strcmp(key, "store") == 0 && json_is_boolean(v))
+        if ((strcmp(key, "store") == 0 || strcmp(key, "stream") == 0) && json_is_boolean(v))
             continue;
         return 0;
     }
@@ -60,13 +69,19 @@ int template_plain(const json_t *body)
 
 /* ---- Building ----------------------------------------------------------- */
 
+static void cutout_free(struct cutout *c)
+{
+    free(c->bytes);
+    free(c->v);
+}
+
 static void template_free(struct template *t)
 {
     if (!t)
         return;
     free(t->model);
-    free(t->bytes);
-    free(t->v);
+    cutout_free(&t->body);
+    cutout_free(&t->sse);
     free(t);
 }
 
@@ -80,19 +95,28 @@ static void cache_free(void *p)
     free(c);
 }
 
-static int push(struct template *t, enum piece_kind kind, size_t off, size_t len, long long arg)
+static int push(struct cutout *c, enum piece_kind kind, size_t off, size_t len, long long arg)
 {
     if (kind == P_LIT && len == 0)
         return 0;
-    if (t->n == RM_TEMPLATE_PIECES)
-        return -1;
-    if (!t->v && !(t->v = calloc(RM_TEMPLATE_PIECES, sizeof(*t->v))))
-        return -1;
-    t->v[t->n].kind = kind;
-    t->v[t->n].off = off;
-    t->v[t->n].len = len;
-    t->v[t->n].arg = arg;
-    t->n++;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct piece *v;
+
+        if (c->cap >= RM_TEMPLATE_PIECES)
+            return -1;
+        if (cap > RM_TEMPLATE_PIECES)
+            cap = RM_TEMPLATE_PIECES;
+        if (!(v = realloc(c->v, cap * sizeof(*v))))
+            return -1;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n].kind = kind;
+    c->v[c->n].off = off;
+    c->v[c->n].len = len;
+    c->v[c->n].arg = arg;
+    c->n++;
     return 0;
 }
 
@@ -106,47 +130,67 @@ static int is_hex_run(const char *p, size_t n)
     return 1;
 }
 
+/* The ids a template has seen, numbered in order of first sight. */
+struct id_table {
+    char hex[RM_TEMPLATE_IDS][RM_ID_HEX_LEN];
+    size_t n;
+};
+
 /* Which id the 50 hex digits at 'p' are (a new index when unseen). */
-static long long id_index(struct template *t, const char **seen, const char *p)
+static long long id_index(struct id_table *ids, const char *p)
 {
     size_t i;
 
-    for (i = 0; i < t->nids; i++)
-        if (memcmp(seen[i], p, RM_ID_HEX_LEN) == 0)
+    for (i = 0; i < ids->n; i++)
+        if (memcmp(ids->hex[i], p, RM_ID_HEX_LEN) == 0)
             return (long long)i;
-    if (t->nids == RM_TEMPLATE_IDS)
+    if (ids->n == RM_TEMPLATE_IDS)
         return -1;
-    seen[t->nids] = p;
-    return (long long)t->nids++;
+    memcpy(ids->hex[ids->n], p, RM_ID_HEX_LEN);
+    return (long long)ids->n++;
 }
 
-/* Cut t->bytes into pieces: ids under the Response's segment ('resp_hex'
- * its own 50 digits), numbers equal to 'now', numbers near the sentinel. */
-static int cut(struct template *t, const char *resp_hex, long long now)
-{
-    const char *s = t->bytes, *seen[RM_TEMPLATE_IDS];
-    size_t i = 0, lit = 0;
+/* Frame boundaries of an SSE cutout: where each frame starts, its delay. */
+struct frames {
+    const size_t *start;
+    const unsigned *delay;
+    size_t n;
+};
 
-    seen[0] = resp_hex;
-    t->nids = 1;
-    while (i < t->len) {
-        if (t->len - i >= RM_ID_HEX_LEN && memcmp(s + i, resp_hex, RM_ID_SEGMENT_LEN) == 0 &&
+/* Cut c->bytes into pieces: ids under the Response's segment (ids->hex[0]
+ * its own digits), numbers equal to 'now', numbers near the sentinel, and
+ * (with 'fr') a P_FRAME where each frame starts. */
+static int cut(struct cutout *c, struct id_table *ids, long long now, const struct frames *fr)
+{
+    const char *s = c->bytes;
+    size_t i = 0, lit = 0, k = 0;
+
+    while (i < c->len) {
+        if (fr && k < fr->n && fr->start[k] <= i) {
+            if (fr->start[k] != i || push(c, P_LIT, lit, i - lit, 0) ||
+                push(c, P_FRAME, 0, 0, fr->delay[k]))
+                return -1; /* a frame starting inside a slot: no template */
+            lit = i;
+            k++;
+            continue;
+        }
+        if (c->len - i >= RM_ID_HEX_LEN && memcmp(s + i, ids->hex[0], RM_ID_SEGMENT_LEN) == 0 &&
             is_hex_run(s + i, RM_ID_HEX_LEN)) {
-            long long k = id_index(t, seen, s + i);
-            if (k < 0 || push(t, P_LIT, lit, i - lit, 0) || push(t, P_ID, 0, 0, k))
+            long long n = id_index(ids, s + i);
+            if (n < 0 || push(c, P_LIT, lit, i - lit, 0) || push(c, P_ID, 0, 0, n))
                 return -1;
             i += RM_ID_HEX_LEN;
             lit = i;
             continue;
         }
-        if (s[i] == ':' && i + 1 < t->len && isdigit((unsigned char)s[i + 1])) {
+        if (s[i] == ':' && i + 1 < c->len && isdigit((unsigned char)s[i + 1])) {
             char *end;
             long long v = strtoll(s + i + 1, &end, 10);
             int time = v == now, tokens = v >= TMPL_SENTINEL && v < TMPL_SENTINEL + TMPL_SENTINEL_SPAN;
 
             if ((time || tokens) && (*end == ',' || *end == '}' || *end == ']')) {
-                if (push(t, P_LIT, lit, i + 1 - lit, 0) ||
-                    push(t, time ? P_TIME : P_TOKENS, 0, 0, time ? 0 : v - TMPL_SENTINEL))
+                if (push(c, P_LIT, lit, i + 1 - lit, 0) ||
+                    push(c, time ? P_TIME : P_TOKENS, 0, 0, time ? 0 : v - TMPL_SENTINEL))
                     return -1;
                 i = (size_t)(end - s);
                 lit = i;
@@ -155,19 +199,63 @@ static int cut(struct template *t, const char *resp_hex, long long now)
         }
         i++;
     }
-    return push(t, P_LIT, lit, t->len - lit, 0);
+    while (fr && k < fr->n) /* frames with no bytes (pauses) at the end */
+        if (push(c, P_LIT, lit, c->len - lit, 0) || push(c, P_FRAME, 0, 0, fr->delay[k++]))
+            return -1;
+        else
+            lit = c->len;
+    return push(c, P_LIT, lit, c->len - lit, 0);
+}
+
+/* The SSE bytes of 'events' (the one SSE writer frames them) into 't->sse',
+ * cut with the ids 'ids' has seen in the body. Only a stream that ends
+ * cleanly has a template. Returns 0 or -1. */
+static int cut_stream(struct template *t, struct event_list *events, struct id_table *ids,
+                      long long now)
+{
+    struct stream *st;
+    size_t *start = NULL, i, off = 0;
+    unsigned *delay = NULL;
+    struct frames fr;
+    int rc = -1;
+
+    if (!events || events->end_with_error || events->abort_after)
+        return -1;
+    event_list_serialise(events);
+    if (!(st = stream_new_sse(events, 1.0, RM_MAX_STREAM_BYTES)))
+        return -1;
+    fr.n = stream_frames(st);
+    start = calloc(fr.n + 1, sizeof(*start));
+    delay = calloc(fr.n + 1, sizeof(*delay));
+    if (start && delay && (t->sse.bytes = stream_concat(st, &t->sse.len))) {
+        for (i = 0; i < fr.n; i++) {
+            size_t len;
+
+            stream_frame(st, i, &len, &delay[i]);
+            start[i] = off;
+            off += len;
+        }
+        fr.start = start;
+        fr.delay = delay;
+        rc = cut(&t->sse, ids, now, &fr);
+    }
+    free(start);
+    free(delay);
+    stream_free(st);
+    return rc;
 }
 
 /* The full render of a plain request for 'input', cut into 't'. */
 static int render_cut(struct rm_server *srv, const struct fixture *fx, struct template *t,
                       const char *input)
 {
-    json_t *body = json_pack("{s:s, s:s, s:b}", "model", t->model, "input", input, "store",
-                             t->store);
+    json_t *body = json_pack("{s:s, s:s, s:b, s:b}", "model", t->model, "input", input, "store",
+                             t->store, "stream", t->stream);
     struct generation gen = {NULL, NULL};
     struct render_ctx rc;
     struct fx_fault none;
     struct api_error err;
+    struct id_table ids;
     struct ask ask;
     const char *id;
     int rc_ = -1;
@@ -182,15 +270,18 @@ static int render_cut(struct rm_server *srv, const struct fixture *fx, struct te
     rc.fx = fx;
     rc.req = body;
     rc.input_tokens = (long)TMPL_SENTINEL;
-    if (generate_response(&rc, &ask, 0, &none, 0, &gen, &err) == 0 &&
+    if (generate_response(&rc, &ask, t->stream, &none, 0, &gen, &err) == 0 &&
         (id = json_util_str(gen.final, "id")) && strlen(id) == strlen(RM_ID_RESPONSE) + RM_ID_HEX_LEN &&
-        (t->bytes = json_util_dumps(gen.final))) {
-        const char *hex = strstr(t->bytes, id + strlen(RM_ID_RESPONSE));
+        (t->body.bytes = json_util_dumps(gen.final))) {
+        long long now = (long long)json_integer_value(json_object_get(gen.final, "created_at"));
 
-        t->len = strlen(t->bytes);
-        rc_ = hex ? cut(t, hex, (long long)json_integer_value(
-                                    json_object_get(gen.final, "created_at")))
-                  : -1;
+        t->body.len = strlen(t->body.bytes);
+        memcpy(ids.hex[0], id + strlen(RM_ID_RESPONSE), RM_ID_HEX_LEN);
+        ids.n = 1;
+        rc_ = cut(&t->body, &ids, now, NULL);
+        if (rc_ == 0 && t->stream)
+            rc_ = cut_stream(t, gen.events, &ids, now);
+        t->nids = ids.n;
     }
     generation_release(&gen);
     ask_release(&ask);
@@ -199,11 +290,11 @@ static int render_cut(struct rm_server *srv, const struct fixture *fx, struct te
 }
 
 /* The same pieces, the same literal bytes? */
-static int same_cut(const struct template *a, const struct template *b)
+static int same_cutout(const struct cutout *a, const struct cutout *b)
 {
     size_t i;
 
-    if (a->n != b->n || a->nids != b->nids)
+    if (a->n != b->n)
         return 0;
     for (i = 0; i < a->n; i++) {
         const struct piece *p = &a->v[i], *q = &b->v[i];
@@ -214,10 +305,17 @@ static int same_cut(const struct template *a, const struct template *b)
     return 1;
 }
 
-/* A template for (fx, model, store): usable only when two plain requests
- * with different inputs (and token counts) cut into the same pieces. */
+static int same_cut(const struct template *a, const struct template *b)
+{
+    return a->nids == b->nids && same_cutout(&a->body, &b->body) &&
+           same_cutout(&a->sse, &b->sse);
+}
+
+/* A template for (fx, model, store, stream): usable only when two plain
+ * requests with different inputs (and token counts) cut into the same
+ * pieces. */
 static struct template *build(struct rm_server *srv, const struct fixture *fx, const char *model,
-                              int store)
+                              int store, int stream)
 {
     struct template *t = calloc(1, sizeof(*t)), *other = calloc(1, sizeof(*other));
 
@@ -227,6 +325,7 @@ static struct template *build(struct rm_server *srv, const struct fixture *fx, c
         return NULL;
     }
     t->store = other->store = store;
+    t->stream = other->stream = stream;
     t->usable = fx->kind == FX_RESPONSE && render_cut(srv, fx, t, "Hello") == 0 &&
                 render_cut(srv, fx, other, "Something else entirely, with more words in it.") == 0 &&
                 same_cut(t, other);
@@ -235,7 +334,7 @@ static struct template *build(struct rm_server *srv, const struct fixture *fx, c
 }
 
 const struct template *template_for(struct rm_server *srv, const struct fixture *fx,
-                                    const char *model, int store)
+                                    const char *model, int store, int stream)
 {
     struct fixture *f = (struct fixture *)fx; /* only its template cache changes */
     struct template_cache *c = atomic_load(&f->templates);
@@ -258,7 +357,7 @@ const struct template *template_for(struct rm_server *srv, const struct fixture 
         struct template *t = atomic_load(&c->t[i]), *mine;
 
         if (!t) {
-            if (!(mine = build(srv, fx, model, store)))
+            if (!(mine = build(srv, fx, model, store, stream)))
                 return NULL;
             t = NULL;
             if (atomic_compare_exchange_strong(&c->t[i], &t, mine)) {
@@ -267,7 +366,7 @@ const struct template *template_for(struct rm_server *srv, const struct fixture 
                 template_free(mine); /* another thread filled the slot: look at it */
             }
         }
-        if (t->store == store && strcmp(t->model, model) == 0)
+        if (t->store == store && t->stream == stream && strcmp(t->model, model) == 0)
             return t->usable ? t : NULL;
     }
     return NULL;
@@ -275,29 +374,39 @@ const struct template *template_for(struct rm_server *srv, const struct fixture 
 
 /* ---- Rendering ---------------------------------------------------------- */
 
-char *template_render(const struct template *t, struct rm_server *srv, long input_tokens,
-                      size_t *len, char *id, size_t id_len)
+/* Fresh ids for 't', drawn as the full render draws them: the Response's
+ * id, then each item's under its segment. */
+static void draw_ids(const struct template *t, struct rm_server *srv,
+                     char ids[][RM_ID_HEX_LEN + 8])
 {
-    char ids[RM_TEMPLATE_IDS][RM_ID_HEX_LEN + 8], seg[RM_ID_SEGMENT_LEN + 1];
-    long long now = (long long)server_unix_time();
-    char *out = malloc(t->len + t->n * 24 + 1), *w = out;
+    char seg[RM_ID_SEGMENT_LEN + 1];
     size_t i;
 
-    if (!out)
-        return NULL;
-    /* Drawn as the full render draws them: the Response's id, then each
-     * item's under its segment. */
     server_new_scoped_id(srv, "", NULL, ids[0], sizeof(ids[0]));
     memcpy(seg, ids[0], RM_ID_SEGMENT_LEN);
     seg[RM_ID_SEGMENT_LEN] = '\0';
     for (i = 1; i < t->nids; i++)
         server_new_scoped_id(srv, "", seg, ids[i], sizeof(ids[i]));
-    for (i = 0; i < t->n; i++) {
-        const struct piece *p = &t->v[i];
+}
+
+/* The bytes of 'c' with the slots filled (a new NUL-terminated string of
+ * '*len' bytes; NULL on OOM). With 'st', each frame is also pushed to it,
+ * with its delay. */
+static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long long now,
+                  long input_tokens, struct stream *st, size_t *len)
+{
+    char *out = malloc(c->len + c->n * 24 + 1), *w = out, *frame = NULL;
+    unsigned delay = 0;
+    size_t i;
+
+    if (!out)
+        return NULL;
+    for (i = 0; i < c->n; i++) {
+        const struct piece *p = &c->v[i];
 
         switch (p->kind) {
         case P_LIT:
-            memcpy(w, t->bytes + p->off, p->len);
+            memcpy(w, c->bytes + p->off, p->len);
             w += p->len;
             break;
         case P_ID:
@@ -310,10 +419,58 @@ char *template_render(const struct template *t, struct rm_server *srv, long inpu
         case P_TOKENS:
             w += sprintf(w, "%lld", (long long)input_tokens + p->arg);
             break;
+        case P_FRAME:
+            if (frame && stream_push(st, frame, (size_t)(w - frame), delay) != 0) {
+                free(out);
+                return NULL;
+            }
+            frame = w;
+            delay = (unsigned)p->arg;
+            break;
         }
+    }
+    if (frame && stream_push(st, frame, (size_t)(w - frame), delay) != 0) {
+        free(out);
+        return NULL;
     }
     *w = '\0';
     *len = (size_t)(w - out);
+    return out;
+}
+
+char *template_render(const struct template *t, struct rm_server *srv, long input_tokens,
+                      size_t *len, char *id, size_t id_len)
+{
+    char ids[RM_TEMPLATE_IDS][RM_ID_HEX_LEN + 8];
+    char *out;
+
+    draw_ids(t, srv, ids);
+    out = fill(&t->body, ids, (long long)server_unix_time(), input_tokens, NULL, len);
     snprintf(id, id_len, "%s%s", RM_ID_RESPONSE, ids[0]);
     return out;
+}
+
+struct stream *template_render_stream(const struct template *t, struct rm_server *srv,
+                                      long input_tokens, double speed, char **body,
+                                      size_t *body_len, char *id, size_t id_len)
+{
+    char ids[RM_TEMPLATE_IDS][RM_ID_HEX_LEN + 8];
+    long long now = (long long)server_unix_time();
+    struct stream *st;
+    size_t len;
+    char *sse;
+
+    *body = NULL;
+    if (!t->stream || !(st = stream_new(RM_MAX_STREAM_BYTES, speed)))
+        return NULL;
+    draw_ids(t, srv, ids);
+    sse = fill(&t->sse, ids, now, input_tokens, st, &len);
+    *body = sse ? fill(&t->body, ids, now, input_tokens, NULL, body_len) : NULL;
+    free(sse); /* the stream has its own copy of each frame */
+    if (!*body) {
+        stream_free(st);
+        return NULL;
+    }
+    snprintf(id, id_len, "%s%s", RM_ID_RESPONSE, ids[0]);
+    return st;
 }

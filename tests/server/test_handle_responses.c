@@ -12,6 +12,7 @@
 
 #include "json_util.h"
 #include "server_harness.h"
+#include "stream.h"
 #include "test_support.h"
 #include "handle_responses.h"
 #include "router.h"
@@ -31,24 +32,39 @@ START_TEST(create_without_socket)
 }
 END_TEST
 
+/* A streamed create: its events (the full render, for a request that is
+ * not plain), or its template's frames (a plain one, template.h); the same
+ * SSE either way. */
 START_TEST(stream_reply_is_a_stream)
 {
-    struct rm_reply r;
-    json_t *doc = call("POST", "/v1/responses",
-                       "{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true}", &r);
+    static const char *const bodies[] = {
+        "{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true,\"metadata\":{}}",
+        "{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true}"};
+    unsigned i;
 
-    ck_assert_ptr_null(doc);
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_ptr_nonnull(r.events);
-    ck_assert_ptr_nonnull(strstr(r.content_type, "text/event-stream"));
-    ck_assert_uint_gt(r.events->n, 5);
-    {
+    for (i = 0; i < 2; i++) {
+        struct rm_reply r;
+        json_t *doc = call("POST", "/v1/responses", bodies[i], &r);
         size_t len;
-        char *bytes = harness_reply_bytes(&r, &len);
+        char *bytes;
+
+        ck_assert_ptr_null(doc);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_ptr_nonnull(strstr(r.content_type, "text/event-stream"));
+        if (i == 0) {
+            ck_assert_ptr_nonnull(r.events);
+            ck_assert_uint_gt(r.events->n, 5);
+        } else {
+            ck_assert_ptr_null(r.events);
+            ck_assert_ptr_nonnull(r.stream);
+            ck_assert_uint_gt(stream_frames(r.stream), 5);
+        }
+        bytes = harness_reply_bytes(&r, &len);
         ck_assert_int_eq(strncmp(bytes, "event: response.created\n", 24), 0);
+        ck_assert_ptr_nonnull(strstr(bytes, "event: response.completed\n"));
         free(bytes);
+        reply_release(&r);
     }
-    reply_release(&r);
 }
 END_TEST
 

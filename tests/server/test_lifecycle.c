@@ -149,7 +149,9 @@ START_TEST(replay_a_stored_list)
     struct api_error err;
     size_t i;
 
-    create_stored("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true}", &st);
+    /* not plain (metadata): the full render, whose events are stored */
+    create_stored("{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true,\"metadata\":{}}",
+                  &st);
     ck_assert_ptr_nonnull(st.events);
     /* all of it, sharing the stored JSON, no delays */
     l = lifecycle_replay(bench_srv, &st, -1, &err);
