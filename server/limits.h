@@ -72,8 +72,11 @@
 #define RM_MAX_IDLE_TIMEOUT_S 3600u             /* largest --idle-timeout accepted */
 #define RM_SUSPEND_PROBE_MS 1000                /* a suspended reply looks whether its
                                                  * client is still there this often */
-#define RM_CONNECTION_MEMORY (128u * 1024)      /* libmicrohttpd's memory per connection
-                                                 * (request line, headers, reply head) */
+#define RM_CONNECTION_MEMORY (64u * 1024)       /* libmicrohttpd's memory per connection
+                                                 * (request line, headers, reply head);
+                                                 * it zeroes all of it after every
+                                                 * request, so larger costs every
+                                                 * keep-alive request (scripts/bench) */
 #define RM_MAX_URI_BYTES 16384                  /* request target, query included (414) */
 #define RM_MAX_URI_ARGS 256                     /* query arguments of one request (414) */
 #define RM_MAX_HEADERS 256                      /* request header lines (431 above) */
