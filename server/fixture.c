@@ -1205,6 +1205,9 @@ static int fx_load_doc(struct fixture_set *set, struct fxp *p)
     return rc;
 }
 
+static void index_build(struct fixture_set *set);
+static void index_free(struct fx_index *x);
+
 int fixture_set_load_text(struct fixture_set *set, const char *text, size_t len,
                           const char *source, struct mock_error *err)
 {
@@ -1213,10 +1216,15 @@ int fixture_set_load_text(struct fixture_set *set, const char *text, size_t len,
 
     if (!set->models)
         set->models = json_array();
-    if (fx_load_doc(set, &p) == 0 && p.nerr == 0)
+    index_free(set->index); /* the set changes: indexed again below */
+    set->index = NULL;
+    if (fx_load_doc(set, &p) == 0 && p.nerr == 0) {
+        index_build(set);
         return 0;
+    }
     while (set->n > before) /* a bad document loads nothing */
         fixture_release(&set->v[--set->n]);
+    index_build(set);
     return -1;
 }
 
@@ -1404,6 +1412,152 @@ int fixture_docs_read_dir(struct fixture_docs *docs, const char *dir, struct moc
 }
 
 /* Empty 'set' (which holds nothing), keeping its reference count. */
+/* ---- The match index ------------------------------------------------------
+ *
+ * Most large fixture sets tell their fixtures apart by model (and path).
+ * The index files each fixture under its (path, model) when both are
+ * literal, with NULL for a condition that is absent or a glob: a request
+ * for (P, M) can only be answered by the fixtures under (P, M), (P, NULL),
+ * (NULL, M) and (NULL, NULL), since any other rejects it on its path or
+ * model. Those four lists, in set order, are merged and tried as the full
+ * scan would try them, so the answer is the same; the other fixtures are
+ * never looked at. */
+
+struct fx_bucket {
+    const char *path, *model; /* borrowed from the fixtures; NULL: any */
+    uint32_t *v;              /* indexes into set->v, ascending */
+    size_t n, cap;
+    int used;
+};
+
+struct fx_index {
+    struct fx_bucket *b;
+    size_t nb; /* a power of two */
+};
+
+/* A model or path fnmatch / strcmp would only match literally. */
+static const char *literal(const char *s)
+{
+    return s && !strpbrk(s, "*?[\\") ? s : NULL;
+}
+
+static uint64_t index_hash(const char *path, const char *model)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *p;
+
+    for (p = path ? path : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ (path ? 1u : 2u)) * 1099511628211ull;
+    for (p = model ? model : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (h ^ (model ? 3u : 4u)) * 1099511628211ull;
+}
+
+static int same_key(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The bucket of (path, model): found, or the free one where it goes. */
+static struct fx_bucket *index_slot(const struct fx_index *x, const char *path, const char *model)
+{
+    size_t i = (size_t)index_hash(path, model) & (x->nb - 1);
+
+    while (x->b[i].used && !(same_key(x->b[i].path, path) && same_key(x->b[i].model, model)))
+        i = (i + 1) & (x->nb - 1);
+    return &x->b[i];
+}
+
+static void index_free(struct fx_index *x)
+{
+    size_t i;
+
+    if (!x)
+        return;
+    for (i = 0; i < x->nb; i++)
+        free(x->b[i].v);
+    free(x->b);
+    free(x);
+}
+
+/* Index 'set' (set->index; left NULL on OOM: matching then scans every
+ * fixture, with the same answer). */
+static void index_build(struct fixture_set *set)
+{
+    struct fx_index *x = calloc(1, sizeof(*x));
+    size_t i;
+
+    if (!x)
+        return;
+    for (x->nb = 8; x->nb < 2 * set->n + 8; x->nb *= 2)
+        ;
+    if (!(x->b = calloc(x->nb, sizeof(*x->b)))) {
+        free(x);
+        return;
+    }
+    for (i = 0; i < set->n; i++) {
+        const char *path = literal(set->v[i].m_path), *model = literal(set->v[i].m_model);
+        struct fx_bucket *b = index_slot(x, path, model);
+
+        if (b->n == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 4;
+            uint32_t *v = realloc(b->v, cap * sizeof(*v));
+
+            if (!v) {
+                index_free(x);
+                return;
+            }
+            b->v = v;
+            b->cap = cap;
+        }
+        b->used = 1;
+        b->path = path;
+        b->model = model;
+        b->v[b->n++] = (uint32_t)i;
+    }
+    set->index = x;
+}
+
+/* The next fixture of the four lists of (path, model) after 'cursor' ones
+ * taken: the lowest index at the lists' heads. -1 when none is left. */
+struct index_walk {
+    const struct fx_bucket *l[4];
+    size_t at[4];
+};
+
+static void index_walk_start(struct index_walk *w, const struct fx_index *x, const char *path,
+                             const char *model)
+{
+    const char *paths[4] = {path, path, NULL, NULL}, *models[4] = {model, NULL, model, NULL};
+    int k;
+
+    memset(w, 0, sizeof(*w));
+    for (k = 0; k < 4; k++) {
+        const struct fx_bucket *b;
+
+        if ((k < 2 && !path) || ((k == 0 || k == 2) && !model))
+            continue; /* the request has no such key: only the NULL lists apply */
+        b = index_slot(x, paths[k], models[k]);
+        w->l[k] = b->used ? b : NULL;
+    }
+}
+
+static long index_walk_next(struct index_walk *w)
+{
+    long best = -1;
+    int k, from = -1;
+
+    for (k = 0; k < 4; k++)
+        if (w->l[k] && w->at[k] < w->l[k]->n && (best < 0 || w->l[k]->v[w->at[k]] < best)) {
+            best = (long)w->l[k]->v[w->at[k]];
+            from = k;
+        }
+    if (from >= 0)
+        w->at[from]++;
+    return best;
+}
+
 static void set_clear(struct fixture_set *set)
 {
     int refs = atomic_load(&set->refs);
@@ -1458,6 +1612,7 @@ int fixture_set_build(struct fixture_set *set, const struct fixture_docs *docs, 
     }
     if (set->n) /* an empty set (record mode's first start) has no array */
         qsort(set->v, set->n, sizeof(*set->v), cmp_priority);
+    index_build(set);
     return 0;
 }
 
@@ -1485,6 +1640,7 @@ void fixture_set_release(struct fixture_set *set)
         fixture_release(&set->v[i]);
     free(set->v);
     json_decref(set->models);
+    index_free(set->index);
     set_clear(set);
 }
 
@@ -1636,6 +1792,23 @@ const struct fixture *fixture_match_explain(const struct fixture_set *set,
 
     if (closest)
         *closest = NULL;
+    if (set->index && !skipped && !closest) {
+        /* No one asks why the others were passed over: only the fixtures
+         * the index says may match are tried, in the same order. */
+        struct index_walk w;
+        long k;
+
+        index_walk_start(&w, set->index, facts->path, facts->model);
+        while ((k = index_walk_next(&w)) >= 0) {
+            const struct fixture *fx = &set->v[k];
+
+            if (strict && !fx->has_match)
+                continue;
+            if (!fixture_rejects(fx, facts, NULL, 0, &met) && (!claim || claim(user, fx) == 0))
+                return fx;
+        }
+        return NULL;
+    }
     for (i = 0; i < set->n; i++) {
         const struct fixture *fx = &set->v[i];
         int want_why = skipped || closest;

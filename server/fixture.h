@@ -169,6 +169,7 @@ struct fixture_set {
     json_t *models;         /* array of model ids named by the fixtures (new ref) */
     atomic_int refs;        /* a set shared by requests in flight (catalog.c) */
     int has_states;         /* some fixture matches on a scenario state */
+    struct fx_index *index; /* which fixtures may match a (path, model): built with the set */
 };
 
 /* One fixture document: a file's text, or a fixture added at run time. */

@@ -43,6 +43,7 @@ struct http_conn {
     struct http_conn *prev, *next;
     int fd;
     atomic_int busy;                   /* a request is in progress */
+    atomic_int served;                 /* a request has ended on it (keep-alive idle) */
     atomic_int_fast64_t idle_since_ms; /* connected, or its last request ended */
     int shed;                          /* shut down to make room */
 };
@@ -813,6 +814,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     if (r->tcp) {
         atomic_store(&r->tcp->idle_since_ms, server_now_ms());
+        atomic_store(&r->tcp->served, 1);
         atomic_store(&r->tcp->busy, 0);
     }
     if (!r->started) { /* MHD refused the request itself (see server/README.md) */
@@ -845,21 +847,31 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 /* Shut down the oldest idle connection (no request in progress), so that a
- * new client finds a slot; its worker sees the end and closes it. Called
- * with the list locked, so the descriptor is still open. */
+ * new client finds a slot; its worker sees the end and closes it. Idle
+ * between two requests (keep-alive) goes first. A connection that has not
+ * sent its first request yet is only shed once it had RM_SHED_FRESH_MS to
+ * send it, or when the last slot is taken: in a burst of new clients a
+ * busy server reads some requests late, and they are not idle. Called with
+ * the list locked, so the descriptor is still open. */
 static void shed_oldest_idle(struct rm_server *srv, struct http_conns *cs)
 {
     struct http_conn *c, *oldest = NULL;
-    int64_t oldest_ms = 0;
+    int64_t now = server_now_ms(), oldest_ms = 0;
+    int oldest_served = 0, last_slot = cs->count + 1 >= cs->max;
 
     for (c = cs->head; c; c = c->next) {
         int64_t since = atomic_load(&c->idle_since_ms);
+        int served = atomic_load(&c->served);
 
         if (c->shed || c->fd < 0 || atomic_load(&c->busy))
             continue;
-        if (!oldest || since < oldest_ms) {
+        if (!served && !last_slot && now - since < RM_SHED_FRESH_MS)
+            continue;
+        if (!oldest || served > oldest_served ||
+            (served == oldest_served && since < oldest_ms)) {
             oldest = c;
             oldest_ms = since;
+            oldest_served = served;
         }
     }
     if (!oldest)
@@ -887,6 +899,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             return;
         c->fd = ci ? ci->connect_fd : -1;
         atomic_init(&c->busy, 0);
+        atomic_init(&c->served, 0);
         atomic_init(&c->idle_since_ms, server_now_ms());
         pthread_mutex_lock(&cs->lock);
         if (cs->count >= cs->shed_at)

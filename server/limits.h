@@ -49,7 +49,7 @@
 #define RM_MAX_PATH 4096                        /* a file or directory path */
 #define RM_DAEMON_FD_BATCH 256                  /* descriptors a detaching daemon closes per pass */
 #define RM_MAX_FIXTURE_NAME 127                /* bytes of a fixture name */
-#define RM_MAX_FIXTURES 4096                    /* fixtures in one directory */
+#define RM_MAX_FIXTURES 16384                   /* fixtures in one directory */
 #define RM_MAX_FIXTURE_FILE (8u * 1024 * 1024)  /* bytes of one fixture file */
 #define RM_MAX_SCENARIO_KEY 127                /* bytes of a scenario key or state name */
 #define RM_MAX_SCENARIOS 1000                  /* scenario keys kept, oldest forgotten */
@@ -67,6 +67,8 @@
 #define RM_MAX_CONNECTIONS_CEILING 65536        /* largest --max-connections accepted */
 #define RM_SHED_HEADROOM_DIV 16                 /* above max - max/16 connections the oldest
                                                  * idle one is shed for each new one */
+#define RM_SHED_FRESH_MS 1000                   /* a new connection is not idle before
+                                                 * this long without a request */
 #define RM_FD_RESERVE 64                        /* descriptors kept for files, the timer... */
 #define RM_DEFAULT_IDLE_TIMEOUT_S 30u           /* idle connection closed, --idle-timeout */
 #define RM_MAX_IDLE_TIMEOUT_S 3600u             /* largest --idle-timeout accepted */

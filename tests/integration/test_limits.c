@@ -300,6 +300,33 @@ START_TEST(idle_connections_never_lock_a_new_client_out)
 }
 END_TEST
 
+/* A burst of new clients, close to the maximum but within it, is served in
+ * full: a connection that has not sent its first request yet is not idle
+ * (a busy server reads some requests late), so it is not shed for the
+ * next one (bench: 40 of 1000 concurrent streams were cut before). */
+START_TEST(a_burst_of_new_clients_is_not_shed)
+{
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fds[SMALL_MAX - 2];
+    int i, n = (int)(sizeof(fds) / sizeof(fds[0]));
+
+    for (i = 0; i < n; i++) /* past the shedding mark (max - max/16), not at the max */
+        fds[i] = dial();
+    usleep(100 * 1000); /* every one listed by the server, none has sent anything */
+    for (i = 0; i < n; i++) {
+        char buf[64];
+        ssize_t got;
+
+        send_all(fds[i], req, sizeof(req) - 1);
+        got = recv(fds[i], buf, sizeof(buf) - 1, MSG_WAITALL);
+        ck_assert_msg(got >= 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0,
+                      "connection %d of %d was not served", i + 1, n);
+    }
+    for (i = 0; i < n; i++)
+        close(fds[i]);
+}
+END_TEST
+
 START_TEST(vanished_clients_of_suspended_replies_free_their_slots)
 {
     static const char delayed[] =
@@ -428,7 +455,7 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("paths"), 60, start_default, srv_stop,
               unsafe_paths_are_refused_not_cut);
     add_tcase(s, tcase_create("connections"), 60, start_few_connections, srv_stop,
-              idle_connections_never_lock_a_new_client_out,
+              idle_connections_never_lock_a_new_client_out, a_burst_of_new_clients_is_not_shed,
               vanished_clients_of_suspended_replies_free_their_slots);
     add_tcase(s, tcase_create("conversation_bytes"), 60, start_small_conversations, srv_stop,
               conversation_byte_limit_from_the_flag);

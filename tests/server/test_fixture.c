@@ -206,6 +206,126 @@ START_TEST(matching_first_match_wins)
 }
 END_TEST
 
+/* A skip callback: asking why fixtures were passed over makes matching
+ * scan every fixture in order (no index). */
+static void count_skip(void *user, const struct fixture *fx, const char *why)
+{
+    (void)fx;
+    (void)why;
+    ++*(unsigned *)user;
+}
+
+/* The match index (fixture.c) answers what the full scan answers: globs,
+ * literal models and paths, fixtures with neither, requests
+ * without a model; and among 5,000 fixtures told apart by model the one of
+ * the request's model (the last one too). */
+START_TEST(matching_index_agrees_with_the_scan)
+{
+    static const char *doc =
+        "[{\"name\":\"glob\",\"match\":{\"model\":\"gpt-4*\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"m1-responses\",\"match\":{\"model\":\"m1\",\"path\":\"/v1/responses\"},"
+        "\"response\":{\"output\":[]}},"
+        " {\"name\":\"m1\",\"match\":{\"model\":\"m1\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"chat\",\"match\":{\"path\":\"/v1/chat/completions\"},"
+        "\"response\":{\"output\":[]}},"
+        " {\"name\":\"m2-x\",\"match\":{\"model\":\"m2\",\"input_contains\":\"x\"},"
+        "\"response\":{\"output\":[]}},"
+        " {\"name\":\"hi\",\"match\":{\"input_contains\":\"hi\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"esc\",\"match\":{\"model\":\"m\\\\3\"},\"response\":{\"output\":[]}},"
+        " {\"name\":\"urgent\",\"priority\":5,\"match\":{\"model\":\"m2\",\"input_contains\":\"!\"},"
+        "\"response\":{\"output\":[]}},"
+        " {\"name\":\"default\",\"response\":{\"output\":[]}}]";
+    static const char *const paths[] = {"/v1/responses", "/v1/chat/completions", NULL};
+    static const char *const models[] = {"gpt-4.1", "m1", "m2", "m3", "m\\3", "other", NULL};
+    static const char *const texts[] = {"", "x", "hi x", "hi!", "x!"};
+    struct fixture_set set;
+    struct mock_error err;
+    struct match_facts f;
+    size_t p, m, t, compared = 0;
+    struct buf many;
+    int i;
+
+    memset(&set, 0, sizeof(set));
+    mock_error_clear(&err);
+    ck_assert_int_eq(fixture_set_load_text(&set, doc, strlen(doc), "t.json", &err), 0);
+    ck_assert_ptr_nonnull(set.index);
+    for (p = 0; p < 3; p++)
+        for (m = 0; m < 7; m++)
+            for (t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+                const struct fixture *a, *b;
+                unsigned skipped = 0;
+
+                memset(&f, 0, sizeof(f));
+                f.path = paths[p];
+                f.model = models[m];
+                f.text = texts[t];
+                f.turn = 1;
+                a = fixture_match(&set, &f);
+                b = fixture_match_explain(&set, &f, 0, count_skip, NULL, &skipped, NULL, NULL, 0);
+                ck_assert_msg(a == b, "path %s, model %s, text '%s': index %s, scan %s",
+                              f.path ? f.path : "-", f.model ? f.model : "-", f.text,
+                              a ? a->name : "-", b ? b->name : "-");
+                compared++;
+            }
+    ck_assert_uint_eq(compared, 3 * 7 * 5);
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    f.text = "";
+    f.turn = 1;
+    f.model = "m1";
+    ck_assert_str_eq(match_name(&set, &f), "m1-responses");
+    f.path = "/v1/chat/completions";
+    ck_assert_str_eq(match_name(&set, &f), "m1"); /* earlier in the file than chat */
+    f.model = "other";
+    ck_assert_str_eq(match_name(&set, &f), "chat");
+    f.model = "m1";
+    f.path = "/v1/other";
+    ck_assert_str_eq(match_name(&set, &f), "m1");
+    f.model = "m\\3"; /* a backslash is an escape to fnmatch: not a literal */
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    f.model = "m3";
+    ck_assert_str_eq(match_name(&set, &f), "esc");
+    f.model = "m2";
+    f.text = "x!";
+    ck_assert_str_eq(match_name(&set, &f), "m2-x"); /* the set's order (unsorted here) */
+    f.text = "!";
+    ck_assert_str_eq(match_name(&set, &f), "urgent");
+    fixture_set_release(&set);
+
+    /* 5,000 fixtures by model, then a default */
+    buf_init(&many, 4u << 20);
+    buf_append(&many, "[", 1);
+    for (i = 0; i < 5000; i++) {
+        char one[200];
+        int n = snprintf(one, sizeof(one),
+                         "%s{\"name\":\"many-%d\",\"match\":{\"model\":\"bench-m-%d\"},"
+                         "\"response\":{\"output\":[]}}",
+                         i ? "," : "", i, i);
+        buf_append(&many, one, (size_t)n);
+    }
+    {
+        static const char tail[] = ",{\"name\":\"default\",\"response\":{\"output\":[]}}]";
+        buf_append(&many, tail, sizeof(tail) - 1);
+    }
+    memset(&set, 0, sizeof(set));
+    ck_assert_msg(fixture_set_load_text(&set, many.data, many.len, "many.json", &err) == 0, "%s",
+                  err.text);
+    ck_assert_uint_eq(set.n, 5001);
+    memset(&f, 0, sizeof(f));
+    f.path = "/v1/responses";
+    f.text = "";
+    f.turn = 1;
+    f.model = "bench-m-0";
+    ck_assert_str_eq(match_name(&set, &f), "many-0");
+    f.model = "bench-m-4999";
+    ck_assert_str_eq(match_name(&set, &f), "many-4999");
+    f.model = "bench-m-5000";
+    ck_assert_str_eq(match_name(&set, &f), "default");
+    buf_release(&many);
+    fixture_set_release(&set);
+}
+END_TEST
+
 static void chunks_of(const char *doc, const char **want, size_t nwant)
 {
     struct fixture_set set;
@@ -530,7 +650,7 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("shipped_fixtures_load"), 60, NULL, NULL, shipped_fixtures_load);
     add_tcase(s, tcase_create("matching_first_match_wins"), 60, NULL, NULL,
               matching_first_match_wins, matching_tool_loops, matching_newer_conditions,
-              sequences_priority_and_strict);
+              sequences_priority_and_strict, matching_index_agrees_with_the_scan);
     add_tcase(s, tcase_create("chunking_words_and_chars"), 60, NULL, NULL,
               chunking_words_and_chars, function_arguments_become_a_string);
     add_tcase(s, tcase_create("check_reports_every_file"), 60, NULL, NULL,
