@@ -4,7 +4,6 @@
  * thread appends what arrives, the reply's content reader takes it. */
 #include "record.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,10 +17,15 @@
 
 #include "buf.h"
 #include "contract.h"
+#include "curl_dyn.h"
 #include "fixture.h"
 #include "json_util.h"
 #include "record_fixture.h"
 #include "scrub.h"
+
+/* libcurl, loaded when the recorder starts (curl_dyn.h); recorder_new
+ * fails first when it cannot be. */
+#define CU (curl_dyn(NULL, 0))
 
 struct rec_header {
     char *name;
@@ -97,7 +101,7 @@ static void exchange_free(struct rec_exchange *ex)
 {
     unsigned i;
 
-    curl_slist_free_all(ex->req_headers);
+    CU->slist_free_all(ex->req_headers);
     free(ex->url);
     free(ex->body);
     json_decref(ex->request);
@@ -128,7 +132,7 @@ static void exchange_unref(struct rec_exchange *ex)
 static void drop(struct recorder *rec, struct rec_exchange *ex)
 {
     if (ex->h)
-        curl_easy_cleanup(ex->h);
+        CU->easy_cleanup(ex->h);
     ex->h = NULL;
     pthread_mutex_lock(&rec->mu);
     if (--rec->in_flight == 0)
@@ -182,12 +186,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
         long code = 0;
 
-        curl_easy_getinfo(ex->h, CURLINFO_RESPONSE_CODE, &code);
+        CU->easy_getinfo(ex->h, CURLINFO_RESPONSE_CODE, &code);
         if (code >= 200) { /* not a 1xx interim answer */
             char *ct = NULL;
 
             ex->status = (int)code;
-            curl_easy_getinfo(ex->h, CURLINFO_CONTENT_TYPE, &ct);
+            CU->easy_getinfo(ex->h, CURLINFO_CONTENT_TYPE, &ct);
             ex->sse = ct && strncasecmp(ct, "text/event-stream", 17) == 0;
             snprintf(ex->content_type, sizeof(ex->content_type), "%s", ct ? ct : "");
             ex->head_done = 1;
@@ -474,7 +478,7 @@ static void finish(struct recorder *rec, struct rec_exchange *ex, CURLcode code)
     pthread_mutex_lock(&ex->mu);
     if (code != CURLE_OK && !ex->cancelled) {
         ex->failed = 1;
-        snprintf(ex->why, sizeof(ex->why), "%s", curl_easy_strerror(code));
+        snprintf(ex->why, sizeof(ex->why), "%s", CU->easy_strerror(code));
         failure = ex->why;
     }
     if (ex->recordable && ex->sse && ex->all.len > (ex->nframes ? ex->frame_ends[ex->nframes - 1]
@@ -509,7 +513,7 @@ static void take_queue(struct recorder *rec)
     while (q) {
         struct rec_exchange *next = q->next;
 
-        if (curl_multi_add_handle(rec->multi, q->h) != CURLM_OK) {
+        if (CU->multi_add_handle(rec->multi, q->h) != CURLM_OK) {
             q->next = NULL;
             finish(rec, q, CURLE_OUT_OF_MEMORY);
             drop(rec, q);
@@ -531,7 +535,7 @@ static void retire(struct recorder *rec, struct rec_exchange *ex)
     if (*pp)
         *pp = ex->next;
     ex->next = NULL;
-    curl_multi_remove_handle(rec->multi, ex->h);
+    CU->multi_remove_handle(rec->multi, ex->h);
     drop(rec, ex);
 }
 
@@ -556,7 +560,7 @@ static void tend_flight(struct recorder *rec)
             finish(rec, ex, CURLE_ABORTED_BY_CALLBACK);
             retire(rec, ex);
         } else if (resume) {
-            curl_easy_pause(ex->h, CURLPAUSE_CONT);
+            CU->easy_pause(ex->h, CURLPAUSE_CONT);
         }
     }
 }
@@ -571,17 +575,17 @@ static void *recorder_main(void *arg)
 
         take_queue(rec);
         tend_flight(rec);
-        curl_multi_perform(rec->multi, &running);
-        while ((msg = curl_multi_info_read(rec->multi, &left))) {
+        CU->multi_perform(rec->multi, &running);
+        while ((msg = CU->multi_info_read(rec->multi, &left))) {
             struct rec_exchange *ex = NULL;
 
             if (msg->msg != CURLMSG_DONE)
                 continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
+            CU->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
             finish(rec, ex, msg->data.result);
             retire(rec, ex);
         }
-        curl_multi_poll(rec->multi, NULL, 0, RM_RECORD_POLL_MS, NULL);
+        CU->multi_poll(rec->multi, NULL, 0, RM_RECORD_POLL_MS, NULL);
     }
     /* stopping: whatever is left ends now */
     atomic_store(&rec->aborting, 1);
@@ -612,7 +616,7 @@ static int setup_easy(struct rec_exchange *ex, const struct rec_request *req)
 {
     char line[RM_MAX_API_KEY_LEN + 256];
     unsigned i;
-    CURL *h = ex->h = curl_easy_init();
+    CURL *h = ex->h = CU->easy_init();
 
     if (!h)
         return -1;
@@ -621,33 +625,33 @@ static int setup_easy(struct rec_exchange *ex, const struct rec_request *req)
             (size_t)snprintf(line, sizeof(line), "%s: %s", req->names[i], req->values[i]) >=
                 sizeof(line))
             continue;
-        ex->req_headers = curl_slist_append(ex->req_headers, line);
+        ex->req_headers = CU->slist_append(ex->req_headers, line);
     }
     explicit_bzero(line, sizeof(line)); /* it held the Authorization header */
-    ex->req_headers = curl_slist_append(ex->req_headers, "Expect:"); /* no 100-continue wait */
+    ex->req_headers = CU->slist_append(ex->req_headers, "Expect:"); /* no 100-continue wait */
     if (!ex->req_headers)
         return -1;
-    curl_easy_setopt(h, CURLOPT_URL, ex->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, ex->req_headers);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, RM_RECORD_CONNECT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, RM_RECORD_TOTAL_MS);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, RM_RECORD_IDLE_S);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L); /* TLS verified, always */
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, ex);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, ex);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, ex);
+    CU->easy_setopt(h, CURLOPT_URL, ex->url);
+    CU->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    CU->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CU->easy_setopt(h, CURLOPT_HTTPHEADER, ex->req_headers);
+    CU->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, RM_RECORD_CONNECT_MS);
+    CU->easy_setopt(h, CURLOPT_TIMEOUT_MS, RM_RECORD_TOTAL_MS);
+    CU->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    CU->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, RM_RECORD_IDLE_S);
+    CU->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L); /* TLS verified, always */
+    CU->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    CU->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    CU->easy_setopt(h, CURLOPT_HEADERDATA, ex);
+    CU->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    CU->easy_setopt(h, CURLOPT_WRITEDATA, ex);
+    CU->easy_setopt(h, CURLOPT_PRIVATE, ex);
     if (strcmp(req->method, "GET") != 0) {
         if (strcmp(req->method, "POST") != 0)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, ex->method);
+            CU->easy_setopt(h, CURLOPT_CUSTOMREQUEST, ex->method);
         if (req->body_len || strcmp(req->method, "POST") == 0) {
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, ex->body ? ex->body : "");
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ex->body_len);
+            CU->easy_setopt(h, CURLOPT_POSTFIELDS, ex->body ? ex->body : "");
+            CU->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ex->body_len);
         }
     }
     return 0;
@@ -698,7 +702,7 @@ struct rec_exchange *recorder_start(struct recorder *rec, const struct rec_reque
     }
     if (!ex->url || (req->body_len && !ex->body) || setup_easy(ex, req) != 0) {
         if (ex->h)
-            curl_easy_cleanup(ex->h);
+            CU->easy_cleanup(ex->h);
         exchange_free(ex);
         goto fail_count;
     }
@@ -706,7 +710,7 @@ struct rec_exchange *recorder_start(struct recorder *rec, const struct rec_reque
     ex->next = rec->queue;
     rec->queue = ex;
     pthread_mutex_unlock(&rec->mu);
-    curl_multi_wakeup(rec->multi);
+    CU->multi_wakeup(rec->multi);
     return ex;
 fail_count:
     pthread_mutex_lock(&rec->mu);
@@ -781,7 +785,7 @@ enum rec_read recorder_read(struct rec_exchange *ex, char *out, size_t max, size
         poke = ex->want_resume = 1;
     pthread_mutex_unlock(&ex->mu);
     if (poke)
-        curl_multi_wakeup(ex->rec->multi);
+        CU->multi_wakeup(ex->rec->multi);
     return r;
 }
 
@@ -800,7 +804,7 @@ void recorder_release(struct rec_exchange *ex)
     ex->parked = NULL;
     pthread_mutex_unlock(&ex->mu);
     if (poke)
-        curl_multi_wakeup(rec->multi);
+        CU->multi_wakeup(rec->multi);
     exchange_unref(ex);
 }
 
@@ -814,7 +818,7 @@ void recorder_abort_all(struct recorder *rec)
     while (rec->in_flight) {
         struct timespec until;
 
-        curl_multi_wakeup(rec->multi);
+        CU->multi_wakeup(rec->multi);
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += 100 * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
@@ -845,12 +849,16 @@ struct recorder *recorder_new(struct rm_server *srv, void (*wake)(void *conn),
         mock_error_set(err, NULL, 0, 0, "--record-from needs --fixtures DIR to write to");
         return NULL;
     }
+    if (!curl_dyn(msg, sizeof(msg))) {
+        mock_error_set(err, NULL, 0, 0, "--record-from: %s", msg);
+        return NULL;
+    }
     rec = calloc(1, sizeof(*rec));
     if (!rec) {
         mock_error_set(err, NULL, 0, 0, "out of memory");
         return NULL;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* reference-counted by libcurl */
+    CU->global_init(CURL_GLOBAL_DEFAULT); /* reference-counted by libcurl */
     rec->srv = srv;
     rec->wake = wake;
     len = strlen(url);
@@ -865,10 +873,10 @@ struct recorder *recorder_new(struct rm_server *srv, void (*wake)(void *conn),
         pthread_cond_destroy(&rec->idle);
         pthread_mutex_destroy(&rec->mu);
         free(rec);
-        curl_global_cleanup();
+        CU->global_cleanup();
         return NULL;
     }
-    rec->multi = curl_multi_init();
+    rec->multi = CU->multi_init();
     if (!rec->multi || pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
         mock_error_set(err, NULL, 0, 0, "cannot start the recorder thread");
         recorder_free(rec);
@@ -884,14 +892,14 @@ void recorder_free(struct recorder *rec)
         return;
     atomic_store(&rec->stopping, 1);
     if (rec->thread_started) {
-        curl_multi_wakeup(rec->multi);
+        CU->multi_wakeup(rec->multi);
         pthread_join(rec->thread, NULL);
     }
     if (rec->multi)
-        curl_multi_cleanup(rec->multi);
+        CU->multi_cleanup(rec->multi);
     redactor_release(&rec->redactor);
     pthread_cond_destroy(&rec->idle);
     pthread_mutex_destroy(&rec->mu);
     free(rec);
-    curl_global_cleanup();
+    CU->global_cleanup();
 }

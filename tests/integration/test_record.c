@@ -202,6 +202,37 @@ static void conversation_free(struct conversation *c)
         http_result_free(&c->r[i]);
 }
 
+/* Whether process 'pid' has a libcurl mapped. */
+static int maps_libcurl(pid_t pid)
+{
+    char path[64], line[512];
+    FILE *f;
+    int found = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, "libcurl") != NULL;
+    fclose(f);
+    return found;
+}
+
+/* libcurl is loaded by record mode only (server/curl_dyn.h): a server that
+ * does not record never maps it (nor the libraries it pulls in); a
+ * recorder does, and records. */
+START_TEST(libcurl_only_in_record_mode)
+{
+    const char *dir = scratch_path(0, "lazy");
+
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    start_upstream();
+    ck_assert_msg(!maps_libcurl(upstream.pid), "a server that does not record loaded libcurl");
+    start_recorder(NULL, dir, "all");
+    ck_assert(maps_libcurl(recorder.pid));
+}
+END_TEST
+
 START_TEST(record_then_replay_byte_for_byte)
 {
     const char *dir = scratch_path(0, "rec");
@@ -627,7 +658,7 @@ Suite *make_suite(void)
     tc = add_tcase(s, tcase_create("record"), 120, NULL, stop_all,
                    record_then_replay_byte_for_byte, streams_pass_through_and_keep_their_timing,
                    large_answers_pass_through_whole, secrets_never_reach_the_disk,
-                   missing_mode_replays_what_matches);
+                   missing_mode_replays_what_matches, libcurl_only_in_record_mode);
     tcase_add_unchecked_fixture(tc, scratch_setup, scratch_teardown);
     tc = add_tcase(s, tcase_create("upstream_failures"), 60, NULL, stop_all,
                    bad_upstream_is_a_502, tls_failure_is_a_502, bad_configuration_refuses_the_start,
