@@ -139,7 +139,7 @@ static int answer_steer(struct ws_answer *a, const json_t *ev)
 /* Keep a create in the journal as method "WEBSOCKET" (what came in and
  * what answered), so tests can tell a WebSocket turn from an HTTP one.
  * Returns the entry (borrowed) or NULL. */
-static const json_t *journal_create(struct ws_session *s, const char *rid, const char *data,
+static const struct journal_entry *journal_create(struct ws_session *s, const char *rid, const char *data,
                                     size_t len, const struct rm_reply *out, int status)
 {
     size_t kept = len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : len;
@@ -230,8 +230,10 @@ static int answer_create(struct ws_session *s, json_t *ev, const char *data, siz
     server_log(s->srv, LOG_INFO, "WEBSOCKET %s %d%s%s", RM_WS_EV_CREATE, status,
                out.fixture[0] ? " fixture=" : "", out.fixture);
     a->journal_entry = journal_create(s, out.request_id, data, len, &out, status);
-    if (status != 200)
-        a->journal_entry = NULL; /* only a stream is finished later */
+    if (status != 200) { /* only a stream is finished later */
+        journal_drop(s->srv->journal, a->journal_entry);
+        a->journal_entry = NULL;
+    }
     reply_release(&out);
     return rc;
 }

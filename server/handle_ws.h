@@ -42,7 +42,7 @@ struct ws_answer {
     struct event_list *events; /* new reference: the server events, in order */
     unsigned delay_ms;         /* before the first event (a fixture's latency) */
     char stream_id[128];       /* the create's stream_id, to echo on its events ("") */
-    const json_t *journal_entry; /* a create's journal entry (borrowed), for
+    const struct journal_entry *journal_entry; /* a create's journal entry (a handle), for
                                   * journal_finish when its stream ends; or NULL */
 };
 

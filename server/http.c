@@ -78,11 +78,10 @@ struct http_req {
     char rid[64];        /* x-request-id of the reply */
     char scenario[RM_MAX_SCENARIO_KEY + 1]; /* x-respmock-scenario, "" when none */
     int has_scenario;
-    json_t *headers;     /* for the journal: request headers, secrets redacted (new ref) */
-    json_t *query;       /* for the journal: query arguments (new ref) */
     int streamed;        /* the reply was a stream */
     int stream_ended;    /* ... and its reader reached the end cleanly */
-    const json_t *journal_entry; /* its journal entry (borrowed), to finish a stream's */
+    const struct journal_entry *journal_entry; /* its journal entry (a handle), to finish a
+                                                * stream's or give back */
     struct ws_open *ws;  /* an upgrade: what its WebSocket session keeps, until handed over */
     struct rec_exchange *ex; /* record mode: the forwarded exchange (until its reply owns it) */
     int forwarding;          /* the answer comes from the upstream */
@@ -125,12 +124,26 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-static enum MHD_Result collect_query_json(void *cls, enum MHD_ValueKind kind, const char *key,
-                                          const char *value)
+/* Pointers to MHD's header or query pairs of one request (valid while it
+ * is being answered), for the journal. */
+struct pairs {
+    const char *k[RM_MAX_JOURNAL_HEADERS > RM_MAX_QUERY_ARGS ? RM_MAX_JOURNAL_HEADERS
+                                                             : RM_MAX_QUERY_ARGS];
+    const char *v[RM_MAX_JOURNAL_HEADERS > RM_MAX_QUERY_ARGS ? RM_MAX_JOURNAL_HEADERS
+                                                             : RM_MAX_QUERY_ARGS];
+    size_t n, max;
+};
+
+static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
+    struct pairs *p = cls;
+
     (void)kind;
-    if (json_object_size(cls) < RM_MAX_QUERY_ARGS)
-        json_object_set_new(cls, key, value ? json_string(value) : json_null());
+    if (p->n < p->max && key) {
+        p->k[p->n] = key;
+        p->v[p->n++] = value;
+    }
     return MHD_YES;
 }
 
@@ -162,34 +175,38 @@ static int peer_is_loopback(struct MHD_Connection *conn)
 /* Keep the request in the journal when its answer is queued (so a client
  * that has its answer finds it there): what came in and what answered; a
  * stream's end is noted when it ends. Never the secrets. */
-static void journal_note(struct rm_server *srv, struct http_req *r)
+static void journal_note(struct rm_server *srv, struct MHD_Connection *conn, struct http_req *r)
 {
     size_t kept = r->body.len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : r->body.len;
-    json_t *e, *body;
-    size_t bytes;
+    struct pairs headers = {.max = RM_MAX_JOURNAL_HEADERS}, query = {.max = RM_MAX_QUERY_ARGS};
+    struct journal_request jr;
 
     while (kept < r->body.len && kept > 0 && ((unsigned char)r->body.data[kept] & 0xC0) == 0x80)
         kept--; /* never cut a UTF-8 sequence */
-    body = r->body.data ? json_stringn(r->body.data, kept) : json_null();
-    if (!body) /* not UTF-8: not kept as text */
-        body = json_null();
-    e = json_pack("{s:s, s:I, s:s, s:s, s:O, s:O, s:o, s:I, s:b, s:s?, s:s?, s:s?, s:i, s:I, "
-                  "s:b}",
-                  "id", r->rid, "time", (json_int_t)r->start_unix_ms, "method", r->method,
-                  "path", r->path, "query", r->query ? r->query : json_object(), "headers",
-                  r->headers ? r->headers : json_object(), "body", body, "body_bytes",
-                  (json_int_t)(r->too_large ? 0 : r->body.len), "body_truncated",
-                  r->too_large || kept < r->body.len, "fixture",
-                  r->reply.fixture[0] ? r->reply.fixture : NULL, "scenario",
-                  r->has_scenario ? r->scenario : NULL, "state",
-                  r->reply.state[0] ? r->reply.state : NULL, "status", r->reply.status,
-                  "duration_ms", (json_int_t)(server_now_ms() - r->start_ms), "stream",
-                  r->streamed);
-    if (!e)
-        return;
-    json_object_set_new(e, "stream_completed", json_null()); /* in progress, or not a stream */
-    bytes = kept + 512 + (r->headers ? 96 * json_object_size(r->headers) : 0);
-    r->journal_entry = journal_add(srv->journal, e, bytes);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_pair, &headers);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_pair, &query);
+    memset(&jr, 0, sizeof(jr));
+    jr.id = r->rid;
+    jr.time_ms = r->start_unix_ms;
+    jr.method = r->method;
+    jr.path = r->path;
+    jr.query_keys = query.k;
+    jr.query_values = query.v;
+    jr.nquery = query.n;
+    jr.header_names = headers.k;
+    jr.header_values = headers.v;
+    jr.nheaders = headers.n;
+    jr.body = r->body.data;
+    jr.body_len = r->body.data ? kept : 0;
+    jr.body_bytes = r->too_large ? 0 : r->body.len;
+    jr.body_truncated = r->too_large || kept < r->body.len;
+    jr.fixture = r->reply.fixture[0] ? r->reply.fixture : NULL;
+    jr.scenario = r->has_scenario ? r->scenario : NULL;
+    jr.state = r->reply.state[0] ? r->reply.state : NULL;
+    jr.status = r->reply.status;
+    jr.duration_ms = server_now_ms() - r->start_ms;
+    jr.stream = r->streamed;
+    r->journal_entry = journal_add_request(srv->journal, &jr);
 }
 
 static void wake_connection(void *item)
@@ -491,7 +508,7 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
     for (i = 0; i < rep->nheaders; i++)
         MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
     if (srv->cfg.journal && strncmp(r->path, "/__admin/", 9) != 0)
-        journal_note(srv, r);
+        journal_note(srv, conn, r);
     ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -596,7 +613,7 @@ static enum MHD_Result queue_forwarded(struct rm_server *srv, struct MHD_Connect
     r->streamed = 1;
     snprintf(r->reply.fixture, sizeof(r->reply.fixture), "(forwarded)");
     if (srv->cfg.journal)
-        journal_note(srv, r);
+        journal_note(srv, conn, r);
     ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -763,13 +780,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.from_loopback = peer_is_loopback(conn);
         req.header = header_value;
         req.header_ctx = conn;
-        if (srv->cfg.journal) {
-            r->headers = json_object();
-            r->query = json_object();
-            MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r->headers);
-            MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query_json,
-                                      r->query);
-        }
         req.body = r->body.data;
         req.body_len = r->body.len;
         req.body_too_large = r->too_large;
@@ -836,10 +846,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         journal_finish(srv->journal, r->journal_entry,
                        r->stream_ended && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
                        server_now_ms() - r->start_ms);
+    else
+        journal_drop(srv->journal, r->journal_entry);
     ws_open_free(r->ws); /* an upgrade that never happened */
     recorder_release(r->ex); /* a request that ended before its reply took the exchange */
-    json_decref(r->headers);
-    json_decref(r->query);
     reply_release(&r->reply);
     buf_release(&r->body);
     free(r);

@@ -6,8 +6,12 @@
  *    redacted),"body" (at most RM_MAX_JOURNAL_BODY bytes),"body_bytes",
  *   "body_truncated","fixture","scenario","state","status","duration_ms",
  *   "stream","stream_completed"}
- * Entries are immutable once added; a query gets its own array of
- * references. One mutex guards the ring.
+ * An HTTP request is kept as a flat record (one allocation, which is what
+ * it counts against --journal-bytes) and turned into that object only when
+ * a query reads it; nothing is built per request. Entries are immutable
+ * once added, except that a stream's end is written into its entry; a
+ * query gets its own objects. One mutex guards the ring (held to add or
+ * drop an entry, never while JSON is built).
  *
  * Shared (journal_share, --state): the cluster's journal, in Redis:
  * RM_REDIS_PREFIX "j:ids" (a list, oldest first) and "j:e" (id -> the
@@ -25,7 +29,30 @@
 #include <stdint.h>
 
 struct journal;
+struct journal_entry;
 struct redis_link;
+
+/* One HTTP request as the journal keeps it (everything borrowed, copied by
+ * journal_add_request). Header names are lowercased, secret ones redacted
+ * and values cut at 1024 bytes there; at most RM_MAX_JOURNAL_HEADERS
+ * headers and RM_MAX_QUERY_ARGS query arguments are kept. */
+struct journal_request {
+    const char *id;
+    int64_t time_ms;              /* unix ms */
+    const char *method, *path;
+    const char *const *query_keys, *const *query_values; /* a value may be NULL */
+    size_t nquery;
+    const char *const *header_names, *const *header_values;
+    size_t nheaders;
+    const char *body;             /* NULL: none; the bytes kept (cut whole UTF-8) */
+    size_t body_len;
+    size_t body_bytes;            /* how many were sent */
+    int body_truncated;
+    const char *fixture, *scenario, *state; /* NULL: none */
+    int status;
+    int64_t duration_ms;
+    int stream;
+};
 
 /* What a query keeps (NULL/negative members: any). */
 struct journal_filter {
@@ -50,16 +77,25 @@ int journal_share(struct journal *j, struct redis_link *link);
 
 void journal_free(struct journal *j);
 
-/* Keep 'entry' (stolen), which counts 'bytes' against the byte limit.
- * Returns 'entry' (borrowed, for journal_finish), or NULL when nothing is
- * kept. */
-json_t *journal_add(struct journal *j, json_t *entry, size_t bytes);
+/* Keep 'entry' (stolen; a JSON object in the shape above), which counts
+ * 'bytes' against the byte limit. Returns its handle, a reference the
+ * caller gives back with journal_finish (a stream, when it ends) or
+ * journal_drop; NULL when nothing is kept. */
+const struct journal_entry *journal_add(struct journal *j, json_t *entry, size_t bytes);
 
-/* A streamed request that 'entry' (from journal_add) describes has ended:
- * its entry is replaced by a copy with "stream_completed" and
- * "duration_ms" set (readers that hold the old one keep it). Nothing
- * happens when the entry is gone already. */
-void journal_finish(struct journal *j, const json_t *entry, int completed, int64_t duration_ms);
+/* Keep the request 'r' (copied into one record). Returns its handle (as
+ * journal_add's), or NULL when nothing is kept. */
+const struct journal_entry *journal_add_request(struct journal *j,
+                                                const struct journal_request *r);
+
+/* A streamed request that 'entry' (a handle from journal_add*; NULL:
+ * none) describes has ended: from now on its entry reads with
+ * "stream_completed" and "duration_ms" set. Gives the handle back. */
+void journal_finish(struct journal *j, const struct journal_entry *entry, int completed,
+                    int64_t duration_ms);
+
+/* Give a handle back without finishing (not a stream). Accepts NULL. */
+void journal_drop(struct journal *j, const struct journal_entry *entry);
 
 /* Forget every entry (the cluster's when shared). Returns 0, or -1 when
  * Redis cannot be reached. */

@@ -31,7 +31,7 @@ struct ws_conn {
     wslay_event_context_ptr ctx;
     struct ws_session *session;
     struct stream *queue[RM_WS_MAX_QUEUED]; /* answers still to send, oldest first */
-    const json_t *entry[RM_WS_MAX_QUEUED];  /* their journal entries (borrowed), or NULL */
+    const struct journal_entry *entry[RM_WS_MAX_QUEUED]; /* their journal entries (handles) */
     int64_t queued_ms[RM_WS_MAX_QUEUED];    /* when each answer was queued */
     size_t qhead, qlen;
     ws_release_fn release;
@@ -89,19 +89,21 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         return; /* ping, pong and close: wslay answers them */
     if (ws_session_message(c->session, (const char *)arg->msg, arg->msg_length,
                            arg->opcode == WSLAY_BINARY_FRAME, &a) != 0 || !a.events) {
+        journal_finish(c->hub->srv->journal, a.journal_entry, 0, 0);
+        event_list_unref(a.events);
         close_with(c, 1011, "out of memory");
         return;
     }
     st = stream_new_ws(a.events, c->hub->srv->cfg.speed, RM_MAX_STREAM_BYTES, a.delay_ms,
                        a.stream_id);
     event_list_unref(a.events);
-    if (!st) {
-        close_with(c, 1011, "answer over the stream limit");
-        return;
-    }
-    if (c->qlen == RM_WS_MAX_QUEUED) {
+    if (!st || c->qlen == RM_WS_MAX_QUEUED) {
+        journal_finish(c->hub->srv->journal, a.journal_entry, 0, 0); /* never sent */
         stream_free(st);
-        close_with(c, RM_WS_CLOSE_OVERLOADED, "too many responses queued on this connection");
+        if (!st)
+            close_with(c, 1011, "answer over the stream limit");
+        else
+            close_with(c, RM_WS_CLOSE_OVERLOADED, "too many responses queued on this connection");
         return;
     }
     c->queue[(c->qhead + c->qlen) % RM_WS_MAX_QUEUED] = st;
@@ -113,7 +115,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 /* The head answer is done with: its journal entry says how it ended. */
 static void pop_answer(struct ws_conn *c, int completed)
 {
-    const json_t *e = c->entry[c->qhead];
+    const struct journal_entry *e = c->entry[c->qhead];
 
     if (e)
         journal_finish(c->hub->srv->journal, e, completed,

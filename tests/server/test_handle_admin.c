@@ -78,15 +78,15 @@ START_TEST(journal_routes_and_reset)
     struct rm_reply r;
     json_t *doc;
 
-    journal_add(bench_srv->journal,
+    journal_drop(bench_srv->journal, journal_add(bench_srv->journal,
                 json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", "req_1", "method", "POST", "path",
                           "/v1/responses", "status", 200, "body", "{\"model\":\"m1\"}", "scenario",
                           "k"),
-                10);
-    journal_add(bench_srv->journal,
+                10));
+    journal_drop(bench_srv->journal, journal_add(bench_srv->journal,
                 json_pack("{s:s, s:s, s:s, s:i, s:s}", "id", "req_2", "method", "POST", "path",
                           "/v1/responses", "status", 429, "body", "{\"model\":\"m1\"}"),
-                10);
+                10));
     doc = call("GET", "/__admin/requests?model=m1&status=429", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_integer_value(json_object_get(doc, "count")), 1);

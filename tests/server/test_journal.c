@@ -1,7 +1,10 @@
 /* Unit tests for server/journal.c: the ring keeps the newest entries
  * within its count and byte limits (the newest always), every filter,
- * 'limit' keeping the newest, clearing, and filter parsing; the same
- * against the Redis backend (journal_share), a redis-server of its own. */
+ * 'limit' keeping the newest, clearing, and filter parsing; a request
+ * kept as a record reads back as its JSON entry (headers lowercased,
+ * secrets redacted, a stream's end written in, real bytes counted); the
+ * same against the Redis backend (journal_share), a redis-server of its
+ * own. */
 #include <check.h>
 #include <jansson.h>
 #include <string.h>
@@ -31,6 +34,12 @@ static json_t *entry(const char *id, const char *path, int status, const char *b
                      "scenario", "s1");
 }
 
+/* journal_add, the handle given back at once (not a stream). */
+static void add(struct journal *j, json_t *e, size_t bytes)
+{
+    journal_drop(j, journal_add(j, e, bytes));
+}
+
 static const char *ids(json_t *list)
 {
     static char out[256];
@@ -49,14 +58,14 @@ START_TEST(ring_limits)
 {
     struct journal *j = new_journal(3, 1000);
 
-    journal_add(j, entry("a", "/v1/responses", 200, "{}", 1), 100);
-    journal_add(j, entry("b", "/v1/responses", 200, "{}", 2), 100);
-    journal_add(j, entry("c", "/v1/responses", 200, "{}", 3), 100);
-    journal_add(j, entry("d", "/v1/responses", 200, "{}", 4), 100);
+    add(j, entry("a", "/v1/responses", 200, "{}", 1), 100);
+    add(j, entry("b", "/v1/responses", 200, "{}", 2), 100);
+    add(j, entry("c", "/v1/responses", 200, "{}", 3), 100);
+    add(j, entry("d", "/v1/responses", 200, "{}", 4), 100);
     ck_assert_str_eq(ids(journal_query(j, NULL, 0, NULL)), "b c d"); /* by count */
-    journal_add(j, entry("e", "/v1/responses", 200, "{}", 5), 900);
+    add(j, entry("e", "/v1/responses", 200, "{}", 5), 900);
     ck_assert_str_eq(ids(journal_query(j, NULL, 0, NULL)), "d e"); /* by bytes */
-    journal_add(j, entry("f", "/v1/responses", 200, "{}", 6), 5000);
+    add(j, entry("f", "/v1/responses", 200, "{}", 6), 5000);
     ck_assert_str_eq(ids(journal_query(j, NULL, 0, NULL)), "f"); /* the newest stays */
     ck_assert_uint_eq(journal_count(j), 1);
     ck_assert_uint_eq(journal_bytes(j), 5000);
@@ -64,7 +73,7 @@ START_TEST(ring_limits)
     ck_assert_uint_eq(journal_count(j), 0);
     journal_free(j);
     j = new_journal(0, 0); /* off: nothing is kept */
-    journal_add(j, entry("a", "/v1/responses", 200, "{}", 1), 10);
+    add(j, entry("a", "/v1/responses", 200, "{}", 1), 10);
     ck_assert_uint_eq(journal_count(j), 0);
     journal_free(j);
 }
@@ -76,14 +85,14 @@ START_TEST(filters)
     struct journal_filter f;
     size_t n;
 
-    journal_add(j, entry("a", "/v1/responses", 200,
+    add(j, entry("a", "/v1/responses", 200,
                          "{\"model\":\"m1\",\"tools\":[{\"type\":\"function\",\"name\":\"t1\"}]}",
                          10), 1);
-    journal_add(j, entry("b", "/v1/chat/completions", 429,
+    add(j, entry("b", "/v1/chat/completions", 429,
                          "{\"model\":\"m2\",\"tools\":[{\"type\":\"function\",\"function\":"
                          "{\"name\":\"t2\"}}]}",
                          20), 1);
-    journal_add(j, entry("c", "/v1/responses", 200, "not json, says hello", 30), 1);
+    add(j, entry("c", "/v1/responses", 200, "not json, says hello", 30), 1);
     memset(&f, 0, sizeof(f));
     f.path = "/v1/responses";
     ck_assert_str_eq(ids(journal_query(j, &f, 0, &n)), "a c");
@@ -145,12 +154,97 @@ START_TEST(filter_parsing)
 }
 END_TEST
 
+/* A request kept as a flat record (journal_add_request) reads as the JSON
+ * entry: every field, header names lowercased and secrets redacted, query
+ * values (null kept), a body that is not UTF-8 as null; its end written in
+ * by journal_finish; counted by its real size. */
+START_TEST(request_records)
+{
+    static const char *const hk[] = {"Content-Type", "Authorization", "X-Api-Key", "X-Trace"};
+    static const char *const hv[] = {"application/json", "Bearer sk-secret", "k-secret", "t1"};
+    static const char *const qk[] = {"stream", "flag"};
+    static const char *const qv[] = {"true", NULL};
+    struct journal *j = new_journal(10, 0);
+    struct journal_request r;
+    const struct journal_entry *h;
+    json_t *all, *e, *hdr;
+    char *text;
+
+    memset(&r, 0, sizeof(r));
+    r.id = "req_1";
+    r.time_ms = 1700000000123;
+    r.method = "POST";
+    r.path = "/v1/responses";
+    r.header_names = hk;
+    r.header_values = hv;
+    r.nheaders = 4;
+    r.query_keys = qk;
+    r.query_values = qv;
+    r.nquery = 2;
+    r.body = "{\"model\":\"m1\"}";
+    r.body_len = strlen(r.body);
+    r.body_bytes = r.body_len;
+    r.fixture = "default";
+    r.status = 200;
+    r.duration_ms = 3;
+    r.stream = 1;
+    h = journal_add_request(j, &r);
+    ck_assert_ptr_nonnull(h);
+    if (!harness_redis) /* the record's own size, not an estimate */
+        ck_assert_uint_ge(journal_bytes(j), r.body_len + strlen("application/json") +
+                                                strlen("[redacted]") * 2 + 40);
+    all = journal_query(j, NULL, 0, NULL);
+    e = json_array_get(all, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "id")), "req_1");
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "time")), 1700000000123);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "path")), "/v1/responses");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "body")), "{\"model\":\"m1\"}");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "fixture")), "default");
+    ck_assert(json_is_null(json_object_get(e, "scenario")));
+    ck_assert(json_is_true(json_object_get(e, "stream")));
+    ck_assert(json_is_null(json_object_get(e, "stream_completed")));
+    hdr = json_object_get(e, "headers");
+    ck_assert_str_eq(json_string_value(json_object_get(hdr, "content-type")), "application/json");
+    ck_assert_str_eq(json_string_value(json_object_get(hdr, "authorization")), "[redacted]");
+    ck_assert_str_eq(json_string_value(json_object_get(hdr, "x-api-key")), "[redacted]");
+    ck_assert_str_eq(json_string_value(json_object_get(hdr, "x-trace")), "t1");
+    text = json_dumps(e, JSON_COMPACT);
+    ck_assert_ptr_null(strstr(text, "secret")); /* no secret anywhere in the entry */
+    free(text);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "query"), "stream")),
+                     "true");
+    ck_assert(json_is_null(json_object_get(json_object_get(e, "query"), "flag")));
+    json_decref(all);
+    journal_finish(j, h, 1, 250);
+    all = journal_query(j, NULL, 0, NULL);
+    e = json_array_get(all, 0);
+    ck_assert(json_is_true(json_object_get(e, "stream_completed")));
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "duration_ms")), 250);
+    json_decref(all);
+    /* not UTF-8: the body reads as null; not a stream: no handle kept */
+    r.id = "req_2";
+    r.body = "\xff\xfe";
+    r.body_len = 2;
+    r.stream = 0;
+    journal_drop(j, journal_add_request(j, &r));
+    all = journal_query(j, NULL, 0, NULL);
+    ck_assert_uint_eq(json_array_size(all), 2);
+    e = json_array_get(all, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "id")), "req_2");
+    ck_assert(json_is_null(json_object_get(e, "body")));
+    ck_assert(json_is_false(json_object_get(e, "stream")));
+    json_decref(all);
+    journal_free(j);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("journal");
 
-    add_tcase(s, tcase_create("ring"), 30, NULL, NULL, ring_limits, filters, filter_parsing);
+    add_tcase(s, tcase_create("ring"), 30, NULL, NULL, ring_limits, filters, filter_parsing,
+              request_records);
     add_tcase(s, tcase_create("redis"), 60, harness_redis_setup, harness_redis_teardown,
-              ring_limits, filters);
+              ring_limits, filters, request_records);
     return s;
 }
