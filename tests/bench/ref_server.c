@@ -1,6 +1,6 @@
 /* ref_server: the bare libmicrohttpd reference of scripts/bench (not a test).
  *
- *   rm_bench_ref PORT THREADS BODY_FILE SSE_FILE
+ *   rm_bench_ref PORT THREADS BODY_FILE SSE_FILE [SLOW_SSE_FILE FIRST_MS DELAY_MS]
  *
  * The ceiling for this stack: a libmicrohttpd daemon configured as
  * respmock's http.c configures its own (internal polling thread, epoll, a
@@ -9,6 +9,11 @@
  * text/event-stream when the request body asks for "stream":true. The
  * hex of every resp_/msg_/rs_/fc_ id in them is replaced per request (as
  * respmock makes fresh ids), and the same headers respmock sends are set.
+ * With SLOW_SSE_FILE, a request whose body names "model":"bench-slow" gets
+ * that stream paced the way respmock paces one: its first event after
+ * FIRST_MS, each next one DELAY_MS after the previous, the connection
+ * suspended in between (MHD_suspend_connection) and resumed by one timer
+ * thread (a min-heap): the ceiling for paced streams on this stack.
  * Nothing else: no parsing, no validation, no store, no logging. Prints
  * "listening on http://127.0.0.1:PORT" when ready; SIGTERM/SIGINT stop it.
  * Loopback only. */
@@ -17,6 +22,8 @@
 #endif
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,12 +44,167 @@ struct tmpl {
     size_t n;
 };
 
+#define REF_MAX_FRAMES 4096  /* events of the paced stream */
+#define REF_MAX_WAITING 16384 /* paced streams waiting at once */
+
 struct conn {
-    int stream;
+    int stream, slow;
     size_t seen;
 };
 
-static struct tmpl body_t, sse_t;
+/* One paced stream: its bytes (ids spliced), where each frame ends, the
+ * next frame and when it is due. */
+struct paced {
+    struct MHD_Connection *conn;
+    char *bytes;
+    size_t idx, off;
+    int64_t due_ms;
+};
+
+static struct tmpl body_t, sse_t, slow_t;
+static size_t slow_ends[REF_MAX_FRAMES], slow_nframes;
+static unsigned first_ms, delay_ms;
+
+/* The timer: a min-heap of (due, connection), one thread resuming them. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int64_t due[REF_MAX_WAITING];
+    struct MHD_Connection *conn[REF_MAX_WAITING];
+    size_t n;
+    int stop;
+} tm = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, 0, 0};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void heap_swap(size_t a, size_t b)
+{
+    int64_t d = tm.due[a];
+    struct MHD_Connection *c = tm.conn[a];
+
+    tm.due[a] = tm.due[b];
+    tm.conn[a] = tm.conn[b];
+    tm.due[b] = d;
+    tm.conn[b] = c;
+}
+
+/* Resume 'c' at 'due'. Returns 0, or -1 when full. */
+static int timer_add(int64_t due, struct MHD_Connection *c)
+{
+    size_t i;
+
+    pthread_mutex_lock(&tm.mu);
+    if (tm.n == REF_MAX_WAITING) {
+        pthread_mutex_unlock(&tm.mu);
+        return -1;
+    }
+    i = tm.n++;
+    tm.due[i] = due;
+    tm.conn[i] = c;
+    while (i && tm.due[(i - 1) / 2] > tm.due[i]) {
+        heap_swap(i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    if (i == 0)
+        pthread_cond_signal(&tm.cv);
+    pthread_mutex_unlock(&tm.mu);
+    return 0;
+}
+
+static void *timer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&tm.mu);
+    while (!tm.stop) {
+        int64_t now = now_ms();
+
+        if (!tm.n) {
+            pthread_cond_wait(&tm.cv, &tm.mu);
+        } else if (tm.due[0] > now) {
+            struct timespec ts;
+            int64_t due = tm.due[0] - now;
+
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += due / 1000;
+            ts.tv_nsec += (long)(due % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&tm.cv, &tm.mu, &ts);
+        } else {
+            struct MHD_Connection *c = tm.conn[0];
+            size_t i = 0;
+
+            tm.n--;
+            tm.due[0] = tm.due[tm.n];
+            tm.conn[0] = tm.conn[tm.n];
+            for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < tm.n && tm.due[l] < tm.due[m])
+                    m = l;
+                if (r < tm.n && tm.due[r] < tm.due[m])
+                    m = r;
+                if (m == i)
+                    break;
+                heap_swap(i, m);
+                i = m;
+            }
+            pthread_mutex_unlock(&tm.mu);
+            MHD_resume_connection(c);
+            pthread_mutex_lock(&tm.mu);
+        }
+    }
+    pthread_mutex_unlock(&tm.mu);
+    return NULL;
+}
+
+/* The paced stream's content reader: what is due, else suspend. */
+static ssize_t paced_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct paced *p = cls;
+    int64_t now = now_ms();
+    size_t n = 0;
+
+    (void)pos;
+    if (p->idx == slow_nframes)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (p->due_ms < 0)
+        p->due_ms = now + (p->idx ? delay_ms : first_ms);
+    if (now < p->due_ms) {
+        MHD_suspend_connection(p->conn);
+        if (timer_add(p->due_ms, p->conn) != 0)
+            MHD_resume_connection(p->conn);
+        return 0;
+    }
+    while (p->idx < slow_nframes && n < max) { /* the due frame, as much as fits */
+        size_t end = slow_ends[p->idx], k = end - p->off < max - n ? end - p->off : max - n;
+
+        memcpy(out + n, p->bytes + p->off, k);
+        n += k;
+        p->off += k;
+        if (p->off < end)
+            break;
+        p->idx++;
+        p->due_ms = -1; /* the next one counts from now */
+        break;
+    }
+    return (ssize_t)n;
+}
+
+static void paced_free(void *cls)
+{
+    struct paced *p = cls;
+
+    free(p->bytes);
+    free(p);
+}
 static atomic_ulong counter;
 static volatile sig_atomic_t stop;
 
@@ -125,15 +287,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*size) {
         if (cn->seen < REF_MAX_BODY && memmem(data, *size, "\"stream\":true", 13))
             cn->stream = 1;
+        if (slow_nframes && cn->seen < REF_MAX_BODY &&
+            memmem(data, *size, "\"model\":\"bench-slow\"", 20))
+            cn->slow = 1;
         cn->seen += *size;
         *size = 0;
         return MHD_YES;
     }
-    t = cn->stream ? &sse_t : &body_t;
+    t = cn->slow ? &slow_t : cn->stream ? &sse_t : &body_t;
     bytes = splice(t);
     if (!bytes)
         return MHD_NO;
-    r = MHD_create_response_from_buffer(t->len, bytes, MHD_RESPMEM_MUST_FREE);
+    if (cn->slow) {
+        struct paced *p = calloc(1, sizeof(*p));
+
+        if (!p) {
+            free(bytes);
+            return MHD_NO;
+        }
+        p->conn = c;
+        p->bytes = bytes;
+        p->due_ms = -1;
+        cn->stream = 1;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, paced_reader, p,
+                                              paced_free);
+    } else {
+        r = MHD_create_response_from_buffer(t->len, bytes, MHD_RESPMEM_MUST_FREE);
+    }
     snprintf(rid, sizeof(rid), "req_%032lx", atomic_load(&counter));
     MHD_add_response_header(r, "Content-Type",
                             cn->stream ? "text/event-stream; charset=utf-8" : "application/json");
@@ -170,20 +350,38 @@ int main(int argc, char **argv)
     const union MHD_DaemonInfo *info;
     unsigned threads;
 
-    if (argc != 5) {
-        fprintf(stderr, "usage: rm_bench_ref PORT THREADS BODY_FILE SSE_FILE\n");
+    pthread_t timer;
+
+    if (argc != 5 && argc != 8) {
+        fprintf(stderr, "usage: rm_bench_ref PORT THREADS BODY_FILE SSE_FILE "
+                        "[SLOW_SSE_FILE FIRST_MS DELAY_MS]\n");
         return 2;
     }
     threads = (unsigned)atoi(argv[2]);
-    if (load(argv[3], &body_t) != 0 || load(argv[4], &sse_t) != 0) {
-        fprintf(stderr, "rm_bench_ref: cannot read %s or %s\n", argv[3], argv[4]);
+    if (load(argv[3], &body_t) != 0 || load(argv[4], &sse_t) != 0 ||
+        (argc == 8 && load(argv[5], &slow_t) != 0)) {
+        fprintf(stderr, "rm_bench_ref: cannot read %s, %s or %s\n", argv[3], argv[4],
+                argc == 8 ? argv[5] : "-");
         return 1;
+    }
+    if (argc == 8) {
+        size_t i;
+
+        first_ms = (unsigned)atoi(argv[6]);
+        delay_ms = (unsigned)atoi(argv[7]);
+        for (i = 0; i + 1 < slow_t.len && slow_nframes < REF_MAX_FRAMES; i++)
+            if (slow_t.bytes[i] == '\n' && slow_t.bytes[i + 1] == '\n')
+                slow_ends[slow_nframes++] = i + 2;
+        if (pthread_create(&timer, NULL, timer_main, NULL) != 0)
+            return 1;
     }
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)atoi(argv[1]));
     addr.sin_addr.s_addr = htonl(0x7f000001); /* 127.0.0.1 */
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                             MHD_ALLOW_SUSPEND_RESUME,
+                         0, NULL, NULL,
                          on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
                          MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -200,7 +398,15 @@ int main(int argc, char **argv)
     while (!stop)
         pause();
     MHD_stop_daemon(d);
+    if (argc == 8) {
+        pthread_mutex_lock(&tm.mu);
+        tm.stop = 1;
+        pthread_cond_signal(&tm.cv);
+        pthread_mutex_unlock(&tm.mu);
+        pthread_join(timer, NULL);
+    }
     free(body_t.bytes);
     free(sse_t.bytes);
+    free(slow_t.bytes);
     return 0;
 }
