@@ -101,6 +101,7 @@ struct http_stream {
     struct MHD_Connection *conn;
     struct stream *st;
     int *ended;          /* the request's stream_ended (the reader runs before completion) */
+    int64_t waiting_for; /* the due time of the frame it is suspended for (0: none) */
 };
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -260,10 +261,14 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     switch (stream_read(hs->st, server_now_ms(), out, max, &written, &wake)) {
     case STREAM_DATA:
+        hs->waiting_for = 0;
         return (ssize_t)written;
     case STREAM_WAIT:
-        if (peer_gone(hs->conn))
+        /* Woken by the probe before the frame is due: is the client still
+         * there? (A first wait is not probed: the next write notices.) */
+        if (hs->waiting_for == wake && peer_gone(hs->conn))
             return MHD_CONTENT_READER_END_WITH_ERROR; /* nobody to wait for */
+        hs->waiting_for = wake;
         if (suspend_until(hs->srv, hs->conn, wake) != 0 && atomic_load(&hs->srv->stopping))
             return MHD_CONTENT_READER_END_WITH_ERROR;
         return 0;

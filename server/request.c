@@ -117,22 +117,26 @@ void reply_raw(struct rm_reply *r, int status, const char *body, size_t len)
     r->body_len = len;
 }
 
-void reply_events(struct rm_reply *r, struct event_list *events)
+/* A 200 SSE reply (its body set by the caller). */
+static void reply_sse(struct rm_reply *r)
 {
     r->status = 200;
     r->content_type = RM_CT_SSE;
+    reply_header(r, "cache-control", "no-cache");
+}
+
+void reply_events(struct rm_reply *r, struct event_list *events)
+{
     event_list_unref(r->events);
     r->events = events;
-    reply_header(r, "cache-control", "no-cache");
+    reply_sse(r);
 }
 
 void reply_stream(struct rm_reply *r, struct stream *st)
 {
-    r->status = 200;
-    r->content_type = RM_CT_SSE;
     stream_free(r->stream);
     r->stream = st;
-    reply_header(r, "cache-control", "no-cache");
+    reply_sse(r);
 }
 
 void reply_fixture_flavor(struct rm_reply *r, const struct fixture *fx)

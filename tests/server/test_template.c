@@ -163,12 +163,12 @@ static char *answer_stream(const char *fx, const char *body, int *status, int *t
     return out;
 }
 
-/* REQ: template-identical. For every shipped fixture: a plain request
- * (template when the fixture has one) and the same request with
- * "metadata":{} (which the Response echoes as it is, but which makes the
- * request not plain: the full render) answer the same bytes apart from ids
- * and times. */
-START_TEST(template_equals_full_render_for_every_fixture)
+/* For every shipped fixture, model family and store value: a plain
+ * request (streamed or not) and the same request with "metadata":{} (which
+ * the Response echoes as it is, but which makes the request not plain: the
+ * full render) answer the same (apart from ids and times). Returns how
+ * many answers came from a template. */
+static size_t compare_every_fixture(int stream)
 {
     static const char *const models[] = {"gpt-4.1-mini", "gpt-5-mini", "o3", NULL};
     struct fixture_set *set;
@@ -187,91 +187,59 @@ START_TEST(template_equals_full_render_for_every_fixture)
 
         for (m = models; *m; m++)
             for (store = 0; store < 2; store++) {
-                char plain[256], full[256];
-                char *a, *b;
-                int sa, sb;
-                const struct fixture *fx;
-
-                snprintf(plain, sizeof(plain),
-                         "{\"model\":\"%s\",\"input\":\"What is the weather in Paris?\"%s}", *m,
-                         store ? "" : ",\"store\":false");
-                snprintf(full, sizeof(full),
-                         "{\"model\":\"%s\",\"input\":\"What is the weather in Paris?\"%s,"
-                         "\"metadata\":{}}",
-                         *m, store ? "" : ",\"store\":false");
-                a = answer(names[i], plain, &sa);
-                fx = named(harness_fixtures(bench_srv), names[i]);
-                if (template_for(bench_srv, fx, *m, store, 0))
-                    templated++;
-                b = answer(names[i], full, &sb);
-                ck_assert_int_eq(sa, sb);
-                ck_assert_msg(strcmp(a, b) == 0, "fixture %s, model %s, store %d:\n%s\n%s",
-                              names[i], *m, store, a, b);
-                compared++;
-                free(a);
-                free(b);
-            }
-    }
-    ck_assert_uint_eq(compared, n * 6);
-    ck_assert_uint_gt(templated, 0);
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-END_TEST
-
-/* REQ: template-identical, streamed. The same for "stream": true: the
- * template's frames (bytes and delays) are the full render's apart from
- * ids and times, for every shipped fixture, model family and store value;
- * the stream templates are used (every plain text fixture has one). */
-START_TEST(stream_template_equals_full_render_for_every_fixture)
-{
-    static const char *const models[] = {"gpt-4.1-mini", "gpt-5-mini", "o3", NULL};
-    struct fixture_set *set;
-    size_t i, n, templated = 0, compared = 0;
-    char **names;
-
-    harness_restart(1.0, NULL);
-    set = harness_fixtures(bench_srv);
-    n = set->n;
-    names = calloc(n, sizeof(*names));
-    for (i = 0; i < n; i++)
-        names[i] = strdup(set->v[i].name);
-    for (i = 0; i < n; i++) {
-        const char *const *m;
-        int store;
-
-        for (m = models; *m; m++)
-            for (store = 0; store < 2; store++) {
+                const char *more = stream ? (store ? ",\"stream\":true" : ",\"stream\":true,\"store\":false")
+                                          : (store ? "" : ",\"store\":false");
                 char plain[256], full[256];
                 char *a, *b;
                 int sa, sb, ta, tb;
 
                 snprintf(plain, sizeof(plain),
-                         "{\"model\":\"%s\",\"input\":\"What is the weather in Paris?\","
-                         "\"stream\":true%s}",
-                         *m, store ? "" : ",\"store\":false");
+                         "{\"model\":\"%s\",\"input\":\"What is the weather in Paris?\"%s}", *m,
+                         more);
                 snprintf(full, sizeof(full),
-                         "{\"model\":\"%s\",\"input\":\"What is the weather in Paris?\","
-                         "\"stream\":true%s,\"metadata\":{}}",
-                         *m, store ? "" : ",\"store\":false");
-                a = answer_stream(names[i], plain, &sa, &ta);
-                b = answer_stream(names[i], full, &sb, &tb);
-                ck_assert_msg(!tb, "fixture %s: a request with metadata is not plain", names[i]);
+                         "{\"model\":\"%s\",\"input\":\"What is the weather in Paris?\"%s,"
+                         "\"metadata\":{}}",
+                         *m, more);
+                if (stream) {
+                    a = answer_stream(names[i], plain, &sa, &ta);
+                    b = answer_stream(names[i], full, &sb, &tb);
+                    ck_assert_msg(!tb, "fixture %s: a request with metadata is not plain",
+                                  names[i]);
+                } else {
+                    a = answer(names[i], plain, &sa);
+                    ta = template_for(bench_srv, named(harness_fixtures(bench_srv), names[i]), *m,
+                                      store, 0) != NULL;
+                    b = answer(names[i], full, &sb);
+                }
                 templated += (size_t)ta;
                 ck_assert_int_eq(sa, sb);
-                ck_assert_msg(strcmp(a, b) == 0, "fixture %s, model %s, store %d:\n%s\n%s",
-                              names[i], *m, store, a, b);
+                ck_assert_msg(strcmp(a, b) == 0, "fixture %s, model %s, store %d, stream %d:\n%s\n%s",
+                              names[i], *m, store, stream, a, b);
                 compared++;
                 free(a);
                 free(b);
             }
     }
     ck_assert_uint_eq(compared, n * 6);
-    ck_assert_uint_gt(templated, 0);
     for (i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    return templated;
+}
+
+/* REQ: template-identical. The reply bytes. */
+START_TEST(template_equals_full_render_for_every_fixture)
+{
+    ck_assert_uint_gt(compare_every_fixture(0), 0);
+}
+END_TEST
+
+/* REQ: template-identical, streamed. The template's frames (bytes and
+ * delays) are the full render's; stream templates are used (every plain
+ * text fixture has one). */
+START_TEST(stream_template_equals_full_render_for_every_fixture)
+{
+    ck_assert_uint_gt(compare_every_fixture(1), 0);
 }
 END_TEST
 
