@@ -111,12 +111,13 @@ static size_t answer(struct ws_session *s, const uint8_t *msg, size_t len, int b
         abort(); /* filled on success, always */
     st = stream_new_ws(a.events, srv->cfg.speed, RM_MAX_STREAM_BYTES, a.delay_ms, a.stream_id);
     event_list_unref(a.events);
-    if (!st)
-        return 0; /* over the stream limit: ws.c closes with 1011 */
+    if (!st) { /* over the stream limit: ws.c closes with 1011 */
+        journal_finish(srv->journal, a.journal_entry, 0, 0);
+        return 0;
+    }
     n = render_answer(st, faulted, emit, user);
     stream_free(st);
-    if (a.journal_entry) /* as ws.c does when the answer's stream ends */
-        journal_finish(srv->journal, a.journal_entry, 1, 0);
+    journal_finish(srv->journal, a.journal_entry, 1, 0); /* as ws.c does when it ends */
     return n;
 }
 
