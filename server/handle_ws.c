@@ -138,9 +138,10 @@ static int answer_steer(struct ws_answer *a, const json_t *ev)
 
 /* Keep a create in the journal as method "WEBSOCKET" (what came in and
  * what answered), so tests can tell a WebSocket turn from an HTTP one.
- * Returns the entry (borrowed) or NULL. */
-static const struct journal_entry *journal_create(struct ws_session *s, const char *rid, const char *data,
-                                    size_t len, const struct rm_reply *out, int status)
+ * Returns its handle (for journal_finish or journal_drop) or NULL. */
+static const struct journal_entry *journal_create(struct ws_session *s, const char *rid,
+                                                  const char *data, size_t len,
+                                                  const struct rm_reply *out, int status)
 {
     size_t kept = len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : len;
     struct timespec ts;

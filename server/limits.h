@@ -13,7 +13,8 @@
 #define RM_MAX_STORED_CEILING 10000000          /* largest --max-stored accepted */
 #define RM_STORE_SHARDS 16                      /* store shards, one lock each */
 #define RM_MAX_STORED_EVENT_BYTES (512u * 1024 * 1024) /* one stored stream, packed */
-#define RM_TEMPLATE_MODELS 8                    /* pre-serialised replies per fixture (template.c) */
+#define RM_TEMPLATE_MODELS 32                   /* pre-serialised replies per fixture: one per
+                                                 * (model, store, stream) used (template.c) */
 #define RM_TEMPLATE_PIECES 65536                /* literal pieces, slots and frames of one */
 #define RM_TEMPLATE_IDS 64                      /* distinct ids in one */
 #define RM_STORE_NODE_OVERHEAD 24               /* per entry beyond its allocation: the

@@ -186,7 +186,8 @@ static int cut(struct cutout *c, struct id_table *ids, long long now, const stru
         if (s[i] == ':' && i + 1 < c->len && isdigit((unsigned char)s[i + 1])) {
             char *end;
             long long v = strtoll(s + i + 1, &end, 10);
-            int time = v == now, tokens = v >= TMPL_SENTINEL && v < TMPL_SENTINEL + TMPL_SENTINEL_SPAN;
+            int time = v == now;
+            int tokens = v >= TMPL_SENTINEL && v < TMPL_SENTINEL + TMPL_SENTINEL_SPAN;
 
             if ((time || tokens) && (*end == ',' || *end == '}' || *end == ']')) {
                 if (push(c, P_LIT, lit, i + 1 - lit, 0) ||
@@ -271,7 +272,8 @@ static int render_cut(struct rm_server *srv, const struct fixture *fx, struct te
     rc.req = body;
     rc.input_tokens = (long)TMPL_SENTINEL;
     if (generate_response(&rc, &ask, t->stream, &none, 0, &gen, &err) == 0 &&
-        (id = json_util_str(gen.final, "id")) && strlen(id) == strlen(RM_ID_RESPONSE) + RM_ID_HEX_LEN &&
+        (id = json_util_str(gen.final, "id")) &&
+        strlen(id) == strlen(RM_ID_RESPONSE) + RM_ID_HEX_LEN &&
         (t->body.bytes = json_util_dumps(gen.final))) {
         long long now = (long long)json_integer_value(json_object_get(gen.final, "created_at"));
 
@@ -327,7 +329,8 @@ static struct template *build(struct rm_server *srv, const struct fixture *fx, c
     t->store = other->store = store;
     t->stream = other->stream = stream;
     t->usable = fx->kind == FX_RESPONSE && render_cut(srv, fx, t, "Hello") == 0 &&
-                render_cut(srv, fx, other, "Something else entirely, with more words in it.") == 0 &&
+                render_cut(srv, fx, other, "Something else entirely, with more words in it.") ==
+                    0 &&
                 same_cut(t, other);
     template_free(other);
     return t;

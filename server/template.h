@@ -42,10 +42,10 @@ struct template;
  * "input" and a boolean "store" and "stream". */
 int template_plain(const json_t *body);
 
-/* The template of 'fx' for 'model', 'store' and 'stream', built on first use; NULL
- * when 'fx' has none (not a response fixture, answers depend on the
- * input, more models than RM_TEMPLATE_MODELS, out of memory): then the
- * full render answers. */
+/* The template of 'fx' for 'model', 'store' and 'stream', built on first
+ * use; NULL when 'fx' has none (not a response fixture, answers depend on
+ * the input, more (model, store, stream) than RM_TEMPLATE_MODELS, out of
+ * memory): then the full render answers. */
 const struct template *template_for(struct rm_server *srv, const struct fixture *fx,
                                     const char *model, int store, int stream);
 
