@@ -11,9 +11,10 @@
 #include "sse.h"
 
 struct stream_frame {
-    char *bytes;        /* owned */
+    char *bytes;        /* owned, or a view into the stream's block */
     size_t len;
     unsigned delay_ms;  /* wait before the first byte of this frame */
+    int view;           /* pushed with stream_push_view: not freed on its own */
 };
 
 struct stream {
@@ -28,6 +29,7 @@ struct stream {
     size_t idx, off;         /* next frame and offset in it */
     size_t sent;             /* bytes handed out */
     int64_t due_ms;          /* when frame 'idx' may start; -1 = not scheduled yet */
+    char *block;             /* owned: the bytes the view frames point into */
 };
 
 struct stream *stream_new(size_t max_total, double speed)
@@ -42,10 +44,10 @@ struct stream *stream_new(size_t max_total, double speed)
     return s;
 }
 
-int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_ms)
+/* Append a frame of 'bytes' (owned by the frame when !view). Returns 0 or
+ * -1 (limit / OOM). */
+static int push_frame(struct stream *s, char *bytes, size_t len, unsigned delay_ms, int view)
 {
-    char *copy;
-
     if (len > s->max_total - s->total)
         return -1;
     if (s->n == s->cap) {
@@ -56,17 +58,39 @@ int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_
         s->frames = f;
         s->cap = cap;
     }
-    copy = malloc(len + 1);
+    s->frames[s->n].bytes = bytes;
+    s->frames[s->n].len = len;
+    s->frames[s->n].delay_ms = delay_ms;
+    s->frames[s->n].view = view;
+    s->n++;
+    s->total += len;
+    return 0;
+}
+
+int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_ms)
+{
+    char *copy = malloc(len + 1);
+
     if (!copy)
         return -1;
     memcpy(copy, bytes, len);
     copy[len] = '\0';
-    s->frames[s->n].bytes = copy;
-    s->frames[s->n].len = len;
-    s->frames[s->n].delay_ms = delay_ms;
-    s->n++;
-    s->total += len;
+    if (push_frame(s, copy, len, delay_ms, 0) != 0) {
+        free(copy);
+        return -1;
+    }
     return 0;
+}
+
+int stream_push_view(struct stream *s, const char *bytes, size_t len, unsigned delay_ms)
+{
+    return push_frame(s, (char *)bytes, len, delay_ms, 1);
+}
+
+void stream_adopt(struct stream *s, char *block)
+{
+    free(s->block);
+    s->block = block;
 }
 
 size_t stream_frames(const struct stream *s)
@@ -328,7 +352,9 @@ void stream_free(struct stream *s)
     if (!s)
         return;
     for (i = 0; i < s->n; i++)
-        free(s->frames[i].bytes);
+        if (!s->frames[i].view)
+            free(s->frames[i].bytes);
     free(s->frames);
+    free(s->block);
     free(s);
 }

@@ -48,6 +48,15 @@ struct stream *stream_new(size_t max_total, double speed);
  * wait. Returns 0 or -1 (limit / OOM). */
 int stream_push(struct stream *s, const char *bytes, size_t len, unsigned delay_ms);
 
+/* Append a frame that is a view of 'len' bytes at 'bytes' (not copied):
+ * they must stay valid as long as 's', e.g. inside the block handed over
+ * with stream_adopt(). Returns 0 or -1 (limit / OOM). */
+int stream_push_view(struct stream *s, const char *bytes, size_t len, unsigned delay_ms);
+
+/* Hand 'block' (malloc'd; stolen) to 's', freed with it: the bytes its
+ * view frames point into. */
+void stream_adopt(struct stream *s, char *block);
+
 /* After the last frame, cut the connection instead of ending cleanly. */
 void stream_set_end_with_error(struct stream *s);
 

@@ -150,31 +150,16 @@ static long long id_index(struct id_table *ids, const char *p)
     return (long long)ids->n++;
 }
 
-/* Frame boundaries of an SSE cutout: where each frame starts, its delay. */
-struct frames {
-    const size_t *start;
-    const unsigned *delay;
-    size_t n;
-};
-
-/* Cut c->bytes into pieces: ids under the Response's segment (ids->hex[0]
- * its own digits), numbers equal to 'now', numbers near the sentinel, and
- * (with 'fr') a P_FRAME where each frame starts. */
-static int cut(struct cutout *c, struct id_table *ids, long long now, const struct frames *fr)
+/* Cut bytes 'from'..'to' of c->bytes into pieces: ids under the Response's
+ * segment (ids->hex[0] its own digits), numbers equal to 'now', numbers
+ * near the sentinel, literal bytes between them. */
+static int cut(struct cutout *c, struct id_table *ids, long long now, size_t from, size_t to)
 {
     const char *s = c->bytes;
-    size_t i = 0, lit = 0, k = 0;
+    size_t i = from, lit = from;
 
-    while (i < c->len) {
-        if (fr && k < fr->n && fr->start[k] <= i) {
-            if (fr->start[k] != i || push(c, P_LIT, lit, i - lit, 0) ||
-                push(c, P_FRAME, 0, 0, fr->delay[k]))
-                return -1; /* a frame starting inside a slot: no template */
-            lit = i;
-            k++;
-            continue;
-        }
-        if (c->len - i >= RM_ID_HEX_LEN && memcmp(s + i, ids->hex[0], RM_ID_SEGMENT_LEN) == 0 &&
+    while (i < to) {
+        if (to - i >= RM_ID_HEX_LEN && memcmp(s + i, ids->hex[0], RM_ID_SEGMENT_LEN) == 0 &&
             is_hex_run(s + i, RM_ID_HEX_LEN)) {
             long long n = id_index(ids, s + i);
             if (n < 0 || push(c, P_LIT, lit, i - lit, 0) || push(c, P_ID, 0, 0, n))
@@ -183,13 +168,14 @@ static int cut(struct cutout *c, struct id_table *ids, long long now, const stru
             lit = i;
             continue;
         }
-        if (s[i] == ':' && i + 1 < c->len && isdigit((unsigned char)s[i + 1])) {
+        if (s[i] == ':' && i + 1 < to && isdigit((unsigned char)s[i + 1])) {
             char *end;
             long long v = strtoll(s + i + 1, &end, 10);
             int time = v == now;
             int tokens = v >= TMPL_SENTINEL && v < TMPL_SENTINEL + TMPL_SENTINEL_SPAN;
 
-            if ((time || tokens) && (*end == ',' || *end == '}' || *end == ']')) {
+            if ((time || tokens) && (size_t)(end - s) < to &&
+                (*end == ',' || *end == '}' || *end == ']')) {
                 if (push(c, P_LIT, lit, i + 1 - lit, 0) ||
                     push(c, time ? P_TIME : P_TOKENS, 0, 0, time ? 0 : v - TMPL_SENTINEL))
                     return -1;
@@ -200,24 +186,18 @@ static int cut(struct cutout *c, struct id_table *ids, long long now, const stru
         }
         i++;
     }
-    while (fr && k < fr->n) /* frames with no bytes (pauses) at the end */
-        if (push(c, P_LIT, lit, c->len - lit, 0) || push(c, P_FRAME, 0, 0, fr->delay[k++]))
-            return -1;
-        else
-            lit = c->len;
-    return push(c, P_LIT, lit, c->len - lit, 0);
+    return push(c, P_LIT, lit, to - lit, 0);
 }
 
 /* The SSE bytes of 'events' (the one SSE writer frames them) into 't->sse',
- * cut with the ids 'ids' has seen in the body. Only a stream that ends
- * cleanly has a template. Returns 0 or -1. */
+ * each frame a P_FRAME with its delay, then its bytes cut with the ids
+ * 'ids' has seen in the body. Only a stream that ends cleanly has a
+ * template. Returns 0 or -1. */
 static int cut_stream(struct template *t, struct event_list *events, struct id_table *ids,
                       long long now)
 {
     struct stream *st;
-    size_t *start = NULL, i, off = 0;
-    unsigned *delay = NULL;
-    struct frames fr;
+    size_t i, off = 0;
     int rc = -1;
 
     if (!events || events->end_with_error || events->abort_after)
@@ -225,23 +205,19 @@ static int cut_stream(struct template *t, struct event_list *events, struct id_t
     event_list_serialise(events);
     if (!(st = stream_new_sse(events, 1.0, RM_MAX_STREAM_BYTES)))
         return -1;
-    fr.n = stream_frames(st);
-    start = calloc(fr.n + 1, sizeof(*start));
-    delay = calloc(fr.n + 1, sizeof(*delay));
-    if (start && delay && (t->sse.bytes = stream_concat(st, &t->sse.len))) {
-        for (i = 0; i < fr.n; i++) {
+    if ((t->sse.bytes = stream_concat(st, &t->sse.len))) {
+        rc = 0;
+        for (i = 0; rc == 0 && i < stream_frames(st); i++) {
+            unsigned delay;
             size_t len;
 
-            stream_frame(st, i, &len, &delay[i]);
-            start[i] = off;
+            stream_frame(st, i, &len, &delay);
+            if (push(&t->sse, P_FRAME, 0, 0, delay) != 0 ||
+                cut(&t->sse, ids, now, off, off + len) != 0)
+                rc = -1;
             off += len;
         }
-        fr.start = start;
-        fr.delay = delay;
-        rc = cut(&t->sse, ids, now, &fr);
     }
-    free(start);
-    free(delay);
     stream_free(st);
     return rc;
 }
@@ -280,7 +256,7 @@ static int render_cut(struct rm_server *srv, const struct fixture *fx, struct te
         t->body.len = strlen(t->body.bytes);
         memcpy(ids.hex[0], id + strlen(RM_ID_RESPONSE), RM_ID_HEX_LEN);
         ids.n = 1;
-        rc_ = cut(&t->body, &ids, now, NULL);
+        rc_ = cut(&t->body, &ids, now, 0, t->body.len);
         if (rc_ == 0 && t->stream)
             rc_ = cut_stream(t, gen.events, &ids, now);
         t->nids = ids.n;
@@ -394,7 +370,8 @@ static void draw_ids(const struct template *t, struct rm_server *srv,
 
 /* The bytes of 'c' with the slots filled (a new NUL-terminated string of
  * '*len' bytes; NULL on OOM). With 'st', each frame is also pushed to it,
- * with its delay. */
+ * with its delay, as a view into those bytes (hand them to it with
+ * stream_adopt). */
 static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long long now,
                   long input_tokens, struct stream *st, size_t *len)
 {
@@ -423,7 +400,7 @@ static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long lo
             w += sprintf(w, "%lld", (long long)input_tokens + p->arg);
             break;
         case P_FRAME:
-            if (frame && stream_push(st, frame, (size_t)(w - frame), delay) != 0) {
+            if (frame && stream_push_view(st, frame, (size_t)(w - frame), delay) != 0) {
                 free(out);
                 return NULL;
             }
@@ -432,7 +409,7 @@ static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long lo
             break;
         }
     }
-    if (frame && stream_push(st, frame, (size_t)(w - frame), delay) != 0) {
+    if (frame && stream_push_view(st, frame, (size_t)(w - frame), delay) != 0) {
         free(out);
         return NULL;
     }
@@ -468,8 +445,9 @@ struct stream *template_render_stream(const struct template *t, struct rm_server
         return NULL;
     draw_ids(t, srv, ids);
     sse = fill(&t->sse, ids, now, input_tokens, st, &len);
+    if (sse)
+        stream_adopt(st, sse); /* its frames are views into these bytes */
     *body = sse ? fill(&t->body, ids, now, input_tokens, NULL, body_len) : NULL;
-    free(sse); /* the stream has its own copy of each frame */
     if (!*body) {
         stream_free(st);
         return NULL;

@@ -249,6 +249,33 @@ START_TEST(limit_and_concat)
 }
 END_TEST
 
+/* Frames that are views into a block the stream adopted: read like copied
+ * ones (same bytes, same delays, same limit), the block freed with the
+ * stream (valgrind / LeakSanitizer would see a leak or a double free). */
+START_TEST(view_frames_of_an_adopted_block)
+{
+    struct stream *s = stream_new(10, 1.0);
+    char *block = strdup("abcdefghij!"), out[16], *all;
+    size_t n = 0, len;
+    int64_t wake = 0;
+
+    ck_assert_int_eq(stream_push_view(s, block, 4, 0), 0);
+    ck_assert_int_eq(stream_push(s, "ef", 2, 0), 0);
+    ck_assert_int_eq(stream_push_view(s, block + 6, 4, 0), 0);
+    ck_assert_int_eq(stream_push_view(s, block + 10, 1, 0), -1); /* over the limit */
+    stream_adopt(s, block);
+    ck_assert_uint_eq(stream_frames(s), 3);
+    all = stream_concat(s, &len);
+    ck_assert_uint_eq(len, 10);
+    ck_assert_str_eq(all, "abcdefghij");
+    free(all);
+    ck_assert_int_eq(stream_read(s, 0, out, sizeof(out), &n, &wake), STREAM_DATA);
+    ck_assert_uint_eq(n, 10);
+    ck_assert(memcmp(out, "abcdefghij", 10) == 0);
+    stream_free(s);
+}
+END_TEST
+
 /* One writer frames every kind of event, keeping delays and the list's
  * end-of-stream behaviour. */
 START_TEST(sse_writer_frames_events)
@@ -341,7 +368,8 @@ Suite *make_suite(void)
               several_frames_per_call, frame_split_across_calls, zero_length_frame_holds_the_end);
     add_tcase(s, tcase_create("abort"), 60, NULL, NULL, abort_after_bytes, end_with_error);
     add_tcase(s, tcase_create("speed"), 60, NULL, NULL, speed_factor);
-    add_tcase(s, tcase_create("limits"), 60, NULL, NULL, limit_and_concat);
+    add_tcase(s, tcase_create("limits"), 60, NULL, NULL, limit_and_concat,
+              view_frames_of_an_adopted_block);
 
     add_tcase(s, tcase_create("sse_writer"), 60, NULL, NULL, sse_writer_frames_events);
     add_tcase(s, tcase_create("ws_writer"), 60, NULL, NULL, ws_writer_one_message_per_event);
