@@ -32,7 +32,6 @@
 #include "envelope.h"
 #include "journal.h"
 #include "record.h"
-#include "scrub.h"
 #include "router.h"
 #include "stream.h"
 #include "timer.h"
@@ -109,7 +108,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 {
     json_t *h = cls;
     char name[128];
-    size_t i;
+    const char *kept;
+    size_t i, len;
 
     (void)kind;
     if (json_object_size(h) >= RM_MAX_JOURNAL_HEADERS)
@@ -118,10 +118,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     for (i = 0; name[i]; i++)
         if (name[i] >= 'A' && name[i] <= 'Z')
             name[i] = (char)(name[i] - 'A' + 'a');
-    json_object_set_new(h, name, redact_header_is_secret(name) ? json_string(RM_REDACTED)
-                                    : json_stringn(value ? value : "",
-                                                   value && strlen(value) > 1024 ? 1024
-                                                                 : (value ? strlen(value) : 0)));
+    kept = journal_header_value(name, value, &len);
+    json_object_set_new(h, name, json_stringn(kept, len));
     return MHD_YES;
 }
 

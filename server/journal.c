@@ -133,12 +133,16 @@ static char *put(char *w, const char *v, size_t len)
     return w + len + 1;
 }
 
-/* A header value as kept: at most 1024 bytes. */
-static size_t header_len(const char *v)
+const char *journal_header_value(const char *name, const char *value, size_t *len)
 {
-    size_t n = v ? strlen(v) : 0;
+    size_t n = value ? strlen(value) : 0;
 
-    return n > 1024 ? 1024 : n;
+    if (redact_header_is_secret(name)) {
+        *len = strlen(RM_REDACTED);
+        return RM_REDACTED;
+    }
+    *len = n > RM_MAX_JOURNAL_HEADER_VALUE ? RM_MAX_JOURNAL_HEADER_VALUE : n;
+    return value ? value : "";
 }
 
 /* The flat record of 'r' (its headers' names lowercased, secrets
@@ -148,7 +152,8 @@ static struct journal_entry *entry_of_request(const struct journal_request *r)
     const char *strs[6] = {r->id, r->method, r->path, r->fixture, r->scenario, r->state};
     size_t nq = r->nquery < RM_MAX_QUERY_ARGS ? r->nquery : RM_MAX_QUERY_ARGS;
     size_t nh = r->nheaders < RM_MAX_JOURNAL_HEADERS ? r->nheaders : RM_MAX_JOURNAL_HEADERS;
-    size_t len = 0, i;
+    const char *values[RM_MAX_JOURNAL_HEADERS]; /* as kept (redacted, cut) */
+    size_t value_len[RM_MAX_JOURNAL_HEADERS], len = 0, i;
     struct journal_entry *e;
     char *w;
 
@@ -156,11 +161,10 @@ static struct journal_entry *entry_of_request(const struct journal_request *r)
         len += (strs[i] ? strlen(strs[i]) : 0) + 1;
     for (i = 0; i < nq; i++)
         len += strlen(r->query_keys[i]) + (r->query_values[i] ? strlen(r->query_values[i]) : 0) + 2;
-    for (i = 0; i < nh; i++)
-        len += strlen(r->header_names[i]) + 1 +
-               (redact_header_is_secret(r->header_names[i]) ? strlen(RM_REDACTED)
-                                                            : header_len(r->header_values[i])) +
-               1;
+    for (i = 0; i < nh; i++) {
+        values[i] = journal_header_value(r->header_names[i], r->header_values[i], &value_len[i]);
+        len += strlen(r->header_names[i]) + 1 + value_len[i] + 1;
+    }
     len += r->body_len + 1;
     if (!(e = calloc(1, sizeof(*e) + len)))
         return NULL;
@@ -197,10 +201,7 @@ static struct journal_entry *entry_of_request(const struct journal_request *r)
         for (k = 0; name[k]; k++)
             if (name[k] >= 'A' && name[k] <= 'Z')
                 name[k] = (char)(name[k] - 'A' + 'a');
-        if (redact_header_is_secret(name))
-            w = put(w, RM_REDACTED, strlen(RM_REDACTED));
-        else
-            w = put(w, r->header_values[i], header_len(r->header_values[i]));
+        w = put(w, values[i], value_len[i]);
     }
     put(w, r->body, r->body_len);
     return e;

@@ -94,6 +94,11 @@ const struct journal_entry *journal_add_request(struct journal *j,
 void journal_finish(struct journal *j, const struct journal_entry *entry, int completed,
                     int64_t duration_ms);
 
+/* How the journal keeps a request header's value: RM_REDACTED for a secret
+ * header (by its name, any case), else 'value' (NULL: "") cut at
+ * RM_MAX_JOURNAL_HEADER_VALUE bytes; '*len' gets the length kept. */
+const char *journal_header_value(const char *name, const char *value, size_t *len);
+
 /* Give a handle back without finishing (not a stream). Accepts NULL. */
 void journal_drop(struct journal *j, const struct journal_entry *entry);
 

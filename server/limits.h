@@ -32,6 +32,7 @@
 #define RM_MAX_JOURNAL_BODY (64u * 1024)        /* bytes of one request body it keeps */
 #define RM_WATCH_INTERVAL_MS 250u              /* --watch: how often the directory is looked at */
 #define RM_MAX_JOURNAL_HEADERS 64              /* request headers one journal entry keeps */
+#define RM_MAX_JOURNAL_HEADER_VALUE 1024       /* bytes of a header value the journal keeps */
 #define RM_MAX_JOURNAL_CEILING 1000000          /* largest --journal accepted */
 #define RM_DEFAULT_MAX_CONVERSATIONS 1000       /* conversations kept, --max-conversations */
 #define RM_MAX_CONVERSATIONS_CEILING 1000000    /* largest --max-conversations accepted */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "journal.h"
+#include "limits.h"
 #include "server_harness.h"
 #include "test_support.h"
 
@@ -160,8 +161,10 @@ END_TEST
  * by journal_finish; counted by its real size. */
 START_TEST(request_records)
 {
-    static const char *const hk[] = {"Content-Type", "Authorization", "X-Api-Key", "X-Trace"};
-    static const char *const hv[] = {"application/json", "Bearer sk-secret", "k-secret", "t1"};
+    static const char *const hk[] = {"Content-Type", "Authorization", "X-Api-Key", "X-Trace",
+                                     "X-Long"};
+    const char *hv[] = {"application/json", "Bearer sk-secret", "k-secret", "t1", NULL};
+    char long_value[2001];
     static const char *const qk[] = {"stream", "flag"};
     static const char *const qv[] = {"true", NULL};
     struct journal *j = new_journal(10, 0);
@@ -170,6 +173,9 @@ START_TEST(request_records)
     json_t *all, *e, *hdr;
     char *text;
 
+    memset(long_value, 'v', 2000);
+    long_value[2000] = '\0';
+    hv[4] = long_value;
     memset(&r, 0, sizeof(r));
     r.id = "req_1";
     r.time_ms = 1700000000123;
@@ -177,7 +183,7 @@ START_TEST(request_records)
     r.path = "/v1/responses";
     r.header_names = hk;
     r.header_values = hv;
-    r.nheaders = 4;
+    r.nheaders = 5;
     r.query_keys = qk;
     r.query_values = qv;
     r.nquery = 2;
@@ -208,6 +214,8 @@ START_TEST(request_records)
     ck_assert_str_eq(json_string_value(json_object_get(hdr, "authorization")), "[redacted]");
     ck_assert_str_eq(json_string_value(json_object_get(hdr, "x-api-key")), "[redacted]");
     ck_assert_str_eq(json_string_value(json_object_get(hdr, "x-trace")), "t1");
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(hdr, "x-long"))),
+                      RM_MAX_JOURNAL_HEADER_VALUE); /* cut */
     text = json_dumps(e, JSON_COMPACT);
     ck_assert_ptr_null(strstr(text, "secret")); /* no secret anywhere in the entry */
     free(text);
