@@ -1519,35 +1519,48 @@ static void index_build(struct fixture_set *set)
     set->index = x;
 }
 
-/* The next fixture of the four lists of (path, model) after 'cursor' ones
- * taken: the lowest index at the lists' heads. -1 when none is left. */
+/* The fixtures a request may match, in set order: with an index, the
+ * merge of the four lists of its (path, model); without, every fixture. */
 struct index_walk {
     const struct fx_bucket *l[4];
     size_t at[4];
+    int scan;         /* no index: every fixture, 'next' the next one */
+    size_t next, n;
 };
 
-static void index_walk_start(struct index_walk *w, const struct fx_index *x, const char *path,
-                             const char *model)
+/* Walk the fixtures of 'set' that may answer (path, model); all of them in
+ * order when 'use_index' is 0 or the set has no index. */
+static void index_walk_start(struct index_walk *w, const struct fixture_set *set, int use_index,
+                             const char *path, const char *model)
 {
     const char *paths[4] = {path, path, NULL, NULL}, *models[4] = {model, NULL, model, NULL};
     int k;
 
     memset(w, 0, sizeof(*w));
+    if (!use_index || !set->index) {
+        w->scan = 1;
+        w->n = set->n;
+        return;
+    }
     for (k = 0; k < 4; k++) {
         const struct fx_bucket *b;
 
         if ((k < 2 && !path) || ((k == 0 || k == 2) && !model))
             continue; /* the request has no such key: only the NULL lists apply */
-        b = index_slot(x, paths[k], models[k]);
+        b = index_slot(set->index, paths[k], models[k]);
         w->l[k] = b->used ? b : NULL;
     }
 }
 
+/* The next fixture's place in the set (the lowest at the lists' heads), or
+ * -1 when none is left. */
 static long index_walk_next(struct index_walk *w)
 {
     long best = -1;
     int k, from = -1;
 
+    if (w->scan)
+        return w->next < w->n ? (long)w->next++ : -1;
     for (k = 0; k < 4; k++)
         if (w->l[k] && w->at[k] < w->l[k]->n && (best < 0 || w->l[k]->v[w->at[k]] < best)) {
             best = (long)w->l[k]->v[w->at[k]];
@@ -1788,29 +1801,16 @@ const struct fixture *fixture_match_explain(const struct fixture_set *set,
 {
     char why[256];
     unsigned met, best = 0;
-    size_t i;
+    struct index_walk w;
+    long k;
 
     if (closest)
         *closest = NULL;
-    if (set->index && !skipped && !closest) {
-        /* No one asks why the others were passed over: only the fixtures
-         * the index says may match are tried, in the same order. */
-        struct index_walk w;
-        long k;
-
-        index_walk_start(&w, set->index, facts->path, facts->model);
-        while ((k = index_walk_next(&w)) >= 0) {
-            const struct fixture *fx = &set->v[k];
-
-            if (strict && !fx->has_match)
-                continue;
-            if (!fixture_rejects(fx, facts, NULL, 0, &met) && (!claim || claim(user, fx) == 0))
-                return fx;
-        }
-        return NULL;
-    }
-    for (i = 0; i < set->n; i++) {
-        const struct fixture *fx = &set->v[i];
+    /* When no one asks why the others were passed over, only the fixtures
+     * the index says may match are tried, in the same order. */
+    index_walk_start(&w, set, !skipped && !closest, facts->path, facts->model);
+    while ((k = index_walk_next(&w)) >= 0) {
+        const struct fixture *fx = &set->v[k];
         int want_why = skipped || closest;
 
         if (strict && !fx->has_match)
