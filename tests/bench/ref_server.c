@@ -170,7 +170,7 @@ static ssize_t paced_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct paced *p = cls;
     int64_t now = now_ms();
-    size_t n = 0;
+    size_t n, end;
 
     (void)pos;
     if (p->idx == slow_nframes)
@@ -183,17 +183,13 @@ static ssize_t paced_reader(void *cls, uint64_t pos, char *out, size_t max)
             MHD_resume_connection(p->conn);
         return 0;
     }
-    while (p->idx < slow_nframes && n < max) { /* the due frame, as much as fits */
-        size_t end = slow_ends[p->idx], k = end - p->off < max - n ? end - p->off : max - n;
-
-        memcpy(out + n, p->bytes + p->off, k);
-        n += k;
-        p->off += k;
-        if (p->off < end)
-            break;
+    end = slow_ends[p->idx]; /* the due frame, as much of it as fits */
+    n = end - p->off < max ? end - p->off : max;
+    memcpy(out, p->bytes + p->off, n);
+    p->off += n;
+    if (p->off == end) {
         p->idx++;
         p->due_ms = -1; /* the next one counts from now */
-        break;
     }
     return (ssize_t)n;
 }
