@@ -72,9 +72,8 @@ static int add_compaction(const struct render_ctx *rc, struct fx_items *items)
     struct buf text;
     struct fx_item *it;
 
-    buf_init(&text, RM_MAX_COMPACTION_TEXT);
-    request_collect_text(json_object_get(rc->req, "instructions"), &text);
-    request_collect_text(rc->context ? rc->context : json_object_get(rc->req, "input"), &text);
+    request_compaction_text(json_object_get(rc->req, "instructions"),
+                            rc->context ? rc->context : json_object_get(rc->req, "input"), &text);
     it = fx_items_add(items, FX_ITEM_TOOL, text.data ? text.data : "", NULL, &rc->fx->stream);
     buf_release(&text);
     if (!it)

@@ -321,9 +321,7 @@ void responses_compact(struct rm_server *srv, const struct rm_request *req, cons
         /* the previous response's context, then the input */
         items = request_normalise_input(srv, json_object_get(body, "input"));
         context = lifecycle_context_items(srv, &lc, NULL, items);
-        buf_init(&text, RM_MAX_COMPACTION_TEXT);
-        request_collect_text(instructions, &text);
-        request_collect_text(context, &text);
+        request_compaction_text(instructions, context, &text);
         reply_json(out, 200,
                    render_compacted(srv, text.data ? text.data : "", context,
                                     request_count_tokens(instructions, context, NULL)));

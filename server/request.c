@@ -262,6 +262,13 @@ void request_collect_text(const json_t *input, struct buf *out)
     walk_text(input, append_piece, out);
 }
 
+void request_compaction_text(const json_t *instructions, const json_t *context, struct buf *out)
+{
+    buf_init(out, RM_MAX_COMPACTION_TEXT);
+    request_collect_text(instructions, out);
+    request_collect_text(context, out);
+}
+
 struct text_count {
     size_t bytes;
     size_t pieces;

@@ -155,6 +155,11 @@ json_t *request_json(const struct rm_request *req, struct api_error *err);
  * 'out', for matching and token counts. */
 void request_collect_text(const json_t *input, struct buf *out);
 
+/* The text a compaction item stands for: the instructions, then the
+ * context (the chain's items and this input), into 'out', which this
+ * initialises with its limit RM_MAX_COMPACTION_TEXT (release it). */
+void request_compaction_text(const json_t *instructions, const json_t *context, struct buf *out);
+
 /* The documented deterministic token count of a request: the text pieces of
  * 'instructions', 'context' and 'input' (any may be NULL) joined with "\n",
  * ceil(bytes / 4). No size limit: nothing is built, only counted. */
