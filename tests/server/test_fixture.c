@@ -215,6 +215,16 @@ static void count_skip(void *user, const struct fixture *fx, const char *why)
     ++*(unsigned *)user;
 }
 
+/* Facts of a first-turn request for 'path' and 'model' with no text. */
+static void facts_of(struct match_facts *f, const char *path, const char *model)
+{
+    memset(f, 0, sizeof(*f));
+    f->path = path;
+    f->model = model;
+    f->text = "";
+    f->turn = 1;
+}
+
 /* The match index (fixture.c) answers what the full scan answers: globs,
  * literal models and paths, fixtures with neither, requests
  * without a model; and among 5,000 fixtures told apart by model the one of
@@ -255,11 +265,8 @@ START_TEST(matching_index_agrees_with_the_scan)
                 const struct fixture *a, *b;
                 unsigned skipped = 0;
 
-                memset(&f, 0, sizeof(f));
-                f.path = paths[p];
-                f.model = models[m];
+                facts_of(&f, paths[p], models[m]);
                 f.text = texts[t];
-                f.turn = 1;
                 a = fixture_match(&set, &f);
                 b = fixture_match_explain(&set, &f, 0, count_skip, NULL, &skipped, NULL, NULL, 0);
                 ck_assert_msg(a == b, "path %s, model %s, text '%s': index %s, scan %s",
@@ -268,11 +275,7 @@ START_TEST(matching_index_agrees_with_the_scan)
                 compared++;
             }
     ck_assert_uint_eq(compared, 3 * 7 * 5);
-    memset(&f, 0, sizeof(f));
-    f.path = "/v1/responses";
-    f.text = "";
-    f.turn = 1;
-    f.model = "m1";
+    facts_of(&f, "/v1/responses", "m1");
     ck_assert_str_eq(match_name(&set, &f), "m1-responses");
     f.path = "/v1/chat/completions";
     ck_assert_str_eq(match_name(&set, &f), "m1"); /* earlier in the file than chat */
@@ -311,11 +314,7 @@ START_TEST(matching_index_agrees_with_the_scan)
     ck_assert_msg(fixture_set_load_text(&set, many.data, many.len, "many.json", &err) == 0, "%s",
                   err.text);
     ck_assert_uint_eq(set.n, 5001);
-    memset(&f, 0, sizeof(f));
-    f.path = "/v1/responses";
-    f.text = "";
-    f.turn = 1;
-    f.model = "bench-m-0";
+    facts_of(&f, "/v1/responses", "bench-m-0");
     ck_assert_str_eq(match_name(&set, &f), "many-0");
     f.model = "bench-m-4999";
     ck_assert_str_eq(match_name(&set, &f), "many-4999");
