@@ -53,20 +53,31 @@ static int validate_body(struct rm_server *srv, const json_t *body, int input_to
  * stays 0). */
 static int reply_from_template(struct rm_server *srv, const struct lifecycle_create *lc,
                                const struct fixture *fx, const json_t *body, int stream,
-                               const json_t *items, const struct text_tally *context,
-                               struct rm_reply *out, struct api_error *err)
+                               const struct text_tally *context, struct rm_reply *out,
+                               struct api_error *err)
 {
     const struct template *t =
         template_for(srv, fx, json_util_str(body, "model"), lc->store, stream);
     long tokens = request_tally_tokens(NULL, context, NULL);
+    struct turn_items in = {NULL, NULL, 0};
     struct stream *st = NULL;
+    struct buf items;
     char id[96];
     json_t *final;
     size_t len;
     char *bytes;
+    int rc;
 
     if (!t)
         return 1;
+    /* The input items as text: a plain create's input is a string. */
+    buf_init(&items, RM_MAX_BODY_CEILING);
+    if ((lc->store || lc->session) && request_input_json(srv, json_object_get(body, "input"), &items) != 0) {
+        buf_release(&items);
+        return api_error_oom(err);
+    }
+    in.json = items.data;
+    in.json_len = items.len;
     if (stream)
         st = template_render_stream(t, srv, tokens, srv->cfg.speed, &bytes, &len, id,
                                     sizeof(id));
@@ -74,20 +85,17 @@ static int reply_from_template(struct rm_server *srv, const struct lifecycle_cre
         bytes = template_render(t, srv, tokens, &len, id, sizeof(id));
     /* lifecycle_create_end reads only the id of 'final' when given its bytes. */
     final = bytes ? json_pack("{s:s}", "id", id) : NULL;
-    if (!final) {
-        stream_free(st);
-        free(bytes);
-        return api_error_oom(err);
-    }
     /* A stream without a fault is rendered again from its Response when
      * replayed, so only the Response is stored. */
-    if (lifecycle_create_end(srv, lc, fx, final, bytes, len, items, context, NULL, err) != 0) {
-        json_decref(final);
+    rc = final ? lifecycle_create_end(srv, lc, fx, final, bytes, len, &in, context, NULL, err)
+               : api_error_oom(err);
+    json_decref(final);
+    buf_release(&items);
+    if (rc != 0) {
         stream_free(st);
         free(bytes);
         return -1;
     }
-    json_decref(final);
     if (stream) {
         free(bytes);
         reply_stream(out, st);
@@ -148,6 +156,7 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
     struct render_ctx rc;
     const struct fixture *fx;
     json_t *body, *input, *items = NULL, *rc_context = NULL;
+    struct turn_items in = {NULL, NULL, 0};
     struct text_tally context;
     struct match_texts texts;
     size_t body_len = 0;
@@ -168,9 +177,18 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
     if (lifecycle_create_begin_in(srv, o ? o->session : NULL, body, ask.tool_outputs, &lc,
                                   err) != 0)
         goto out;
-    items = request_normalise_input(srv, input);
+    /* A plain create may be answered from its fixture's template (a
+     * streamed one only over HTTP: a WebSocket sends the events); its items
+     * are built only if it is not. */
+    plain = (!stream || !o) && !lc.background && !lc.prev_id && !lc.conversation[0] &&
+            fault.kind == FX_FAULT_NONE && template_plain(body);
     context = lc.prefix;
-    request_tally(items, &context);
+    if (plain) {
+        request_tally_input(input, &context);
+    } else {
+        items = request_normalise_input(srv, input);
+        request_tally(items, &context);
+    }
 
     generate_facts(&facts, &texts, "/v1/responses", body, &ask,
                    json_object_get(body, "instructions"), input, stream, lc.turn);
@@ -182,18 +200,17 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
         ret = 1;
         goto out;
     }
-    /* A streamed template only over HTTP: a WebSocket sends the events. */
-    plain = (!stream || !o) && !lc.background && !lc.prev_id && !lc.conversation[0] &&
-            fault.kind == FX_FAULT_NONE && fx->stream.fault.kind == FX_FAULT_NONE &&
-            template_plain(body)
-                ? reply_from_template(srv, &lc, fx, body, stream, items, &context, out, err)
-                : 1;
-    if (plain < 0)
-        goto out;
-    if (plain == 0) {
-        ret = 0;
-        goto out;
+    if (plain && fx->stream.fault.kind == FX_FAULT_NONE) {
+        int tpl = reply_from_template(srv, &lc, fx, body, stream, &context, out, err);
+
+        if (tpl <= 0) {
+            ret = tpl;
+            goto out;
+        }
     }
+    if (!items)
+        items = request_normalise_input(srv, input);
+    in.items = items;
 
     /* The final object first; the stream derives from it. */
     memset(&rc, 0, sizeof(rc));
@@ -225,7 +242,7 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
         }
         /* The recorded response is stored (and chainable) like a rendered one. */
         if (json_util_str(gen.final, "id") && !lc.background &&
-            lifecycle_create_end(srv, &lc, fx, gen.final, NULL, 0, items, &context, gen.events,
+            lifecycle_create_end(srv, &lc, fx, gen.final, NULL, 0, &in, &context, gen.events,
                                  err) != 0)
             goto out;
         ret = 0;
@@ -251,7 +268,7 @@ int responses_create_with(struct rm_server *srv, const struct rm_request *req,
                                      out->body_len == body_len
                                  ? out->body
                                  : NULL,
-                             out->body_len, items, &context, gen.events, err) != 0)
+                             out->body_len, &in, &context, gen.events, err) != 0)
         goto out;
     ret = 0;
 

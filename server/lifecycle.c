@@ -435,14 +435,15 @@ static json_t *stored_final(const json_t *final, const struct event_list *l)
 
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
                          const struct fixture *fx, const json_t *final, const char *final_json,
-                         size_t final_len, const json_t *items, const struct text_tally *context,
-                         struct event_list *events, struct api_error *err)
+                         size_t final_len, const struct turn_items *in,
+                         const struct text_tally *context, struct event_list *events,
+                         struct api_error *err)
 {
     struct stored entry;
     int rc;
 
     if (lc->conversation[0]) {
-        json_t *add = json_copy((json_t *)items);
+        json_t *add = in->items ? json_copy((json_t *)in->items) : NULL;
         rc = add ? json_array_extend(add, json_object_get(final, "output")) : -3;
 
         if (rc == 0)
@@ -464,7 +465,9 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     if (!lc->store && !lc->session)
         return 0; /* REQ: store-false-not-kept */
     memset(&entry, 0, sizeof(entry));
-    entry.input_items = json_incref((json_t *)items);
+    entry.input_items = json_incref((json_t *)in->items);
+    entry.input_json = in->json;
+    entry.input_json_len = in->json_len;
     entry.context = *context;
     entry.events = event_list_ref(events);
     /* Background streams too: the schedule only paces what the stream says. */

@@ -81,8 +81,17 @@ unsigned lifecycle_background_ms(const struct fixture *fx);
  * polling would show them. REQ: background-stream-queued */
 void lifecycle_pace_events(struct event_list *l, unsigned duration_ms);
 
-/* After rendering 'final' for input 'items' with full 'context' (prefix +
- * items): append items and output to the conversation, if any (404 when it
+/* This turn's input items: their tree, or (a plain string input, which
+ * needs none built) their compact JSON from request_input_json. A
+ * conversation needs the tree. */
+struct turn_items {
+    const json_t *items;
+    const char *json;
+    size_t json_len;
+};
+
+/* After rendering 'final' for input items 'in' with full 'context' (prefix
+ * + items): append the items and output to the conversation, if any (404 when it
  * was deleted meanwhile, 400 when over RM_MAX_CONVERSATION_ITEMS), then
  * store the response when lc->store, with the event list the reply streams
  * ('events', NULL when it does not: then the events are rendered again
@@ -95,8 +104,9 @@ void lifecycle_pace_events(struct event_list *l, unsigned duration_ms);
  * Returns 0 or -1 with 'err'. */
 int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *lc,
                          const struct fixture *fx, const json_t *final, const char *final_json,
-                         size_t final_len, const json_t *items, const struct text_tally *context,
-                         struct event_list *events, struct api_error *err);
+                         size_t final_len, const struct turn_items *in,
+                         const struct text_tally *context, struct event_list *events,
+                         struct api_error *err);
 
 /* The items the model sees before answering, as items (the store keeps a
  * chain's context only as a tally): the chain's turns still stored (walked

@@ -326,6 +326,40 @@ static json_t *text_parts(const char *role, const json_t *content)
     return json_is_array(content) ? json_deep_copy(content) : json_array();
 }
 
+void request_tally_input(const json_t *input, struct text_tally *t)
+{
+    struct text_count c = {0, 0};
+
+    walk_text(input, count_piece, &c);
+    t->items++;
+    t->bytes += c.bytes;
+    t->pieces += c.pieces;
+}
+
+static int dump_piece(const char *p, size_t n, void *user)
+{
+    return buf_append(user, p, n);
+}
+
+int request_input_json(struct rm_server *srv, const json_t *input, struct buf *out)
+{
+    char id[64];
+
+    if (!json_is_string(input))
+        return -1;
+    server_new_id(srv, RM_ID_MESSAGE, 32, id, sizeof(id));
+    /* The keys in request_normalise_input's order, the text as jansson
+     * dumps a string (test_request: input_json_is_the_items_dumped). */
+    if (buf_append_str(out, "[{\"id\":\"") != 0 || buf_append_str(out, id) != 0 ||
+        buf_append_str(out, "\",\"type\":\"" RM_ITEM_MESSAGE "\",\"role\":\"user\",\"status\":\"" 
+                            RM_STATUS_COMPLETED "\",\"content\":[{\"type\":\"" RM_PART_INPUT_TEXT
+                            "\",\"text\":") != 0 ||
+        json_dump_callback(input, dump_piece, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
+        buf_append_str(out, "}]}]") != 0)
+        return -1;
+    return 0;
+}
+
 json_t *request_normalise_input(struct rm_server *srv, const json_t *input)
 {
     json_t *out = json_array(), *it;

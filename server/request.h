@@ -173,6 +173,16 @@ void request_tally(const json_t *items, struct text_tally *t);
 long request_tally_tokens(const json_t *instructions, const struct text_tally *context,
                           const json_t *input);
 
+/* request_tally of request_normalise_input(input)'s items, for a string
+ * 'input', without building them. */
+void request_tally_input(const json_t *input, struct text_tally *t);
+
+/* For a string 'input': append to 'out' the compact JSON that
+ * request_normalise_input(input)'s items dump to (with an id of their own),
+ * so the store keeps them without a tree being built. Returns 0, or -1
+ * when 'input' is not a string or 'out' is full. */
+int request_input_json(struct rm_server *srv, const json_t *input, struct buf *out);
+
 /* Input items as the store keeps them: easy messages become
  * {"type":"message","role","content":[parts]} and every item gets an id. */
 json_t *request_normalise_input(struct rm_server *srv, const json_t *input);

@@ -206,6 +206,8 @@ static struct store_node *node_new(const char *id, const struct stored *meta, co
     atomic_init(&n->refs, 1);
     n->meta = *meta;
     n->meta.response = n->meta.input_items = NULL;
+    n->meta.input_json = NULL;
+    n->meta.input_json_len = 0;
     n->meta.events = NULL;
     n->meta.node = NULL;
     n->meta.response_json = NULL;
@@ -436,13 +438,15 @@ int store_put(struct store *st, struct stored *entry, const char *json, size_t l
         json = response.data;
         len = response.len;
     }
-    if (ok && entry->input_items)
+    if (ok && !entry->input_json && entry->input_items)
         ok = json_dump_callback(entry->input_items, dump_piece, &input,
                                 JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) == 0;
     if (ok && entry->events)
         ok = event_list_pack(entry->events, &events) == 0;
     if (ok)
-        n = node_new(id, entry, json ? json : "", json ? len : 0, input.data, input.len,
+        n = node_new(id, entry, json ? json : "", json ? len : 0,
+                     entry->input_json ? entry->input_json : input.data,
+                     entry->input_json ? entry->input_json_len : input.len,
                      events.data, events.len);
     buf_release(&response);
     buf_release(&input);

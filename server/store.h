@@ -54,6 +54,9 @@ struct stored {
     json_t *response;     /* the Response as created (its terminal state), or as settled
                            * (parsed from the stored bytes; owned) */
     json_t *input_items;  /* this turn's input items, each with an id (parsed; owned) */
+    const char *input_json; /* store_put only, instead of input_items: their compact JSON
+                           * (borrowed; request_input_json) */
+    size_t input_json_len;
     struct event_list *events; /* the events its stream sent (unpacked; owned), or NULL
                            * when the stream is to be rendered again from 'fixture' */
     struct text_tally context; /* what the model saw before answering: the chain's (or

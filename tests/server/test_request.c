@@ -1,5 +1,5 @@
 /* Unit tests for server/request.c: query lookup, input normalisation, the
- * JSON body reader (a scalar body is invalid_type) and reply_json's own 500
+ * plain input's items as text, the JSON body reader (a scalar body is invalid_type) and reply_json's own 500
  * when a body cannot be serialised (never retried). */
 #include <check.h>
 #include <jansson.h>
@@ -51,6 +51,62 @@ START_TEST(normalise_input_items)
                      "output_text");
     json_decref(in);
     json_decref(out);
+}
+END_TEST
+
+/* A plain string input's items as text (the store keeps them so): the
+ * very bytes the store would dump of request_normalise_input's items, apart
+ * from the id, and the same tally. Strings with every escape jansson makes. */
+START_TEST(input_json_is_the_items_dumped)
+{
+    static const char *const inputs[] = {
+        "\"hello\"", "\"\"", "\"a \\\"quoted\\\" \\\\ back/slash\"",
+        "\"\\b\\f\\n\\r\\t \\u0001 \\u001f \\u007f\"", "\"caf\\u00e9 \\u4e2d \\ud83d\\ude00\"",
+        "\"nul \\u0000 inside\""};
+    size_t i;
+
+    for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        json_error_t e;
+        json_t *in = json_loads(inputs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        json_t *items = request_normalise_input(bench_srv, in), *back;
+        struct text_tally a = {0, 0, 0}, b = {0, 0, 0};
+        char *want;
+        struct buf got;
+        const char *id;
+
+        ck_assert_msg(in != NULL, "%s: %s", inputs[i], e.text);
+        buf_init(&got, 1 << 20);
+        ck_assert_int_eq(request_input_json(bench_srv, in, &got), 0);
+        back = json_loadb(got.data, got.len, JSON_ALLOW_NUL, &e);
+        ck_assert_msg(back != NULL, "%s: %.*s", inputs[i], (int)got.len, got.data);
+        id = json_util_str(json_array_get(back, 0), "id");
+        ck_assert_msg(id && strncmp(id, "msg_", 4) == 0, "%s", got.data);
+        /* the same id in both, then the same bytes */
+        json_object_set_new(json_array_get(items, 0), "id", json_string(id));
+        want = json_dumps(items, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+        ck_assert_uint_eq(got.len, strlen(want));
+        ck_assert_msg(memcmp(got.data, want, got.len) == 0, "%s:\n%.*s\n%s", inputs[i],
+                      (int)got.len, got.data, want);
+        request_tally(items, &a);
+        request_tally_input(in, &b);
+        ck_assert_uint_eq(a.items, b.items);
+        ck_assert_uint_eq(a.bytes, b.bytes);
+        ck_assert_uint_eq(a.pieces, b.pieces);
+        free(want);
+        buf_release(&got);
+        json_decref(back);
+        json_decref(items);
+        json_decref(in);
+    }
+    {
+        json_t *arr = json_loads("[{\"role\":\"user\",\"content\":\"hi\"}]", 0, NULL);
+        struct buf got;
+
+        buf_init(&got, 1 << 20);
+        ck_assert_int_eq(request_input_json(bench_srv, arr, &got), -1);
+        buf_release(&got);
+        json_decref(arr);
+    }
 }
 END_TEST
 
@@ -119,7 +175,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("request");
 
     add_tcase(s, tcase_create("request_helpers"), 60, harness_setup, harness_teardown, query_lookup,
-              normalise_input_items);
+              normalise_input_items, input_json_is_the_items_dumped);
     add_tcase(s, tcase_create("replies"), 60, harness_setup, harness_teardown,
               scalar_json_body_is_invalid_type, fallback_500_is_not_retried,
               error_note_for_the_debug_log);
