@@ -34,6 +34,8 @@
 #define RM_MAX_JOURNAL_HEADERS 64              /* request headers one journal entry keeps */
 #define RM_MAX_JOURNAL_HEADER_VALUE 1024       /* bytes of a header value the journal keeps */
 #define RM_LOG_LINE 1024                       /* bytes of one log message, past its prefix */
+#define RM_LOG_BUFFER (64u * 1024)             /* log lines waiting to be written, at most */
+#define RM_LOG_FLUSH_MS 20                     /* an info line is written this late, at most */
 #define RM_MAX_JOURNAL_CEILING 1000000          /* largest --journal accepted */
 #define RM_DEFAULT_MAX_CONVERSATIONS 1000       /* conversations kept, --max-conversations */
 #define RM_MAX_CONVERSATIONS_CEILING 1000000    /* largest --max-conversations accepted */

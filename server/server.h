@@ -15,6 +15,7 @@
 struct store;
 struct conversation_store;
 struct catalog;
+struct logbuf;
 struct scenarios;
 struct journal;
 struct rm_timer;
@@ -69,6 +70,7 @@ struct rm_server {
     atomic_uint ws_open;         /* WebSocket connections open (RM_MAX_WS_CONNECTIONS) */
     struct recorder *recorder;   /* record mode: forwards to cfg.record_from (http.c starts it) */
     struct redis_link *state;    /* the shared state's Redis (NULL without --state) */
+    struct logbuf *log;          /* info and debug lines waiting (NULL: each written at once) */
     struct MHD_Daemon *daemon;
     struct http_conns *conns;    /* the open connections (http.c) */
     int bound_port;
@@ -115,8 +117,13 @@ void server_new_scoped_id(struct rm_server *srv, const char *prefix, const char 
 int64_t server_now_ms(void);
 int64_t server_unix_time(void);
 
-/* Levelled logging to stderr. Never pass it a secret. */
+/* Levelled logging to stderr: info and debug lines through srv->log (at
+ * most RM_LOG_FLUSH_MS late), warnings and errors at once. Never pass it a
+ * secret. */
 void server_log(const struct rm_server *srv, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Write the log lines that wait now. */
+void server_log_flush(const struct rm_server *srv);
 
 #endif

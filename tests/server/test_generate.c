@@ -399,6 +399,7 @@ START_TEST(debug_log_explains_the_match)
     doc = call_auth("POST", "/v1/responses",
                     "{\"model\":\"gpt-4.1\",\"input\":\"my secret words\"}",
                     "Bearer sk-do-not-log-me", &r);
+    server_log_flush(bench_srv);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
