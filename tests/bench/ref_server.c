@@ -14,6 +14,10 @@
  * FIRST_MS, each next one DELAY_MS after the previous, the connection
  * suspended in between (MHD_suspend_connection) and resumed by one timer
  * thread (a min-heap): the ceiling for paced streams on this stack.
+ * A request whose body also has "x_ref_chunked":true gets SSE_FILE the way
+ * a libmicrohttpd SSE server streams one, and respmock does: from a content
+ * reader of unknown size (chunked), REF_STREAM_BLOCK bytes per call, instead
+ * of as one buffer with a Content-Length.
  * Nothing else: no parsing, no validation, no store, no logging. Prints
  * "listening on http://127.0.0.1:PORT" when ready; SIGTERM/SIGINT stop it.
  * Loopback only. */
@@ -35,6 +39,7 @@
 #define REF_MAX_FILE (4u * 1024 * 1024) /* a captured reply */
 #define REF_MAX_IDS 4096                /* id hex runs spliced per reply */
 #define REF_MAX_BODY (64u * 1024)       /* request body read (the rest is ignored) */
+#define REF_STREAM_BLOCK 16384          /* bytes per content-reader call (respmock's RM_STREAM_BLOCK) */
 
 struct tmpl {
     char *bytes;
@@ -48,9 +53,35 @@ struct tmpl {
 #define REF_MAX_WAITING 16384 /* paced streams waiting at once */
 
 struct conn {
-    int stream, slow;
+    int stream, slow, chunked;
     size_t seen;
 };
+
+/* A chunked stream: its bytes (ids spliced) and how far they are sent. */
+struct chunked {
+    char *bytes;
+    size_t len;
+};
+
+static ssize_t chunked_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct chunked *ch = cls;
+    size_t n;
+
+    if (pos >= ch->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    n = ch->len - (size_t)pos < max ? ch->len - (size_t)pos : max;
+    memcpy(buf, ch->bytes + pos, n);
+    return (ssize_t)n;
+}
+
+static void chunked_free(void *cls)
+{
+    struct chunked *ch = cls;
+
+    free(ch->bytes);
+    free(ch);
+}
 
 /* One paced stream: its bytes (ids spliced), where each frame ends, the
  * next frame and when it is due. */
@@ -286,6 +317,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (slow_nframes && cn->seen < REF_MAX_BODY &&
             memmem(data, *size, "\"model\":\"bench-slow\"", 20))
             cn->slow = 1;
+        if (cn->seen < REF_MAX_BODY && memmem(data, *size, "\"x_ref_chunked\":true", 20))
+            cn->chunked = 1;
         cn->seen += *size;
         *size = 0;
         return MHD_YES;
@@ -307,6 +340,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cn->stream = 1;
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, paced_reader, p,
                                               paced_free);
+    } else if (cn->stream && cn->chunked) {
+        struct chunked *ch = calloc(1, sizeof(*ch));
+
+        if (!ch) {
+            free(bytes);
+            return MHD_NO;
+        }
+        ch->bytes = bytes;
+        ch->len = t->len;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, REF_STREAM_BLOCK, chunked_reader,
+                                              ch, chunked_free);
     } else {
         r = MHD_create_response_from_buffer(t->len, bytes, MHD_RESPMEM_MUST_FREE);
     }
