@@ -1,16 +1,18 @@
 /* store: sharded, bounded map of stored responses (see store.h).
  *
- * Each shard is a chained hash table plus a list of its entries in the
- * order they were put, under one mutex. Every put takes a number from one
- * global counter while holding its shard lock, so each shard's list is
- * sorted by that number and the globally oldest entry is the smallest head
- * among the shards. Eviction (only when the store is over capacity) is
- * serialised by 'evict_lock' so concurrent puts never evict more than
- * needed. An entry is one allocation of bytes (a node) with a reference
- * count: locks are held only for pointer and counter work; JSON is never
- * rendered, parsed or freed while a shard lock is held, and evicting an
- * entry is one free(). Lock order: evict_lock, then one shard lock at a
- * time.
+ * Each shard is a chained hash table under one mutex; one age list, under
+ * 'age_lock', holds every entry in the order it was put, so the oldest is
+ * its head and evicting it is O(1). An entry is in its shard's table
+ * exactly when it is in the age list: both change together, with the
+ * shard lock and then age_lock held (for a few pointer and counter
+ * updates), and so do the count and the bytes. Eviction (only when the
+ * store is over capacity) holds age_lock and takes the oldest entry's
+ * shard lock with a trylock (the order is the other way round there);
+ * when that shard is busy it lets go and waits for it without age_lock.
+ * Each eviction looks at the limits again under age_lock, so concurrent
+ * puts never evict more than needed. An entry is one allocation of bytes
+ * (a node) with a reference count: JSON is never rendered, parsed or freed
+ * while a lock is held, and evicting an entry is one free().
  *
  * With a shared backend (store_share) the same nodes travel as bytes: an
  * entry's bytes in Redis are its node from 'meta' on (store_redis.c keeps
@@ -34,10 +36,9 @@
  * Response JSON, the input items JSON and the packed events. */
 struct store_node {
     atomic_int refs;           /* the shard's, plus one per stored handed out */
-    uint64_t seq;              /* put order, global */
     uint64_t hash;
     struct store_node *hnext;  /* bucket chain */
-    struct store_node *older;  /* shard list, oldest first */
+    struct store_node *older;  /* age list (put order) */
     struct store_node *newer;
     struct stored meta;        /* scalars and context; no JSON, no node */
     size_t id_len, response_len, input_len, events_len; /* events_len 0: no events */
@@ -50,8 +51,6 @@ struct store_shard {
     struct store_node **buckets;
     size_t nbuckets;           /* a power of two */
     size_t count;
-    size_t bytes;              /* sum of the entries' 'bytes' */
-    struct store_node *oldest, *newest;
 } __attribute__((aligned(64)));  /* one cache line per lock */
 
 struct store {
@@ -60,9 +59,9 @@ struct store {
     size_t max_bytes;          /* 0 = no byte limit */
     atomic_size_t count;       /* entries in all shards */
     atomic_size_t bytes;       /* their 'bytes', summed */
-    atomic_uint_fast64_t seq;  /* next put number */
     atomic_uint_fast64_t version; /* next entry version */
-    pthread_mutex_t evict_lock;
+    pthread_mutex_t age_lock;  /* the age list, the count and the bytes */
+    struct store_node *oldest, *newest;
     struct redis_link *shared; /* NULL: this process's memory only */
 };
 
@@ -104,11 +103,11 @@ void stored_release(struct stored *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* Drop the shard's reference of every node of an age list from 'n' on. */
+/* Drop the store's reference of every node of a chain from 'n' on. */
 static void node_free(struct store_node *n)
 {
     while (n) {
-        struct store_node *next = n->newer;
+        struct store_node *next = n->hnext;
         node_unref(n);
         n = next;
     }
@@ -239,7 +238,6 @@ struct store *store_new(unsigned max_entries, size_t max_bytes)
     st->max_bytes = max_bytes;
     atomic_init(&st->count, 0);
     atomic_init(&st->bytes, 0);
-    atomic_init(&st->seq, 0);
     atomic_init(&st->version, 1);
     for (i = 0; i < RM_STORE_SHARDS; i++) {
         st->shards[i].buckets = calloc(STORE_INITIAL_BUCKETS, sizeof(struct store_node *));
@@ -252,7 +250,7 @@ struct store *store_new(unsigned max_entries, size_t max_bytes)
         st->shards[i].nbuckets = STORE_INITIAL_BUCKETS;
         pthread_mutex_init(&st->shards[i].lock, NULL);
     }
-    pthread_mutex_init(&st->evict_lock, NULL);
+    pthread_mutex_init(&st->age_lock, NULL);
     return st;
 }
 
@@ -273,8 +271,9 @@ static struct store_node *shard_find(struct store_shard *sh, const char *id, uin
     return NULL;
 }
 
-/* Take 'n' out of the bucket chain and the age list. */
-static void shard_unlink(struct store_shard *sh, struct store_node *n)
+/* Take 'n' out of its bucket chain and the age list, and out of the count
+ * and bytes. Caller holds the shard lock and age_lock. */
+static void shard_unlink(struct store *st, struct store_shard *sh, struct store_node *n)
 {
     struct store_node **pp = &sh->buckets[n->hash & (sh->nbuckets - 1)];
 
@@ -284,14 +283,15 @@ static void shard_unlink(struct store_shard *sh, struct store_node *n)
     if (n->older)
         n->older->newer = n->newer;
     else
-        sh->oldest = n->newer;
+        st->oldest = n->newer;
     if (n->newer)
         n->newer->older = n->older;
     else
-        sh->newest = n->older;
+        st->newest = n->older;
     n->hnext = n->older = n->newer = NULL;
     sh->count--;
-    sh->bytes -= n->bytes;
+    atomic_fetch_sub(&st->count, 1);
+    atomic_fetch_sub(&st->bytes, n->bytes);
 }
 
 /* Double the buckets when the load passes 1; on OOM keep the old table
@@ -319,44 +319,6 @@ static void shard_grow(struct store_shard *sh)
     sh->nbuckets = nb;
 }
 
-/* ---- Eviction --------------------------------------------------------- */
-
-/* REQ: store-evict-oldest. Remove the globally oldest entry and return it (to be freed by the
- * caller, outside any lock), or NULL when the store is empty. Caller holds
- * evict_lock. */
-static struct store_node *evict_oldest(struct store *st)
-{
-    for (;;) {
-        struct store_shard *best = NULL;
-        uint64_t best_seq = UINT64_MAX;
-        struct store_node *victim = NULL;
-        unsigned i;
-
-        for (i = 0; i < RM_STORE_SHARDS; i++) {
-            struct store_shard *sh = &st->shards[i];
-            pthread_mutex_lock(&sh->lock);
-            if (sh->oldest && sh->oldest->seq < best_seq) {
-                best_seq = sh->oldest->seq;
-                best = sh;
-            }
-            pthread_mutex_unlock(&sh->lock);
-        }
-        if (!best)
-            return NULL;
-        pthread_mutex_lock(&best->lock);
-        /* A delete may have taken it meanwhile: then look again. */
-        if (best->oldest && best->oldest->seq == best_seq) {
-            victim = best->oldest;
-            shard_unlink(best, victim);
-            atomic_fetch_sub(&st->count, 1);
-            atomic_fetch_sub(&st->bytes, victim->bytes);
-        }
-        pthread_mutex_unlock(&best->lock);
-        if (victim)
-            return victim;
-    }
-}
-
 /* Over a limit? The newest entry is never evicted for bytes alone. */
 static int store_over(struct store *st)
 {
@@ -368,8 +330,8 @@ static int store_over(struct store *st)
 
 /* ---- Public API ------------------------------------------------------- */
 
-/* Link 'n' in as the newest entry of its shard, replacing an entry of the
- * same id (returned, to be released outside the lock). */
+/* Link 'n' in as the newest entry, replacing an entry of the same id
+ * (returned, to be released outside the locks). */
 static struct store_node *link_new(struct store *st, struct store_node *n)
 {
     struct store_shard *sh = shard_of(st, n->hash);
@@ -377,43 +339,55 @@ static struct store_node *link_new(struct store *st, struct store_node *n)
     const char *id = n->data;
 
     pthread_mutex_lock(&sh->lock);
+    pthread_mutex_lock(&st->age_lock);
     old = shard_find(sh, id, n->hash);
-    if (old) {
-        shard_unlink(sh, old);
-        atomic_fetch_sub(&st->bytes, old->bytes);
-    }
-    n->seq = atomic_fetch_add(&st->seq, 1);
+    if (old)
+        shard_unlink(st, sh, old);
     n->hnext = sh->buckets[n->hash & (sh->nbuckets - 1)];
     sh->buckets[n->hash & (sh->nbuckets - 1)] = n;
-    n->older = sh->newest;
-    if (sh->newest)
-        sh->newest->newer = n;
+    n->older = st->newest;
+    if (st->newest)
+        st->newest->newer = n;
     else
-        sh->oldest = n;
-    sh->newest = n;
+        st->oldest = n;
+    st->newest = n;
     sh->count++;
-    sh->bytes += n->bytes;
+    atomic_fetch_add(&st->count, 1);
     atomic_fetch_add(&st->bytes, n->bytes);
-    if (!old)
-        atomic_fetch_add(&st->count, 1); /* under the lock, so clear() sees it */
+    pthread_mutex_unlock(&st->age_lock);
     shard_grow(sh);
     pthread_mutex_unlock(&sh->lock);
     return old;
 }
 
-/* Evict oldest entries until the store is within its limits. */
+/* REQ: store-evict-oldest. Evict the oldest entries (the age list's head)
+ * until the store is within its limits. */
 static void evict_to_fit(struct store *st)
 {
-    if (!store_over(st))
-        return;
-    pthread_mutex_lock(&st->evict_lock);
     while (store_over(st)) {
-        struct store_node *victim = evict_oldest(st);
-        if (!victim)
-            break;
-        node_unref(victim);
+        struct store_node *victim = NULL;
+        struct store_shard *sh;
+
+        pthread_mutex_lock(&st->age_lock);
+        if (!store_over(st) || !st->oldest) {
+            pthread_mutex_unlock(&st->age_lock);
+            return;
+        }
+        sh = shard_of(st, st->oldest->hash);
+        if (pthread_mutex_trylock(&sh->lock) == 0) {
+            victim = st->oldest;
+            shard_unlink(st, sh, victim);
+            pthread_mutex_unlock(&sh->lock);
+        }
+        pthread_mutex_unlock(&st->age_lock);
+        if (victim) {
+            node_unref(victim);
+        } else {
+            /* Its holder may be waiting for age_lock: let it finish. */
+            pthread_mutex_lock(&sh->lock);
+            pthread_mutex_unlock(&sh->lock);
+        }
     }
-    pthread_mutex_unlock(&st->evict_lock);
 }
 
 /* Append the compact JSON of 'v' (as json_util_dumps makes it) to 'b'. */
@@ -592,22 +566,22 @@ int store_settle(struct store *st, const char *id, uint64_t expect, json_t *resp
         struct store_node **pp = &sh->buckets[h & (sh->nbuckets - 1)];
         while (*pp != old)
             pp = &(*pp)->hnext;
+        pthread_mutex_lock(&st->age_lock);
         *pp = n;
         n->hnext = old->hnext;
-        n->seq = old->seq;
         n->older = old->older;
         n->newer = old->newer;
         if (n->older)
             n->older->newer = n;
         else
-            sh->oldest = n;
+            st->oldest = n;
         if (n->newer)
             n->newer->older = n;
         else
-            sh->newest = n;
-        sh->bytes += n->bytes - old->bytes;
+            st->newest = n;
         atomic_fetch_add(&st->bytes, n->bytes);
         atomic_fetch_sub(&st->bytes, old->bytes);
+        pthread_mutex_unlock(&st->age_lock);
         n = NULL;
         rc = 0;
     }
@@ -637,9 +611,9 @@ int store_delete(struct store *st, const char *id)
     pthread_mutex_lock(&sh->lock);
     n = shard_find(sh, id, h);
     if (n) {
-        shard_unlink(sh, n);
-        atomic_fetch_sub(&st->count, 1);
-        atomic_fetch_sub(&st->bytes, n->bytes);
+        pthread_mutex_lock(&st->age_lock);
+        shard_unlink(st, sh, n);
+        pthread_mutex_unlock(&st->age_lock);
     }
     pthread_mutex_unlock(&sh->lock);
     node_unref(n);
@@ -654,20 +628,23 @@ int store_clear(struct store *st)
         return store_redis_clear(st->shared);
     for (i = 0; i < RM_STORE_SHARDS; i++) {
         struct store_shard *sh = &st->shards[i];
-        struct store_node *all;
-        size_t removed;
+        struct store_node *all = NULL;
+        size_t b;
 
         pthread_mutex_lock(&sh->lock);
-        all = sh->oldest;
-        removed = sh->count;
-        memset(sh->buckets, 0, sh->nbuckets * sizeof(*sh->buckets));
-        sh->oldest = sh->newest = NULL;
-        sh->count = 0;
-        atomic_fetch_sub(&st->count, removed);
-        atomic_fetch_sub(&st->bytes, sh->bytes);
-        sh->bytes = 0;
+        pthread_mutex_lock(&st->age_lock);
+        for (b = 0; b < sh->nbuckets; b++) {
+            while (sh->buckets[b]) {
+                struct store_node *n = sh->buckets[b];
+
+                shard_unlink(st, sh, n);
+                n->hnext = all; /* a chain of its own now */
+                all = n;
+            }
+        }
+        pthread_mutex_unlock(&st->age_lock);
         pthread_mutex_unlock(&sh->lock);
-        node_free(all); /* the age list links them all */
+        node_free(all);
     }
     return 0;
 }
@@ -684,7 +661,7 @@ void store_free(struct store *st)
         pthread_mutex_destroy(&st->shards[i].lock);
         free(st->shards[i].buckets);
     }
-    pthread_mutex_destroy(&st->evict_lock);
+    pthread_mutex_destroy(&st->age_lock);
     free(st);
 }
 
