@@ -315,7 +315,7 @@ int generate_reply_start(const struct fixture *fx, const struct fx_fault *fault,
     for (i = 0; i < fx->nheaders; i++)
         reply_header(out, fx->headers[i].name, fx->headers[i].value);
     out->delay_ms = fault_latency_ms(fx->latency_ms, fault);
-    snprintf(out->fixture, sizeof(out->fixture), "%s", fx->name);
+    str_copy(out->fixture, sizeof(out->fixture), fx->name, strlen(fx->name));
     if (fx->kind != FX_ERROR) {
         reply_fixture_flavor(out, fx);
         return 0;

@@ -497,11 +497,11 @@ static enum MHD_Result queue_reply(struct rm_server *srv, struct MHD_Connection 
         rep->body = NULL;
     }
     if (rep->request_id[0]) /* the router chose it, errors may quote it */
-        snprintf(rid, sizeof(rid), "%s", rep->request_id);
+        str_copy(rid, sizeof(rid), rep->request_id, strlen(rep->request_id));
     else
         server_new_id(srv, RM_ID_REQUEST, 32, rid, sizeof(rid));
-    snprintf(r->rid, sizeof(r->rid), "%s", rid);
-    snprintf(ms, sizeof(ms), "%lld", (long long)(server_now_ms() - r->start_ms));
+    str_copy(r->rid, sizeof(r->rid), rid, strlen(rid));
+    str_of_u64(ms, (unsigned long long)(server_now_ms() - r->start_ms));
     if (!rep->upgrade) /* a 101 has no body to type */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 rep->content_type ? rep->content_type : RM_CT_JSON);
@@ -713,7 +713,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     buf_init(&r->body, srv->cfg.max_body);
     r->uri_bytes = strlen(uri);
     r->path_unsafe = path_is_unsafe(uri, path_len);
-    snprintf(r->raw_path, sizeof(r->raw_path), "%.*s", (int)path_len, uri);
+    str_copy(r->raw_path, sizeof(r->raw_path), uri, path_len);
     if (query && query[1]) {
         const char *p;
 
@@ -751,8 +751,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             clock_gettime(CLOCK_REALTIME, &ts);
             r->start_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         }
-        snprintf(r->method, sizeof(r->method), "%s", method);
-        snprintf(r->path, sizeof(r->path), "%s", url);
+        str_copy(r->method, sizeof(r->method), method, strlen(method));
+        str_copy(r->path, sizeof(r->path), url, strlen(url));
         return MHD_YES;
     }
     if (*upload_data_size) {

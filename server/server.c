@@ -259,8 +259,9 @@ void server_log(const struct rm_server *srv, enum log_level level, const char *f
 
     if (srv && level > srv->cfg.log_level)
         return;
-    n = snprintf(line, sizeof(line), "respmock: %s: ", names[level]);
-    len = (size_t)n;
+    len = str_copy(line, sizeof(line), "respmock: ", 10);
+    len += str_copy(line + len, sizeof(line) - len, names[level], strlen(names[level]));
+    len += str_copy(line + len, sizeof(line) - len, ": ", 2);
     va_start(ap, fmt);
     n = vsnprintf(line + len, RM_LOG_LINE + 1, fmt, ap);
     va_end(ap);

@@ -353,6 +353,14 @@ const struct template *template_for(struct rm_server *srv, const struct fixture 
 
 /* ---- Rendering ---------------------------------------------------------- */
 
+/* "resp_" and the hex 'hex' at 'id' ('len' bytes at most, NUL included). */
+static void response_id(char *id, size_t len, const char *hex)
+{
+    size_t n = str_copy(id, len, RM_ID_RESPONSE, strlen(RM_ID_RESPONSE));
+
+    str_copy(id + n, len - n, hex, strlen(hex));
+}
+
 /* Fresh ids for 't', drawn as the full render draws them: the Response's
  * id, then each item's under its segment. */
 static void draw_ids(const struct template *t, struct rm_server *srv,
@@ -426,7 +434,7 @@ char *template_render(const struct template *t, struct rm_server *srv, long inpu
 
     draw_ids(t, srv, ids);
     out = fill(&t->body, ids, (long long)server_unix_time(), input_tokens, NULL, len);
-    snprintf(id, id_len, "%s%s", RM_ID_RESPONSE, ids[0]);
+    response_id(id, id_len, ids[0]);
     return out;
 }
 
@@ -452,6 +460,6 @@ struct stream *template_render_stream(const struct template *t, struct rm_server
         stream_free(st);
         return NULL;
     }
-    snprintf(id, id_len, "%s%s", RM_ID_RESPONSE, ids[0]);
+    response_id(id, id_len, ids[0]);
     return st;
 }

@@ -98,3 +98,27 @@ void buf_release(struct buf *b)
     b->len = 0;
     b->cap = 0;
 }
+
+size_t str_copy(char *dst, size_t size, const char *src, size_t len)
+{
+    if (len > size - 1)
+        len = size - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+    return len;
+}
+
+size_t str_of_u64(char *dst, unsigned long long v)
+{
+    char tmp[21];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    dst[n] = '\0';
+    return n;
+}

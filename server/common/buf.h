@@ -28,6 +28,16 @@ int buf_append_str(struct buf *b, const char *s);
 /* Append printf-style text. Returns 0 or -1 as buf_append. */
 int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Copy at most 'size' - 1 bytes of the 'len' bytes at 'src' into 'dst' and
+ * NUL-terminate it ('size' > 0): snprintf(dst, size, "%.*s", len, src)
+ * without the format parsing, for copies on every request's path. Returns
+ * the bytes copied. */
+size_t str_copy(char *dst, size_t size, const char *src, size_t len);
+
+/* The decimal digits of 'v' at 'dst' (room for 21 bytes), NUL-terminated.
+ * Returns their count. */
+size_t str_of_u64(char *dst, unsigned long long v);
+
 /* Hand the contents to the caller (free() them); the buffer is left empty.
  * Returns an empty allocated string when nothing was appended, NULL on OOM.
  * When 'len' is non-NULL it receives the length. */

@@ -79,10 +79,35 @@ START_TEST(buf_without_a_limit)
 }
 END_TEST
 
+/* str_copy is snprintf(dst, size, "%.*s", len, src); str_of_u64 is "%llu". */
+START_TEST(str_helpers_match_snprintf)
+{
+    static const unsigned long long nums[] = {0, 7, 10, 999, 1000000, 18446744073709551615ULL};
+    char a[8], b[8], d[24], e[24];
+    size_t i, n;
+
+    for (i = 1; i <= sizeof(a); i++) {
+        n = str_copy(a, i, "abcdefghij", 10);
+        snprintf(b, i, "%.*s", 10, "abcdefghij");
+        ck_assert_str_eq(a, b);
+        ck_assert_uint_eq(n, strlen(b));
+    }
+    n = str_copy(a, sizeof(a), "abcdef", 3);
+    ck_assert_str_eq(a, "abc");
+    ck_assert_uint_eq(n, 3);
+    for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        n = str_of_u64(d, nums[i]);
+        snprintf(e, sizeof(e), "%llu", nums[i]);
+        ck_assert_str_eq(d, e);
+        ck_assert_uint_eq(n, strlen(e));
+    }
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("buf");
     add_tcase(s, tcase_create("buf"), 60, NULL, NULL, buf_grows_up_to_its_limit, buf_large_appends,
-              buf_without_a_limit);
+              buf_without_a_limit, str_helpers_match_snprintf);
     return s;
 }
