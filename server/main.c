@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -833,16 +832,7 @@ static int serve(struct cli *c)
 int main(int argc, char **argv)
 {
     struct cli c;
-    int rc;
-
-    /* One malloc arena for all threads (unless MALLOC_ARENA_MAX says
-     * otherwise): a stored entry is freed by whichever worker evicts it,
-     * and with an arena per worker the freed space stays spread over both,
-     * so RSS rose to 1.08-1.35x --max-stored-bytes over 900,000 stored
-     * creates instead of a flat 1.03x (server/README.md, Performance). */
-    if (!getenv("MALLOC_ARENA_MAX"))
-        mallopt(M_ARENA_MAX, 1);
-    rc = parse(&c, argc, argv);
+    int rc = parse(&c, argc, argv);
 
     if (rc == 0 && c.help) {
         usage(stdout);
