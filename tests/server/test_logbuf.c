@@ -44,57 +44,71 @@ static void add(struct logbuf *b, const char *line, int at_once)
     logbuf_add(b, line, strlen(line), at_once);
 }
 
+/* 'fd' holds exactly 'want'. */
+static void expect(int fd, const char *want)
+{
+    char *text = contents(fd);
+
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+
+/* Wait (up to 10 s) until 'fd' holds 'needle', then check it holds 'want'. */
+static void expect_soon(int fd, const char *needle, const char *want)
+{
+    char *text = NULL;
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        free(text);
+        text = contents(fd);
+        if (strstr(text, needle))
+            break;
+        usleep(1000);
+    }
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+
+/* A buffer writing into a fresh temporary file 'fd'. */
+static struct logbuf *new_logbuf(int *fd)
+{
+    char path[32];
+    struct logbuf *b;
+
+    *fd = temp_fd(path);
+    b = logbuf_new(*fd);
+    ck_assert_ptr_nonnull(b);
+    return b;
+}
+
 START_TEST(order_kept_and_errors_at_once)
 {
-    char path[32], *text;
-    int fd = temp_fd(path);
-    struct logbuf *b = logbuf_new(fd);
+    int fd;
+    struct logbuf *b = new_logbuf(&fd);
 
-    ck_assert_ptr_nonnull(b);
     add(b, "info one\n", 0);
     add(b, "info two\n", 0);
     add(b, "error three\n", 1);
     /* written when logbuf_add returned, after the lines that waited */
-    text = contents(fd);
-    ck_assert_str_eq(text, "info one\ninfo two\nerror three\n");
-    free(text);
+    expect(fd, "info one\ninfo two\nerror three\n");
     add(b, "info four\n", 0);
     logbuf_free(b);
-    text = contents(fd);
-    ck_assert_str_eq(text, "info one\ninfo two\nerror three\ninfo four\n");
-    free(text);
+    expect(fd, "info one\ninfo two\nerror three\ninfo four\n");
     close(fd);
 }
 END_TEST
 
 START_TEST(waiting_lines_are_written_by_the_thread)
 {
-    char path[32], *text = NULL;
-    int fd = temp_fd(path), i;
-    struct logbuf *b = logbuf_new(fd);
+    int fd;
+    struct logbuf *b = new_logbuf(&fd);
 
-    ck_assert_ptr_nonnull(b);
     add(b, "info alone\n", 0);
-    for (i = 0; i < 10000; i++) {
-        free(text);
-        text = contents(fd);
-        if (*text)
-            break;
-        usleep(1000);
-    }
-    ck_assert_str_eq(text, "info alone\n");
-    free(text);
+    expect_soon(fd, "alone", "info alone\n");
     /* and again after the thread went back to sleep */
     add(b, "info later\n", 0);
-    for (i = 0, text = NULL; i < 10000; i++) {
-        free(text);
-        text = contents(fd);
-        if (strstr(text, "later"))
-            break;
-        usleep(1000);
-    }
-    ck_assert_str_eq(text, "info alone\ninfo later\n");
-    free(text);
+    expect_soon(fd, "later", "info alone\ninfo later\n");
     logbuf_free(b);
     close(fd);
 }
@@ -102,13 +116,12 @@ END_TEST
 
 START_TEST(full_buffer_written_before_it_overflows)
 {
-    char path[32], line[101], *text, *big;
-    int fd = temp_fd(path);
+    char line[101], *text, *big;
+    int fd;
     size_t i, n = RM_LOG_BUFFER / 100 + 1, count = 0;
-    struct logbuf *b = logbuf_new(fd);
+    struct logbuf *b = new_logbuf(&fd);
     const char *p;
 
-    ck_assert_ptr_nonnull(b);
     memset(line, 'x', 99);
     line[99] = '\n';
     line[100] = '\0';
@@ -142,16 +155,12 @@ END_TEST
 
 START_TEST(flush_writes_what_waits)
 {
-    char path[32], *text;
-    int fd = temp_fd(path);
-    struct logbuf *b = logbuf_new(fd);
+    int fd;
+    struct logbuf *b = new_logbuf(&fd);
 
-    ck_assert_ptr_nonnull(b);
     add(b, "info one\n", 0);
     logbuf_flush(b);
-    text = contents(fd);
-    ck_assert_str_eq(text, "info one\n");
-    free(text);
+    expect(fd, "info one\n");
     logbuf_flush(NULL);
     logbuf_free(b);
     logbuf_free(NULL);
