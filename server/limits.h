@@ -17,7 +17,7 @@
                                                  * (model, store, stream) used (template.c) */
 #define RM_TEMPLATE_PIECES 65536                /* literal pieces, slots and frames of one */
 #define RM_TEMPLATE_IDS 64                      /* distinct ids in one */
-#define RM_STORE_TRIM_BYTES (64u * 1024 * 1024) /* evicted between two malloc_trim, at least */
+#define RM_STORE_TRIM_BYTES (16u * 1024 * 1024) /* evicted between two malloc_trim, at least */
 #define RM_STORE_NODE_OVERHEAD 24               /* per entry beyond its allocation: the
                                                  * allocator's chunk header, a bucket slot */
 #define RM_MAX_STATE_URL 255                    /* bytes of a --state URL */

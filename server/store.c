@@ -362,7 +362,7 @@ static struct store_node *link_new(struct store *st, struct store_node *n)
     return old;
 }
 
-/* Count 'bytes' evicted; once the byte limit's worth (at least
+/* Count 'bytes' evicted; once a quarter of the byte limit (at least
  * RM_STORE_TRIM_BYTES) has been, hand the allocator's free pages back
  * (malloc_trim). Evicted entries are freed by whichever worker evicts
  * them, into the arena of the worker that stored them, and glibc keeps an
@@ -371,7 +371,8 @@ static struct store_node *link_new(struct store *st, struct store_node *n)
  * store's locks. */
 static void trim_after(struct store *st, size_t bytes)
 {
-    size_t every = st->max_bytes > RM_STORE_TRIM_BYTES ? st->max_bytes : RM_STORE_TRIM_BYTES;
+    size_t every =
+        st->max_bytes / 4 > RM_STORE_TRIM_BYTES ? st->max_bytes / 4 : RM_STORE_TRIM_BYTES;
 
     if (atomic_fetch_add(&st->evicted, bytes) + bytes >= every &&
         atomic_exchange(&st->evicted, 0) >= every)

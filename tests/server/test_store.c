@@ -537,9 +537,10 @@ END_TEST
 /* Two workers storing under a byte budget, each with its own short-lived
  * allocations in between (as a request has), so each entry is freed by
  * either worker into the arena of the one that stored it: RSS above what it
- * was stays within 1.25x the budget after many turnovers (the store hands
- * the allocator's free pages back; without it this reached 1.6x in the
- * server). Skipped under the sanitizers. */
+ * was stays within 1.5x the budget after many turnovers. A gross bound: in
+ * this process it measured 1.10-1.25x with the store's malloc_trim and
+ * 1.33-1.44x without, too close to tell apart here; scripts/bench's budget
+ * phase measures the server against 1.2x. Skipped under the sanitizers. */
 #define BUDGET_BYTES (32u * 1024 * 1024)
 #define BUDGET_PUTS 150000
 
@@ -592,7 +593,7 @@ START_TEST(budget_holds_with_two_workers)
     after = test_rss_kib();
     ck_assert_uint_le(store_bytes(st), BUDGET_BYTES);
     over = (double)(after - before) * 1024.0 / (double)BUDGET_BYTES;
-    ck_assert_msg(over < 1.25, "RSS grew %ld KiB under a %u-byte budget (%.2fx)", after - before,
+    ck_assert_msg(over < 1.5, "RSS grew %ld KiB under a %u-byte budget (%.2fx)", after - before,
                   BUDGET_BYTES, over);
     store_free(st);
 }
