@@ -211,11 +211,6 @@ struct packed_list {
     uint32_t pad;
 };
 
-static int pack_json_piece(const char *p, size_t n, void *user)
-{
-    return buf_append(user, p, n);
-}
-
 int event_list_pack(const struct event_list *l, struct buf *out)
 {
     struct packed_list pl = {l->n, l->abort_after, (uint32_t)l->end_with_error, 0};
@@ -235,9 +230,7 @@ int event_list_pack(const struct event_list *l, struct buf *out)
             return -1;
         start = out->len;
         if (ev->text ? buf_append(out, ev->text, ev->text_len) != 0
-                     : ev->json && json_dump_callback(ev->json, pack_json_piece, out,
-                                                      JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                                          JSON_ENCODE_ANY) != 0)
+                     : ev->json && json_util_dump_append(ev->json, out) != 0)
             return -1;
         pe.json_len = (uint32_t)(out->len - start);
         memcpy(out->data + at, &pe, sizeof(pe));

@@ -336,11 +336,6 @@ void request_tally_input(const json_t *input, struct text_tally *t)
     t->pieces += c.pieces;
 }
 
-static int dump_piece(const char *p, size_t n, void *user)
-{
-    return buf_append(user, p, n);
-}
-
 int request_input_json(struct rm_server *srv, const json_t *input, struct buf *out)
 {
     char id[64];
@@ -351,10 +346,10 @@ int request_input_json(struct rm_server *srv, const json_t *input, struct buf *o
     /* The keys in request_normalise_input's order, the text as jansson
      * dumps a string (test_request: input_json_is_the_items_dumped). */
     if (buf_append_str(out, "[{\"id\":\"") != 0 || buf_append_str(out, id) != 0 ||
-        buf_append_str(out, "\",\"type\":\"" RM_ITEM_MESSAGE "\",\"role\":\"user\",\"status\":\"" 
+        buf_append_str(out, "\",\"type\":\"" RM_ITEM_MESSAGE "\",\"role\":\"user\",\"status\":\""
                             RM_STATUS_COMPLETED "\",\"content\":[{\"type\":\"" RM_PART_INPUT_TEXT
                             "\",\"text\":") != 0 ||
-        json_dump_callback(input, dump_piece, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
+        json_util_dump_append(input, out) != 0 ||
         buf_append_str(out, "}]}]") != 0)
         return -1;
     return 0;

@@ -366,9 +366,9 @@ static struct store_node *link_new(struct store *st, struct store_node *n)
  * RM_STORE_TRIM_BYTES) has been, hand the allocator's free pages back
  * (malloc_trim). Evicted entries are freed by whichever worker evicts
  * them, into the arena of the worker that stored them, and glibc keeps an
- * arena's free pages: without this RSS rose to 1.6x --max-stored-bytes over
- * 900,000 stored creates with two workers. One worker trims, outside the
- * store's locks. */
+ * arena's free pages: without this scripts/bench's budget phase measured
+ * RSS at 1.23x --max-stored-bytes (above idle) with two workers. One
+ * worker trims, outside the store's locks. */
 static void trim_after(struct store *st, size_t bytes)
 {
     size_t every =
@@ -412,12 +412,6 @@ static void evict_to_fit(struct store *st)
     }
 }
 
-/* Append the compact JSON of 'v' (as json_util_dumps makes it) to 'b'. */
-static int dump_piece(const char *p, size_t n, void *user)
-{
-    return buf_append(user, p, n);
-}
-
 int store_put(struct store *st, struct stored *entry, const char *json, size_t len)
 {
     const char *id = json_string_value(json_object_get(entry->response, "id"));
@@ -429,14 +423,12 @@ int store_put(struct store *st, struct stored *entry, const char *json, size_t l
     buf_init(&input, (size_t)-1 / 2);
     buf_init(&events, RM_MAX_STORED_EVENT_BYTES);
     if (ok && !json) {
-        ok = json_dump_callback(entry->response, dump_piece, &response,
-                                JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) == 0;
+        ok = json_util_dump_append(entry->response, &response) == 0;
         json = response.data;
         len = response.len;
     }
     if (ok && !entry->input_json && entry->input_items)
-        ok = json_dump_callback(entry->input_items, dump_piece, &input,
-                                JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) == 0;
+        ok = json_util_dump_append(entry->input_items, &input) == 0;
     if (ok && entry->events)
         ok = event_list_pack(entry->events, &events) == 0;
     if (ok)

@@ -4,9 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 char *json_util_dumps(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+static int append_piece(const char *p, size_t n, void *user)
+{
+    return buf_append(user, p, n);
+}
+
+int json_util_dump_append(const json_t *v, struct buf *out)
+{
+    return json_dump_callback(v, append_piece, out,
+                              JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) == 0
+               ? 0
+               : -1;
 }
 
 json_t *json_util_loadb(const char *text, size_t len, const char *source,

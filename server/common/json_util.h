@@ -11,6 +11,12 @@
  * insertion order, non-ASCII kept as UTF-8. NULL on OOM. */
 char *json_util_dumps(const json_t *v);
 
+struct buf;
+
+/* Append to 'out' the text json_util_dumps makes of 'v', without an
+ * allocation of its own. Returns 0, or -1 when 'out' is full. */
+int json_util_dump_append(const json_t *v, struct buf *out);
+
 /* Parse 'len' bytes; on failure fills 'err' with the position and returns NULL.
  * 'source' names the text in the error (a path, or NULL). New reference. */
 json_t *json_util_loadb(const char *text, size_t len, const char *source,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json_util.h"
 #include "mock_error.h"
 #include "test_support.h"
@@ -44,6 +45,19 @@ START_TEST(dumps_is_compact_ordered_and_utf8)
 
     ck_assert_str_eq(text, "{\"b\":1,\"a\":[2,\"\xc3\xa9\"],\"z\":null}");
     ck_assert_str_eq(one, "\"caf\xc3\xa9\"");
+    /* the same text appended to a buffer, after what it held; none past its limit */
+    {
+        struct buf b, small;
+
+        buf_init(&b, 1024);
+        buf_init(&small, 8);
+        ck_assert_int_eq(buf_append_str(&b, "x="), 0);
+        ck_assert_int_eq(json_util_dump_append(v, &b), 0);
+        ck_assert_str_eq(b.data + 2, text);
+        ck_assert_int_eq(json_util_dump_append(v, &small), -1);
+        buf_release(&small);
+        buf_release(&b);
+    }
     free(one);
     free(text);
     json_decref(scalar);
