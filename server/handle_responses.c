@@ -72,7 +72,8 @@ static int reply_from_template(struct rm_server *srv, const struct lifecycle_cre
         return 1;
     /* The input items as text: a plain create's input is a string. */
     buf_init(&items, RM_MAX_BODY_CEILING);
-    if ((lc->store || lc->session) && request_input_json(srv, json_object_get(body, "input"), &items) != 0) {
+    if ((lc->store || lc->session) &&
+        request_input_json(srv, json_object_get(body, "input"), &items) != 0) {
         buf_release(&items);
         return api_error_oom(err);
     }

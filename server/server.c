@@ -251,7 +251,8 @@ int64_t server_unix_time(void)
  * written at once. A line longer than RM_LOG_LINE is cut. */
 void server_log(const struct rm_server *srv, enum log_level level, const char *fmt, ...)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
+    static const char *const prefixes[] = {"respmock: error: ", "respmock: warn: ",
+                                           "respmock: info: ", "respmock: debug: "};
     char line[RM_LOG_LINE + 32];
     size_t len;
     va_list ap;
@@ -259,9 +260,7 @@ void server_log(const struct rm_server *srv, enum log_level level, const char *f
 
     if (srv && level > srv->cfg.log_level)
         return;
-    len = str_copy(line, sizeof(line), "respmock: ", 10);
-    len += str_copy(line + len, sizeof(line) - len, names[level], strlen(names[level]));
-    len += str_copy(line + len, sizeof(line) - len, ": ", 2);
+    len = str_copy(line, sizeof(line), prefixes[level], strlen(prefixes[level]));
     va_start(ap, fmt);
     n = vsnprintf(line + len, RM_LOG_LINE + 1, fmt, ap);
     va_end(ap);
