@@ -33,7 +33,8 @@ static int before(const struct timer_entry *a, const struct timer_entry *b)
     return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->seq < b->seq);
 }
 
-static void heap_up(struct timer_entry *h, unsigned i)
+/* Returns where the entry ended up: 0 when it is the earliest now. */
+static unsigned heap_up(struct timer_entry *h, unsigned i)
 {
     while (i > 0) {
         unsigned p = (i - 1) / 2;
@@ -46,6 +47,7 @@ static void heap_up(struct timer_entry *h, unsigned i)
         h[p] = tmp;
         i = p;
     }
+    return i;
 }
 
 static void heap_down(struct timer_entry *h, unsigned n, unsigned i)
@@ -158,8 +160,11 @@ int timer_add(struct rm_timer *t, int64_t due_ms, void *item)
     t->heap[t->n].due_ms = due_ms;
     t->heap[t->n].seq = t->seq++;
     t->heap[t->n].item = item;
-    heap_up(t->heap, t->n++);
-    pthread_cond_signal(&t->cond);
+    /* The thread sleeps until the earliest entry is due (or it is waking
+     * one outside the lock and looks again): only a new earliest entry
+     * needs it awake, as in the bench's reference. */
+    if (heap_up(t->heap, t->n++) == 0)
+        pthread_cond_signal(&t->cond);
     pthread_mutex_unlock(&t->lock);
     return 0;
 }

@@ -6,9 +6,12 @@
  *   rm_stream_bench streams BASE_URL N MODEL EVENTS FIRST_MS DELAY_MS
  *       opens N streaming requests for MODEL at once and parses every event
  *       as it arrives (shared SSE parser); checks each stream has EVENTS
- *       events ending in response.completed; prints the wall time against
- *       the scripted time FIRST_MS + (EVENTS-1)*DELAY_MS and the error of
- *       the inter-event gaps (gap - DELAY_MS) at p50/p99/max.
+ *       events ending in response.completed; prints, against the scripted
+ *       time FIRST_MS + (EVENTS-1)*DELAY_MS, the wall time and each
+ *       stream's span (its request sent to its last event, p50/p99); the
+ *       first event's arrival after its request was sent and after the
+ *       phase began (the latter includes making N connections); and the
+ *       error of the inter-event gaps (gap - DELAY_MS) at p50/p99/max.
  *
  * Output is "key=value" lines. Loopback only: BASE_URL must be
  * http://127.0.0.1:PORT or http://[::1]:PORT. Everything is bounded: at
@@ -17,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "sse.h"
@@ -137,7 +142,21 @@ struct bstream {
     int completed;       /* last event was response.completed */
     int bad;             /* non-JSON, wrong sequence, or too many events */
     double t0;
+    double sent;         /* when libcurl was about to send the request, since t0 */
 };
+
+/* Just before the request goes out on its connected socket. */
+static int on_prereq(void *user, char *ip, char *local_ip, int port, int local_port)
+{
+    struct bstream *b = user;
+
+    (void)ip;
+    (void)local_ip;
+    (void)port;
+    (void)local_port;
+    b->sent = now_s() - b->t0;
+    return CURL_PREREQFUNC_OK;
+}
 
 static int on_event(const struct sse_event *ev, void *user)
 {
@@ -182,6 +201,93 @@ static double pct(const double *v, size_t n, double p)
     return v[i < n ? i : n - 1];
 }
 
+/* The streams phase drives libcurl from epoll (curl_multi_socket_action):
+ * each wake costs the sockets that are ready, not all N of them, so with
+ * 1000 streams the client does not add its own O(N) walk to every event's
+ * arrival time (curl_multi_perform + curl_multi_poll did). */
+struct sock_loop {
+    int ep;
+    CURLM *m;
+    double deadline; /* when libcurl wants its timeout action, or < 0 */
+};
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *user, void *sockp)
+{
+    struct sock_loop *l = user;
+    struct epoll_event ev;
+
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(l->m, s, NULL);
+        return 0;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.data.fd = s;
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (sockp)
+        return epoll_ctl(l->ep, EPOLL_CTL_MOD, s, &ev) == 0 ? 0 : -1;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, s, &ev) != 0)
+        return -1;
+    curl_multi_assign(l->m, s, l); /* any non-NULL mark: "added" */
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *user)
+{
+    struct sock_loop *l = user;
+
+    (void)m;
+    l->deadline = timeout_ms < 0 ? -1.0 : now_s() + (double)timeout_ms / 1000.0;
+    return 0;
+}
+
+static int loop_init(struct sock_loop *l, CURLM *m)
+{
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->m = m;
+    l->deadline = -1.0;
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, l);
+    return l->ep < 0 ? -1 : 0;
+}
+
+/* Until every transfer is done (or the phase's time is up). */
+static void loop_run(struct sock_loop *l, double t0)
+{
+    struct epoll_event evs[256];
+    int running = 1;
+
+    curl_multi_socket_action(l->m, CURL_SOCKET_TIMEOUT, 0, &running);
+    while (running && now_s() - t0 < BENCH_PHASE_S + 5) {
+        int wait_ms = 100, n, i;
+
+        if (l->deadline >= 0) {
+            double left = (l->deadline - now_s()) * 1000.0;
+
+            wait_ms = left <= 0 ? 0 : left < 100 ? (int)left + 1 : 100;
+        }
+        n = epoll_wait(l->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), wait_ms);
+        for (i = 0; i < n; i++) {
+            int flags = 0;
+
+            if (evs[i].events & EPOLLIN)
+                flags |= CURL_CSELECT_IN;
+            if (evs[i].events & EPOLLOUT)
+                flags |= CURL_CSELECT_OUT;
+            if (evs[i].events & (EPOLLERR | EPOLLHUP))
+                flags |= CURL_CSELECT_ERR;
+            curl_multi_socket_action(l->m, evs[i].data.fd, flags, &running);
+        }
+        if (l->deadline >= 0 && now_s() >= l->deadline) {
+            l->deadline = -1.0;
+            curl_multi_socket_action(l->m, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+    }
+}
+
 static int bench_streams(const char *base, long n, const char *model, long events, long first_ms,
                          long delay_ms)
 {
@@ -190,15 +296,23 @@ static int bench_streams(const char *base, long n, const char *model, long event
     struct bstream *bs = calloc((size_t)n, sizeof(*bs));
     struct curl_slist *hl = auth_headers();
     size_t ngaps = 0, gi = 0;
-    double *gaps, *firsts, t0, wall, scripted, ends_max = 0;
+    double *gaps, *firsts, *sents, *spans, t0, wall, scripted, ends_max = 0;
     char url[256], body[256];
+    struct sock_loop loop;
     long i, ok = 0;
-    int running;
 
     snprintf(url, sizeof(url), "%s/v1/responses", base);
     snprintf(body, sizeof(body), "{\"model\":\"%s\",\"input\":\"hello\",\"stream\":true,"
              "\"store\":false}", model);
     curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+    if (loop_init(&loop, m) != 0) {
+        fprintf(stderr, "rm_stream_bench: epoll_create1 failed\n");
+        free(easy);
+        free(bs);
+        curl_slist_free_all(hl);
+        curl_multi_cleanup(m);
+        return 1;
+    }
     t0 = now_s();
     for (i = 0; i < n; i++) {
         sse_parser_init(&bs[i].p, 1024 * 1024);
@@ -210,15 +324,13 @@ static int bench_streams(const char *base, long n, const char *model, long event
         curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, on_stream_body);
         curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &bs[i]);
+        curl_easy_setopt(easy[i], CURLOPT_PREREQFUNCTION, on_prereq);
+        curl_easy_setopt(easy[i], CURLOPT_PREREQDATA, &bs[i]);
         curl_easy_setopt(easy[i], CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(easy[i], CURLOPT_TIMEOUT, (long)BENCH_PHASE_S);
         curl_multi_add_handle(m, easy[i]);
     }
-    do {
-        curl_multi_perform(m, &running);
-        if (running)
-            curl_multi_poll(m, NULL, 0, 100, NULL);
-    } while (running);
+    loop_run(&loop, t0);
     wall = now_s() - t0;
     scripted = (double)(first_ms + (events - 1) * delay_ms) / 1000.0;
     for (i = 0; i < n; i++)
@@ -226,6 +338,8 @@ static int bench_streams(const char *base, long n, const char *model, long event
             ngaps += (size_t)(bs[i].n - 1);
     gaps = calloc(ngaps ? ngaps : 1, sizeof(double));
     firsts = calloc((size_t)n, sizeof(double));
+    sents = calloc((size_t)n, sizeof(double));
+    spans = calloc((size_t)n, sizeof(double));
     for (i = 0; i < n; i++) {
         long k;
 
@@ -234,18 +348,26 @@ static int bench_streams(const char *base, long n, const char *model, long event
         for (k = 1; k < bs[i].n; k++)
             gaps[gi++] = (bs[i].at[k] - bs[i].at[k - 1]) * 1000.0 - (double)delay_ms;
         firsts[i] = bs[i].n ? bs[i].at[0] * 1000.0 : 0;
+        sents[i] = bs[i].n ? (bs[i].at[0] - bs[i].sent) * 1000.0 : 0;
+        spans[i] = bs[i].n ? bs[i].at[bs[i].n - 1] - bs[i].sent : 0;
         if (bs[i].n && bs[i].at[bs[i].n - 1] > ends_max)
             ends_max = bs[i].at[bs[i].n - 1];
     }
     qsort(gaps, gi, sizeof(double), cmp_double);
     qsort(firsts, (size_t)n, sizeof(double), cmp_double);
+    qsort(sents, (size_t)n, sizeof(double), cmp_double);
+    qsort(spans, (size_t)n, sizeof(double), cmp_double);
     printf("streams=%ld\nstreams_ok=%ld\nstream_events=%ld\nstream_scripted_s=%.3f\n"
            "stream_wall_s=%.3f\nstream_overhead_pct=%.1f\n"
+           "stream_span_s_p50=%.3f\nstream_span_s_p99=%.3f\n"
            "first_event_ms_p50=%.1f\nfirst_event_ms_p99=%.1f\n"
+           "first_event_after_send_ms_p50=%.1f\nfirst_event_after_send_ms_p99=%.1f\n"
            "gap_error_ms_min=%.2f\ngap_error_ms_p50=%.2f\ngap_error_ms_p99=%.2f\n"
            "gap_error_ms_max=%.2f\n",
            n, ok, events, scripted, wall, scripted > 0 ? (wall / scripted - 1) * 100 : 0,
-           pct(firsts, (size_t)n, 0.5), pct(firsts, (size_t)n, 0.99), gi ? gaps[0] : 0,
+           pct(spans, (size_t)n, 0.5), pct(spans, (size_t)n, 0.99),
+           pct(firsts, (size_t)n, 0.5), pct(firsts, (size_t)n, 0.99), pct(sents, (size_t)n, 0.5),
+           pct(sents, (size_t)n, 0.99), gi ? gaps[0] : 0,
            pct(gaps, gi, 0.5), pct(gaps, gi, 0.99), gi ? gaps[gi - 1] : 0);
     for (i = 0; i < n; i++) {
         curl_multi_remove_handle(m, easy[i]);
@@ -255,10 +377,13 @@ static int bench_streams(const char *base, long n, const char *model, long event
     }
     free(gaps);
     free(firsts);
+    free(sents);
+    free(spans);
     free(easy);
     free(bs);
     curl_slist_free_all(hl);
     curl_multi_cleanup(m);
+    close(loop.ep);
     return ok == n ? 0 : 1;
 }
 

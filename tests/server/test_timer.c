@@ -68,11 +68,51 @@ START_TEST(drain_then_add_wakes_inline)
 }
 END_TEST
 
+/* Wakes in due order, each no earlier than due and, on an idle machine,
+ * about then: an entry that is earlier than the one the thread sleeps on
+ * must wake it (not wait for the later one), a later one must not. */
+static int64_t woke_at[3];
+static atomic_int nwoke;
+
+static void record_wake(void *item)
+{
+    int k = (int)(intptr_t)item;
+
+    woke_at[k] = server_now_ms();
+    atomic_fetch_add(&nwoke, 1);
+}
+
+START_TEST(earlier_entry_wakes_the_sleeping_thread)
+{
+    struct rm_timer *t = timer_new(8, record_wake);
+    int64_t t0 = server_now_ms();
+    int i;
+
+    ck_assert_ptr_nonnull(t);
+    atomic_store(&nwoke, 0);
+    ck_assert_int_eq(timer_add(t, t0 + 3000, (void *)0), 0);
+    usleep(20 * 1000); /* the thread now sleeps until t0 + 3000 */
+    ck_assert_int_eq(timer_add(t, t0 + 4000, (void *)2), 0); /* later: no wake needed */
+    ck_assert_int_eq(timer_add(t, t0 + 60, (void *)1), 0);   /* earlier: must wake it */
+    for (i = 0; i < 2000 && atomic_load(&nwoke) < 1; i++)
+        usleep(1000);
+    ck_assert_int_eq(atomic_load(&nwoke), 1);
+    ck_assert_int_ge(woke_at[1], t0 + 60);
+    ck_assert_msg(woke_at[1] < t0 + 1500, "the earlier entry waited %lld ms for the later one",
+                  (long long)(woke_at[1] - t0));
+    ck_assert_uint_eq(timer_pending(t), 2);
+    timer_drain(t);
+    ck_assert_int_eq(atomic_load(&nwoke), 3);
+    timer_free(t);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("timer");
 
     add_tcase(s, tcase_create("drain_inflight"), 60, NULL, NULL, drain_waits_for_inflight_wake,
               drain_then_add_wakes_inline);
+    add_tcase(s, tcase_create("order"), 60, NULL, NULL, earlier_entry_wakes_the_sleeping_thread);
     return s;
 }
