@@ -68,9 +68,9 @@ START_TEST(drain_then_add_wakes_inline)
 }
 END_TEST
 
-/* Wakes in due order, each no earlier than due and, on an idle machine,
- * about then: an entry that is earlier than the one the thread sleeps on
- * must wake it (not wait for the later one), a later one must not. */
+/* An entry earlier than the one the timer thread sleeps on must wake it
+ * (not wait for the later one); it is woken no earlier than due, alone,
+ * and the other two stay pending until the drain. */
 static int64_t woke_at[3];
 static atomic_int nwoke;
 
