@@ -180,6 +180,12 @@ static void journal_note(struct rm_server *srv, struct MHD_Connection *conn, str
     struct pairs headers = {.max = RM_MAX_JOURNAL_HEADERS}, query = {.max = RM_MAX_QUERY_ARGS};
     struct journal_request jr;
 
+    /* One entry per request: libmicrohttpd 0.9.75 can ask for the reply of
+     * a resumed request again while the daemon stops, after it was queued
+     * (seen under valgrind in server.test_http), and a second entry would
+     * overwrite the handle to the first, whose reference then leaked. */
+    if (r->journal_entry)
+        return;
     while (kept < r->body.len && kept > 0 && ((unsigned char)r->body.data[kept] & 0xC0) == 0x80)
         kept--; /* never cut a UTF-8 sequence */
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_pair, &headers);
