@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "contract.h"
 #include "handle_admin.h"
 #include "handle_chat.h"
@@ -80,7 +81,7 @@ const struct route *router_match(const char *method, const char *path, char *arg
     char p[1024];
 
     /* Tolerate one trailing slash, as the SDKs' base-URL joins may add it. */
-    snprintf(p, sizeof(p), "%s", path);
+    str_copy(p, sizeof(p), path, len);
     if (len > 1 && len < sizeof(p) && p[len - 1] == '/')
         p[len - 1] = '\0';
     for (r = router_routes; r->method; r++)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ask.h"
+#include "buf.h"
 #include "contract.h"
 #include "generate.h"
 #include "json_util.h"
@@ -380,6 +381,18 @@ static void draw_ids(const struct template *t, struct rm_server *srv,
  * '*len' bytes; NULL on OOM). With 'st', each frame is also pushed to it,
  * with its delay, as a view into those bytes (hand them to it with
  * stream_adopt). */
+/* The decimal digits of 'v' at 'w', '-' first when negative (what "%lld"
+ * writes, without a format to interpret: four of these per reply).
+ * Returns their count; a NUL follows them. */
+static size_t put_ll(char *w, long long v)
+{
+    if (v < 0) {
+        *w = '-';
+        return 1 + str_of_u64(w + 1, 0ULL - (unsigned long long)v);
+    }
+    return str_of_u64(w, (unsigned long long)v);
+}
+
 static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long long now,
                   long input_tokens, struct stream *st, size_t *len)
 {
@@ -402,10 +415,10 @@ static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long lo
             w += RM_ID_HEX_LEN;
             break;
         case P_TIME:
-            w += sprintf(w, "%lld", now);
+            w += put_ll(w, now);
             break;
         case P_TOKENS:
-            w += sprintf(w, "%lld", (long long)input_tokens + p->arg);
+            w += put_ll(w, (long long)input_tokens + p->arg);
             break;
         case P_FRAME:
             if (frame && stream_push_view(st, frame, (size_t)(w - frame), delay) != 0) {

@@ -850,6 +850,9 @@ struct field_rule {
     int (*check)(const json_t *v, const char *param, struct api_error *err);
 };
 
+#define FIELD_RULES_MAX 64 /* rules in one table, its end marker included */
+#define FIELD_RULES_FIT(t) _Static_assert(sizeof(t) / sizeof((t)[0]) <= FIELD_RULES_MAX, #t)
+
 /* context_management: ContextManagementParam entries ({type, compact_threshold
  * >= 1000 or null}). */
 static int check_context_management(const json_t *v, const char *param, struct api_error *err)
@@ -968,6 +971,11 @@ static const struct field_rule CHAT_FIELDS[] = {
     {NULL, K_ANY, 0, NULL},
 };
 
+FIELD_RULES_FIT(RESPONSES_FIELDS);
+FIELD_RULES_FIT(COMPACT_FIELDS);
+FIELD_RULES_FIT(INPUT_TOKENS_EXTRA_FIELDS);
+FIELD_RULES_FIT(CHAT_FIELDS);
+
 static const struct field_rule *find_rule(const struct field_rule *rules, const char *key)
 {
     for (; rules->key; rules++)
@@ -976,19 +984,33 @@ static const struct field_rule *find_rule(const struct field_rule *rules, const 
     return NULL;
 }
 
-/* Type and deep checks for every rule whose key is present, in table order.
- * 'all_nullable' accepts null everywhere (TokenCountsBody). */
+/* Type and deep checks for every rule whose key is present, in table order
+ * (so the error is the first failing rule's, whatever the body's order).
+ * The body's few keys are looked up in the table, rather than each of the
+ * table's dozens of keys in the body. 'all_nullable' accepts null everywhere
+ * (TokenCountsBody). */
 static int check_fields(const json_t *body, const struct field_rule *rules, int all_nullable,
                         struct api_error *err)
 {
-    for (; rules->key; rules++) {
-        const json_t *v = json_object_get(body, rules->key);
+    const json_t *present[FIELD_RULES_MAX] = {NULL};
+    const char *key;
+    json_t *v;
+    size_t i;
 
-        if (!v)
+    json_object_foreach((json_t *)body, key, v) {
+        const struct field_rule *r = find_rule(rules, key);
+
+        if (r)
+            present[r - rules] = v;
+    }
+    for (i = 0; rules[i].key; i++) {
+        const struct field_rule *r = &rules[i];
+
+        if (!present[i])
             continue;
-        if (check_value(v, rules->key, rules->kind, rules->nullable || all_nullable, err))
+        if (check_value(present[i], r->key, r->kind, r->nullable || all_nullable, err))
             return -1;
-        if (rules->check && !json_is_null(v) && rules->check(v, rules->key, err))
+        if (r->check && !json_is_null(present[i]) && r->check(present[i], r->key, err))
             return -1;
     }
     return 0;

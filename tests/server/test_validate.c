@@ -198,6 +198,20 @@ START_TEST(field_types)
 }
 END_TEST
 
+/* Two bad fields: the error names the one the rule table checks first
+ * (stream before temperature, temperature before user), in either body order. */
+START_TEST(first_rule_wins_in_any_order)
+{
+    BAD(MI "'temperature':'hot','stream':'yes'}", "invalid_type", "stream");
+    BAD(MI "'stream':'yes','temperature':'hot'}", "invalid_type", "stream");
+    BAD(MI "'user':5,'temperature':'hot'}", "invalid_type", "temperature");
+    BAD("{'temperature':'hot','input':'hi','user':5,'model':'m'}", "invalid_type", "temperature");
+    CHAT_BAD("{'model':'m','max_tokens':'9','messages':[{'role':'user','content':'hi'}],"
+             "'temperature':'hot'}",
+             "invalid_type", "temperature");
+}
+END_TEST
+
 /* ---- ranges and lengths ---- */
 
 START_TEST(numeric_ranges)
@@ -647,7 +661,7 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("unknown_params"), 60, NULL, NULL, unknown_keys_rejected,
               every_spec_key_accepted);
 
-    add_tcase(s, tcase_create("types"), 60, NULL, NULL, field_types);
+    add_tcase(s, tcase_create("types"), 60, NULL, NULL, field_types, first_rule_wins_in_any_order);
 
     add_tcase(s, tcase_create("ranges"), 60, NULL, NULL, numeric_ranges, metadata_limits);
 
