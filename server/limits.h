@@ -80,15 +80,20 @@
 #define RM_MAX_IDLE_TIMEOUT_S 3600u             /* largest --idle-timeout accepted */
 #define RM_SUSPEND_PROBE_MS 1000                /* a suspended reply looks whether its
                                                  * client is still there this often */
-#define RM_CONNECTION_MEMORY (64u * 1024)       /* libmicrohttpd's memory per connection
-                                                 * (request line, headers, reply head);
-                                                 * it zeroes all of it after every
-                                                 * request, so larger costs every
-                                                 * keep-alive request (scripts/bench) */
-#define RM_MAX_URI_BYTES 16384                  /* request target, query included (414) */
-#define RM_MAX_URI_ARGS 256                     /* query arguments of one request (414) */
-#define RM_MAX_HEADERS 256                      /* request header lines (431 above) */
-#define RM_MAX_HEADER_BYTES (32u * 1024)        /* request line + header bytes (431 above) */
+#ifndef RM_CONNECTION_MEMORY /* scripts/bench also builds 64 KiB, to measure this choice */
+#define RM_CONNECTION_MEMORY (32u * 1024)       /* libmicrohttpd's memory per connection
+                                                 * (request line, headers, reply head):
+                                                 * it zeroes it one and a half times per
+                                                 * request, and maps it per connection
+                                                 * above 32 KiB (scripts/bench). The four
+                                                 * limits below keep what they let
+                                                 * through within it (each header line
+                                                 * or argument costs ~64 bytes of it) */
+#endif
+#define RM_MAX_URI_BYTES 8192                   /* request target, query included (414) */
+#define RM_MAX_URI_ARGS 64                      /* query arguments of one request (414) */
+#define RM_MAX_HEADERS 128                      /* request header lines (431 above) */
+#define RM_MAX_HEADER_BYTES (16u * 1024)        /* request line + header bytes (431 above) */
 #define RM_MAX_SUSPENDED 8192                   /* timer entries (delayed replies) */
 #define RM_MAX_QUERY_ARGS 32                    /* query arguments looked at */
 #define RM_MAX_REPLY_HEADERS 48                 /* headers on one reply */

@@ -23,6 +23,11 @@
 
 #define AUTH "Authorization: Bearer sk-test\r\n"
 #define RAW_MAX (256 * 1024)
+/* The request limits as server/README.md documents them (RM_MAX_URI_ARGS,
+ * RM_MAX_HEADERS, RM_MAX_HEADER_BYTES in server/limits.h), checked from outside. */
+#define MAX_URI_ARGS 64
+#define MAX_HEADERS 128
+#define MAX_HEADER_BYTES (16 * 1024)
 
 /* 'needle' in 'hay', any case, or NULL. */
 static const char *find_ci(const char *hay, const char *needle)
@@ -139,9 +144,15 @@ START_TEST(many_small_headers_get_431_json)
     size_t n = (size_t)sprintf(req, "GET /v1/models HTTP/1.1\r\nHost: x\r\n" AUTH);
     int i;
 
-    /* over RM_MAX_HEADERS, within what fits RM_CONNECTION_MEMORY (about 850
+    /* over RM_MAX_HEADERS, within what fits RM_CONNECTION_MEMORY (about 400
      * lines); issue 14: MHD's HTML page before */
-    for (i = 0; i < 800; i++)
+    for (i = 0; i < 300; i++)
+        n += (size_t)sprintf(req + n, "X-H%d: v\r\n", i);
+    n += (size_t)sprintf(req + n, "\r\n");
+    assert_envelope(exchange(req, n), 431, "request_header_fields_too_large");
+    /* one line over */
+    n = (size_t)sprintf(req, "GET /v1/models HTTP/1.1\r\nHost: x\r\n" AUTH);
+    for (i = 2; i < MAX_HEADERS + 1; i++)
         n += (size_t)sprintf(req + n, "X-H%d: v\r\n", i);
     n += (size_t)sprintf(req + n, "\r\n");
     assert_envelope(exchange(req, n), 431, "request_header_fields_too_large");
@@ -155,8 +166,8 @@ START_TEST(large_header_gets_431_json)
     size_t n = (size_t)sprintf(req, "GET /v1/models HTTP/1.1\r\nHost: x\r\n" AUTH "X-Big: ");
 
     /* over RM_MAX_HEADER_BYTES, within RM_CONNECTION_MEMORY */
-    memset(req + n, 'a', 60 * 1024);
-    n += 60 * 1024;
+    memset(req + n, 'a', 24 * 1024);
+    n += 24 * 1024;
     n += (size_t)sprintf(req + n, "\r\n\r\n");
     assert_envelope(exchange(req, n), 431, "request_header_fields_too_large");
     free(req);
@@ -165,7 +176,9 @@ END_TEST
 
 START_TEST(many_query_arguments_get_414_json)
 {
-    static const int counts[] = {480, 5000}; /* 480: no reply at all before */
+    /* 480: no reply at all before; 3000 (a 20 KB target): near what fits
+     * RM_CONNECTION_MEMORY */
+    static const int counts[] = {480, 3000};
     char *req = build(128 * 1024);
     size_t c;
 
@@ -191,15 +204,22 @@ START_TEST(long_target_gets_414_json_and_within_limits_is_served)
     n += 20000;
     n += (size_t)sprintf(req + n, " HTTP/1.1\r\nHost: x\r\n" AUTH "\r\n");
     assert_envelope(exchange(req, n), 414, "uri_too_long");
-    /* 200 headers and 100 arguments are within the limits */
+    /* All four limits reached at once still fit RM_CONNECTION_MEMORY: the
+     * most arguments, the most header lines and (padded by the last line)
+     * the most header bytes, request line included. */
     n = (size_t)sprintf(req, "GET /v1/models?");
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < MAX_URI_ARGS; i++)
         n += (size_t)sprintf(req + n, "%sa%d=b", i ? "&" : "", i);
     n += (size_t)sprintf(req + n, " HTTP/1.1\r\nHost: x\r\n" AUTH);
-    for (int i = 0; i < 200; i++)
+    for (int i = 2; i < MAX_HEADERS - 1; i++)
         n += (size_t)sprintf(req + n, "X-H%d: v\r\n", i);
-    n += (size_t)sprintf(req + n, "\r\n");
-    ck_assert_msg(strncmp(exchange(req, n), "HTTP/1.1 200 ", 13) == 0, "not served");
+    n += (size_t)sprintf(req + n, "X-Pad: ");
+    ck_assert_uint_lt(n + 4, MAX_HEADER_BYTES);
+    memset(req + n, 'p', MAX_HEADER_BYTES - n - 4);
+    n = MAX_HEADER_BYTES - 4;
+    n += (size_t)sprintf(req + n, "\r\n\r\n");
+    ck_assert_msg(strncmp(exchange(req, n), "HTTP/1.1 200 ", 13) == 0, "not served: %.300s",
+                  exchange(req, n));
     free(req);
 }
 END_TEST
