@@ -84,8 +84,13 @@ static int reply_from_template(struct rm_server *srv, const struct lifecycle_cre
                                     sizeof(id));
     else
         bytes = template_render(t, srv, tokens, &len, id, sizeof(id));
-    /* lifecycle_create_end reads only the id of 'final' when given its bytes. */
-    final = bytes ? json_pack("{s:s}", "id", id) : NULL;
+    /* lifecycle_create_end reads only the id of 'final' when given its bytes
+     * (built without json_pack's format: one per request). */
+    final = bytes ? json_object() : NULL;
+    if (final && json_object_set_new_nocheck(final, "id", json_string_nocheck(id)) != 0) {
+        json_decref(final);
+        final = NULL;
+    }
     /* A stream without a fault is rendered again from its Response when
      * replayed, so only the Response is stored. */
     rc = final ? lifecycle_create_end(srv, lc, fx, final, bytes, len, &in, context, NULL, err)

@@ -822,6 +822,44 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return queue_reply(srv, conn, r);
 }
 
+/* 'len' bytes of 's' at line[n], within RM_LOG_LINE. Returns the new length. */
+static size_t log_put(char *line, size_t n, const char *s, size_t len)
+{
+    return n + str_copy(line + n, RM_LOG_LINE + 1 - n, s, len);
+}
+
+/* The access line, "METHOD PATH STATUS Nms[ fixture=F][ (connection ended
+ * early)]": never headers, never bodies. Put together without a format (it
+ * is one per request). */
+static void log_access(struct rm_server *srv, const struct http_req *r, int completed)
+{
+    char line[RM_LOG_LINE + 1], num[24];
+    long long ms = (long long)(server_now_ms() - r->start_ms);
+    size_t n = 0;
+
+    if (srv->cfg.log_level < LOG_INFO)
+        return;
+    n = log_put(line, n, r->method, strlen(r->method));
+    n = log_put(line, n, " ", 1);
+    n = log_put(line, n, r->path, strlen(r->path));
+    n = log_put(line, n, " ", 1);
+    if (r->reply.status < 0)
+        n = log_put(line, n, "-", 1);
+    n = log_put(line, n, num, str_of_u64(num, (unsigned long long)llabs(r->reply.status)));
+    n = log_put(line, n, " ", 1);
+    if (ms < 0)
+        n = log_put(line, n, "-", 1);
+    n = log_put(line, n, num, str_of_u64(num, (unsigned long long)llabs(ms)));
+    n = log_put(line, n, "ms", 2);
+    if (r->reply.fixture[0]) {
+        n = log_put(line, n, " fixture=", 9);
+        n = log_put(line, n, r->reply.fixture, strlen(r->reply.fixture));
+    }
+    if (!completed)
+        n = log_put(line, n, " (connection ended early)", 25);
+    server_log_text(srv, LOG_INFO, line, n);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -843,11 +881,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         *req_cls = NULL;
         return;
     }
-    /* The access log: never headers, never bodies. */
-    server_log(srv, LOG_INFO, "%s %s %d %lldms%s%s%s", r->method, r->path, r->reply.status,
-               (long long)(server_now_ms() - r->start_ms), r->reply.fixture[0] ? " fixture=" : "",
-               r->reply.fixture,
-               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    log_access(srv, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (r->reply.note[0])
         server_log(srv, LOG_DEBUG, "%s %s %d: %s", r->method, r->path, r->reply.status,
                    r->reply.note);

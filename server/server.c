@@ -245,14 +245,31 @@ int64_t server_unix_time(void)
     return (int64_t)time(NULL);
 }
 
+static const char *const log_prefixes[] = {"respmock: error: ", "respmock: warn: ",
+                                            "respmock: info: ", "respmock: debug: "};
+
+/* Its level's prefix at 'line' (which has room for RM_LOG_LINE + 32). */
+static size_t log_prefix(char *line, enum log_level level)
+{
+    return str_copy(line, RM_LOG_LINE + 32, log_prefixes[level], strlen(log_prefixes[level]));
+}
+
 /* One line, one copy into the log's buffer (logbuf.h): workers never wait
  * on each other's writes, and under load the access log costs one write(2)
  * per RM_LOG_FLUSH_MS instead of one per request. A warning or an error is
- * written at once. A line longer than RM_LOG_LINE is cut. */
+ * written at once. 'line' has room for its newline. */
+static void log_emit(const struct rm_server *srv, enum log_level level, char *line, size_t len)
+{
+    line[len++] = '\n';
+    if (srv && srv->log)
+        logbuf_add(srv->log, line, len, level <= LOG_WARN);
+    else
+        logbuf_write_all(STDERR_FILENO, line, len);
+}
+
+/* A line longer than RM_LOG_LINE is cut. */
 void server_log(const struct rm_server *srv, enum log_level level, const char *fmt, ...)
 {
-    static const char *const prefixes[] = {"respmock: error: ", "respmock: warn: ",
-                                           "respmock: info: ", "respmock: debug: "};
     char line[RM_LOG_LINE + 32];
     size_t len;
     va_list ap;
@@ -260,17 +277,28 @@ void server_log(const struct rm_server *srv, enum log_level level, const char *f
 
     if (srv && level > srv->cfg.log_level)
         return;
-    len = str_copy(line, sizeof(line), prefixes[level], strlen(prefixes[level]));
+    len = log_prefix(line, level);
     va_start(ap, fmt);
     n = vsnprintf(line + len, RM_LOG_LINE + 1, fmt, ap);
     va_end(ap);
     if (n > 0)
         len += (size_t)n < RM_LOG_LINE ? (size_t)n : RM_LOG_LINE;
-    line[len++] = '\n';
-    if (srv && srv->log)
-        logbuf_add(srv->log, line, len, level <= LOG_WARN);
-    else
-        logbuf_write_all(STDERR_FILENO, line, len);
+    log_emit(srv, level, line, len);
+}
+
+void server_log_text(const struct rm_server *srv, enum log_level level, const char *text,
+                     size_t len)
+{
+    char line[RM_LOG_LINE + 32];
+    size_t n;
+
+    if (srv && level > srv->cfg.log_level)
+        return;
+    n = log_prefix(line, level);
+    if (len > RM_LOG_LINE)
+        len = RM_LOG_LINE;
+    memcpy(line + n, text, len);
+    log_emit(srv, level, line, n + len);
 }
 
 void server_log_flush(const struct rm_server *srv)

@@ -123,6 +123,11 @@ int64_t server_unix_time(void);
 void server_log(const struct rm_server *srv, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same for a message already made: 'len' bytes of 'text' (cut at
+ * RM_LOG_LINE), no format. */
+void server_log_text(const struct rm_server *srv, enum log_level level, const char *text,
+                     size_t len);
+
 /* Write the log lines that wait now. */
 void server_log_flush(const struct rm_server *srv);
 

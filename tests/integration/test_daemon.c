@@ -99,6 +99,7 @@ START_TEST(daemon_starts_ready_and_stops_clean)
     const char *pidf = scratch_path(0, "a.pid"), *ready = scratch_path(1, "a.ready");
     const char *logf = scratch_path(2, "a.log");
     char want[128], url[64], cwd[64] = "", *text;
+    const char *line;
     long pid, port;
     ssize_t n;
     json_t *doc;
@@ -137,6 +138,10 @@ START_TEST(daemon_starts_ready_and_stops_clean)
     doc = http_call(url, "GET", "/healthz", NULL, &status);
     ck_assert_int_eq(status, 200);
     json_decref(doc);
+    doc = http_call(url, "POST", "/v1/responses", "{\"model\":\"gpt-4.1-mini\",\"input\":\"hi\"}",
+                    &status);
+    ck_assert_int_eq(status, 200);
+    json_decref(doc);
 
     stop_daemon((pid_t)pid);
     ck_assert_int_eq(access(pidf, F_OK), -1);
@@ -145,7 +150,19 @@ START_TEST(daemon_starts_ready_and_stops_clean)
     ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
     ck_assert_int_eq(errno, ECHILD);
     text = slurp(logf);
-    ck_assert_ptr_nonnull(strstr(text, "GET /healthz 200"));
+    /* the access line, whole: "METHOD PATH STATUS Nms" */
+    line = strstr(text, "respmock: info: GET /healthz 200 ");
+    ck_assert_msg(line != NULL, "%s", text);
+    line += strlen("respmock: info: GET /healthz 200 ");
+    ck_assert_msg(*line >= '0' && *line <= '9', "%s", text);
+    line += strspn(line, "0123456789");
+    ck_assert_msg(strncmp(line, "ms\n", 3) == 0, "%s", text);
+    /* ... and the fixture that answered */
+    line = strstr(text, "respmock: info: POST /v1/responses 200 ");
+    ck_assert_msg(line != NULL, "%s", text);
+    line += strlen("respmock: info: POST /v1/responses 200 ");
+    line += strspn(line, "0123456789");
+    ck_assert_msg(strncmp(line, "ms fixture=", 11) == 0 && line[11] != '\n', "%s", text);
     ck_assert_ptr_nonnull(strstr(text, "signal 15: shutting down"));
     free(text);
 }
