@@ -377,12 +377,8 @@ static void draw_ids(const struct template *t, struct rm_server *srv,
         server_new_scoped_id(srv, "", seg, ids[i], sizeof(ids[i]));
 }
 
-/* The bytes of 'c' with the slots filled (a new NUL-terminated string of
- * '*len' bytes; NULL on OOM). With 'st', each frame is also pushed to it,
- * with its delay, as a view into those bytes (hand them to it with
- * stream_adopt). */
 /* The decimal digits of 'v' at 'w', '-' first when negative (what "%lld"
- * writes, without a format to interpret: four of these per reply).
+ * writes, without a format to interpret: a few of these per reply).
  * Returns their count; a NUL follows them. */
 static size_t put_ll(char *w, long long v)
 {
@@ -393,6 +389,10 @@ static size_t put_ll(char *w, long long v)
     return str_of_u64(w, (unsigned long long)v);
 }
 
+/* The bytes of 'c' with the slots filled (a new NUL-terminated string of
+ * '*len' bytes; NULL on OOM). With 'st', each frame is also pushed to it,
+ * with its delay, as a view into those bytes (hand them to it with
+ * stream_adopt). */
 static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long long now,
                   long input_tokens, struct stream *st, size_t *len)
 {
