@@ -22,10 +22,15 @@ deb="$out/respmock_${version}_${arch}.deb"
 [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "Version: $(dpkg-deb -f "$deb" Version)"
 [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ] || fail "Architecture"
 depends=$(dpkg-deb -f "$deb" Depends)
-for p in libc6 libmicrohttpd12 libjansson4 libcurl4; do
+for p in libc6 libmicrohttpd12 libjansson4 libcurl4 libwslay1 libhiredis0.14; do
   grep -Eq "(^|, )$p( |,|$)" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
 if grep -q -- '-dev' <<<"$depends"; then fail "Depends names a -dev package: $depends"; fi
+# README.md names the same packages ("its dependencies computed by dpkg-shlibdeps: ...")
+names=$(sed 's/ *([^)]*)//g; s/, */\n/g' <<<"$depends" | sort | tr '\n' ' ')
+readme=$(tr '\n' ' ' <"$src/README.md" | sed -n 's/.*computed by `dpkg-shlibdeps`: \([^)]*\)).*/\1/p' |
+  grep -o '`[^`]*`' | tr -d '`' | sort | tr '\n' ' ')
+[ "$readme" = "$names" ] || fail "README.md names '$readme' as the package's dependencies, Depends: '$names'"
 grep -q "^librespmock $(cut -d. -f1,2 <<<"$version") respmock" <<<"$(dpkg-deb -I "$deb" shlibs)" ||
   fail "no shlibs entry for librespmock"
 grep -q ldconfig <<<"$(dpkg-deb -I "$deb" postinst)" || fail "postinst does not run ldconfig"
