@@ -72,6 +72,20 @@ while read -r seen; do
   esac
 done < <(grep -ohE 'respmock_[0-9]+\.[0-9]+\.[0-9]+_|(respmock|respsmoke) [0-9]+\.[0-9]+\.[0-9]+|librespmock\.so\.[0-9]+(\.[0-9]+)*' \
            "$src/README.md" "$src/server/README.md" "$src/client/README.md" | sort -u)
+# every Debian package scripts/deps installs is in README.md's list, and the
+# source build in its GitLab example installs every library -dev package of it
+# (not dpkg-dev, nor clang's fuzzing runtime: the tests need those)
+deps=$(sed -n '/^PKGS=(/,/)/p' "$src/scripts/deps" | tr -d '()' | sed 's/PKGS=//' | tr ' ' '\n' | grep . | sort -u)
+[ "$(wc -l <<<"$deps")" -ge 10 ] || fail "scripts/deps: too few packages read: $deps"
+readme_text=$(tr '\n' ' ' <"$src/README.md")
+gitlab=$(grep -E '^ +- apt-get install .*build-essential' "$src/README.md" || true)
+for p in $deps; do
+  grep -qE "[\` ]$p[\` ,]" <<<"$readme_text" || fail "README.md does not name the package $p (scripts/deps)"
+  case $p in
+    dpkg-dev | libclang-rt-*-dev) ;;
+    *-dev) grep -qE " $p( |$)" <<<"$gitlab" || fail "README.md's GitLab example does not install $p" ;;
+  esac
+done
 [ "$bad" = 0 ] || exit 1
 echo "ok: respmock ... $(tr '\n' ' ' <<<"$used_mock")and respsmoke ... $(tr '\n' ' ' <<<"$used_smoke")are options"
 echo "ok: $(wc -l <<<"$mock_flags") respmock options, $(wc -l <<<"$mock_vars") variables, $(wc -l <<<"$smoke_flags") respsmoke options documented"
