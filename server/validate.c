@@ -107,6 +107,11 @@ static int fail_missing(struct api_error *err, const char *param)
                              "Missing required parameter: '%s'.", param);
 }
 
+static int fail_unknown(struct api_error *err, const char *param)
+{
+    return api_error_invalid(err, "unknown_parameter", param, "Unknown parameter: '%s'.", param);
+}
+
 /* "'a', 'b', and 'c'" into 'out'; ends with ", and others" when 'out' is full. */
 static void list_text(char *out, size_t size, const char *const *list)
 {
@@ -481,8 +486,7 @@ static int check_message_item(const json_t *item, const char *path, struct api_e
 
     path_key(param, path, "tool_calls");
     if (json_object_get(item, "tool_calls"))
-        return api_error_invalid(err, "unknown_parameter", param,
-                                 "Unknown parameter: '%s'.", param);
+        return fail_unknown(err, param);
     path_key(param, path, "role");
     if (!role || json_is_null(role))
         return fail_missing(err, param);
@@ -984,25 +988,40 @@ static const struct field_rule *find_rule(const struct field_rule *rules, const 
     return NULL;
 }
 
-/* Type and deep checks for every rule whose key is present, in table order
- * (so the error is the first failing rule's, whatever the body's order).
- * The body's few keys are looked up in the table, rather than each of the
- * table's dozens of keys in the body. 'all_nullable' accepts null everywhere
- * (TokenCountsBody). */
-static int check_fields(const json_t *body, const struct field_rule *rules, int all_nullable,
-                        struct api_error *err)
+/* Files each key of 'body' under the rule naming it: present[i] for
+ * rules[i], or else more_present[i] for more[i] ('more' may be NULL). Each
+ * array has FIELD_RULES_MAX slots, cleared. Returns the body's first key no
+ * rule names, or NULL. */
+static const char *file_fields(const json_t *body, const struct field_rule *rules,
+                               const json_t **present, const struct field_rule *more,
+                               const json_t **more_present)
 {
-    const json_t *present[FIELD_RULES_MAX] = {NULL};
-    const char *key;
+    const char *key, *unknown = NULL;
     json_t *v;
-    size_t i;
 
     json_object_foreach((json_t *)body, key, v) {
         const struct field_rule *r = find_rule(rules, key);
 
         if (r)
             present[r - rules] = v;
+        else if (more && (r = find_rule(more, key)))
+            more_present[r - more] = v;
+        else if (!unknown)
+            unknown = key;
     }
+    return unknown;
+}
+
+/* Type and deep checks for every rule whose key file_fields found, in table
+ * order (so the error is the first failing rule's, whatever the body's
+ * order): the body's few keys were looked up in the table, rather than each
+ * of the table's dozens of keys in the body. 'all_nullable' accepts null
+ * everywhere (TokenCountsBody). */
+static int check_fields(const json_t *const *present, const struct field_rule *rules,
+                        int all_nullable, struct api_error *err)
+{
+    size_t i;
+
     for (i = 0; rules[i].key; i++) {
         const struct field_rule *r = &rules[i];
 
@@ -1041,8 +1060,8 @@ static int known_key(const char *key, int input_tokens)
 /* Shared by create and input_tokens ('count' set: nothing required). */
 static int validate_responses_body(const json_t *body, int count, struct api_error *err)
 {
-    const char *key;
-    json_t *v;
+    const json_t *present[FIELD_RULES_MAX] = {NULL}, *extra[FIELD_RULES_MAX] = {NULL};
+    const char *unknown;
 
     if (check_body_object(body, err))
         return -1;
@@ -1053,14 +1072,13 @@ static int validate_responses_body(const json_t *body, int count, struct api_err
             !has_value(body, "previous_response_id") && !has_value(body, "conversation"))
             return fail_missing(err, "input");
     }
-    json_object_foreach((json_t *)body, key, v) {
-        if (!known_key(key, count))
-            return api_error_invalid(err, "unknown_parameter", key,
-                                     "Unknown parameter: '%s'.", key);
-    }
-    if (check_fields(body, RESPONSES_FIELDS, count, err))
+    unknown = file_fields(body, RESPONSES_FIELDS, present,
+                          count ? INPUT_TOKENS_EXTRA_FIELDS : NULL, extra);
+    if (unknown)
+        return fail_unknown(err, unknown);
+    if (check_fields(present, RESPONSES_FIELDS, count, err))
         return -1;
-    return count ? check_fields(body, INPUT_TOKENS_EXTRA_FIELDS, count, err) : 0;
+    return count ? check_fields(extra, INPUT_TOKENS_EXTRA_FIELDS, count, err) : 0;
 }
 
 json_t *validate_split_unknown(const json_t *body, int input_tokens, struct buf *names)
@@ -1090,19 +1108,17 @@ int validate_input_tokens(const json_t *body, struct api_error *err)
 
 int validate_responses_compact(const json_t *body, struct api_error *err)
 {
-    const char *key;
-    json_t *v;
+    const json_t *present[FIELD_RULES_MAX] = {NULL};
+    const char *unknown;
 
     if (check_body_object(body, err))
         return -1;
     if (!json_object_get(body, "model"))
         return fail_missing(err, "model");
-    json_object_foreach((json_t *)body, key, v) {
-        if (!find_rule(COMPACT_FIELDS, key))
-            return api_error_invalid(err, "unknown_parameter", key, "Unknown parameter: '%s'.",
-                                     key);
-    }
-    return check_fields(body, COMPACT_FIELDS, 0, err);
+    unknown = file_fields(body, COMPACT_FIELDS, present, NULL, NULL);
+    if (unknown)
+        return fail_unknown(err, unknown);
+    return check_fields(present, COMPACT_FIELDS, 0, err);
 }
 
 /* ---- Chat Completions ---- */
@@ -1208,11 +1224,14 @@ static int check_chat_tools(const json_t *v, const char *base, struct api_error 
 
 int validate_chat_create(const json_t *body, struct api_error *err)
 {
+    const json_t *present[FIELD_RULES_MAX] = {NULL};
+
     if (check_body_object(body, err))
         return -1;
     if (!json_object_get(body, "model"))
         return fail_missing(err, "model");
     if (!json_object_get(body, "messages"))
         return fail_missing(err, "messages");
-    return check_fields(body, CHAT_FIELDS, 0, err);
+    file_fields(body, CHAT_FIELDS, present, NULL, NULL); /* unknown fields are accepted */
+    return check_fields(present, CHAT_FIELDS, 0, err);
 }
