@@ -834,7 +834,6 @@ static size_t log_put(char *line, size_t n, const char *s, size_t len)
 static void log_access(struct rm_server *srv, const struct http_req *r, int completed)
 {
     char line[RM_LOG_LINE + 1], num[24];
-    long long ms = (long long)(server_now_ms() - r->start_ms);
     size_t n = 0;
 
     if (srv->cfg.log_level < LOG_INFO)
@@ -843,13 +842,9 @@ static void log_access(struct rm_server *srv, const struct http_req *r, int comp
     n = log_put(line, n, " ", 1);
     n = log_put(line, n, r->path, strlen(r->path));
     n = log_put(line, n, " ", 1);
-    if (r->reply.status < 0)
-        n = log_put(line, n, "-", 1);
-    n = log_put(line, n, num, str_of_u64(num, (unsigned long long)llabs(r->reply.status)));
+    n = log_put(line, n, num, str_of_i64(num, r->reply.status));
     n = log_put(line, n, " ", 1);
-    if (ms < 0)
-        n = log_put(line, n, "-", 1);
-    n = log_put(line, n, num, str_of_u64(num, (unsigned long long)llabs(ms)));
+    n = log_put(line, n, num, str_of_i64(num, server_now_ms() - r->start_ms));
     n = log_put(line, n, "ms", 2);
     if (r->reply.fixture[0]) {
         n = log_put(line, n, " fixture=", 9);

@@ -377,18 +377,6 @@ static void draw_ids(const struct template *t, struct rm_server *srv,
         server_new_scoped_id(srv, "", seg, ids[i], sizeof(ids[i]));
 }
 
-/* The decimal digits of 'v' at 'w', '-' first when negative (what "%lld"
- * writes, without a format to interpret: a few of these per reply).
- * Returns their count; a NUL follows them. */
-static size_t put_ll(char *w, long long v)
-{
-    if (v < 0) {
-        *w = '-';
-        return 1 + str_of_u64(w + 1, 0ULL - (unsigned long long)v);
-    }
-    return str_of_u64(w, (unsigned long long)v);
-}
-
 /* The bytes of 'c' with the slots filled (a new NUL-terminated string of
  * '*len' bytes; NULL on OOM). With 'st', each frame is also pushed to it,
  * with its delay, as a view into those bytes (hand them to it with
@@ -415,10 +403,10 @@ static char *fill(const struct cutout *c, char ids[][RM_ID_HEX_LEN + 8], long lo
             w += RM_ID_HEX_LEN;
             break;
         case P_TIME:
-            w += put_ll(w, now);
+            w += str_of_i64(w, now);
             break;
         case P_TOKENS:
-            w += put_ll(w, (long long)input_tokens + p->arg);
+            w += str_of_i64(w, (long long)input_tokens + p->arg);
             break;
         case P_FRAME:
             if (frame && stream_push_view(st, frame, (size_t)(w - frame), delay) != 0) {

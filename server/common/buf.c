@@ -122,3 +122,12 @@ size_t str_of_u64(char *dst, unsigned long long v)
     dst[n] = '\0';
     return n;
 }
+
+size_t str_of_i64(char *dst, long long v)
+{
+    if (v < 0) {
+        *dst = '-';
+        return 1 + str_of_u64(dst + 1, 0ULL - (unsigned long long)v);
+    }
+    return str_of_u64(dst, (unsigned long long)v);
+}

@@ -79,10 +79,13 @@ START_TEST(buf_without_a_limit)
 }
 END_TEST
 
-/* str_copy is snprintf(dst, size, "%.*s", len, src); str_of_u64 is "%llu". */
+/* str_copy is snprintf(dst, size, "%.*s", len, src); str_of_u64 is "%llu",
+ * str_of_i64 "%lld". */
 START_TEST(str_helpers_match_snprintf)
 {
     static const unsigned long long nums[] = {0, 7, 10, 999, 1000000, 18446744073709551615ULL};
+    static const long long snums[] = {0, 5, -1, -1000, 9223372036854775807LL,
+                                      -9223372036854775807LL - 1};
     char a[8], b[8], d[24], e[24];
     size_t i, n;
 
@@ -98,6 +101,12 @@ START_TEST(str_helpers_match_snprintf)
     for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
         n = str_of_u64(d, nums[i]);
         snprintf(e, sizeof(e), "%llu", nums[i]);
+        ck_assert_str_eq(d, e);
+        ck_assert_uint_eq(n, strlen(e));
+    }
+    for (i = 0; i < sizeof(snums) / sizeof(snums[0]); i++) {
+        n = str_of_i64(d, snums[i]);
+        snprintf(e, sizeof(e), "%lld", snums[i]);
         ck_assert_str_eq(d, e);
         ck_assert_uint_eq(n, strlen(e));
     }
