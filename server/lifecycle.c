@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auto_answer.h"
+#include "buf.h"
 #include "contract.h"
 #include "conversation.h"
 #include "json_util.h"
@@ -474,7 +475,7 @@ int lifecycle_create_end(struct rm_server *srv, const struct lifecycle_create *l
     entry.response = events ? stored_final(final, events) : json_incref((json_t *)final);
     if (entry.response != final)
         final_json = NULL; /* the bytes are of 'final', not of what is stored */
-    snprintf(entry.fixture, sizeof(entry.fixture), "%s", fx->name);
+    str_copy(entry.fixture, sizeof(entry.fixture), fx->name, strlen(fx->name));
     entry.turn = lc->turn;
     entry.background = lc->background;
     entry.live = lc->background;

@@ -204,12 +204,12 @@ void server_new_id(struct rm_server *srv, const char *prefix, unsigned hex_len, 
     char hex[RM_MAX_ID_HEX];
     unsigned i;
 
-    for (i = 0; i < RM_MAX_ID_HEX / 16; i++) {
+    if (hex_len > RM_MAX_ID_HEX)
+        hex_len = RM_MAX_ID_HEX;
+    for (i = 0; i < (hex_len + 15) / 16; i++) { /* only the words it shows */
         put_hex(hex + 16 * i, w, 16);
         w = mix64(w ^ srv->id_seed);
     }
-    if (hex_len > RM_MAX_ID_HEX)
-        hex_len = RM_MAX_ID_HEX;
     put_id(out, out_len, prefix, hex, hex_len);
 }
 
