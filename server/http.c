@@ -661,17 +661,6 @@ static void measure_framing(struct MHD_Connection *conn, const struct http_req *
     req->header_bytes = m.bytes + strlen(method) + r->uri_bytes + sizeof(" HTTP/1.1\r\n");
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Whether the path as sent encodes a byte that decoding would turn into a
  * cut (%00), a control byte or a path separator (%2F, %5C). */
 static int path_is_unsafe(const char *path, size_t len)
@@ -686,8 +675,8 @@ static int path_is_unsafe(const char *path, size_t len)
             return 1;
         if (c != '%' || i + 2 >= len)
             continue;
-        hi = hex_value(path[i + 1]);
-        lo = hex_value(path[i + 2]);
+        hi = hex_digit((unsigned char)path[i + 1]);
+        lo = hex_digit((unsigned char)path[i + 2]);
         if (hi < 0 || lo < 0)
             continue;
         v = hi * 16 + lo;

@@ -9,6 +9,7 @@
 
 #include "compaction.h"
 #include "contract.h"
+#include "json_read.h"
 #include "json_util.h"
 
 /* ---- Replies ---------------------------------------------------------- */
@@ -197,7 +198,7 @@ json_t *request_json(const struct rm_request *req, struct api_error *err)
     json_t *doc = NULL;
 
     if (req->body && req->body_len)
-        doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, NULL); /* 42 -> invalid_type */
+        doc = json_read(req->body, req->body_len); /* 42 -> invalid_type */
     if (!doc) {
         api_error_invalid(err, NULL, NULL,
                           "We could not parse the JSON body of your request. (HINT: This likely "

@@ -131,3 +131,14 @@ size_t str_of_i64(char *dst, long long v)
     }
     return str_of_u64(dst, (unsigned long long)v);
 }
+
+int hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -41,6 +41,9 @@ size_t str_of_u64(char *dst, unsigned long long v);
 /* The same for a signed 'v' ('-' first when negative; room for 21 bytes). */
 size_t str_of_i64(char *dst, long long v);
 
+/* The value of the hex digit 'c' (either case), or -1. */
+int hex_digit(unsigned char c);
+
 /* Hand the contents to the caller (free() them); the buffer is left empty.
  * Returns an empty allocated string when nothing was appended, NULL on OOM.
  * When 'len' is non-NULL it receives the length. */

@@ -1,6 +1,7 @@
 /* test_buf: the bounded byte buffer (server/common/buf.c): growth up to its
  * limit and never past it, large appends, take and reset, and SIZE_MAX as
- * "no limit" without size wrap-around. */
+ * "no limit" without size wrap-around; the string helpers beside it. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,10 +114,25 @@ START_TEST(str_helpers_match_snprintf)
 }
 END_TEST
 
+/* hex_digit agrees with strtol on every byte. */
+START_TEST(hex_digit_of_every_byte)
+{
+    unsigned c;
+
+    for (c = 0; c < 256; c++) {
+        char s[2] = {(char)c, 0}, *end;
+        long v = strtol(s, &end, 16);
+        int want = c && isxdigit((int)c) && *end == '\0' ? (int)v : -1;
+
+        ck_assert_int_eq(hex_digit((unsigned char)c), want);
+    }
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("buf");
     add_tcase(s, tcase_create("buf"), 60, NULL, NULL, buf_grows_up_to_its_limit, buf_large_appends,
-              buf_without_a_limit, str_helpers_match_snprintf);
+              buf_without_a_limit, str_helpers_match_snprintf, hex_digit_of_every_byte);
     return s;
 }
