@@ -1,6 +1,6 @@
 /* Unit tests for server/request.c: query lookup, input normalisation, the
- * plain input's items as text, the JSON body reader (a scalar body is invalid_type) and reply_json's own 500
- * when a body cannot be serialised (never retried). */
+ * plain input's items as text, the JSON body reader (a scalar body is invalid_type, a NUL byte
+ * malformed) and reply_json's own 500 when a body cannot be serialised (never retried). */
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -130,6 +130,42 @@ START_TEST(scalar_json_body_is_invalid_type)
 }
 END_TEST
 
+/* The body reader (json_read): a NUL byte is malformed JSON wherever it is,
+ * also right after a number or a literal, where jansson skipped it. */
+START_TEST(nul_byte_body_is_malformed)
+{
+    static const char good[] = " {\"model\":\"m\",\"n\":1,\"b\":true}\n";
+    static const char *const bad[] = {"{\"model\":\"m\",\"n\":1\0}",
+                                      "{\"model\":\"m\",\"b\":true\0}",
+                                      "{\"model\":\"m\"}\0"};
+    static const size_t bad_len[] = {sizeof("{\"model\":\"m\",\"n\":1\0}") - 1,
+                                     sizeof("{\"model\":\"m\",\"b\":true\0}") - 1,
+                                     sizeof("{\"model\":\"m\"}\0") - 1};
+    struct rm_request req;
+    struct api_error err;
+    json_t *doc;
+    size_t i;
+
+    memset(&req, 0, sizeof(req));
+    req.body = good;
+    req.body_len = sizeof(good) - 1;
+    doc = request_json(&req, &err);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_int_eq(json_integer_value(json_object_get(doc, "n")), 1);
+    json_decref(doc);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        req.body = bad[i];
+        req.body_len = bad_len[i];
+        ck_assert_ptr_null(request_json(&req, &err));
+        ck_assert_int_eq(err.status, 400);
+        ck_assert_ptr_null(err.code);
+        ck_assert_msg(strstr(err.message, "could not parse the JSON body"), "%zu: %s", i,
+                      err.message);
+    }
+}
+END_TEST
+
 /* Our own 500s carry x-should-retry: false, also when reply_json had to
  * answer 500 itself because the body could not be rendered. */
 START_TEST(fallback_500_is_not_retried)
@@ -177,7 +213,8 @@ Suite *make_suite(void)
     add_tcase(s, tcase_create("request_helpers"), 60, harness_setup, harness_teardown, query_lookup,
               normalise_input_items, input_json_is_the_items_dumped);
     add_tcase(s, tcase_create("replies"), 60, harness_setup, harness_teardown,
-              scalar_json_body_is_invalid_type, fallback_500_is_not_retried,
+              scalar_json_body_is_invalid_type, nul_byte_body_is_malformed,
+              fallback_500_is_not_retried,
               error_note_for_the_debug_log);
     return s;
 }
