@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "contract.h"
 #include "json_util.h"
 #include "limits.h"
@@ -77,49 +78,22 @@ int api_error_state_unavailable(struct api_error *err)
                          "this request needs it. Retry once Redis is back.");
 }
 
-/* Length of the valid UTF-8 sequence at 's' (the rules jansson applies:
- * no overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned c = s[0], cp;
-    size_t n, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* A JSON string of 's'. Messages and params quote request text (ids from the
  * path, header values, JSON keys) and are cut to fixed sizes, so they may
  * hold invalid or truncated UTF-8, which json_string() refuses: such bytes
  * become U+FFFD instead of making the whole envelope fail. */
 static json_t *envelope_string(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end;
     char out[3 * (API_ERROR_MESSAGE_MAX + API_ERROR_PARAM_MAX) + 1];
     size_t used = 0;
     json_t *v = json_string(s);
 
     if (v)
         return v;
-    while (*p && used + 4 < sizeof(out)) {
-        size_t n = utf8_seq_len(p);
+    end = p + strlen(s);
+    while (p < end && used + 4 < sizeof(out)) {
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
 
         if (n) {
             memcpy(out + used, p, n);

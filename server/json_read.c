@@ -31,39 +31,6 @@ static int is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-/* The length of the well-formed UTF-8 sequence (RFC 3629) starting with the
- * byte >= 0x80 at 'p', or 0: no continuation byte first, no overlong form,
- * no surrogate, nothing above U+10FFFF, nothing cut off by 'end'. */
-static size_t utf8_length(const unsigned char *p, const unsigned char *end)
-{
-    uint32_t v;
-    size_t n, i;
-
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        n = 2;
-        v = p[0] & 0x1Fu;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        n = 3;
-        v = p[0] & 0x0Fu;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        n = 4;
-        v = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xC0u) != 0x80u)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3Fu);
-    }
-    if (v > 0x10FFFFu || (v >= 0xD800u && v <= 0xDFFFu) || (n == 3 && v < 0x800u) ||
-        (n == 4 && v < 0x10000u))
-        return 0;
-    return n;
-}
-
 /* The four hex digits at 'p' (known to be there). */
 static uint32_t hex4(const unsigned char *p)
 {
@@ -169,7 +136,7 @@ static int read_string(struct reader *r, const char **s, size_t *n, char **owned
             }
             escaped = 1;
         } else if (*q >= 0x80) {
-            size_t k = utf8_length(q, r->end);
+            size_t k = utf8_seq_len(q, (size_t)(r->end - q));
 
             if (!k)
                 return -1;

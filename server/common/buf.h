@@ -44,6 +44,11 @@ size_t str_of_i64(char *dst, long long v);
 /* The value of the hex digit 'c' (either case), or -1. */
 int hex_digit(unsigned char c);
 
+/* The length of the well-formed UTF-8 sequence (RFC 3629, the rules jansson
+ * applies: no overlong forms, no surrogates, nothing above U+10FFFF) that
+ * starts at 's' within its 'avail' bytes: 1 for ASCII, 0 when there is none. */
+size_t utf8_seq_len(const unsigned char *s, size_t avail);
+
 /* Hand the contents to the caller (free() them); the buffer is left empty.
  * Returns an empty allocated string when nothing was appended, NULL on OOM.
  * When 'len' is non-NULL it receives the length. */

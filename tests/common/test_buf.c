@@ -129,10 +129,36 @@ START_TEST(hex_digit_of_every_byte)
 }
 END_TEST
 
+/* utf8_seq_len: well-formed sequences and every kind of malformed one. */
+START_TEST(utf8_sequences)
+{
+    static const struct {
+        const char *s;
+        size_t avail, want;
+    } cases[] = {
+        {"a", 1, 1},          {"\xc3\xa9", 2, 2},     {"\xe2\x82\xac", 3, 3},
+        {"\xf0\x9f\x98\x80", 4, 4}, {"\xf4\x8f\xbf\xbf", 4, 4}, {"a", 0, 0},
+        {"\xc3\xa9", 1, 0},      /* cut off by 'avail' */
+        {"\x80", 1, 0},          /* a continuation byte first */
+        {"\xc0\x80", 2, 0},      {"\xc1\xbf", 2, 0},  {"\xe0\x80\x80", 3, 0}, /* overlong */
+        {"\xf0\x80\x80\x80", 4, 0}, {"\xed\xa0\x80", 3, 0}, /* overlong; a surrogate */
+        {"\xf4\x90\x80\x80", 4, 0}, {"\xf5\x80\x80\x80", 4, 0}, /* above U+10FFFF */
+        {"\xe2\x28\xa1", 3, 0},  /* not a continuation byte */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(utf8_seq_len((const unsigned char *)cases[i].s, cases[i].avail) ==
+                          cases[i].want,
+                      "case %zu", i);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("buf");
     add_tcase(s, tcase_create("buf"), 60, NULL, NULL, buf_grows_up_to_its_limit, buf_large_appends,
-              buf_without_a_limit, str_helpers_match_snprintf, hex_digit_of_every_byte);
+              buf_without_a_limit, str_helpers_match_snprintf, hex_digit_of_every_byte,
+              utf8_sequences);
     return s;
 }
