@@ -75,13 +75,8 @@ static int add_message(const struct fixture *fx, const struct ask *a, struct fx_
         json_decref(v);
     } else if (a->after_tools) {
         const char *q = a->last_output ? a->last_output : "";
-        size_t n = strlen(q);
+        size_t n = utf8_cut(q, strlen(q), QUOTE_MAX);
 
-        if (n > QUOTE_MAX) { /* never cut a UTF-8 sequence */
-            n = QUOTE_MAX;
-            while (n > 0 && ((unsigned char)q[n] & 0xC0) == 0x80)
-                n--;
-        }
         buf_appendf(&b, "Done. The tool returned: %.*s%s", (int)n, q, n < strlen(q) ? "..." : "");
         rc = b.data && fx_items_add(out, FX_ITEM_MESSAGE, b.data, NULL, &fx->stream) ? 0 : -1;
     } else {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "contract.h"
 #include "envelope.h"
 #include "handle_responses.h"
@@ -143,14 +144,12 @@ static const struct journal_entry *journal_create(struct ws_session *s, const ch
                                                   const char *data, size_t len,
                                                   const struct rm_reply *out, int status)
 {
-    size_t kept = len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : len;
+    size_t kept = utf8_cut(data, len, RM_MAX_JOURNAL_BODY);
     struct timespec ts;
     json_t *e, *body;
 
     if (!s->srv->cfg.journal)
         return NULL;
-    while (kept < len && kept > 0 && ((unsigned char)data[kept] & 0xC0) == 0x80)
-        kept--; /* never cut a UTF-8 sequence */
     body = json_stringn(data, kept);
     clock_gettime(CLOCK_REALTIME, &ts);
     e = json_pack("{s:s, s:I, s:s, s:s, s:{}, s:O, s:o, s:I, s:b, s:s?, s:s?, s:s?, s:i, s:I, "

@@ -176,7 +176,7 @@ static int peer_is_loopback(struct MHD_Connection *conn)
  * stream's end is noted when it ends. Never the secrets. */
 static void journal_note(struct rm_server *srv, struct MHD_Connection *conn, struct http_req *r)
 {
-    size_t kept = r->body.len > RM_MAX_JOURNAL_BODY ? RM_MAX_JOURNAL_BODY : r->body.len;
+    size_t kept = utf8_cut(r->body.data, r->body.len, RM_MAX_JOURNAL_BODY);
     struct pairs headers = {.max = RM_MAX_JOURNAL_HEADERS}, query = {.max = RM_MAX_QUERY_ARGS};
     struct journal_request jr;
 
@@ -186,8 +186,6 @@ static void journal_note(struct rm_server *srv, struct MHD_Connection *conn, str
      * overwrite the handle to the first, whose reference then leaked. */
     if (r->journal_entry)
         return;
-    while (kept < r->body.len && kept > 0 && ((unsigned char)r->body.data[kept] & 0xC0) == 0x80)
-        kept--; /* never cut a UTF-8 sequence */
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_pair, &headers);
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_pair, &query);
     memset(&jr, 0, sizeof(jr));

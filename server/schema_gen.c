@@ -251,17 +251,6 @@ static void from_pattern(const char *p, struct buf *out, int depth)
     }
 }
 
-/* Length of the longest prefix of 's' of at most 'max' bytes that does not
- * cut a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    return max;
-}
-
 static json_t *gen_string(const json_t *s, const char *name, unsigned variant)
 {
     const char *format = json_util_str(s, "format"), *pattern = json_util_str(s, "pattern");

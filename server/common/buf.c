@@ -173,3 +173,12 @@ size_t utf8_seq_len(const unsigned char *s, size_t avail)
         return 0;
     return n;
 }
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}

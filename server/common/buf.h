@@ -49,6 +49,10 @@ int hex_digit(unsigned char c);
  * starts at 's' within its 'avail' bytes: 1 for ASCII, 0 when there is none. */
 size_t utf8_seq_len(const unsigned char *s, size_t avail);
 
+/* The length of the longest prefix of the 'len' bytes at 's' of at most
+ * 'max' bytes that does not cut a UTF-8 sequence ('len' when it fits). */
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
 /* Hand the contents to the caller (free() them); the buffer is left empty.
  * Returns an empty allocated string when nothing was appended, NULL on OOM.
  * When 'len' is non-NULL it receives the length. */

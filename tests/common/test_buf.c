@@ -154,11 +154,33 @@ START_TEST(utf8_sequences)
 }
 END_TEST
 
+/* utf8_cut: a prefix that fits is whole; a cut backs off to the start of the
+ * sequence it would split, never below 0. */
+START_TEST(utf8_cuts)
+{
+    static const struct {
+        const char *s;
+        size_t max, want;
+    } cases[] = {
+        {"abc", 3, 3},          {"abc", 5, 3},           {"abc", 2, 2},
+        {"ab\xc3\xa9", 3, 2},    {"ab\xc3\xa9", 4, 4},     {"a\xe2\x82\xac", 2, 1},
+        {"a\xe2\x82\xac", 3, 1}, {"a\xe2\x82\xac", 4, 4},   {"\xf0\x9f\x98\x80", 3, 0},
+        {"\xf0\x9f\x98\x80z", 4, 4}, {"abc", 0, 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(utf8_cut(cases[i].s, strlen(cases[i].s), cases[i].max) == cases[i].want,
+                      "case %zu", i);
+    ck_assert_uint_eq(utf8_cut(NULL, 0, 8), 0);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("buf");
     add_tcase(s, tcase_create("buf"), 60, NULL, NULL, buf_grows_up_to_its_limit, buf_large_appends,
               buf_without_a_limit, str_helpers_match_snprintf, hex_digit_of_every_byte,
-              utf8_sequences);
+              utf8_sequences, utf8_cuts);
     return s;
 }
