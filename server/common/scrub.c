@@ -136,8 +136,11 @@ int header_name_in(const char *name, const char *const *names)
 {
     const char *const *s;
 
+    /* The first letters first: a request's few headers are looked up in
+     * these lists for every journal entry. */
     for (s = names; *s; s++)
-        if (strcasecmp(*s, name) == 0)
+        if (tolower((unsigned char)**s) == tolower((unsigned char)*name) &&
+            strcasecmp(*s, name) == 0)
             return 1;
     return 0;
 }

@@ -26,6 +26,21 @@ START_TEST(secret_headers_in_any_case)
     ck_assert(redact_header_is_secret("x-api-key"));
     ck_assert(!redact_header_is_secret("content-type"));
     ck_assert(!redact_header_is_secret("x-ratelimit-limit-requests"));
+    ck_assert(!redact_header_is_secret("api-keys")); /* the first letter alone is not enough */
+    ck_assert(!redact_header_is_secret("a"));
+    ck_assert(!redact_header_is_secret(""));
+}
+END_TEST
+
+START_TEST(header_lists_match_in_any_case_either_side)
+{
+    static const char *const mixed[] = {"X-Keep", "accept", NULL};
+
+    ck_assert(header_name_in("x-keep", mixed));
+    ck_assert(header_name_in("X-KEEP", mixed));
+    ck_assert(header_name_in("Accept", mixed));
+    ck_assert(!header_name_in("x-keeps", mixed));
+    ck_assert(!header_name_in("", mixed));
 }
 END_TEST
 
@@ -98,6 +113,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("scrub");
 
     add_tcase(s, tcase_create("scrub"), 30, NULL, NULL, secret_headers_in_any_case,
+              header_lists_match_in_any_case_either_side,
               builtin_patterns_scrub_keys_tokens_and_mail, user_patterns_and_their_errors,
               urls_lose_credentials_and_queries);
     return s;
